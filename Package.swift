@@ -1,0 +1,44 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// CNNQKernels and CNNQRuntime are written in the Embedded Swift subset: they build here as ordinary
+// modules for the host tools and tests, and as freestanding objects for devices (see targets/).
+let package = Package(
+    name: "cnnq",
+    products: [
+        .executable(name: "cnn-quantize", targets: ["cnn-quantize"]),
+        .library(name: "CNNQuant", targets: ["CNNQuant"]),
+        .library(name: "CNNQRuntime", targets: ["CNNQRuntime"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+    ],
+    targets: [
+        // OpenMP parallel-for shim; compiles to a serial loop where OpenMP is absent (devices).
+        .target(
+            name: "CNNQThreads",
+            cSettings: [.unsafeFlags(["-fopenmp"])],
+            linkerSettings: [.linkedLibrary(":libomp.so.5", .when(platforms: [.linux]))]
+        ),
+        .target(name: "CNNQKernels", dependencies: ["CNNQThreads"]),
+        .target(name: "CNNQRuntime", dependencies: ["CNNQKernels"]),
+        .target(
+            name: "CNNQuant",
+            dependencies: [
+                "CNNQKernels", "CNNQThreads",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            exclude: ["ONNX/regenerate-onnx-proto.sh"]
+        ),
+        .executableTarget(
+            name: "cnn-quantize",
+            dependencies: ["CNNQuant", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(
+            name: "CNNQuantTests",
+            dependencies: ["CNNQuant"],
+            resources: [.copy("Fixtures")]
+        ),
+    ]
+)

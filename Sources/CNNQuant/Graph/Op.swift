@@ -1,0 +1,145 @@
+/// Geometry of a 2-D sliding window (convolution or pooling), NCHW terms as in ONNX.
+public struct Window: Equatable, Sendable {
+    public var kernel: [Int]      // [kh, kw]
+    public var strides: [Int]     // [sh, sw]
+    public var dilations: [Int]   // [dh, dw]
+    /// Explicit pads [top, left, bottom, right]; `autoPad` other than `.notSet` recomputes them
+    /// during shape inference.
+    public var pads: [Int]
+    public var autoPad: AutoPad
+    public var ceilMode: Bool
+
+    public enum AutoPad: String, Sendable { case notSet = "NOTSET", valid = "VALID", sameUpper = "SAME_UPPER", sameLower = "SAME_LOWER" }
+
+    public init(kernel: [Int], strides: [Int] = [1, 1], dilations: [Int] = [1, 1], pads: [Int] = [0, 0, 0, 0],
+                autoPad: AutoPad = .notSet, ceilMode: Bool = false) {
+        self.kernel = kernel
+        self.strides = strides
+        self.dilations = dilations
+        self.pads = pads
+        self.autoPad = autoPad
+        self.ceilMode = ceilMode
+    }
+
+    /// Output extent along one spatial axis; resolves `autoPad` into `pads` as ONNX specifies.
+    mutating func resolve(inputHeight: Int, inputWidth: Int) -> (height: Int, width: Int) {
+        let input = [inputHeight, inputWidth]
+        var out = [0, 0]
+        for axis in 0..<2 {
+            let effective = (kernel[axis] - 1) * dilations[axis] + 1
+            switch autoPad {
+            case .notSet:
+                let padded = input[axis] + pads[axis] + pads[axis + 2] - effective
+                out[axis] = (ceilMode ? (padded + strides[axis] - 1) / strides[axis] : padded / strides[axis]) + 1
+                // A ceil-mode window must start inside the input or the left padding.
+                if ceilMode && (out[axis] - 1) * strides[axis] >= input[axis] + pads[axis] { out[axis] -= 1 }
+            case .valid:
+                out[axis] = (input[axis] - effective) / strides[axis] + 1
+                pads[axis] = 0
+                pads[axis + 2] = 0
+            case .sameUpper, .sameLower:
+                out[axis] = (input[axis] + strides[axis] - 1) / strides[axis]
+                let total = max(0, (out[axis] - 1) * strides[axis] + effective - input[axis])
+                let small = total / 2
+                pads[axis] = autoPad == .sameUpper ? small : total - small
+                pads[axis + 2] = total - pads[axis]
+            }
+        }
+        autoPad = .notSet
+        return (out[0], out[1])
+    }
+}
+
+/// Output clamp fused into a producing op (ReLU, ReLU6, Clip).
+public struct Clamp: Equatable, Sendable {
+    public var lower: Float
+    public var upper: Float
+    public static let none = Clamp(lower: -.infinity, upper: .infinity)
+    public static let relu = Clamp(lower: 0, upper: .infinity)
+    public static let relu6 = Clamp(lower: 0, upper: 6)
+    public init(lower: Float, upper: Float) { self.lower = lower; self.upper = upper }
+    public var isNone: Bool { self == .none }
+}
+
+/// The operators the graph holds after import. Inputs follow ONNX order; constant operands that
+/// ONNX passes as inputs (Clip bounds, Reshape shape, axes) are resolved at import.
+public enum Op: Equatable, Sendable {
+    /// inputs: X, W, [B]
+    case conv(window: Window, group: Int, clamp: Clamp)
+    /// inputs: A, B, [C]
+    case gemm(transA: Bool, transB: Bool, alpha: Float, beta: Float, clamp: Clamp)
+    case matMul
+    /// inputs: X, scale, B, mean, var
+    case batchNorm(epsilon: Float)
+    case clip(Clamp)
+    case hardSwish
+    case hardSigmoid(alpha: Float, beta: Float)
+    case sigmoid
+    case tanh
+    case add, sub, mul, div
+    case concat(axis: Int)
+    case globalAveragePool
+    case averagePool(window: Window, countIncludePad: Bool)
+    case maxPool(window: Window)
+    case reduceMean(axes: [Int], keepDims: Bool)
+    case flatten(axis: Int)
+    /// inputs: data, shape
+    case reshape(allowZero: Bool)
+    case softmax(axis: Int, legacy: Bool)
+    case identity
+    // Shape arithmetic of exported graphs: only ever evaluated by constant folding.
+    case shape(start: Int, end: Int?)
+    case gather(axis: Int)
+    case unsqueeze(axes: [Int])
+    case squeeze(axes: [Int])
+    case cast(toFloat: Bool)
+
+    /// Name as in ONNX, for messages and tables.
+    public var name: String {
+        switch self {
+        case .conv: "Conv"
+        case .gemm: "Gemm"
+        case .matMul: "MatMul"
+        case .batchNorm: "BatchNormalization"
+        case let .clip(clamp): clamp == .relu ? "Relu" : "Clip"
+        case .hardSwish: "HardSwish"
+        case .hardSigmoid: "HardSigmoid"
+        case .sigmoid: "Sigmoid"
+        case .tanh: "Tanh"
+        case .add: "Add"
+        case .sub: "Sub"
+        case .mul: "Mul"
+        case .div: "Div"
+        case .concat: "Concat"
+        case .globalAveragePool: "GlobalAveragePool"
+        case .averagePool: "AveragePool"
+        case .maxPool: "MaxPool"
+        case .reduceMean: "ReduceMean"
+        case .flatten: "Flatten"
+        case .reshape: "Reshape"
+        case .softmax: "Softmax"
+        case .identity: "Identity"
+        case .shape: "Shape"
+        case .gather: "Gather"
+        case .unsqueeze: "Unsqueeze"
+        case .squeeze: "Squeeze"
+        case .cast: "Cast"
+        }
+    }
+
+    /// The op's output clamp, for ops that can absorb a following ReLU/Clip.
+    var fusedClamp: Clamp? {
+        switch self {
+        case let .conv(_, _, clamp), let .gemm(_, _, _, _, clamp): clamp
+        default: nil
+        }
+    }
+
+    func with(clamp: Clamp) -> Op {
+        switch self {
+        case let .conv(window, group, _): .conv(window: window, group: group, clamp: clamp)
+        case let .gemm(transA, transB, alpha, beta, _): .gemm(transA: transA, transB: transB, alpha: alpha, beta: beta, clamp: clamp)
+        default: self
+        }
+    }
+}

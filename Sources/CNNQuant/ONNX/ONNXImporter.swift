@@ -1,0 +1,318 @@
+import Foundation
+import SwiftProtobuf
+
+/// Reads an ONNX model into a `Graph`. Every operator and attribute is checked: anything the
+/// graph cannot represent exactly is an error naming the node, never a silent approximation.
+public enum ONNXImporter {
+    public static let supportedOpsets = 11...21
+
+    public static func load(path: String) throws(CNNQError) -> Graph {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw .unreadableFile(path: path, reason: (error as NSError).localizedDescription)
+        }
+        return try load(data: data)
+    }
+
+    public static func load(data: Data) throws(CNNQError) -> Graph {
+        guard !data.isEmpty else { throw .malformedModel("the file is empty") }
+        let model: Onnx_ModelProto
+        do { model = try Onnx_ModelProto(serializedBytes: data) } catch {
+            throw .malformedModel("not a valid ONNX protobuf (\(error)); the file may be truncated or of another format")
+        }
+        return try graph(from: model)
+    }
+
+    static func graph(from model: Onnx_ModelProto) throws(CNNQError) -> Graph {
+        guard model.irVersion > 0, model.hasGraph else {
+            throw .malformedModel("no IR version or no graph; the file may be truncated or of another format")
+        }
+        let opsets = model.opsetImport.filter { $0.domain.isEmpty || $0.domain == "ai.onnx" }
+        guard let opset = opsets.first.map({ Int($0.version) }) else { throw .malformedModel("the model imports no ONNX opset") }
+        guard supportedOpsets.contains(opset) else {
+            throw .malformedModel("opset \(opset) is not supported (supported: \(supportedOpsets.lowerBound)–\(supportedOpsets.upperBound))")
+        }
+        let proto = model.graph
+        guard !proto.node.isEmpty else { throw .malformedModel("the graph has no nodes") }
+
+        var initializers: [String: Tensor] = [:]
+        for tensor in proto.initializer {
+            initializers[tensor.name] = try TensorProtoConversion.tensor(from: tensor, context: "initializer")
+        }
+        var inputs: [(name: String, shape: [Int])] = []
+        for input in proto.input where initializers[input.name] == nil {
+            inputs.append((input.name, try inputShape(input)))
+        }
+        guard !inputs.isEmpty else { throw .malformedModel("the graph has no non-constant input") }
+
+        var nodes: [Node] = []
+        for (index, nodeProto) in proto.node.enumerated() {
+            let name = nodeProto.name.isEmpty ? "\(nodeProto.opType)_\(index)" : nodeProto.name
+            var reader = NodeReader(proto: nodeProto, name: name, opset: opset, initializers: initializers)
+            if let node = try reader.read() {
+                nodes.append(node)
+            } else {
+                // A Constant node: its value becomes an initializer.
+                initializers[nodeProto.output[0]] = try reader.constantValue()
+            }
+        }
+        let graph = Graph(name: proto.name, inputs: inputs, outputs: proto.output.map(\.name), nodes: nodes,
+                          initializers: initializers, opset: opset)
+        try graph.validate()
+        return graph
+    }
+
+    /// Shape of a graph input; a symbolic leading (batch) dimension is taken as 1.
+    static func inputShape(_ info: Onnx_ValueInfoProto) throws(CNNQError) -> [Int] {
+        guard info.type.tensorType.hasShape else { throw .malformedModel("input '\(info.name)' has no shape") }
+        var shape: [Int] = []
+        for (axis, dim) in info.type.tensorType.shape.dim.enumerated() {
+            if case let .dimValue(value)? = dim.value, value > 0 {
+                shape.append(Int(value))
+            } else if axis == 0 {
+                shape.append(1)
+            } else {
+                throw .malformedModel("input '\(info.name)' has a symbolic or zero dimension at axis \(axis); export it with a fixed size")
+            }
+        }
+        return shape
+    }
+}
+
+/// Reads one NodeProto: its attributes (each must be known to the op) and constant operands.
+struct NodeReader {
+    let proto: Onnx_NodeProto
+    let name: String
+    let opset: Int
+    let initializers: [String: Tensor]
+    private var attributes: [String: Onnx_AttributeProto] = [:]
+    private var used: Set<String> = []
+
+    init(proto: Onnx_NodeProto, name: String, opset: Int, initializers: [String: Tensor]) {
+        self.proto = proto
+        self.name = name
+        self.opset = opset
+        self.initializers = initializers
+        for attribute in proto.attribute { attributes[attribute.name] = attribute }
+    }
+
+    private var op: String { proto.opType }
+
+    private func fail(_ detail: String) -> CNNQError { .unsupportedAttribute(node: name, op: op, detail: detail) }
+
+    // MARK: attributes
+
+    private mutating func attribute(_ key: String) -> Onnx_AttributeProto? {
+        used.insert(key)
+        return attributes[key]
+    }
+
+    private mutating func int(_ key: String, _ fallback: Int) -> Int {
+        attribute(key).map { Int($0.i) } ?? fallback
+    }
+
+    private mutating func float(_ key: String, _ fallback: Float) -> Float {
+        attribute(key).map { $0.f } ?? fallback
+    }
+
+    private mutating func ints(_ key: String) -> [Int]? {
+        attribute(key).map { $0.ints.map { Int($0) } }
+    }
+
+    private mutating func string(_ key: String, _ fallback: String) -> String {
+        attribute(key).map { String(decoding: $0.s, as: UTF8.self) } ?? fallback
+    }
+
+    /// Attributes present on the node that the op's reader never asked for.
+    private func unknownAttributes() -> [String] {
+        attributes.keys.filter { !used.contains($0) }.sorted()
+    }
+
+    // MARK: operands
+
+    private func input(_ index: Int) -> String? {
+        index < proto.input.count && !proto.input[index].isEmpty ? proto.input[index] : nil
+    }
+
+    private func constantInput(_ index: Int, _ what: String) throws(CNNQError) -> Tensor? {
+        guard let value = input(index) else { return nil }
+        guard let tensor = initializers[value] else { throw fail("\(what) must be a constant, but '\(value)' is computed") }
+        return tensor
+    }
+
+    private func requireInputs(_ range: ClosedRange<Int>) throws(CNNQError) {
+        guard range.contains(proto.input.count) else {
+            throw .malformedModel("node '\(name)' (\(op)) has \(proto.input.count) inputs; expected \(range.lowerBound)–\(range.upperBound)")
+        }
+    }
+
+    private func requireSingleOutput() throws(CNNQError) {
+        guard proto.output.count == 1 || proto.output.dropFirst().allSatisfy(\.isEmpty) else {
+            throw fail("only the first output is supported, but the node has \(proto.output.count)")
+        }
+    }
+
+    private mutating func window(defaultKernel: [Int]?) throws(CNNQError) -> Window {
+        guard let kernel = ints("kernel_shape") ?? defaultKernel else { throw fail("kernel_shape is missing") }
+        guard kernel.count == 2 else { throw fail("only 2-D windows are supported (kernel_shape \(kernel))") }
+        let strides = ints("strides") ?? [1, 1]
+        let dilations = ints("dilations") ?? [1, 1]
+        let pads = ints("pads") ?? [0, 0, 0, 0]
+        guard strides.count == 2, dilations.count == 2, pads.count == 4,
+              (strides + dilations + kernel).allSatisfy({ $0 >= 1 }), pads.allSatisfy({ $0 >= 0 }) else {
+            throw fail("invalid window: kernel \(kernel), strides \(strides), dilations \(dilations), pads \(pads)")
+        }
+        let autoPadName = string("auto_pad", "NOTSET")
+        guard let autoPad = Window.AutoPad(rawValue: autoPadName) else { throw fail("unknown auto_pad '\(autoPadName)'") }
+        // ONNX pads are [top, left, bottom, right] for 2-D: begins then ends.
+        return Window(kernel: kernel, strides: strides, dilations: dilations, pads: pads, autoPad: autoPad,
+                      ceilMode: int("ceil_mode", 0) != 0)
+    }
+
+    // MARK: nodes
+
+    /// The node, or nil for a Constant node (read its value with `constantValue()`).
+    mutating func read() throws(CNNQError) -> Node? {
+        guard proto.domain.isEmpty || proto.domain == "ai.onnx" else {
+            throw .unsupportedOperator(node: name, op: op, domain: proto.domain)
+        }
+        guard !proto.output.isEmpty else { throw .malformedModel("node '\(name)' (\(op)) has no output") }
+        if op == "Constant" { return nil }
+        var inputs = proto.input
+        let parsed: Op
+        switch op {
+        case "Conv":
+            try requireInputs(2...3)
+            let weight = initializers[proto.input[1]]
+            let kernel = weight.flatMap { $0.shape.count == 4 ? Array($0.shape[2...]) : nil }
+            parsed = .conv(window: try window(defaultKernel: kernel), group: int("group", 1), clamp: .none)
+        case "Gemm":
+            try requireInputs(2...3)
+            parsed = .gemm(transA: int("transA", 0) != 0, transB: int("transB", 0) != 0,
+                           alpha: float("alpha", 1), beta: float("beta", 1), clamp: .none)
+        case "MatMul":
+            try requireInputs(2...2)
+            parsed = .matMul
+        case "BatchNormalization":
+            try requireInputs(5...5)
+            try requireSingleOutput()
+            _ = float("momentum", 0.9)
+            guard int("training_mode", 0) == 0 else { throw fail("training_mode=1 is not an inference graph") }
+            if opset < 9, int("spatial", 1) != 1 { throw fail("spatial=0 is not supported") }
+            parsed = .batchNorm(epsilon: float("epsilon", 1e-5))
+        case "Relu":
+            parsed = .clip(.relu)
+        case "Clip":
+            let lower = try constantInput(1, "Clip min")?.floats.first ?? -.infinity
+            let upper = try constantInput(2, "Clip max")?.floats.first ?? .infinity
+            inputs = [proto.input[0]]
+            parsed = .clip(Clamp(lower: lower, upper: upper))
+        case "HardSwish":
+            parsed = .hardSwish
+        case "HardSigmoid":
+            parsed = .hardSigmoid(alpha: float("alpha", 0.2), beta: float("beta", 0.5))
+        case "Sigmoid":
+            parsed = .sigmoid
+        case "Tanh":
+            parsed = .tanh
+        case "Add", "Sub", "Mul", "Div":
+            try requireInputs(2...2)
+            parsed = ["Add": Op.add, "Sub": .sub, "Mul": .mul, "Div": .div][op]!
+        case "Concat":
+            guard let axis = attribute("axis").map({ Int($0.i) }) else { throw fail("axis is missing") }
+            parsed = .concat(axis: axis)
+        case "GlobalAveragePool":
+            parsed = .globalAveragePool
+        case "AveragePool":
+            parsed = .averagePool(window: try window(defaultKernel: nil), countIncludePad: int("count_include_pad", 0) != 0)
+        case "MaxPool":
+            try requireSingleOutput()
+            guard int("storage_order", 0) == 0 else { throw fail("storage_order=1 is not supported") }
+            parsed = .maxPool(window: try window(defaultKernel: nil))
+        case "ReduceMean":
+            var axes = ints("axes")
+            if opset >= 18 {
+                axes = try constantInput(1, "ReduceMean axes")?.ints.map { Int($0) }
+                inputs = [proto.input[0]]
+            }
+            guard int("noop_with_empty_axes", 0) == 0 else { throw fail("noop_with_empty_axes=1 is not supported") }
+            parsed = .reduceMean(axes: axes ?? [], keepDims: int("keepdims", 1) != 0)
+        case "Flatten":
+            parsed = .flatten(axis: int("axis", 1))
+        case "Reshape":
+            try requireInputs(2...2)
+            parsed = .reshape(allowZero: int("allowzero", 0) != 0)
+        case "Softmax":
+            parsed = .softmax(axis: int("axis", opset >= 13 ? -1 : 1), legacy: opset < 13)
+        case "Dropout":
+            guard proto.output.count == 1 || proto.output[1].isEmpty else { throw fail("the dropout mask output is not supported") }
+            _ = float("ratio", 0.5)
+            _ = int("seed", 0)
+            inputs = [proto.input[0]]
+            parsed = .identity
+        case "Identity":
+            parsed = .identity
+        case "Shape":
+            parsed = .shape(start: int("start", 0), end: attribute("end").map { Int($0.i) })
+        case "Gather":
+            try requireInputs(2...2)
+            parsed = .gather(axis: int("axis", 0))
+        case "Unsqueeze", "Squeeze":
+            var axes = ints("axes")
+            if opset >= 13 {
+                axes = try constantInput(1, "\(op) axes")?.ints.map { Int($0) }
+                inputs = [proto.input[0]]
+            }
+            if op == "Unsqueeze" {
+                guard let axes else { throw fail("axes is missing") }
+                parsed = .unsqueeze(axes: axes)
+            } else {
+                parsed = .squeeze(axes: axes ?? [])
+            }
+        case "Cast":
+            let to = int("to", 0)
+            _ = int("saturate", 1)
+            switch Int32(to) {
+            case TensorProtoConversion.float, TensorProtoConversion.double: parsed = .cast(toFloat: true)
+            case TensorProtoConversion.int64, TensorProtoConversion.int32: parsed = .cast(toFloat: false)
+            default: throw fail("cast to element type \(to) is not supported")
+            }
+        default:
+            throw .unsupportedOperator(node: name, op: op, domain: proto.domain)
+        }
+        let unknown = unknownAttributes()
+        guard unknown.isEmpty else { throw fail("unsupported attribute(s) \(unknown.joined(separator: ", "))") }
+        if parsed != .identity || op == "Identity" { try requireSingleOutput() }
+        return Node(name: name, op: parsed, inputs: inputs, outputs: [proto.output[0]])
+    }
+
+    /// The value of a Constant node.
+    mutating func constantValue() throws(CNNQError) -> Tensor {
+        guard let (key, attribute) = attributes.first, attributes.count == 1 else {
+            throw fail("a Constant needs exactly one value attribute")
+        }
+        switch key {
+        case "value": return try TensorProtoConversion.tensor(from: attribute.t, context: "Constant node '\(name)'")
+        case "value_float": return Tensor(shape: [], floats: [attribute.f])
+        case "value_floats": return Tensor(shape: [attribute.floats.count], floats: attribute.floats)
+        case "value_int": return Tensor(shape: [], ints: [attribute.i])
+        case "value_ints": return Tensor(shape: [attribute.ints.count], ints: attribute.ints)
+        default: throw fail("unsupported constant attribute \(key)")
+        }
+    }
+}
+
+extension ONNXImporter {
+    /// Reads a serialized TensorProto (the `input_0.pb` files of ONNX test data).
+    public static func loadTensor(path: String) throws(CNNQError) -> Tensor {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw .unreadableFile(path: path, reason: (error as NSError).localizedDescription)
+        }
+        let proto: Onnx_TensorProto
+        do { proto = try Onnx_TensorProto(serializedBytes: data) } catch {
+            throw .malformedModel("\(path) is not a serialized ONNX tensor (\(error))")
+        }
+        return try TensorProtoConversion.tensor(from: proto, context: path)
+    }
+}

@@ -1,0 +1,124 @@
+/// Output shape of one node from its input shapes (logical ONNX layout). Windows with auto_pad are
+/// resolved here, so the returned op may differ from the node's.
+enum ShapeInference {
+    static func infer(_ node: Node, _ shapes: [[Int]], constants: [Tensor?]) throws(CNNQError) -> (op: Op, shape: [Int]) {
+        func fail(_ detail: String) -> CNNQError { .shapeMismatch(node: node.name, detail: detail) }
+        func rank(_ index: Int, _ expected: Int) throws(CNNQError) {
+            guard shapes[index].count == expected else {
+                throw fail("input \(index) has shape \(shapes[index]); \(node.op.name) expects rank \(expected)")
+            }
+        }
+        func normalized(_ axis: Int, rank: Int) throws(CNNQError) -> Int {
+            let result = axis < 0 ? axis + rank : axis
+            guard (0..<rank).contains(result) else { throw fail("axis \(axis) is out of range for rank \(rank)") }
+            return result
+        }
+        let x = shapes.first ?? []
+        switch node.op {
+        case var .conv(window, group, clamp):
+            try rank(0, 4)
+            try rank(1, 4)
+            let w = shapes[1]
+            guard group >= 1, x[1] % group == 0, w[0] % group == 0, w[1] * group == x[1] else {
+                throw fail("input channels \(x[1]) do not match weight \(w) with group \(group)")
+            }
+            guard Array(w[2...]) == window.kernel else { throw fail("kernel_shape \(window.kernel) disagrees with weight \(w)") }
+            if shapes.count > 2 && shapes[2] != [w[0]] { throw fail("bias shape \(shapes[2]) should be [\(w[0])]") }
+            let (h, wOut) = window.resolve(inputHeight: x[2], inputWidth: x[3])
+            guard h >= 1, wOut >= 1 else { throw fail("output would be empty for input \(x)") }
+            return (.conv(window: window, group: group, clamp: clamp), [x[0], w[0], h, wOut])
+        case let .gemm(transA, transB, _, _, _):
+            try rank(0, 2)
+            try rank(1, 2)
+            let (m, k) = transA ? (x[1], x[0]) : (x[0], x[1])
+            let (k2, n) = transB ? (shapes[1][1], shapes[1][0]) : (shapes[1][0], shapes[1][1])
+            guard k == k2 else { throw fail("inner dimensions differ: \(x) × \(shapes[1])") }
+            if shapes.count > 2 && Broadcast.shape(shapes[2], [m, n]) != [m, n] { throw fail("bias \(shapes[2]) does not broadcast to [\(m), \(n)]") }
+            return (node.op, [m, n])
+        case .matMul:
+            let b = shapes[1]
+            guard x.count >= 2, b.count == 2, x.last == b[0] else { throw fail("cannot multiply \(x) by \(b)") }
+            return (node.op, x.dropLast() + [b[1]])
+        case .batchNorm:
+            guard x.count >= 2, shapes[1...].allSatisfy({ $0 == [x[1]] }) else { throw fail("BatchNormalization parameters must be [\(x.count >= 2 ? x[1] : 0)]") }
+            return (node.op, x)
+        case .clip, .hardSwish, .hardSigmoid, .sigmoid, .tanh, .identity, .cast:
+            return (node.op, x)
+        case .softmax(let axis, _):
+            _ = try normalized(axis, rank: x.count)
+            return (node.op, x)
+        case .add, .sub, .mul, .div:
+            guard let shape = Broadcast.shape(shapes[0], shapes[1]) else { throw fail("shapes \(shapes[0]) and \(shapes[1]) do not broadcast") }
+            return (node.op, shape)
+        case let .concat(axis):
+            let axis = try normalized(axis, rank: x.count)
+            var shape = x
+            for other in shapes.dropFirst() {
+                guard other.count == x.count, other.indices.allSatisfy({ $0 == axis || other[$0] == x[$0] }) else {
+                    throw fail("cannot concatenate \(shapes) along axis \(axis)")
+                }
+                shape[axis] += other[axis]
+            }
+            return (.concat(axis: axis), shape)
+        case .globalAveragePool:
+            try rank(0, 4)
+            return (node.op, [x[0], x[1], 1, 1])
+        case var .averagePool(window, countIncludePad):
+            try rank(0, 4)
+            let (h, w) = window.resolve(inputHeight: x[2], inputWidth: x[3])
+            guard h >= 1, w >= 1 else { throw fail("output would be empty for input \(x)") }
+            return (.averagePool(window: window, countIncludePad: countIncludePad), [x[0], x[1], h, w])
+        case var .maxPool(window):
+            try rank(0, 4)
+            let (h, w) = window.resolve(inputHeight: x[2], inputWidth: x[3])
+            guard h >= 1, w >= 1 else { throw fail("output would be empty for input \(x)") }
+            return (.maxPool(window: window), [x[0], x[1], h, w])
+        case let .reduceMean(axes, keepDims):
+            var resolved: [Int] = []
+            for axis in axes.isEmpty ? Array(x.indices) : axes { resolved.append(try normalized(axis, rank: x.count)) }
+            resolved.sort()
+            let shape = x.indices.compactMap { resolved.contains($0) ? (keepDims ? 1 : nil) : x[$0] }
+            return (.reduceMean(axes: resolved, keepDims: keepDims), shape)
+        case let .flatten(axis):
+            let axis = axis < 0 ? axis + x.count : axis
+            guard (0...x.count).contains(axis) else { throw fail("flatten axis out of range for \(x)") }
+            return (.flatten(axis: axis), [x[..<axis].reduce(1, *), x[axis...].reduce(1, *)])
+        case let .reshape(allowZero):
+            guard let target = constants[1] else { throw fail("the target shape is computed at run time; only constant shapes are supported") }
+            return (node.op, try reshaped(x, to: target.ints.map { Int($0) }, allowZero: allowZero, fail: fail))
+        case let .shape(start, end):
+            let lower = max(0, min(x.count, start < 0 ? start + x.count : start))
+            let upper = max(0, min(x.count, end.map { $0 < 0 ? $0 + x.count : $0 } ?? x.count))
+            return (node.op, [max(0, upper - lower)])
+        case let .gather(axis):
+            let axis = try normalized(axis, rank: x.count)
+            return (node.op, Array(x[..<axis]) + shapes[1] + Array(x[(axis + 1)...]))
+        case let .unsqueeze(axes):
+            let outRank = x.count + axes.count
+            var resolved: [Int] = []
+            for axis in axes { resolved.append(try normalized(axis, rank: outRank)) }
+            var shape: [Int] = []
+            var source = x.makeIterator()
+            for axis in 0..<outRank { shape.append(resolved.contains(axis) ? 1 : source.next()!) }
+            return (.unsqueeze(axes: resolved), shape)
+        case let .squeeze(axes):
+            var resolved: [Int] = []
+            for axis in axes { resolved.append(try normalized(axis, rank: x.count)) }
+            if axes.isEmpty { resolved = x.indices.filter { x[$0] == 1 } }
+            guard resolved.allSatisfy({ x[$0] == 1 }) else { throw fail("cannot squeeze axes \(axes) of \(x)") }
+            return (.squeeze(axes: resolved), x.indices.filter { !resolved.contains($0) }.map { x[$0] })
+        }
+    }
+
+    static func reshaped(_ x: [Int], to target: [Int], allowZero: Bool, fail: (String) -> CNNQError) throws(CNNQError) -> [Int] {
+        var shape = target.enumerated().map { axis, dim in dim == 0 && !allowZero && axis < x.count ? x[axis] : dim }
+        let total = x.reduce(1, *)
+        if let unknown = shape.firstIndex(of: -1) {
+            let known = shape.enumerated().filter { $0.offset != unknown }.map(\.element).reduce(1, *)
+            guard known > 0, total % known == 0 else { throw fail("cannot reshape \(x) to \(target)") }
+            shape[unknown] = total / known
+        }
+        guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) == total else { throw fail("cannot reshape \(x) to \(target)") }
+        return shape
+    }
+}

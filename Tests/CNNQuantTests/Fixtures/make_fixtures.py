@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Regenerates the float-parity fixtures and the torchvision reference counts.
+
+For each model: a torchvision (or, for V1, a plain torch) MobileNet with seeded weights and
+non-trivial BatchNorm statistics, exported to ONNX, plus a random input and onnxruntime's output,
+both stored as ONNX TensorProto files (input_0.pb, output_0.pb) in parity/<name>/.
+torchvision-counts.json holds parameter and MAC counts of torchvision's V2/V3 for each width.
+
+Needs: pip install torch onnx onnxruntime onnxscript pillow; pip install --no-deps torchvision
+(a CPU torch wheel with a torchvision built for another torch works: only the model definitions
+are used). The Swift tests read the committed outputs; CI needs no Python.
+"""
+import json
+import os
+import sys
+import types
+
+# torchvision's compiled ops are not needed; skip registering them so a mismatched build imports.
+sys.modules["torchvision._meta_registrations"] = types.ModuleType("torchvision._meta_registrations")
+
+import numpy as np
+import onnx
+import onnxruntime
+import torch
+from onnx import numpy_helper
+from torch import nn
+import torchvision
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def mobilenet_v1(width, num_classes):
+    """MobileNet V1 as in the paper / TF-slim (ReLU6), channels rounded to multiples of 8."""
+    def ch(c):
+        return max(8, int(c * width + 4) // 8 * 8)
+
+    def conv_bn(cin, cout, k, stride, groups=1):
+        return [nn.Conv2d(cin, cout, k, stride, k // 2, groups=groups, bias=False), nn.BatchNorm2d(cout), nn.ReLU6()]
+
+    layers = conv_bn(3, ch(32), 3, 2)
+    spec = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + [(512, 1)] * 5 + [(1024, 2), (1024, 1)]
+    cin = ch(32)
+    for cout, stride in spec:
+        layers += conv_bn(cin, cin, 3, stride, groups=cin) + conv_bn(cin, ch(cout), 1, 1)
+        cin = ch(cout)
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(cin, num_classes))
+
+
+def randomize_batchnorm_and_classifier(model, generator):
+    """Non-trivial BatchNorm statistics (so folding is exercised) and unit-scale classifier weights
+    (torchvision's N(0, 0.01) init gives logits too small for an absolute error bound to mean much)."""
+    for module in model.modules():
+        if isinstance(module, nn.Linear):
+            module.weight.data = torch.randn(module.weight.shape, generator=generator) / module.in_features ** 0.5 * 4
+            module.bias.data = torch.randn(module.out_features, generator=generator) * 0.1
+        if isinstance(module, nn.BatchNorm2d):
+            c = module.num_features
+            module.weight.data = torch.rand(c, generator=generator) + 0.5
+            module.bias.data = torch.randn(c, generator=generator) * 0.1
+            module.running_mean.data = torch.randn(c, generator=generator) * 0.1
+            module.running_var.data = torch.rand(c, generator=generator) + 0.5
+
+
+def count(model, resolution):
+    """Parameters (trainable, as torchvision counts them) and multiply-accumulates of Conv and Linear."""
+    macs = 0
+
+    def hook(module, inputs, output):
+        nonlocal macs
+        if isinstance(module, nn.Conv2d):
+            kh, kw = module.kernel_size
+            macs += output.numel() * (module.in_channels // module.groups) * kh * kw
+        elif isinstance(module, nn.Linear):
+            macs += module.in_features * module.out_features
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    with torch.no_grad():
+        model(torch.zeros(1, 3, resolution, resolution))
+    for h in handles:
+        h.remove()
+    return sum(p.numel() for p in model.parameters()), macs
+
+
+# name, builder, resolution, opset, exporter ("legacy-keep-bn": TorchScript exporter; "dynamo": torch.export)
+FIXTURES = [
+    ("mobilenet_v1", lambda: mobilenet_v1(0.25, 100), 96, 13, "legacy-keep-bn"),
+    ("mobilenet_v2", lambda: torchvision.models.mobilenet_v2(width_mult=0.35, num_classes=100), 96, 18, "dynamo"),
+    ("mobilenet_v3_small", lambda: torchvision.models.mobilenet_v3_small(width_mult=0.5, num_classes=100), 96, 11, "legacy-keep-bn"),
+    ("mobilenet_v3_large", lambda: torchvision.models.mobilenet_v3_large(width_mult=0.35, num_classes=100), 96, 21, "dynamo"),
+]
+
+
+def export(name, build, resolution, opset, exporter):
+    torch.manual_seed(0)
+    generator = torch.Generator().manual_seed(1)
+    model = build().eval()
+    randomize_batchnorm_and_classifier(model, generator)
+    x = torch.randn(1, 3, resolution, resolution, generator=generator)
+    folder = os.path.join(HERE, "parity", name)
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, "model.onnx")
+    if exporter == "dynamo":
+        torch.onnx.export(model, (x,), path, opset_version=opset, dynamo=True, external_data=False)
+    else:
+        # PRESERVE keeps BatchNormalization nodes (EVAL would fold them in the exporter).
+        torch.onnx.export(model, x, path, opset_version=opset, dynamo=False, training=torch.onnx.TrainingMode.PRESERVE,
+                          input_names=["input"], output_names=["logits"])
+    onnx.checker.check_model(path)
+    session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+    (expected,) = session.run(None, {session.get_inputs()[0].name: x.numpy()})
+    with torch.no_grad():
+        drift = float(np.abs(model(x).numpy() - expected).max())
+    for file, array in (("input_0.pb", x.numpy()), ("output_0.pb", expected)):
+        with open(os.path.join(folder, file), "wb") as f:
+            f.write(numpy_helper.from_array(np.ascontiguousarray(array)).SerializeToString())
+    ops = sorted({n.op_type for n in onnx.load(path).graph.node})
+    print(f"|logits| max {float(np.abs(expected).max()):.3f};", end=" ")
+    print(f"{name}: opset {opset} ({exporter}), {os.path.getsize(path)} bytes, torch vs onnxruntime {drift:.2e}, ops {ops}")
+
+
+def counts():
+    result = {}
+    for arch in ("mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large"):
+        for width in (0.35, 0.5, 0.75, 1.0, 1.4):
+            model = getattr(torchvision.models, arch)(width_mult=width).eval()
+            params, macs = count(model, 224)
+            result[f"{arch}@{width}"] = {"params": params, "macs": macs}
+    with open(os.path.join(HERE, "torchvision-counts.json"), "w") as f:
+        json.dump(result, f, indent=1, sort_keys=True)
+        f.write("\n")
+    print("mobilenet_v1 1.0/224 (own definition):", count(mobilenet_v1(1.0, 1000).eval(), 224))
+
+
+if __name__ == "__main__":
+    for fixture in FIXTURES:
+        export(*fixture)
+    counts()
