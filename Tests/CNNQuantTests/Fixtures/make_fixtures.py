@@ -131,7 +131,26 @@ def counts():
     print("mobilenet_v1 1.0/224 (own definition):", count(mobilenet_v1(1.0, 1000).eval(), 224))
 
 
+def error_models():
+    """Small valid ONNX files the importer must refuse with a clear message."""
+    from onnx import TensorProto, helper
+    folder = os.path.join(HERE, "errors")
+    os.makedirs(folder, exist_ok=True)
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 8, 8])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    weight = numpy_helper.from_array(np.ones((4, 4, 3), np.float32), "w")
+    cases = {
+        "unsupported_op": ([helper.make_node("Erf", ["x"], ["y"], name="erf_1")], []),
+        "conv1d": ([helper.make_node("Conv", ["x", "w"], ["y"], name="conv_1d", kernel_shape=[3])], [weight]),
+    }
+    for name, (nodes, initializers) in cases.items():
+        graph = helper.make_graph(nodes, name, [x], [y], initializers)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+        onnx.save(model, os.path.join(folder, name + ".onnx"))
+
+
 if __name__ == "__main__":
     for fixture in FIXTURES:
         export(*fixture)
     counts()
+    error_models()

@@ -1,0 +1,46 @@
+import ArgumentParser
+import CNNQuant
+
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List a model's layers with shapes, parameters and MACs.",
+        discussion: """
+            Shapes are ONNX's (NCHW). By default the graph is shown as imported, with constant shape
+            arithmetic folded; parameters count weights, biases and BatchNorm γ/β as torchvision does.
+            --prepared shows it after BatchNorm folding and activation fusion, as it will be quantized.
+            """
+    )
+
+    @Argument(help: "An ONNX model file.")
+    var model: String
+
+    @Flag(help: "Show the graph after BatchNorm folding, activation fusion and cleanup.")
+    var prepared = false
+
+    func run() throws {
+        try reportingErrors { () throws(CNNQError) in
+            var graph = try ONNXImporter.load(path: model)
+            if prepared {
+                try graph.prepare()
+            } else {
+                graph.removeIdentities()
+                try graph.foldConstantsAndInferShapes()
+            }
+            let stats = LayerStatistics.of(graph)
+            var table = TextTable(header: ["#", "layer", "op", "input", "output", "params", "MACs"], rightAligned: [0, 5, 6])
+            let format = { (shape: [Int]) in shape.map(String.init).joined(separator: "×") }
+            for (index, row) in stats.enumerated() {
+                table.add(["\(index)", row.name, row.op, format(row.inputShape), format(row.outputShape),
+                           row.params == 0 ? "" : grouped(row.params), row.macs == 0 ? "" : grouped(row.macs)])
+            }
+            let params = stats.map(\.params).reduce(0, +)
+            let macs = stats.map(\.macs).reduce(0, +)
+            print(table.render())
+            print("""
+
+                \(model): opset \(graph.opset), \(stats.count) layers, input \(graph.inputs.map { "\($0.name) \(format($0.shape))" }.joined(separator: ", "))
+                total: \(grouped(params)) params (\(String(format: "%.2f", Double(params) / 1e6)) M), \(grouped(macs)) MACs (\(String(format: "%.1f", Double(macs) / 1e6)) M)
+                """)
+        }
+    }
+}

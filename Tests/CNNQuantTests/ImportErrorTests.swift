@@ -1,0 +1,54 @@
+import CNNQuant
+import Foundation
+import Testing
+
+/// Bad input must give a specific CNNQError, never a crash.
+@Suite struct ImportErrorTests {
+    static let model = try! Data(contentsOf: URL(fileURLWithPath: Fixtures.path("parity/mobilenet_v1/model.onnx")))
+
+    static func failure(_ data: Data) -> CNNQError? {
+        do {
+            var graph = try ONNXImporter.load(data: data)
+            try graph.prepare()
+            return nil
+        } catch { return error }
+    }
+
+    @Test(arguments: [0.999, 0.9, 0.5, 0.1, 0.01, 0.001])
+    func truncatedModelIsAnError(fraction: Double) {
+        let error = Self.failure(Self.model.prefix(Int(Double(Self.model.count) * fraction)))
+        #expect(error != nil, "a model cut to \(fraction) of its size was accepted")
+    }
+
+    @Test func emptyAndForeignFilesAreErrors() {
+        #expect(Self.failure(Data()) == .malformedModel("the file is empty"))
+        #expect(Self.failure(Data("this is not a model\n".utf8)) != nil)
+        #expect(Self.failure(Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) })) != nil)
+    }
+
+    @Test func corruptedBytesNeverCrash() {
+        // Flip bytes all over a valid model; every outcome must be a value or a thrown error.
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<50 {
+            var data = Self.model
+            for _ in 0..<8 { data[Int.random(in: 0..<data.count, using: &random)] = UInt8.random(in: 0...255, using: &random) }
+            _ = Self.failure(data)
+        }
+    }
+
+    @Test func unsupportedOperatorNamesNodeAndOp() {
+        #expect(throws: CNNQError.unsupportedOperator(node: "erf_1", op: "Erf", domain: "")) {
+            try ONNXImporter.load(path: Fixtures.path("errors/unsupported_op.onnx"))
+        }
+    }
+
+    @Test func unsupportedAttributeNamesNode() {
+        #expect(throws: CNNQError.unsupportedAttribute(node: "conv_1d", op: "Conv", detail: "only 2-D windows are supported (kernel_shape [3])")) {
+            try ONNXImporter.load(path: Fixtures.path("errors/conv1d.onnx"))
+        }
+    }
+
+    @Test func missingFileIsAnError() {
+        #expect(throws: CNNQError.self) { try ONNXImporter.load(path: "/nonexistent/model.onnx") }
+    }
+}
