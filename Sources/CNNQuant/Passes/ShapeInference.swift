@@ -15,7 +15,7 @@ enum ShapeInference {
         }
         let x = shapes.first ?? []
         switch node.op {
-        case var .conv(window, group, clamp):
+        case .conv(var window, let group, let clamp):
             try rank(0, 4)
             try rank(1, 4)
             let w = shapes[1]
@@ -63,7 +63,7 @@ enum ShapeInference {
         case .globalAveragePool:
             try rank(0, 4)
             return (node.op, [x[0], x[1], 1, 1])
-        case var .averagePool(window, countIncludePad):
+        case .averagePool(var window, let countIncludePad):
             try rank(0, 4)
             let (h, w) = window.resolve(inputHeight: x[2], inputWidth: x[3])
             guard h >= 1, w >= 1 else { throw fail("output would be empty for input \(x)") }
