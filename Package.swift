@@ -35,6 +35,7 @@ let package = Package(
             name: "cnn-quantize",
             dependencies: ["CNNQuant", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        .testTarget(name: "CNNQKernelsTests", dependencies: ["CNNQKernels"]),
         .testTarget(
             name: "CNNQuantTests",
             dependencies: ["CNNQuant"],

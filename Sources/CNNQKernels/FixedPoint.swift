@@ -1,0 +1,92 @@
+/// The gemmlowp/TFLite fixed-point primitives every int8 kernel requantizes with. A real multiplier
+/// r > 0 is held as a Q31 mantissa m ∈ [2^30, 2^31) and an exponent e, r ≈ m · 2^(e − 31).
+
+/// A real scale factor in fixed point: `multiplier · 2^(shift − 31)`.
+public struct QuantizedMultiplier: Equatable {
+    public var multiplier: Int32
+    public var shift: Int32
+
+    public init(multiplier: Int32, shift: Int32) {
+        self.multiplier = multiplier
+        self.shift = shift
+    }
+
+    /// Nearest fixed-point form of `real` (≥ 0). Values too small for a Q31 mantissa become zero;
+    /// values of 2^31 or more are out of range and clamp to the largest representable one.
+    public init(_ real: Double) {
+        guard real > 0, real.isFinite else {
+            self.init(multiplier: 0, shift: 0)
+            return
+        }
+        // real = q · 2^shift with q ∈ [0.5, 1).
+        var shift = Int32(real.exponent) + 1
+        var q = Int64((real.significand * Double(1 << 30)).rounded())
+        if q == 1 << 31 {
+            q /= 2
+            shift += 1
+        }
+        if shift < -31 {
+            self.init(multiplier: 0, shift: 0)
+        } else if shift > 30 {
+            self.init(multiplier: Int32.max, shift: 30)
+        } else {
+            self.init(multiplier: Int32(q), shift: shift)
+        }
+    }
+
+    /// The real value it stands for.
+    public var real: Double { Double(multiplier) * Double(sign: .plus, exponent: Int(shift) - 31, significand: 1) }
+}
+
+/// (a · b + 2^30) >> 31 with gemmlowp's rounding, saturating the one overflow case (−2^31 · −2^31).
+@inlinable @inline(__always)
+public func saturatingRoundingDoublingHighMultiply(_ a: Int32, _ b: Int32) -> Int32 {
+    if a == Int32.min && b == Int32.min { return Int32.max }
+    let product = Int64(a) * Int64(b)
+    let nudge: Int64 = product >= 0 ? 1 << 30 : 1 - (1 << 30)
+    return Int32(truncatingIfNeeded: (product + nudge) / (1 << 31))
+}
+
+/// x / 2^exponent rounded to nearest, ties away from zero (gemmlowp RoundingDivideByPOT).
+@inlinable @inline(__always)
+public func roundingDivideByPowerOfTwo(_ x: Int32, _ exponent: Int32) -> Int32 {
+    let mask = (Int32(1) << exponent) &- 1
+    let remainder = x & mask
+    let threshold = (mask >> 1) + (x < 0 ? 1 : 0)
+    return (x >> exponent) + (remainder > threshold ? 1 : 0)
+}
+
+/// x · multiplier · 2^(shift − 31), as TFLite's MultiplyByQuantizedMultiplier. A positive shift
+/// first scales x up; that product saturates to the int32 range rather than wrapping (conversion
+/// keeps conv and pooling multipliers below 1, where no left shift happens).
+@inlinable @inline(__always)
+public func multiplyByQuantizedMultiplier(_ x: Int32, _ q: QuantizedMultiplier) -> Int32 {
+    let left = q.shift > 0 ? q.shift : 0
+    let right = q.shift > 0 ? 0 : -q.shift
+    let scaled = Int64(x) << Int64(left)
+    let clamped = Int32(clamping: scaled)
+    return roundingDivideByPowerOfTwo(saturatingRoundingDoublingHighMultiply(clamped, q.multiplier), right)
+}
+
+/// The output stage shared by convolution, fully-connected and pooling kernels: requantize an int32
+/// accumulator of output channel c, add the output zero point and clamp (fused ReLU/ReLU6 are the
+/// clamp bounds).
+public struct OutputStage {
+    public var multipliers: UnsafePointer<QuantizedMultiplier>
+    public var zeroPoint: Int32
+    public var lower: Int32
+    public var upper: Int32
+
+    public init(multipliers: UnsafePointer<QuantizedMultiplier>, zeroPoint: Int32, lower: Int32 = -128, upper: Int32 = 127) {
+        self.multipliers = multipliers
+        self.zeroPoint = zeroPoint
+        self.lower = lower
+        self.upper = upper
+    }
+
+    @inlinable @inline(__always)
+    public func apply(_ accumulator: Int32, channel: Int) -> Int8 {
+        let scaled = Int64(multiplyByQuantizedMultiplier(accumulator, multipliers[channel])) + Int64(zeroPoint)
+        return Int8(truncatingIfNeeded: min(max(scaled, Int64(lower)), Int64(upper)))
+    }
+}

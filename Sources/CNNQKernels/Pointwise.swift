@@ -1,0 +1,109 @@
+/// 1×1 convolution (and fully connected, a 1×1 convolution over one pixel) as a GEMM microkernel:
+/// 4 pixels × 16 output channels per step, int8 widened to int16, multiplied in pairs of input
+/// channels and summed exactly into int32 (the `vpmaddwd` pattern on x86_64; no saturating
+/// `vpmaddubsw`).
+public enum Pointwise {
+    public static let channelBlock = 16
+    static let pixelBlock = 4
+
+    /// Bytes of packed weights for `outputChannels` × `inputChannels`.
+    public static func packedWeightCount(outputChannels n: Int, inputChannels k: Int) -> Int {
+        (n + channelBlock - 1) / channelBlock * channelBlock * (k + 1) / 2 * 2
+    }
+
+    /// Int32 entries of the packed bias.
+    public static func packedBiasCount(outputChannels n: Int) -> Int {
+        (n + channelBlock - 1) / channelBlock * channelBlock
+    }
+
+    /// Packs OHWI 1×1 weights [n][k] as, per block of 16 output channels and per pair of input
+    /// channels, 16 × (w[c][2p], w[c][2p+1]); missing channels are zero. The bias absorbs the input
+    /// zero point: b'[c] = b[c] − x_zero · Σ_k w[c][k], so the kernel multiplies raw inputs.
+    public static func pack(weights: UnsafePointer<Int8>, bias: UnsafePointer<Int32>, outputChannels n: Int,
+                            inputChannels k: Int, inputZeroPoint: Int32,
+                            packedWeights: UnsafeMutablePointer<Int8>, packedBias: UnsafeMutablePointer<Int32>) {
+        let pairs = (k + 1) / 2
+        let blocks = (n + channelBlock - 1) / channelBlock
+        for block in 0..<blocks {
+            for lane in 0..<channelBlock {
+                let c = block * channelBlock + lane
+                var sum: Int32 = 0
+                for p in 0..<pairs {
+                    for j in 0..<2 {
+                        let i = 2 * p + j
+                        let w: Int8 = c < n && i < k ? weights[c * k + i] : 0
+                        sum += Int32(w)
+                        packedWeights[((block * pairs + p) * channelBlock + lane) * 2 + j] = w
+                    }
+                }
+                packedBias[c] = c < n ? bias[c] - inputZeroPoint * sum : 0
+            }
+        }
+    }
+
+    /// output[pixel][c] = stage(b'[c] + Σ_k input[pixel][k] · w[c][k]) for NHWC `input` [pixels][k].
+    public static func run(input: UnsafePointer<Int8>, pixels: Int, inputChannels k: Int,
+                           packedWeights: UnsafePointer<Int8>, packedBias: UnsafePointer<Int32>,
+                           outputChannels n: Int, stage: OutputStage, output: UnsafeMutablePointer<Int8>) {
+        let tiles = (pixels + pixelBlock - 1) / pixelBlock
+        parallelFor(tiles) { tile in
+            let first = tile * pixelBlock
+            let count = min(pixelBlock, pixels - first)
+            for block in 0..<((n + channelBlock - 1) / channelBlock) {
+                microkernel(input: input + first * k, count: count, k: k, packed: packedWeights, bias: packedBias,
+                            block: block, n: n, stage: stage, output: output + first * n)
+            }
+        }
+    }
+
+    /// Pairs (x[i], x[i+1]) of one pixel, repeated over 8 lanes of int16 pairs.
+    @inline(__always)
+    static func broadcastPair(_ row: UnsafePointer<Int8>, _ i: Int, last: Bool) -> SIMD16<Int16> {
+        let low = UInt32(UInt16(bitPattern: Int16(row[i])))
+        let high = last ? 0 : UInt32(UInt16(bitPattern: Int16(row[i + 1])))
+        return unsafeBitCast(SIMD8<UInt32>(repeating: low | high << 16), to: SIMD16<Int16>.self)
+    }
+
+    /// Σ over a pair: lanes (w0·x0 + w1·x1) for 8 channels — `vpmaddwd`.
+    @inline(__always)
+    static func multiplyAddPairs(_ w: SIMD16<Int16>, _ x: SIMD16<Int16>) -> SIMD8<Int32> {
+        let product = SIMD16<Int32>(truncatingIfNeeded: w) &* SIMD16<Int32>(truncatingIfNeeded: x)
+        return product.evenHalf &+ product.oddHalf
+    }
+
+    @inline(__always)
+    static func microkernel(input: UnsafePointer<Int8>, count: Int, k: Int, packed: UnsafePointer<Int8>,
+                            bias: UnsafePointer<Int32>, block: Int, n: Int, stage: OutputStage,
+                            output: UnsafeMutablePointer<Int8>) {
+        let pairs = (k + 1) / 2
+        // Rows past the end repeat the last pixel; their results are not stored.
+        let r0 = input, r1 = input + min(1, count - 1) * k, r2 = input + min(2, count - 1) * k, r3 = input + min(3, count - 1) * k
+        let b = UnsafeRawPointer(bias + block * channelBlock)
+        let b0 = b.loadUnaligned(as: SIMD8<Int32>.self), b1 = b.loadUnaligned(fromByteOffset: 32, as: SIMD8<Int32>.self)
+        var a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1
+        var w = UnsafeRawPointer(packed + block * pairs * channelBlock * 2)
+        for p in 0..<pairs {
+            let i = 2 * p
+            let last = i + 1 == k
+            let w0 = SIMD16<Int16>(truncatingIfNeeded: w.loadUnaligned(as: SIMD16<Int8>.self))
+            let w1 = SIMD16<Int16>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: 16, as: SIMD16<Int8>.self))
+            w += 32
+            let x0 = broadcastPair(r0, i, last: last), x1 = broadcastPair(r1, i, last: last)
+            let x2 = broadcastPair(r2, i, last: last), x3 = broadcastPair(r3, i, last: last)
+            a00 &+= multiplyAddPairs(w0, x0); a01 &+= multiplyAddPairs(w1, x0)
+            a10 &+= multiplyAddPairs(w0, x1); a11 &+= multiplyAddPairs(w1, x1)
+            a20 &+= multiplyAddPairs(w0, x2); a21 &+= multiplyAddPairs(w1, x2)
+            a30 &+= multiplyAddPairs(w0, x3); a31 &+= multiplyAddPairs(w1, x3)
+        }
+        let channels = min(channelBlock, n - block * channelBlock)
+        let base = block * channelBlock
+        @inline(__always) func store(_ low: SIMD8<Int32>, _ high: SIMD8<Int32>, _ row: Int) {
+            let out = output + row * n + base
+            for c in 0..<channels { out[c] = stage.apply(c < 8 ? low[c] : high[c - 8], channel: base + c) }
+        }
+        store(a00, a01, 0)
+        if count > 1 { store(a10, a11, 1) }
+        if count > 2 { store(a20, a21, 2) }
+        if count > 3 { store(a30, a31, 3) }
+    }
+}

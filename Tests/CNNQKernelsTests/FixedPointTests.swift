@@ -1,0 +1,92 @@
+import CNNQKernels
+import Testing
+
+/// The requantization primitives against independent models of the same arithmetic: exact integer
+/// arithmetic for the rounding steps, float-then-round for the whole multiply.
+@Suite struct FixedPointTests {
+    static let edges: [Int32] = [Int32.min, Int32.min + 1, -(1 << 30), -65536, -255, -2, -1, 0, 1, 2, 255, 65536, 1 << 30, Int32.max - 1, Int32.max]
+
+    static func samples(_ random: inout TestRandom) -> [Int32] {
+        edges + (0..<300).map { _ in Int32.random(in: Int32.min...Int32.max, using: &random) }
+            + (0..<100).map { _ in Int32.random(in: -100_000...100_000, using: &random) }
+    }
+
+    /// floor(v / 2^e) for Int64, written without shifts so it is independent of the kernel's code.
+    static func floorDivide(_ v: Int64, _ e: Int) -> Int64 {
+        let d = Int64(1) << e
+        let q = v / d
+        return (v % d != 0 && v < 0) ? q - 1 : q
+    }
+
+    @Test func highMultiplyRoundsHalfUp() {
+        var random = TestRandom(seed: 1)
+        let values = Self.samples(&random)
+        for a in values {
+            for b in Self.edges + [Int32.random(in: Int32.min...Int32.max, using: &random)] {
+                let expected = a == Int32.min && b == Int32.min
+                    ? Int64(Int32.max)
+                    : Self.floorDivide(Int64(a) * Int64(b) + (1 << 30), 31)
+                #expect(Int64(saturatingRoundingDoublingHighMultiply(a, b)) == expected, "\(a) · \(b)")
+            }
+        }
+    }
+
+    @Test func divideByPowerOfTwoRoundsHalfAway() {
+        var random = TestRandom(seed: 2)
+        for x in Self.samples(&random) {
+            for e: Int32 in 0...31 {
+                let expected = (Double(x) / Double(Int64(1) << Int64(e))).rounded(.toNearestOrAwayFromZero)
+                #expect(Double(roundingDivideByPowerOfTwo(x, e)) == expected, "\(x) / 2^\(e)")
+            }
+        }
+    }
+
+    @Test func multiplierRepresentsItsReal() {
+        var random = TestRandom(seed: 3)
+        for _ in 0..<2000 {
+            let real = Double(sign: .plus, exponent: Int.random(in: -30...10, using: &random), significand: Double.random(in: 1..<2, using: &random))
+            let q = QuantizedMultiplier(real)
+            #expect(q.multiplier >= 1 << 30)
+            #expect(abs(q.real - real) <= real * 0x1p-31, "\(real) → \(q)")
+        }
+        #expect(QuantizedMultiplier(0) == QuantizedMultiplier(multiplier: 0, shift: 0))
+        #expect(QuantizedMultiplier(1).real == 1)
+        #expect(QuantizedMultiplier(0x1p-40).multiplier == 0)
+    }
+
+    /// The fixed-point product is within 1 of the same arithmetic done in floating point and rounded
+    /// once — x scaled up by 2^shift (saturating, for multipliers ≥ 1), times the Q31 mantissa —
+    /// and equal to it unless the exact value lies so close to a tie that the two roundings may part.
+    @Test func multiplyMatchesFloatThenRound() {
+        var random = TestRandom(seed: 4)
+        let values = Self.samples(&random)
+        for _ in 0..<200 {
+            let real = Double(sign: .plus, exponent: Int.random(in: -20...4, using: &random), significand: Double.random(in: 1..<2, using: &random))
+            let q = QuantizedMultiplier(real)
+            let left = Int(max(0, q.shift)), right = Int(max(0, -q.shift))
+            for x in values {
+                let shifted = Double(Int32(clamping: Int64(x) << Int64(left)))
+                let exact = shifted * Double(q.multiplier) * 0x1p-31 / Double(Int64(1) << Int64(right))
+                let result = Double(multiplyByQuantizedMultiplier(x, q))
+                let rounded = exact.rounded(.toNearestOrAwayFromZero)
+                #expect(abs(result - rounded) <= 1, "\(x) · \(q.real)")
+                let distanceToTie = abs(abs(exact - exact.rounded(.down)) - 0.5)
+                if distanceToTie > 1 / Double(Int64(1) << Int64(right)) + 1e-6 {
+                    #expect(result == rounded, "\(x) · \(q.real) = \(exact)")
+                }
+            }
+        }
+    }
+
+    @Test func outputStageClampsAndAddsZeroPoint() {
+        let multipliers = [QuantizedMultiplier(0.5), QuantizedMultiplier(0.25)]
+        multipliers.withUnsafeBufferPointer { m in
+            let stage = OutputStage(multipliers: m.baseAddress!, zeroPoint: -10, lower: -10, upper: 50)
+            #expect(stage.apply(41, channel: 0) == 11)    // round(20.5) away from zero = 21, −10
+            #expect(stage.apply(-100, channel: 0) == -10) // ReLU bound
+            #expect(stage.apply(1000, channel: 1) == 50)  // upper bound
+            #expect(stage.apply(Int32.max, channel: 1) == 50)
+            #expect(stage.apply(Int32.min, channel: 1) == -10)
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import CNNQKernels
+
+/// Deterministic random numbers for property tests (SplitMix64), so a failure reproduces.
+struct TestRandom: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    mutating func int8s(_ count: Int) -> [Int8] { (0..<count).map { _ in Int8.random(in: -128...127, using: &self) } }
+
+    /// Weights as the converter makes them: symmetric, in [-127, 127].
+    mutating func weights(_ count: Int) -> [Int8] { (0..<count).map { _ in Int8.random(in: -127...127, using: &self) } }
+
+    /// A zero point, often at the extremes.
+    mutating func zeroPoint() -> Int32 { [-128, 127, 0, Int32.random(in: -128...127, using: &self)].randomElement(using: &self)! }
+}
+
+/// Per-channel requantization data that outlives the OutputStage pointing into it.
+final class StageStorage {
+    var multipliers: [QuantizedMultiplier]
+    let zeroPoint: Int32, lower: Int32, upper: Int32
+
+    /// Scales that keep outputs mostly in range for accumulators of about `depth` products.
+    init(channels: Int, depth: Int, random: inout TestRandom) {
+        let base = 1.0 / (Double(depth).squareRoot() * 128 * 127 / 24)
+        multipliers = (0..<channels).map { _ in QuantizedMultiplier(base * Double.random(in: 0.05...4, using: &random)) }
+        zeroPoint = random.zeroPoint()
+        // Fused activations: none, ReLU (lower = zero point), or ReLU6-like bounds.
+        switch Int.random(in: 0..<3, using: &random) {
+        case 0: (lower, upper) = (-128, 127)
+        case 1: (lower, upper) = (zeroPoint, 127)
+        default: (lower, upper) = (max(-128, zeroPoint), min(127, zeroPoint + Int32.random(in: 1...200, using: &random)))
+        }
+    }
+
+    func withStage<R>(_ body: (OutputStage) -> R) -> R {
+        multipliers.withUnsafeBufferPointer { body(OutputStage(multipliers: $0.baseAddress!, zeroPoint: zeroPoint, lower: lower, upper: upper)) }
+    }
+}
+
+/// Runs `body` once with one thread and once with two, returning both results.
+func withOneAndTwoThreads<R>(_ body: () -> R) -> (R, R) {
+    let saved = threadCount
+    setThreadCount(1)
+    let one = body()
+    setThreadCount(2)
+    let two = body()
+    setThreadCount(saved)
+    return (one, two)
+}
+
+/// The reference convolution into a new array.
+func referenceConvolution(_ input: [Int8], zero: Int32, _ weights: [Int8], _ bias: [Int32], _ shape: ConvolutionShape,
+                          _ stage: StageStorage) -> [Int8] {
+    var output = [Int8](repeating: 0, count: shape.outputCount)
+    stage.withStage { stage in
+        convolutionReference(input: input, inputZeroPoint: zero, weights: weights, bias: bias, shape: shape, stage: stage,
+                             output: &output)
+    }
+    return output
+}
+
+/// Channel counts of every MobileNet width: V1/V2/V3 stage widths and their expansions at each α.
+let mobileNetChannelCounts: [Int] = {
+    func divisible(_ v: Double) -> Int {
+        var r = max(8, Int(v + 4) / 8 * 8)
+        if Double(r) < 0.9 * v { r += 8 }
+        return r
+    }
+    var counts = Set<Int>()
+    for alpha in [0.25, 0.35, 0.5, 0.75, 1.0, 1.4] {
+        for c in [16, 24, 32, 40, 48, 64, 72, 88, 96, 112, 120, 144, 160, 240, 320] {
+            counts.insert(divisible(Double(c) * alpha))
+            counts.insert(divisible(Double(c) * alpha) * 6)
+        }
+    }
+    return counts.sorted()
+}()
