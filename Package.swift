@@ -1,6 +1,14 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+// The kernels use AVX2 on x86_64 hosts (every x86_64 machine we build on has it); the device build in
+// targets/ sets its own instruction set per board.
+#if arch(x86_64)
+let kernelSettings: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma"])]
+#else
+let kernelSettings: [SwiftSetting] = []
+#endif
+
 // CNNQKernels and CNNQRuntime are written in the Embedded Swift subset: they build here as ordinary
 // modules for the host tools and tests, and as freestanding objects for devices (see targets/).
 let package = Package(
@@ -21,7 +29,7 @@ let package = Package(
             cSettings: [.unsafeFlags(["-fopenmp"])],
             linkerSettings: [.linkedLibrary(":libomp.so.5", .when(platforms: [.linux]))]
         ),
-        .target(name: "CNNQKernels", dependencies: ["CNNQThreads"]),
+        .target(name: "CNNQKernels", dependencies: ["CNNQThreads"], swiftSettings: kernelSettings),
         .target(name: "CNNQRuntime", dependencies: ["CNNQKernels"]),
         .target(
             name: "CNNQuant",

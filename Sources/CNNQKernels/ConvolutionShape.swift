@@ -1,5 +1,5 @@
 /// Geometry of an NHWC convolution. Weights are OHWI: [outputChannels][kh][kw][inputChannels / groups].
-public struct ConvolutionShape: Equatable {
+public struct ConvolutionShape: Equatable, Sendable {
     public var batch: Int
     public var inputHeight: Int, inputWidth: Int, inputChannels: Int
     public var outputHeight: Int, outputWidth: Int, outputChannels: Int

@@ -67,16 +67,14 @@ public enum Depthwise {
                             if ix < 0 || ix >= s.inputWidth { continue }
                             let x = UnsafeRawPointer(input + ((b * s.inputHeight + iy) * s.inputWidth + ix) * c + block)
                             let w = UnsafeRawPointer(packed + (ky * kw + kx) * wStride + block)
-                            let product = (SIMD16<Int16>(truncatingIfNeeded: x.loadUnaligned(as: SIMD16<Int8>.self)) &- zero16)
-                                &* SIMD16<Int16>(truncatingIfNeeded: w.loadUnaligned(as: SIMD16<Int8>.self))
-                            lo &+= SIMD8<Int32>(truncatingIfNeeded: product.lowHalf)
-                            hi &+= SIMD8<Int32>(truncatingIfNeeded: product.highHalf)
+                            let product = (widen(x.loadUnaligned(as: SIMD16<Int8>.self)) &- zero16)
+                                &* widen(w.loadUnaligned(as: SIMD16<Int8>.self))
+                            lo &+= widenLow(product)
+                            hi &+= widenHigh(product)
                         }
                     }
-                    for i in 0..<8 {
-                        out[block + i] = stage.apply(lo[i], channel: block + i)
-                        out[block + 8 + i] = stage.apply(hi[i], channel: block + 8 + i)
-                    }
+                    store8(stage.apply(lo, channel: block), to: out + block)
+                    store8(stage.apply(hi, channel: block + 8), to: out + block + 8)
                     block += channelBlock
                 }
                 // Channels past the last full block of 16.

@@ -2,7 +2,7 @@
 /// r > 0 is held as a Q31 mantissa m ∈ [2^30, 2^31) and an exponent e, r ≈ m · 2^(e − 31).
 
 /// A real scale factor in fixed point: `multiplier · 2^(shift − 31)`.
-public struct QuantizedMultiplier: Equatable {
+public struct QuantizedMultiplier: Equatable, Sendable {
     public var multiplier: Int32
     public var shift: Int32
 
@@ -70,15 +70,18 @@ public func multiplyByQuantizedMultiplier(_ x: Int32, _ q: QuantizedMultiplier) 
 
 /// The output stage shared by convolution, fully-connected and pooling kernels: requantize an int32
 /// accumulator of output channel c, add the output zero point and clamp (fused ReLU/ReLU6 are the
-/// clamp bounds).
+/// clamp bounds). Multipliers and shifts are separate arrays so 8 channels load as one vector.
 public struct OutputStage {
-    public var multipliers: UnsafePointer<QuantizedMultiplier>
+    public var multipliers: UnsafePointer<Int32>
+    public var shifts: UnsafePointer<Int32>
     public var zeroPoint: Int32
     public var lower: Int32
     public var upper: Int32
 
-    public init(multipliers: UnsafePointer<QuantizedMultiplier>, zeroPoint: Int32, lower: Int32 = -128, upper: Int32 = 127) {
+    public init(multipliers: UnsafePointer<Int32>, shifts: UnsafePointer<Int32>, zeroPoint: Int32,
+                lower: Int32 = -128, upper: Int32 = 127) {
         self.multipliers = multipliers
+        self.shifts = shifts
         self.zeroPoint = zeroPoint
         self.lower = lower
         self.upper = upper
@@ -86,7 +89,37 @@ public struct OutputStage {
 
     @inlinable @inline(__always)
     public func apply(_ accumulator: Int32, channel: Int) -> Int8 {
-        let scaled = Int64(multiplyByQuantizedMultiplier(accumulator, multipliers[channel])) + Int64(zeroPoint)
+        let q = QuantizedMultiplier(multiplier: multipliers[channel], shift: shifts[channel])
+        let scaled = Int64(multiplyByQuantizedMultiplier(accumulator, q)) + Int64(zeroPoint)
         return Int8(truncatingIfNeeded: min(max(scaled, Int64(lower)), Int64(upper)))
+    }
+
+    /// `apply` for channels c ..< c + 8, bit for bit the same. Multipliers are never negative (they
+    /// come from `QuantizedMultiplier`), so the one saturating case of the high multiply cannot occur.
+    @inlinable @inline(__always)
+    public func apply(_ accumulator: SIMD8<Int32>, channel c: Int) -> SIMD8<Int32> {
+        let m = UnsafeRawPointer(multipliers + c).loadUnaligned(as: SIMD8<Int32>.self)
+        let shift = UnsafeRawPointer(shifts + c).loadUnaligned(as: SIMD8<Int32>.self)
+        let zero = SIMD8<Int32>(repeating: 0)
+        let left = shift.replacing(with: zero, where: shift .< zero)
+        let right = (zero &- shift).replacing(with: zero, where: shift .> zero)
+        // x · 2^left, saturating where it overflows.
+        let shifted = accumulator &<< left
+        let overflow = (shifted &>> left) .!= accumulator
+        let saturated = SIMD8<Int32>(repeating: Int32.max).replacing(with: Int32.min, where: accumulator .< zero)
+        let x = shifted.replacing(with: saturated, where: overflow)
+        // High multiply: floor((x·m + 2^30) / 2^31); the low 32 bits of a logical shift are those of
+        // the arithmetic one.
+        let product = widen64Low(x) &* widen64Low(m) &+ SIMD4<Int64>(repeating: 1 << 30)
+        let productHigh = widen64High(x) &* widen64High(m) &+ SIMD4<Int64>(repeating: 1 << 30)
+        let high = narrow32(SIMD4<UInt64>(truncatingIfNeeded: product) &>> 31, SIMD4<UInt64>(truncatingIfNeeded: productHigh) &>> 31)
+        // Rounding divide by 2^right, ties away from zero.
+        let mask = (SIMD8<Int32>(repeating: 1) &<< right) &- 1
+        let threshold = (mask &>> 1) &+ zero.replacing(with: 1, where: high .< zero)
+        var result = high &>> right
+        result &+= zero.replacing(with: 1, where: (high & mask) .> threshold)
+        // Clamp before adding the zero point, so nothing can overflow.
+        let lowerBound = SIMD8<Int32>(repeating: lower &- zeroPoint), upperBound = SIMD8<Int32>(repeating: upper &- zeroPoint)
+        return result.clamped(lowerBound: lowerBound, upperBound: upperBound) &+ SIMD8<Int32>(repeating: zeroPoint)
     }
 }

@@ -64,13 +64,6 @@ public enum Pointwise {
         return unsafeBitCast(SIMD8<UInt32>(repeating: low | high << 16), to: SIMD16<Int16>.self)
     }
 
-    /// Σ over a pair: lanes (w0·x0 + w1·x1) for 8 channels — `vpmaddwd`.
-    @inline(__always)
-    static func multiplyAddPairs(_ w: SIMD16<Int16>, _ x: SIMD16<Int16>) -> SIMD8<Int32> {
-        let product = SIMD16<Int32>(truncatingIfNeeded: w) &* SIMD16<Int32>(truncatingIfNeeded: x)
-        return product.evenHalf &+ product.oddHalf
-    }
-
     @inline(__always)
     static func microkernel(input: UnsafePointer<Int8>, count: Int, k: Int, packed: UnsafePointer<Int8>,
                             bias: UnsafePointer<Int32>, block: Int, n: Int, stage: OutputStage,
@@ -85,8 +78,8 @@ public enum Pointwise {
         for p in 0..<pairs {
             let i = 2 * p
             let last = i + 1 == k
-            let w0 = SIMD16<Int16>(truncatingIfNeeded: w.loadUnaligned(as: SIMD16<Int8>.self))
-            let w1 = SIMD16<Int16>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: 16, as: SIMD16<Int8>.self))
+            let w0 = widen(w.loadUnaligned(as: SIMD16<Int8>.self))
+            let w1 = widen(w.loadUnaligned(fromByteOffset: 16, as: SIMD16<Int8>.self))
             w += 32
             let x0 = broadcastPair(r0, i, last: last), x1 = broadcastPair(r1, i, last: last)
             let x2 = broadcastPair(r2, i, last: last), x3 = broadcastPair(r3, i, last: last)
@@ -99,7 +92,12 @@ public enum Pointwise {
         let base = block * channelBlock
         @inline(__always) func store(_ low: SIMD8<Int32>, _ high: SIMD8<Int32>, _ row: Int) {
             let out = output + row * n + base
-            for c in 0..<channels { out[c] = stage.apply(c < 8 ? low[c] : high[c - 8], channel: base + c) }
+            if channels == channelBlock {
+                store8(stage.apply(low, channel: base), to: out)
+                store8(stage.apply(high, channel: base + 8), to: out + 8)
+            } else {
+                for c in 0..<channels { out[c] = stage.apply(c < 8 ? low[c] : high[c - 8], channel: base + c) }
+            }
         }
         store(a00, a01, 0)
         if count > 1 { store(a10, a11, 1) }

@@ -80,13 +80,33 @@ import Testing
 
     @Test func outputStageClampsAndAddsZeroPoint() {
         let multipliers = [QuantizedMultiplier(0.5), QuantizedMultiplier(0.25)]
-        multipliers.withUnsafeBufferPointer { m in
-            let stage = OutputStage(multipliers: m.baseAddress!, zeroPoint: -10, lower: -10, upper: 50)
-            #expect(stage.apply(41, channel: 0) == 11)    // round(20.5) away from zero = 21, −10
-            #expect(stage.apply(-100, channel: 0) == -10) // ReLU bound
-            #expect(stage.apply(1000, channel: 1) == 50)  // upper bound
-            #expect(stage.apply(Int32.max, channel: 1) == 50)
-            #expect(stage.apply(Int32.min, channel: 1) == -10)
+        let m = multipliers.map(\.multiplier), s = multipliers.map(\.shift)
+        let stage = OutputStage(multipliers: m, shifts: s, zeroPoint: -10, lower: -10, upper: 50)
+        #expect(stage.apply(41, channel: 0) == 11)    // round(20.5) away from zero = 21, −10
+        #expect(stage.apply(-100, channel: 0) == -10) // ReLU bound
+        #expect(stage.apply(1000, channel: 1) == 50)  // upper bound
+        #expect(stage.apply(Int32.max, channel: 1) == 50)
+        #expect(stage.apply(Int32.min, channel: 1) == -10)
+    }
+
+    /// The 8-lane output stage equals the scalar one on edge and random accumulators, for scales
+    /// below and above 1 and every zero point and clamp kind.
+    @Test func vectorOutputStageMatchesScalar() {
+        var random = TestRandom(seed: 5)
+        for trial in 0..<300 {
+            let reals = (0..<8).map { _ in Double(sign: .plus, exponent: Int.random(in: -31...6, using: &random), significand: Double.random(in: 1..<2, using: &random)) }
+            let q = reals.map { QuantizedMultiplier($0) }
+            let zero = random.zeroPoint()
+            let (lower, upper): (Int32, Int32) = trial % 3 == 0 ? (-128, 127) : (zero, min(127, zero + 100))
+            let stage = OutputStage(multipliers: q.map(\.multiplier), shifts: q.map(\.shift), zeroPoint: zero, lower: lower, upper: upper)
+            let values = Self.samples(&random)
+            for start in stride(from: 0, to: values.count - 8, by: 8) {
+                let lanes = SIMD8<Int32>(values[start..<(start + 8)])
+                let vector = stage.apply(lanes, channel: 0)
+                for lane in 0..<8 {
+                    #expect(Int8(vector[lane]) == stage.apply(lanes[lane], channel: lane), "\(lanes[lane]) · \(q[lane].real)")
+                }
+            }
         }
     }
 }

@@ -23,13 +23,16 @@ struct TestRandom: RandomNumberGenerator {
 
 /// Per-channel requantization data that outlives the OutputStage pointing into it.
 final class StageStorage {
-    var multipliers: [QuantizedMultiplier]
+    let multipliers: [Int32], shifts: [Int32]
     let zeroPoint: Int32, lower: Int32, upper: Int32
 
     /// Scales that keep outputs mostly in range for accumulators of about `depth` products.
     init(channels: Int, depth: Int, random: inout TestRandom) {
-        let base = 1.0 / (Double(depth).squareRoot() * 128 * 127 / 24)
-        multipliers = (0..<channels).map { _ in QuantizedMultiplier(base * Double.random(in: 0.05...4, using: &random)) }
+        // One stage in five uses scales ≥ 1 (left shifts, saturation); the rest keep outputs mostly in range.
+        let base = Int.random(in: 0..<5, using: &random) == 0 ? 1.0 : 1.0 / (Double(depth).squareRoot() * 128 * 127 / 24)
+        let quantized = (0..<channels).map { _ in QuantizedMultiplier(base * Double.random(in: 0.05...4, using: &random)) }
+        multipliers = quantized.map(\.multiplier)
+        shifts = quantized.map(\.shift)
         zeroPoint = random.zeroPoint()
         // Fused activations: none, ReLU (lower = zero point), or ReLU6-like bounds.
         switch Int.random(in: 0..<3, using: &random) {
@@ -40,7 +43,11 @@ final class StageStorage {
     }
 
     func withStage<R>(_ body: (OutputStage) -> R) -> R {
-        multipliers.withUnsafeBufferPointer { body(OutputStage(multipliers: $0.baseAddress!, zeroPoint: zeroPoint, lower: lower, upper: upper)) }
+        multipliers.withUnsafeBufferPointer { m in
+            shifts.withUnsafeBufferPointer { s in
+                body(OutputStage(multipliers: m.baseAddress!, shifts: s.baseAddress!, zeroPoint: zeroPoint, lower: lower, upper: upper))
+            }
+        }
     }
 }
 

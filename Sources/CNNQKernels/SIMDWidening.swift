@@ -1,0 +1,59 @@
+/// Lane conversions written lane by lane. The stdlib's generic `SIMD16(truncatingIfNeeded:)` stays
+/// an out-of-line call in the kernels' hot loops; spelled out, LLVM sees plain sign extensions and
+/// emits `vpmovsxbw`/`vpmovsxwd` (x86_64) or `sxtl` (aarch64), and `multiplyAddPairs` becomes
+/// `vpmaddwd` (x86_64). Check with `objdump -d` after changing any of these.
+
+@inlinable @inline(__always)
+func widen(_ v: SIMD16<Int8>) -> SIMD16<Int16> {
+    SIMD16<Int16>(Int16(v[0]), Int16(v[1]), Int16(v[2]), Int16(v[3]), Int16(v[4]), Int16(v[5]), Int16(v[6]), Int16(v[7]), Int16(v[8]), Int16(v[9]), Int16(v[10]), Int16(v[11]), Int16(v[12]), Int16(v[13]), Int16(v[14]), Int16(v[15]))
+}
+
+@inlinable @inline(__always)
+func widenLow(_ v: SIMD16<Int16>) -> SIMD8<Int32> {
+    SIMD8<Int32>(Int32(v[0]), Int32(v[1]), Int32(v[2]), Int32(v[3]), Int32(v[4]), Int32(v[5]), Int32(v[6]), Int32(v[7]))
+}
+
+@inlinable @inline(__always)
+func widenHigh(_ v: SIMD16<Int16>) -> SIMD8<Int32> {
+    SIMD8<Int32>(Int32(v[8]), Int32(v[9]), Int32(v[10]), Int32(v[11]), Int32(v[12]), Int32(v[13]), Int32(v[14]), Int32(v[15]))
+}
+
+@inlinable @inline(__always)
+func widen(_ v: SIMD16<Int16>) -> SIMD16<Int32> {
+    SIMD16<Int32>(Int32(v[0]), Int32(v[1]), Int32(v[2]), Int32(v[3]), Int32(v[4]), Int32(v[5]), Int32(v[6]), Int32(v[7]), Int32(v[8]), Int32(v[9]), Int32(v[10]), Int32(v[11]), Int32(v[12]), Int32(v[13]), Int32(v[14]), Int32(v[15]))
+}
+
+/// Lane i of the result is a[2i]·b[2i] + a[2i+1]·b[2i+1], exact in int32 (`vpmaddwd`).
+@inlinable @inline(__always)
+func multiplyAddPairs(_ a: SIMD16<Int16>, _ b: SIMD16<Int16>) -> SIMD8<Int32> {
+    let p = widen(a) &* widen(b)
+    return SIMD8<Int32>(p[0], p[2], p[4], p[6], p[8], p[10], p[12], p[14])
+        &+ SIMD8<Int32>(p[1], p[3], p[5], p[7], p[9], p[11], p[13], p[15])
+}
+
+@inlinable @inline(__always)
+func widen64Low(_ v: SIMD8<Int32>) -> SIMD4<Int64> {
+    SIMD4<Int64>(Int64(v[0]), Int64(v[1]), Int64(v[2]), Int64(v[3]))
+}
+
+@inlinable @inline(__always)
+func widen64High(_ v: SIMD8<Int32>) -> SIMD4<Int64> {
+    SIMD4<Int64>(Int64(v[4]), Int64(v[5]), Int64(v[6]), Int64(v[7]))
+}
+
+/// Low 32 bits of each 64-bit lane, low lanes first.
+@inlinable @inline(__always)
+func narrow32(_ low: SIMD4<UInt64>, _ high: SIMD4<UInt64>) -> SIMD8<Int32> {
+    SIMD8<Int32>(Int32(truncatingIfNeeded: low[0]), Int32(truncatingIfNeeded: low[1]), Int32(truncatingIfNeeded: low[2]),
+                 Int32(truncatingIfNeeded: low[3]), Int32(truncatingIfNeeded: high[0]), Int32(truncatingIfNeeded: high[1]),
+                 Int32(truncatingIfNeeded: high[2]), Int32(truncatingIfNeeded: high[3]))
+}
+
+/// Stores 8 int32 lanes, each already within int8 range, as bytes.
+@inlinable @inline(__always)
+func store8(_ v: SIMD8<Int32>, to pointer: UnsafeMutablePointer<Int8>) {
+    let bytes = SIMD8<Int8>(Int8(truncatingIfNeeded: v[0]), Int8(truncatingIfNeeded: v[1]), Int8(truncatingIfNeeded: v[2]),
+                            Int8(truncatingIfNeeded: v[3]), Int8(truncatingIfNeeded: v[4]), Int8(truncatingIfNeeded: v[5]),
+                            Int8(truncatingIfNeeded: v[6]), Int8(truncatingIfNeeded: v[7]))
+    UnsafeMutableRawPointer(pointer).storeBytes(of: bytes, as: SIMD8<Int8>.self)
+}

@@ -1,0 +1,87 @@
+import CNNQKernels
+import Foundation
+
+/// Times the int8 kernels on the convolution shapes of a float graph (MobileNet V2 1.0/224 by
+/// default) with random data: median seconds per layer and the GMAC/s that implies.
+public struct KernelBenchmark {
+    public enum Kernel: String, Sendable { case pointwise, depthwise, reference }
+
+    public struct Result: Sendable {
+        public var layer: String
+        public var kernel: Kernel
+        public var shape: ConvolutionShape
+        public var seconds: Double
+        public var gmacs: Double { Double(shape.macs) / seconds / 1e9 }
+    }
+
+    /// Convolution shapes of a prepared graph, NHWC.
+    public static func shapes(of graph: Graph) -> [(name: String, shape: ConvolutionShape)] {
+        graph.nodes.compactMap { node in
+            guard case let .conv(window, group, _) = node.op, let x = graph.shapes[node.inputs[0]],
+                  let y = graph.shapes[node.outputs[0]] else { return nil }
+            let shape = ConvolutionShape(inputHeight: x[2], inputWidth: x[3], inputChannels: x[1], outputChannels: y[1],
+                                         kernelHeight: window.kernel[0], kernelWidth: window.kernel[1],
+                                         strideHeight: window.strides[0], strideWidth: window.strides[1],
+                                         dilationHeight: window.dilations[0], dilationWidth: window.dilations[1],
+                                         padTop: window.pads[0], padLeft: window.pads[1], padBottom: window.pads[2],
+                                         padRight: window.pads[3], groups: group)
+            return (node.name, shape)
+        }
+    }
+
+    public static func kernel(for shape: ConvolutionShape) -> Kernel {
+        if shape.isDepthwise { return .depthwise }
+        if shape.kernelHeight == 1 && shape.kernelWidth == 1 && shape.strideHeight == 1 && shape.strideWidth == 1
+            && shape.padTop == 0 && shape.padLeft == 0 && shape.groups == 1 { return .pointwise }
+        return .reference
+    }
+
+    /// Median time of `body` over `runs` runs after `warmup` runs.
+    static func median(runs: Int, warmup: Int, _ body: () -> Void) -> Double {
+        for _ in 0..<warmup { body() }
+        var times: [Double] = []
+        for _ in 0..<runs {
+            let start = DispatchTime.now().uptimeNanoseconds
+            body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return times.sorted()[times.count / 2]
+    }
+
+    public static func run(_ layer: (name: String, shape: ConvolutionShape), runs: Int, warmup: Int) -> Result {
+        let s = layer.shape
+        var generator = SystemRandomNumberGenerator()
+        let input = (0..<s.inputCount).map { _ in Int8.random(in: -128...127, using: &generator) }
+        let weights = (0..<s.weightCount).map { _ in Int8.random(in: -127...127, using: &generator) }
+        let bias = (0..<s.outputChannels).map { _ in Int32.random(in: -1000...1000, using: &generator) }
+        let quantized = (0..<s.outputChannels).map { _ in QuantizedMultiplier(Double.random(in: 1e-4...1e-3, using: &generator)) }
+        let multipliers = quantized.map(\.multiplier), shifts = quantized.map(\.shift)
+        var output = [Int8](repeating: 0, count: s.outputCount)
+        let kind = kernel(for: s)
+        let seconds = multipliers.withUnsafeBufferPointer { m in shifts.withUnsafeBufferPointer { sh -> Double in
+            let stage = OutputStage(multipliers: m.baseAddress!, shifts: sh.baseAddress!, zeroPoint: -3, lower: -128, upper: 127)
+            switch kind {
+            case .pointwise:
+                var packed = [Int8](repeating: 0, count: Pointwise.packedWeightCount(outputChannels: s.outputChannels, inputChannels: s.inputChannels))
+                var packedBias = [Int32](repeating: 0, count: Pointwise.packedBiasCount(outputChannels: s.outputChannels))
+                Pointwise.pack(weights: weights, bias: bias, outputChannels: s.outputChannels, inputChannels: s.inputChannels,
+                               inputZeroPoint: 5, packedWeights: &packed, packedBias: &packedBias)
+                return median(runs: runs, warmup: warmup) {
+                    Pointwise.run(input: input, pixels: s.batch * s.inputHeight * s.inputWidth, inputChannels: s.inputChannels,
+                                  packedWeights: packed, packedBias: packedBias, outputChannels: s.outputChannels, stage: stage, output: &output)
+                }
+            case .depthwise:
+                var packed = [Int8](repeating: 0, count: Depthwise.packedWeightCount(channels: s.inputChannels, kernelHeight: s.kernelHeight, kernelWidth: s.kernelWidth))
+                Depthwise.pack(weights: weights, channels: s.inputChannels, kernelHeight: s.kernelHeight, kernelWidth: s.kernelWidth, packed: &packed)
+                return median(runs: runs, warmup: warmup) {
+                    Depthwise.run(input: input, inputZeroPoint: 5, packedWeights: packed, bias: bias, shape: s, stage: stage, output: &output)
+                }
+            case .reference:
+                return median(runs: runs, warmup: warmup) {
+                    convolutionReference(input: input, inputZeroPoint: 5, weights: weights, bias: bias, shape: s, stage: stage, output: &output)
+                }
+            }
+        } }
+        return Result(layer: layer.name, kernel: kind, shape: s, seconds: seconds)
+    }
+}

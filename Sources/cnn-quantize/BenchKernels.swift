@@ -1,0 +1,68 @@
+import ArgumentParser
+import CNNQKernels
+import CNNQuant
+import Foundation
+
+struct BenchKernels: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-kernels",
+        abstract: "Time the int8 convolution kernels on a model's layer shapes (MobileNet V2 1.0/224 by default).",
+        discussion: """
+            Each convolution of the model runs with random int8 data through the kernel the runtime would
+            pick (packed pointwise GEMM, specialised depthwise, or the reference for other shapes). Prints
+            the median time per layer, GMAC/s, and the share of the AVX2 floor of 32 int8 MACs per cycle
+            (vpmaddwd, 2 per cycle) at --clock-ghz. Build with -c release for meaningful numbers.
+            """
+    )
+
+    @Option(help: "A float ONNX model whose convolutions to time; default: the zoo's MobileNet V2 1.0/224.")
+    var model: String?
+
+    @Option(help: "Threads for the kernels.")
+    var threads: Int = 1
+
+    @Option(help: "Timed runs per layer (the median is reported).")
+    var runs: Int = 20
+
+    @Option(help: "Untimed runs per layer before timing.")
+    var warmup: Int = 3
+
+    @Option(help: "Core clock in GHz for the floor (3.2: this machine kind's measured effective clock).")
+    var clockGhz: Double = 3.2
+
+    func run() throws {
+        try reportingErrors { () throws(CNNQError) in
+            guard threads >= 1, runs >= 1, warmup >= 0, clockGhz > 0 else {
+                throw .invalidArgument("--threads and --runs must be at least 1, --warmup at least 0, --clock-ghz positive")
+            }
+            var graph = if let model { try ONNXImporter.load(path: model) } else { try MobileNet.v2.build() }
+            try graph.prepare()
+            setThreadCount(threads)
+            let floor = 32 * clockGhz * Double(threads)
+            var table = TextTable(header: ["layer", "kernel", "in (H×W×C)", "out C", "k/s", "MMACs", "µs", "GMAC/s", "% floor"],
+                                  rightAligned: [3, 5, 6, 7, 8])
+            var totals: [KernelBenchmark.Kernel: (macs: Int, seconds: Double)] = [:]
+            let layers = KernelBenchmark.shapes(of: graph)
+            for (index, layer) in layers.enumerated() {
+                if isatty(STDERR_FILENO) != 0 {
+                    FileHandle.standardError.write(Data("\r[\(index + 1)/\(layers.count)] \(layer.name)\u{1B}[K".utf8))
+                }
+                let r = KernelBenchmark.run(layer, runs: runs, warmup: warmup)
+                let s = r.shape
+                table.add([r.layer, r.kernel.rawValue, "\(s.inputHeight)×\(s.inputWidth)×\(s.inputChannels)", "\(s.outputChannels)",
+                           "\(s.kernelHeight)/\(s.strideHeight)", String(format: "%.2f", Double(s.macs) / 1e6),
+                           String(format: "%.0f", r.seconds * 1e6), String(format: "%.1f", r.gmacs), String(format: "%.0f", 100 * r.gmacs / floor)])
+                totals[r.kernel, default: (0, 0)].macs += s.macs
+                totals[r.kernel, default: (0, 0)].seconds += r.seconds
+            }
+            if isatty(STDERR_FILENO) != 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            print(table.render())
+            print("\nfloor: 32 MAC/cycle × \(clockGhz) GHz × \(threads) thread(s) = \(String(format: "%.1f", floor)) GMAC/s")
+            for kernel in [KernelBenchmark.Kernel.pointwise, .depthwise, .reference] {
+                guard let total = totals[kernel] else { continue }
+                let gmacs = Double(total.macs) / total.seconds / 1e9
+                print("\(kernel.rawValue): \(String(format: "%.1f", Double(total.macs) / 1e6)) MMACs in \(String(format: "%.2f", total.seconds * 1e3)) ms = \(String(format: "%.1f", gmacs)) GMAC/s (\(String(format: "%.0f", 100 * gmacs / floor))% of floor)")
+            }
+        }
+    }
+}
