@@ -1,7 +1,7 @@
 /// Depthwise convolution, NHWC, 16 channels per SIMD step: (x − x_zero) and w widened to int16,
 /// multiplied exactly in int16 (|255 · 127| < 2^15) and accumulated in int32. 3×3 and 5×5 at
 /// stride 1 and 2 are specialised (constant kernel and stride, unrolled taps); every other
-/// geometry, dilation included, runs the same body with run-time parameters.
+/// geometry, dilation included, runs the same generic row body with run-time parameters.
 public enum Depthwise {
     public static let channelBlock = 16
 
@@ -19,66 +19,123 @@ public enum Depthwise {
         }
     }
 
+    /// Kernel geometry as a type: the specialised variants return constants, so each generic
+    /// specialisation of the row body has unrolled taps and constant strides.
+    protocol Geometry {
+        var kh: Int { get }
+        var kw: Int { get }
+        var sh: Int { get }
+        var sw: Int { get }
+        var dh: Int { get }
+        var dw: Int { get }
+    }
+
+    struct K3S1: Geometry { var kh: Int { 3 }; var kw: Int { 3 }; var sh: Int { 1 }; var sw: Int { 1 }; var dh: Int { 1 }; var dw: Int { 1 } }
+    struct K3S2: Geometry { var kh: Int { 3 }; var kw: Int { 3 }; var sh: Int { 2 }; var sw: Int { 2 }; var dh: Int { 1 }; var dw: Int { 1 } }
+    struct K5S1: Geometry { var kh: Int { 5 }; var kw: Int { 5 }; var sh: Int { 1 }; var sw: Int { 1 }; var dh: Int { 1 }; var dw: Int { 1 } }
+    struct K5S2: Geometry { var kh: Int { 5 }; var kw: Int { 5 }; var sh: Int { 2 }; var sw: Int { 2 }; var dh: Int { 1 }; var dw: Int { 1 } }
+
+    /// Any other geometry, read from the shape at run time.
+    struct AnyGeometry: Geometry {
+        let kh: Int, kw: Int, sh: Int, sw: Int, dh: Int, dw: Int
+        init(_ s: ConvolutionShape) {
+            (kh, kw, sh, sw, dh, dw) = (s.kernelHeight, s.kernelWidth, s.strideHeight, s.strideWidth, s.dilationHeight, s.dilationWidth)
+        }
+    }
+
+    enum Variant { case k3s1, k3s2, k5s1, k5s2, generic }
+
     public static func run(input: UnsafePointer<Int8>, inputZeroPoint: Int32, packedWeights: UnsafePointer<Int8>,
                            bias: UnsafePointer<Int32>, shape s: ConvolutionShape, stage: OutputStage,
                            output: UnsafeMutablePointer<Int8>) {
         let plain = s.dilationHeight == 1 && s.dilationWidth == 1 && s.strideHeight == s.strideWidth
-        switch (s.kernelHeight, s.kernelWidth, s.strideHeight) {
-        case (3, 3, 1) where plain: body(input, inputZeroPoint, packedWeights, bias, s, stage, output, kh: 3, kw: 3, stride: 1)
-        case (3, 3, 2) where plain: body(input, inputZeroPoint, packedWeights, bias, s, stage, output, kh: 3, kw: 3, stride: 2)
-        case (5, 5, 1) where plain: body(input, inputZeroPoint, packedWeights, bias, s, stage, output, kh: 5, kw: 5, stride: 1)
-        case (5, 5, 2) where plain: body(input, inputZeroPoint, packedWeights, bias, s, stage, output, kh: 5, kw: 5, stride: 2)
-        default: generic(input, inputZeroPoint, packedWeights, bias, s, stage, output)
+        let variant: Variant = switch (s.kernelHeight, s.kernelWidth, s.strideHeight) {
+        case (3, 3, 1) where plain: .k3s1
+        case (3, 3, 2) where plain: .k3s2
+        case (5, 5, 1) where plain: .k5s1
+        case (5, 5, 2) where plain: .k5s2
+        default: .generic
+        }
+        let rows = Rows(input: input, zero: inputZeroPoint, packed: packedWeights, bias: bias, s: s, stage: stage, output: output)
+        parallelFor(s.batch * s.outputHeight) { row in
+            switch variant {
+            case .k3s1: rows.run(row, K3S1())
+            case .k3s2: rows.run(row, K3S2())
+            case .k5s1: rows.run(row, K5S1())
+            case .k5s2: rows.run(row, K5S2())
+            case .generic: rows.run(row, AnyGeometry(s))
+            }
         }
     }
 
-    @inline(never)
-    static func generic(_ input: UnsafePointer<Int8>, _ zero: Int32, _ packed: UnsafePointer<Int8>, _ bias: UnsafePointer<Int32>,
-                        _ s: ConvolutionShape, _ stage: OutputStage, _ output: UnsafeMutablePointer<Int8>) {
-        body(input, zero, packed, bias, s, stage, output, kh: s.kernelHeight, kw: s.kernelWidth, stride: 0)
-    }
+    struct Rows {
+        let input: UnsafePointer<Int8>, zero: Int32, packed: UnsafePointer<Int8>, bias: UnsafePointer<Int32>
+        let s: ConvolutionShape, stage: OutputStage, output: UnsafeMutablePointer<Int8>
 
-    /// `stride` 0 means "take strides and dilations from `s`"; otherwise they are the constant given.
-    @inline(__always)
-    static func body(_ input: UnsafePointer<Int8>, _ zero: Int32, _ packed: UnsafePointer<Int8>, _ bias: UnsafePointer<Int32>,
-                     _ s: ConvolutionShape, _ stage: OutputStage, _ output: UnsafeMutablePointer<Int8>,
-                     kh: Int, kw: Int, stride: Int) {
-        let c = s.inputChannels
-        let sh = stride == 0 ? s.strideHeight : stride, sw = stride == 0 ? s.strideWidth : stride
-        let dh = stride == 0 ? s.dilationHeight : 1, dw = stride == 0 ? s.dilationWidth : 1
-        let wStride = (c + channelBlock - 1) / channelBlock * channelBlock
-        let full = c / channelBlock * channelBlock
-        let zero16 = SIMD16<Int16>(repeating: Int16(zero))
-        parallelFor(s.batch * s.outputHeight) { row in
+        /// One output row: for each block of 16 channels, every output pixel of the row.
+        func run<G: Geometry>(_ row: Int, _ g: G) {
+            let (kh, kw, sh, sw, dh, dw) = (g.kh, g.kw, g.sh, g.sw, g.dh, g.dw)
+            let c = s.inputChannels
+            let wStride = (c + channelBlock - 1) / channelBlock * channelBlock
+            let full = c / channelBlock * channelBlock
+            let zero16 = SIMD16<Int16>(repeating: Int16(zero))
             let b = row / s.outputHeight, oy = row % s.outputHeight
             let iy0 = oy * sh - s.padTop
-            for ox in 0..<s.outputWidth {
-                let ix0 = ox * sw - s.padLeft
-                let out = output + (row * s.outputWidth + ox) * c
-                var block = 0
-                while block < full {
-                    let bp = UnsafeRawPointer(bias + block)
-                    var lo = bp.loadUnaligned(as: SIMD8<Int32>.self), hi = bp.loadUnaligned(fromByteOffset: 32, as: SIMD8<Int32>.self)
-                    for ky in 0..<kh {
-                        let iy = iy0 + ky * dh
-                        if iy < 0 || iy >= s.inputHeight { continue }
-                        for kx in 0..<kw {
-                            let ix = ix0 + kx * dw
-                            if ix < 0 || ix >= s.inputWidth { continue }
-                            let x = UnsafeRawPointer(input + ((b * s.inputHeight + iy) * s.inputWidth + ix) * c + block)
-                            let w = UnsafeRawPointer(packed + (ky * kw + kx) * wStride + block)
-                            let product = (widen(x.loadUnaligned(as: SIMD16<Int8>.self)) &- zero16)
-                                &* widen(w.loadUnaligned(as: SIMD16<Int8>.self))
-                            lo &+= widenLow(product)
-                            hi &+= widenHigh(product)
+            let inputRow = input + b * s.inputHeight * s.inputWidth * c
+            let outputRow = output + row * s.outputWidth * c
+            // Output columns whose taps all fall inside the input; rows likewise.
+            let rowSpan: Int = (kh &- 1) &* dh
+            let rowInside = iy0 >= 0 && iy0 &+ rowSpan < s.inputHeight
+            let oxFirst = (s.padLeft &+ sw &- 1) / sw
+            let span: Int = (kw &- 1) &* dw
+            let lastStart: Int = s.inputWidth &+ s.padLeft &- span &- 1  // largest ox·sw with every tap inside
+            let oxEnd = max(oxFirst, min(s.outputWidth, lastStart < 0 ? 0 : lastStart / sw &+ 1))
+            var block = 0
+            while block < full {
+                let bp = UnsafeRawPointer(bias + block)
+                let bias0 = bp.loadUnaligned(as: SIMD8<Int32>.self), bias1 = bp.loadUnaligned(fromByteOffset: 32, as: SIMD8<Int32>.self)
+                let weights = UnsafeRawPointer(packed + block)
+                for ox in 0..<s.outputWidth {
+                    let ix0 = ox &* sw &- s.padLeft
+                    var lo = bias0, hi = bias1
+                    /// (x − x_zero) · w for input pixel (iy, ix) and tap t, 16 channels in int16.
+                    @inline(__always) func product(_ iy: Int, _ ix: Int, _ t: Int) -> SIMD16<Int16> {
+                        let offset: Int = (iy &* s.inputWidth &+ ix) &* c &+ block
+                        let x = UnsafeRawPointer(inputRow + offset)
+                        return (widen(x.loadUnaligned(as: SIMD16<Int8>.self)) &- zero16)
+                            &* widen(weights.loadUnaligned(fromByteOffset: t &* wStride, as: SIMD16<Int8>.self))
+                    }
+                    if rowInside && ox >= oxFirst && ox < oxEnd {
+                        for ky in 0..<kh {
+                            for kx in 0..<kw {
+                                let p = product(iy0 &+ ky &* dh, ix0 &+ kx &* dw, ky &* kw &+ kx)
+                                lo &+= widenLow(p)
+                                hi &+= widenHigh(p)
+                            }
+                        }
+                    } else {
+                        for ky in 0..<kh {
+                            let iy = iy0 &+ ky &* dh
+                            if iy < 0 || iy >= s.inputHeight { continue }
+                            for kx in 0..<kw {
+                                let ix = ix0 &+ kx &* dw
+                                if ix < 0 || ix >= s.inputWidth { continue }
+                                let p = product(iy, ix, ky &* kw &+ kx)
+                                lo &+= widenLow(p)
+                                hi &+= widenHigh(p)
+                            }
                         }
                     }
-                    store8(stage.apply(lo, channel: block), to: out + block)
-                    store8(stage.apply(hi, channel: block + 8), to: out + block + 8)
-                    block += channelBlock
+                    let out = outputRow + (ox &* c &+ block)
+                    store8(stage.apply(lo, channel: block), to: out)
+                    store8(stage.apply(hi, channel: block &+ 8), to: out + 8)
                 }
-                // Channels past the last full block of 16.
-                for ch in full..<c {
+                block &+= channelBlock
+            }
+            // Channels past the last full block of 16.
+            for ch in full..<c {
+                for ox in 0..<s.outputWidth {
+                    let ix0 = ox * sw - s.padLeft
                     var acc = bias[ch]
                     for ky in 0..<kh {
                         let iy = iy0 + ky * dh
@@ -86,11 +143,10 @@ public enum Depthwise {
                         for kx in 0..<kw {
                             let ix = ix0 + kx * dw
                             if ix < 0 || ix >= s.inputWidth { continue }
-                            let x = Int32(input[((b * s.inputHeight + iy) * s.inputWidth + ix) * c + ch]) - zero
-                            acc += x * Int32(packed[(ky * kw + kx) * wStride + ch])
+                            acc += (Int32(inputRow[(iy * s.inputWidth + ix) * c + ch]) - zero) * Int32(packed[(ky * kw + kx) * wStride + ch])
                         }
                     }
-                    out[ch] = stage.apply(acc, channel: ch)
+                    outputRow[ox * c + ch] = stage.apply(acc, channel: ch)
                 }
             }
         }

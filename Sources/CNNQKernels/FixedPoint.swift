@@ -96,7 +96,7 @@ public struct OutputStage {
 
     /// `apply` for channels c ..< c + 8, bit for bit the same. Multipliers are never negative (they
     /// come from `QuantizedMultiplier`), so the one saturating case of the high multiply cannot occur.
-    @inlinable @inline(__always)
+    @_transparent
     public func apply(_ accumulator: SIMD8<Int32>, channel c: Int) -> SIMD8<Int32> {
         let m = UnsafeRawPointer(multipliers + c).loadUnaligned(as: SIMD8<Int32>.self)
         let shift = UnsafeRawPointer(shifts + c).loadUnaligned(as: SIMD8<Int32>.self)
@@ -108,11 +108,7 @@ public struct OutputStage {
         let overflow = (shifted &>> left) .!= accumulator
         let saturated = SIMD8<Int32>(repeating: Int32.max).replacing(with: Int32.min, where: accumulator .< zero)
         let x = shifted.replacing(with: saturated, where: overflow)
-        // High multiply: floor((x·m + 2^30) / 2^31); the low 32 bits of a logical shift are those of
-        // the arithmetic one.
-        let product = widen64Low(x) &* widen64Low(m) &+ SIMD4<Int64>(repeating: 1 << 30)
-        let productHigh = widen64High(x) &* widen64High(m) &+ SIMD4<Int64>(repeating: 1 << 30)
-        let high = narrow32(SIMD4<UInt64>(truncatingIfNeeded: product) &>> 31, SIMD4<UInt64>(truncatingIfNeeded: productHigh) &>> 31)
+        let high = highMultiply(x, m)
         // Rounding divide by 2^right, ties away from zero.
         let mask = (SIMD8<Int32>(repeating: 1) &<< right) &- 1
         let threshold = (mask &>> 1) &+ zero.replacing(with: 1, where: high .< zero)
@@ -120,6 +116,8 @@ public struct OutputStage {
         result &+= zero.replacing(with: 1, where: (high & mask) .> threshold)
         // Clamp before adding the zero point, so nothing can overflow.
         let lowerBound = SIMD8<Int32>(repeating: lower &- zeroPoint), upperBound = SIMD8<Int32>(repeating: upper &- zeroPoint)
-        return result.clamped(lowerBound: lowerBound, upperBound: upperBound) &+ SIMD8<Int32>(repeating: zeroPoint)
+        result = result.replacing(with: lowerBound, where: result .< lowerBound)
+        result = result.replacing(with: upperBound, where: result .> upperBound)
+        return result &+ SIMD8<Int32>(repeating: zeroPoint)
     }
 }

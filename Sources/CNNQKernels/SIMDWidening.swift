@@ -31,22 +31,18 @@ func multiplyAddPairs(_ a: SIMD16<Int16>, _ b: SIMD16<Int16>) -> SIMD8<Int32> {
         &+ SIMD8<Int32>(p[1], p[3], p[5], p[7], p[9], p[11], p[13], p[15])
 }
 
+/// Lanes of floor((x · m + 2^30) / 2^31) — gemmlowp's rounding doubling high multiply for m ≥ 0.
+/// Even and odd lanes are multiplied as sign-extended 64-bit halves (`vpmuldq`); AVX2 has no 64-bit
+/// arithmetic shift, but the low 32 bits of a logical shift equal those of the arithmetic one.
 @inlinable @inline(__always)
-func widen64Low(_ v: SIMD8<Int32>) -> SIMD4<Int64> {
-    SIMD4<Int64>(Int64(v[0]), Int64(v[1]), Int64(v[2]), Int64(v[3]))
-}
-
-@inlinable @inline(__always)
-func widen64High(_ v: SIMD8<Int32>) -> SIMD4<Int64> {
-    SIMD4<Int64>(Int64(v[4]), Int64(v[5]), Int64(v[6]), Int64(v[7]))
-}
-
-/// Low 32 bits of each 64-bit lane, low lanes first.
-@inlinable @inline(__always)
-func narrow32(_ low: SIMD4<UInt64>, _ high: SIMD4<UInt64>) -> SIMD8<Int32> {
-    SIMD8<Int32>(Int32(truncatingIfNeeded: low[0]), Int32(truncatingIfNeeded: low[1]), Int32(truncatingIfNeeded: low[2]),
-                 Int32(truncatingIfNeeded: low[3]), Int32(truncatingIfNeeded: high[0]), Int32(truncatingIfNeeded: high[1]),
-                 Int32(truncatingIfNeeded: high[2]), Int32(truncatingIfNeeded: high[3]))
+func highMultiply(_ x: SIMD8<Int32>, _ m: SIMD8<Int32>) -> SIMD8<Int32> {
+    let x64 = unsafeBitCast(x, to: SIMD4<Int64>.self), m64 = unsafeBitCast(m, to: SIMD4<Int64>.self)
+    let nudge = SIMD4<Int64>(repeating: 1 << 30)
+    let even = ((x64 &<< 32) &>> 32) &* ((m64 &<< 32) &>> 32) &+ nudge
+    let odd = (x64 &>> 32) &* (m64 &>> 32) &+ nudge
+    let low = unsafeBitCast(even, to: SIMD4<UInt64>.self) &>> 31 & SIMD4<UInt64>(repeating: 0xFFFF_FFFF)
+    let high = (unsafeBitCast(odd, to: SIMD4<UInt64>.self) &>> 31) &<< 32
+    return unsafeBitCast(low | high, to: SIMD8<Int32>.self)
 }
 
 /// Stores 8 int32 lanes, each already within int8 range, as bytes.
