@@ -94,30 +94,34 @@ public struct OutputStage {
         return Int8(truncatingIfNeeded: min(max(scaled, Int64(lower)), Int64(upper)))
     }
 
-    /// `apply` for channels c ..< c + 8, bit for bit the same. Multipliers are never negative (they
-    /// come from `QuantizedMultiplier`), so the one saturating case of the high multiply cannot occur.
+    /// `apply` for channels c ..< c + 8, bit for bit the same.
     @_transparent
     public func apply(_ accumulator: SIMD8<Int32>, channel c: Int) -> SIMD8<Int32> {
         let m = UnsafeRawPointer(multipliers + c).loadUnaligned(as: SIMD8<Int32>.self)
         let shift = UnsafeRawPointer(shifts + c).loadUnaligned(as: SIMD8<Int32>.self)
-        let zero = SIMD8<Int32>(repeating: 0)
-        let left = shift.replacing(with: zero, where: shift .< zero)
-        let right = (zero &- shift).replacing(with: zero, where: shift .> zero)
-        // x · 2^left, saturating where it overflows.
-        let shifted = accumulator &<< left
-        let overflow = (shifted &>> left) .!= accumulator
-        let saturated = SIMD8<Int32>(repeating: Int32.max).replacing(with: Int32.min, where: accumulator .< zero)
-        let x = shifted.replacing(with: saturated, where: overflow)
-        let high = highMultiply(x, m)
-        // Rounding divide by 2^right, ties away from zero.
-        let mask = (SIMD8<Int32>(repeating: 1) &<< right) &- 1
-        let threshold = (mask &>> 1) &+ zero.replacing(with: 1, where: high .< zero)
-        var result = high &>> right
-        result &+= zero.replacing(with: 1, where: (high & mask) .> threshold)
+        var result = multiplyByQuantizedMultiplier(accumulator, multiplier: m, shift: shift)
         // Clamp before adding the zero point, so nothing can overflow.
         let lowerBound = SIMD8<Int32>(repeating: lower &- zeroPoint), upperBound = SIMD8<Int32>(repeating: upper &- zeroPoint)
         result = result.replacing(with: lowerBound, where: result .< lowerBound)
         result = result.replacing(with: upperBound, where: result .> upperBound)
         return result &+ SIMD8<Int32>(repeating: zeroPoint)
     }
+}
+
+/// `multiplyByQuantizedMultiplier` on 8 lanes, bit for bit the same. Multipliers are never negative
+/// (they come from `QuantizedMultiplier`), so the one saturating case of the high multiply cannot occur.
+@_transparent
+public func multiplyByQuantizedMultiplier(_ x: SIMD8<Int32>, multiplier m: SIMD8<Int32>, shift: SIMD8<Int32>) -> SIMD8<Int32> {
+    let zero = SIMD8<Int32>(repeating: 0)
+    let left = shift.replacing(with: zero, where: shift .< zero)
+    let right = (zero &- shift).replacing(with: zero, where: shift .> zero)
+    // x · 2^left, saturating where it overflows.
+    let shifted = x &<< left
+    let overflow = (shifted &>> left) .!= x
+    let saturated = SIMD8<Int32>(repeating: Int32.max).replacing(with: Int32.min, where: x .< zero)
+    let high = highMultiply(shifted.replacing(with: saturated, where: overflow), m)
+    // Rounding divide by 2^right, ties away from zero.
+    let mask = (SIMD8<Int32>(repeating: 1) &<< right) &- 1
+    let threshold = (mask &>> 1) &+ zero.replacing(with: 1, where: high .< zero)
+    return (high &>> right) &+ zero.replacing(with: 1, where: (high & mask) .> threshold)
 }

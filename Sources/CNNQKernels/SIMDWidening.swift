@@ -53,3 +53,8 @@ func store8(_ v: SIMD8<Int32>, to pointer: UnsafeMutablePointer<Int8>) {
                             Int8(truncatingIfNeeded: v[6]), Int8(truncatingIfNeeded: v[7]))
     UnsafeMutableRawPointer(pointer).storeBytes(of: bytes, as: SIMD8<Int8>.self)
 }
+
+@inlinable @inline(__always)
+func widen8(_ v: SIMD8<Int8>) -> SIMD8<Int32> {
+    SIMD8<Int32>(Int32(v[0]), Int32(v[1]), Int32(v[2]), Int32(v[3]), Int32(v[4]), Int32(v[5]), Int32(v[6]), Int32(v[7]))
+}

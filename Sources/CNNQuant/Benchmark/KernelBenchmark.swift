@@ -50,7 +50,7 @@ public struct KernelBenchmark {
 
     public static func run(_ layer: (name: String, shape: ConvolutionShape), runs: Int, warmup: Int) -> Result {
         let s = layer.shape
-        var generator = SystemRandomNumberGenerator()
+        var generator = SeededRandom(seed: UInt64(s.macs))
         let input = (0..<s.inputCount).map { _ in Int8.random(in: -128...127, using: &generator) }
         let weights = (0..<s.weightCount).map { _ in Int8.random(in: -127...127, using: &generator) }
         let bias = (0..<s.outputChannels).map { _ in Int32.random(in: -1000...1000, using: &generator) }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// SplitMix64: a small deterministic generator, so zoo models are identical on every machine.
-struct SeededRandom {
+struct SeededRandom: RandomNumberGenerator {
     private var state: UInt64
 
     init(seed: UInt64) { state = seed }

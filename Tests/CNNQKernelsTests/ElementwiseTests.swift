@@ -1,0 +1,102 @@
+import CNNQKernels
+import Testing
+
+/// Add, multiply, lookup tables and pooling: optimised == reference bit for bit, and the reference
+/// within one step of the float arithmetic it stands for.
+@Suite struct ElementwiseTests {
+    static func scale(_ random: inout TestRandom) -> Double { Double.random(in: 0.002...0.2, using: &random) }
+
+    @Test func addMatchesReferenceAndFloat() {
+        var random = TestRandom(seed: 11)
+        for trial in 0..<200 {
+            let count = Int.random(in: 1...300, using: &random)
+            let (sa, sb, so) = (Self.scale(&random), Self.scale(&random), Self.scale(&random) * 2)
+            let (za, zb, zo) = (random.zeroPoint(), random.zeroPoint(), random.zeroPoint())
+            let p = AddParameters(inputScales: (sa, sb), inputZeroPoints: (za, zb), outputScale: so, outputZeroPoint: zo,
+                                  lower: trial % 2 == 0 ? -128 : zo, upper: 127)
+            let a = random.int8s(count), b = random.int8s(count)
+            var expected = [Int8](repeating: 0, count: count), actual = expected
+            Add.reference(a, b, count: count, parameters: p, output: &expected)
+            Add.run(a, b, count: count, parameters: p, output: &actual)
+            #expect(actual == expected, "trial \(trial)")
+            for i in 0..<count {
+                let real = (sa * Double(Int32(a[i]) - za) + sb * Double(Int32(b[i]) - zb)) / so + Double(zo)
+                let bounded = min(max(real.rounded(), Double(p.lower)), Double(p.upper))
+                #expect(abs(Double(expected[i]) - bounded) <= 1, "\(a[i]) + \(b[i])")
+            }
+        }
+    }
+
+    @Test func multiplyMatchesReferenceAndFloat() {
+        var random = TestRandom(seed: 12)
+        for trial in 0..<200 {
+            let channels = trial < 67 ? trial + 1 : mobileNetChannelCounts[trial % mobileNetChannelCounts.count]
+            let pixels = Int.random(in: 1...9, using: &random)
+            let (sx, sg, so) = (Self.scale(&random), 1.0 / 256, Self.scale(&random))
+            let p = MultiplyParameters(inputScale: sx, inputZeroPoint: random.zeroPoint(), gateScale: sg, gateZeroPoint: -128,
+                                       outputScale: so, outputZeroPoint: random.zeroPoint())
+            let x = random.int8s(pixels * channels), gate = random.int8s(channels)
+            var expected = [Int8](repeating: 0, count: x.count), actual = expected
+            Multiply.reference(x, gate: gate, pixels: pixels, channels: channels, parameters: p, output: &expected)
+            Multiply.run(x, gate: gate, pixels: pixels, channels: channels, parameters: p, output: &actual)
+            #expect(actual == expected, "channels \(channels), pixels \(pixels)")
+            for i in x.indices {
+                let real = sx * Double(Int32(x[i]) - p.inputZeroPoint) * sg * Double(Int32(gate[i % channels]) + 128) / so + Double(p.outputZeroPoint)
+                #expect(abs(Double(expected[i]) - min(max(real.rounded(), -128), 127)) <= 1)
+            }
+        }
+    }
+
+    @Test func hardSwishTableIsExactOnTheQuantizedDomain() {
+        let hardSwish = { (x: Double) in x * min(max(x + 3, 0), 6) / 6 }
+        var table = [Int8](repeating: 0, count: 256)
+        LookupTable.build(hardSwish, inputScale: 0.05, inputZeroPoint: 10, outputScale: 0.03, outputZeroPoint: -100, table: &table)
+        let input = (-128...127).map { Int8($0) }
+        var output = [Int8](repeating: 0, count: 256)
+        LookupTable.run(table: table, input: input, count: 256, output: &output)
+        for (q, y) in zip(input, output) {
+            let real = hardSwish(0.05 * Double(Int32(q) - 10)) / 0.03
+            #expect(Double(y) == min(max(real.rounded(.toNearestOrAwayFromZero) - 100, -128), 127), "q = \(q)")
+        }
+    }
+
+    @Test func globalAverageMatchesReference() {
+        var random = TestRandom(seed: 13)
+        for trial in 0..<150 {
+            let channels = trial < 67 ? trial + 1 : mobileNetChannelCounts[trial % mobileNetChannelCounts.count]
+            let pixels = [1, 4, 49, 100, 196, 1089][trial % 6]
+            let p = Pooling.AverageParameters(inputScale: Self.scale(&random), inputZeroPoint: random.zeroPoint(),
+                                              outputScale: Self.scale(&random), outputZeroPoint: random.zeroPoint(), pixels: pixels)
+            let x = random.int8s(pixels * channels)
+            var expected = [Int8](repeating: 0, count: channels), actual = expected
+            Pooling.globalAverageReference(x, pixels: pixels, channels: channels, parameters: p, output: &expected)
+            Pooling.globalAverage(x, pixels: pixels, channels: channels, parameters: p, output: &actual)
+            #expect(actual == expected, "channels \(channels), pixels \(pixels)")
+        }
+    }
+
+    @Test func windowPoolingAgainstFloat() {
+        var random = TestRandom(seed: 14)
+        for _ in 0..<40 {
+            let k = Int.random(in: 1...3, using: &random), stride = Int.random(in: 1...2, using: &random), pad = Int.random(in: 0..<k, using: &random)
+            let shape = ConvolutionShape(inputHeight: Int.random(in: k...12, using: &random), inputWidth: Int.random(in: k...12, using: &random),
+                                         inputChannels: Int.random(in: 1...20, using: &random), outputChannels: 0, kernelHeight: k, kernelWidth: k,
+                                         strideHeight: stride, strideWidth: stride, padTop: pad, padLeft: pad, padBottom: pad, padRight: pad)
+            let c = shape.inputChannels
+            let x = random.int8s(shape.inputHeight * shape.inputWidth * c)
+            for kind in [Pooling.Kind.max, .average] {
+                var output = [Int8](repeating: 0, count: shape.outputHeight * shape.outputWidth * c)
+                Pooling.windowReference(x, shape: shape, kind: kind, output: &output)
+                for oy in 0..<shape.outputHeight { for ox in 0..<shape.outputWidth { for ch in 0..<c {
+                    var values: [Double] = []
+                    for ky in 0..<k { for kx in 0..<k {
+                        let iy = oy * stride - pad + ky, ix = ox * stride - pad + kx
+                        if iy >= 0 && iy < shape.inputHeight && ix >= 0 && ix < shape.inputWidth { values.append(Double(x[(iy * shape.inputWidth + ix) * c + ch])) }
+                    } }
+                    let expected = kind == .max ? values.max()! : (values.reduce(0, +) / Double(values.count)).rounded(.toNearestOrAwayFromZero)
+                    #expect(Double(output[(oy * shape.outputWidth + ox) * c + ch]) == expected)
+                } } }
+            }
+        }
+    }
+}
