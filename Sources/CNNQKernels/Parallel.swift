@@ -23,3 +23,11 @@ public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
 public var threadCount: Int { Int(cnnq_thread_count()) }
 
 public func setThreadCount(_ n: Int) { cnnq_set_thread_count(Int32(n)) }
+
+/// Splits `0..<count` into one contiguous range per thread and runs `body(slot, range)` for each;
+/// `slot` < `threadCount`, so it can index per-thread scratch memory.
+@inlinable
+public func parallelRanges(_ count: Int, _ body: (_ slot: Int, _ range: Range<Int>) -> Void) {
+    let slots = max(1, min(threadCount, count))
+    parallelFor(slots) { slot in body(slot, (count * slot / slots)..<(count * (slot + 1) / slots)) }
+}

@@ -9,7 +9,8 @@ struct BenchKernels: ParsableCommand {
         abstract: "Time the int8 convolution kernels on a model's layer shapes (MobileNet V2 1.0/224 by default).",
         discussion: """
             Each convolution of the model runs with random int8 data through the kernel the runtime would
-            pick (packed pointwise GEMM, specialised depthwise, or the reference for other shapes). Prints
+            pick (packed pointwise GEMM, specialised depthwise, im2col + GEMM for other convolutions, the
+            reference for grouped ones). Prints
             the median time per layer, GMAC/s, and the share of the AVX2 floor of 32 int8 MACs per cycle
             (vpmaddwd, 2 per cycle) at --clock-ghz. Build with -c release for meaningful numbers.
             """
@@ -58,7 +59,7 @@ struct BenchKernels: ParsableCommand {
             if isatty(STDERR_FILENO) != 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             print(table.render())
             print("\nfloor: 32 MAC/cycle × \(clockGhz) GHz × \(threads) thread(s) = \(String(format: "%.1f", floor)) GMAC/s")
-            for kernel in [KernelBenchmark.Kernel.pointwise, .depthwise, .reference] {
+            for kernel in KernelBenchmark.Kernel.allCases {
                 guard let total = totals[kernel] else { continue }
                 let gmacs = Double(total.macs) / total.seconds / 1e9
                 print("\(kernel.rawValue): \(String(format: "%.1f", Double(total.macs) / 1e6)) MMACs in \(String(format: "%.2f", total.seconds * 1e3)) ms = \(String(format: "%.1f", gmacs)) GMAC/s (\(String(format: "%.0f", 100 * gmacs / floor))% of floor)")

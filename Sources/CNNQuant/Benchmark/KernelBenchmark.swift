@@ -4,7 +4,7 @@ import Foundation
 /// Times the int8 kernels on the convolution shapes of a float graph (MobileNet V2 1.0/224 by
 /// default) with random data: median seconds per layer and the GMAC/s that implies.
 public struct KernelBenchmark {
-    public enum Kernel: String, Sendable { case pointwise, depthwise, reference }
+    public enum Kernel: String, Sendable, CaseIterable { case pointwise, depthwise, standard, reference }
 
     public struct Result: Sendable {
         public var layer: String
@@ -33,7 +33,7 @@ public struct KernelBenchmark {
         if shape.isDepthwise { return .depthwise }
         if shape.kernelHeight == 1 && shape.kernelWidth == 1 && shape.strideHeight == 1 && shape.strideWidth == 1
             && shape.padTop == 0 && shape.padLeft == 0 && shape.groups == 1 { return .pointwise }
-        return .reference
+        return shape.groups == 1 ? .standard : .reference
     }
 
     /// Median time of `body` over `runs` runs after `warmup` runs.
@@ -61,11 +61,19 @@ public struct KernelBenchmark {
         let seconds = multipliers.withUnsafeBufferPointer { m in shifts.withUnsafeBufferPointer { sh -> Double in
             let stage = OutputStage(multipliers: m.baseAddress!, shifts: sh.baseAddress!, zeroPoint: -3, lower: -128, upper: 127)
             switch kind {
-            case .pointwise:
-                var packed = [Int8](repeating: 0, count: Pointwise.packedWeightCount(outputChannels: s.outputChannels, inputChannels: s.inputChannels))
+            case .pointwise, .standard:
+                let k = s.kernelHeight * s.kernelWidth * s.inputChannels
+                var packed = [Int8](repeating: 0, count: Pointwise.packedWeightCount(outputChannels: s.outputChannels, inputChannels: k))
                 var packedBias = [Int32](repeating: 0, count: Pointwise.packedBiasCount(outputChannels: s.outputChannels))
-                Pointwise.pack(weights: weights, bias: bias, outputChannels: s.outputChannels, inputChannels: s.inputChannels,
+                Pointwise.pack(weights: weights, bias: bias, outputChannels: s.outputChannels, inputChannels: k,
                                inputZeroPoint: 5, packedWeights: &packed, packedBias: &packedBias)
+                if kind == .standard {
+                    var workspace = [Int8](repeating: 0, count: StandardConvolution.workspaceCount(shape: s, threads: threadCount))
+                    return median(runs: runs, warmup: warmup) {
+                        StandardConvolution.run(input: input, inputZeroPoint: 5, packedWeights: packed, packedBias: packedBias,
+                                                shape: s, stage: stage, workspace: &workspace, output: &output)
+                    }
+                }
                 return median(runs: runs, warmup: warmup) {
                     Pointwise.run(input: input, pixels: s.batch * s.inputHeight * s.inputWidth, inputChannels: s.inputChannels,
                                   packedWeights: packed, packedBias: packedBias, outputChannels: s.outputChannels, stage: stage, output: &output)

@@ -1,0 +1,57 @@
+import CNNQKernels
+import Testing
+
+/// The im2col + GEMM convolution against the reference, bit for bit.
+@Suite struct StandardConvolutionTests {
+    static func check(_ shape: ConvolutionShape, seed: UInt64) {
+        guard shape.outputHeight >= 1, shape.outputWidth >= 1 else { return }
+        var random = TestRandom(seed: seed)
+        let zero = random.zeroPoint()
+        let input = random.int8s(shape.inputCount)
+        let weights = random.weights(shape.weightCount)
+        let bias = (0..<shape.outputChannels).map { _ in Int32.random(in: -20_000...20_000, using: &random) }
+        let k = shape.kernelHeight * shape.kernelWidth * shape.inputChannels
+        let stage = StageStorage(channels: shape.outputChannels, depth: k, random: &random)
+        let expected = referenceConvolution(input, zero: zero, weights, bias, shape, stage)
+
+        var packedWeights = [Int8](repeating: 0, count: Pointwise.packedWeightCount(outputChannels: shape.outputChannels, inputChannels: k))
+        var packedBias = [Int32](repeating: 0, count: Pointwise.packedBiasCount(outputChannels: shape.outputChannels))
+        Pointwise.pack(weights: weights, bias: bias, outputChannels: shape.outputChannels, inputChannels: k, inputZeroPoint: zero,
+                       packedWeights: &packedWeights, packedBias: &packedBias)
+        var workspace = [Int8](repeating: 0, count: StandardConvolution.workspaceCount(shape: shape, threads: 2))
+        let (one, two) = withOneAndTwoThreads { () -> [Int8] in
+            var output = [Int8](repeating: 0, count: shape.outputCount)
+            stage.withStage { stage in
+                StandardConvolution.run(input: input, inputZeroPoint: zero, packedWeights: packedWeights, packedBias: packedBias,
+                                        shape: shape, stage: stage, workspace: &workspace, output: &output)
+            }
+            return output
+        }
+        #expect(one == expected, "\(shape) zero \(zero) seed \(seed)")
+        #expect(two == one, "thread count changed the result")
+    }
+
+    @Test(arguments: [8, 16, 24, 32, 40])
+    func mobileNetStem(channels: Int) {
+        // 3×3 stride 2 over RGB with "same" padding, at odd and even sizes.
+        for size in [1, 2, 7, 32, 33] {
+            Self.check(ConvolutionShape(inputHeight: size, inputWidth: size, inputChannels: 3, outputChannels: channels,
+                                        kernelHeight: 3, kernelWidth: 3, strideHeight: 2, strideWidth: 2,
+                                        padTop: 1, padLeft: 1, padBottom: 1, padRight: 1), seed: UInt64(channels * 100 + size))
+        }
+    }
+
+    @Test func randomGeometries() {
+        var random = TestRandom(seed: 21)
+        for index in 0..<80 {
+            let kh = Int.random(in: 1...7, using: &random), kw = Int.random(in: 1...7, using: &random)
+            let stride = Int.random(in: 1...4, using: &random), dilation = Int.random(in: 1...2, using: &random)
+            let pads = (0..<4).map { _ in Int.random(in: 0..<max(kh, kw), using: &random) }
+            Self.check(ConvolutionShape(inputHeight: Int.random(in: 1...20, using: &random), inputWidth: Int.random(in: 1...20, using: &random),
+                                        inputChannels: Int.random(in: 1...20, using: &random), outputChannels: Int.random(in: 1...67, using: &random),
+                                        kernelHeight: kh, kernelWidth: kw, strideHeight: stride, strideWidth: stride,
+                                        dilationHeight: dilation, dilationWidth: dilation,
+                                        padTop: pads[0], padLeft: pads[1], padBottom: pads[2], padRight: pads[3]), seed: UInt64(3000 + index))
+        }
+    }
+}
