@@ -4,7 +4,7 @@
 /// `vpmaddubsw`).
 public enum Pointwise {
     public static let channelBlock = 16
-    static let pixelBlock = 4
+    public static let pixelBlock = 4
 
     /// Bytes of packed weights for `outputChannels` × `inputChannels`.
     public static func packedWeightCount(outputChannels n: Int, inputChannels k: Int) -> Int {
@@ -41,62 +41,93 @@ public enum Pointwise {
         }
     }
 
+    /// Int16 entries of workspace `run` and `StandardConvolution.run` need with `threads` threads:
+    /// 4 input rows per thread, widened to int16 and padded to an even length.
+    public static func workspaceCount(depth k: Int, threads: Int) -> Int {
+        threads * pixelBlock * (k + 1) / 2 * 2
+    }
+
     /// output[pixel][c] = stage(b'[c] + Σ_k input[pixel][k] · w[c][k]) for NHWC `input` [pixels][k].
     public static func run(input: UnsafePointer<Int8>, pixels: Int, inputChannels k: Int,
                            packedWeights: UnsafePointer<Int8>, packedBias: UnsafePointer<Int32>,
-                           outputChannels n: Int, stage: OutputStage, output: UnsafeMutablePointer<Int8>) {
-        let tiles = (pixels + pixelBlock - 1) / pixelBlock
-        parallelFor(tiles) { tile in
-            let first = tile * pixelBlock
-            let count = min(pixelBlock, pixels - first)
-            for block in 0..<((n + channelBlock - 1) / channelBlock) {
-                microkernel(input: input + first * k, count: count, k: k, packed: packedWeights, bias: packedBias,
-                            block: block, n: n, stage: stage, output: output + first * n)
+                           outputChannels n: Int, stage: OutputStage, workspace: UnsafeMutablePointer<Int16>,
+                           output: UnsafeMutablePointer<Int8>) {
+        let stride = (k + 1) / 2 * 2
+        parallelRanges((pixels + pixelBlock - 1) / pixelBlock) { slot, tiles in
+            let rows = workspace + slot * pixelBlock * stride
+            for tile in tiles {
+                let first = tile * pixelBlock
+                let count = min(pixelBlock, pixels - first)
+                for r in 0..<count {
+                    widenRow(input + (first + r) * k, count: k, into: rows + r * stride)
+                    if k & 1 == 1 { rows[r * stride + k] = 0 }
+                }
+                multiply(rows: rows, count: count, k: k, packed: packedWeights, bias: packedBias, n: n, stage: stage,
+                         output: output + first * n)
             }
         }
     }
 
-    /// Pairs (x[i], x[i+1]) of one pixel, repeated over 8 lanes of int16 pairs.
+    /// Copies `count` int8 values into int16.
     @inline(__always)
-    static func broadcastPair(_ row: UnsafePointer<Int8>, _ i: Int, last: Bool) -> SIMD16<Int16> {
-        let low = UInt32(UInt16(bitPattern: Int16(row[i])))
-        let high = last ? 0 : UInt32(UInt16(bitPattern: Int16(row[i + 1])))
-        return unsafeBitCast(SIMD8<UInt32>(repeating: low | high << 16), to: SIMD16<Int16>.self)
+    static func widenRow(_ source: UnsafePointer<Int8>, count: Int, into row: UnsafeMutablePointer<Int16>) {
+        var i = 0
+        while i &+ 16 <= count {
+            UnsafeMutableRawPointer(row + i).storeBytes(of: widen(UnsafeRawPointer(source + i).loadUnaligned(as: SIMD16<Int8>.self)), as: SIMD16<Int16>.self)
+            i &+= 16
+        }
+        while i < count { row[i] = Int16(source[i]); i &+= 1 }
+    }
+
+    /// All output channel blocks for up to 4 widened rows (row stride k rounded up to even).
+    @inline(__always)
+    static func multiply(rows: UnsafePointer<Int16>, count: Int, k: Int, packed: UnsafePointer<Int8>, bias: UnsafePointer<Int32>,
+                         n: Int, stage: OutputStage, output: UnsafeMutablePointer<Int8>) {
+        for block in 0..<((n + channelBlock - 1) / channelBlock) {
+            microkernel(rows: rows, count: count, k: k, packed: packed, bias: bias, block: block, n: n, stage: stage, output: output)
+        }
+    }
+
+    /// The pair (x[i], x[i+1]) of a widened row, repeated over 8 lanes of int16 pairs (`vpbroadcastd`).
+    @inline(__always)
+    static func broadcastPair(_ row: UnsafePointer<Int16>, _ i: Int) -> SIMD16<Int16> {
+        unsafeBitCast(SIMD8<UInt32>(repeating: UnsafeRawPointer(row + i).loadUnaligned(as: UInt32.self)), to: SIMD16<Int16>.self)
     }
 
     @inline(__always)
-    static func microkernel(input: UnsafePointer<Int8>, count: Int, k: Int, packed: UnsafePointer<Int8>,
+    static func microkernel(rows: UnsafePointer<Int16>, count: Int, k: Int, packed: UnsafePointer<Int8>,
                             bias: UnsafePointer<Int32>, block: Int, n: Int, stage: OutputStage,
                             output: UnsafeMutablePointer<Int8>) {
         let pairs = (k + 1) / 2
+        let stride = pairs * 2
         // Rows past the end repeat the last pixel; their results are not stored.
-        let r0 = input, r1 = input + min(1, count - 1) * k, r2 = input + min(2, count - 1) * k, r3 = input + min(3, count - 1) * k
+        let r0 = rows, r1 = rows + min(1, count - 1) * stride, r2 = rows + min(2, count - 1) * stride, r3 = rows + min(3, count - 1) * stride
         let b = UnsafeRawPointer(bias + block * channelBlock)
         let b0 = b.loadUnaligned(as: SIMD8<Int32>.self), b1 = b.loadUnaligned(fromByteOffset: 32, as: SIMD8<Int32>.self)
         var a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1
         var w = UnsafeRawPointer(packed + block * pairs * channelBlock * 2)
-        for p in 0..<pairs {
-            let i = 2 * p
-            let last = i + 1 == k
+        var i = 0
+        while i < stride {
             let w0 = widen(w.loadUnaligned(as: SIMD16<Int8>.self))
             let w1 = widen(w.loadUnaligned(fromByteOffset: 16, as: SIMD16<Int8>.self))
             w += 32
-            let x0 = broadcastPair(r0, i, last: last), x1 = broadcastPair(r1, i, last: last)
-            let x2 = broadcastPair(r2, i, last: last), x3 = broadcastPair(r3, i, last: last)
+            let x0 = broadcastPair(r0, i), x1 = broadcastPair(r1, i), x2 = broadcastPair(r2, i), x3 = broadcastPair(r3, i)
             a00 &+= multiplyAddPairs(w0, x0); a01 &+= multiplyAddPairs(w1, x0)
             a10 &+= multiplyAddPairs(w0, x1); a11 &+= multiplyAddPairs(w1, x1)
             a20 &+= multiplyAddPairs(w0, x2); a21 &+= multiplyAddPairs(w1, x2)
             a30 &+= multiplyAddPairs(w0, x3); a31 &+= multiplyAddPairs(w1, x3)
+            i &+= 2
         }
         let channels = min(channelBlock, n - block * channelBlock)
         let base = block * channelBlock
         @inline(__always) func store(_ low: SIMD8<Int32>, _ high: SIMD8<Int32>, _ row: Int) {
             let out = output + row * n + base
-            if channels == channelBlock {
-                store8(stage.apply(low, channel: base), to: out)
-                store8(stage.apply(high, channel: base + 8), to: out + 8)
-            } else {
-                for c in 0..<channels { out[c] = stage.apply(c < 8 ? low[c] : high[c - 8], channel: base + c) }
+            // Whole groups of 8 channels go through the vector stage; the rest (n % 8) lane by lane.
+            if channels >= 8 { store8(stage.apply(low, channel: base), to: out) } else {
+                for c in 0..<channels { out[c] = stage.apply(low[c], channel: base + c) }
+            }
+            if channels == channelBlock { store8(stage.apply(high, channel: base + 8), to: out + 8) } else if channels > 8 {
+                for c in 8..<channels { out[c] = stage.apply(high[c - 8], channel: base + c) }
             }
         }
         store(a00, a01, 0)

@@ -17,11 +17,12 @@ import Testing
         var packedBias = [Int32](repeating: 0, count: Pointwise.packedBiasCount(outputChannels: n))
         Pointwise.pack(weights: weights, bias: bias, outputChannels: n, inputChannels: k, inputZeroPoint: zero,
                        packedWeights: &packedWeights, packedBias: &packedBias)
+        var workspace = [Int16](repeating: 0, count: Pointwise.workspaceCount(depth: k, threads: 2))
         let (one, two) = withOneAndTwoThreads { () -> [Int8] in
             var output = [Int8](repeating: 0, count: pixels * n)
             stage.withStage { stage in
                 Pointwise.run(input: input, pixels: pixels, inputChannels: k, packedWeights: packedWeights, packedBias: packedBias,
-                              outputChannels: n, stage: stage, output: &output)
+                              outputChannels: n, stage: stage, workspace: &workspace, output: &output)
             }
             return output
         }

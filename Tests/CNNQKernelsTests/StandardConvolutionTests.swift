@@ -18,7 +18,7 @@ import Testing
         var packedBias = [Int32](repeating: 0, count: Pointwise.packedBiasCount(outputChannels: shape.outputChannels))
         Pointwise.pack(weights: weights, bias: bias, outputChannels: shape.outputChannels, inputChannels: k, inputZeroPoint: zero,
                        packedWeights: &packedWeights, packedBias: &packedBias)
-        var workspace = [Int8](repeating: 0, count: StandardConvolution.workspaceCount(shape: shape, threads: 2))
+        var workspace = [Int16](repeating: 0, count: StandardConvolution.workspaceCount(shape: shape, threads: 2))
         let (one, two) = withOneAndTwoThreads { () -> [Int8] in
             var output = [Int8](repeating: 0, count: shape.outputCount)
             stage.withStage { stage in

@@ -68,15 +68,16 @@ public struct KernelBenchmark {
                 Pointwise.pack(weights: weights, bias: bias, outputChannels: s.outputChannels, inputChannels: k,
                                inputZeroPoint: 5, packedWeights: &packed, packedBias: &packedBias)
                 if kind == .standard {
-                    var workspace = [Int8](repeating: 0, count: StandardConvolution.workspaceCount(shape: s, threads: threadCount))
+                    var workspace = [Int16](repeating: 0, count: StandardConvolution.workspaceCount(shape: s, threads: threadCount))
                     return median(runs: runs, warmup: warmup) {
                         StandardConvolution.run(input: input, inputZeroPoint: 5, packedWeights: packed, packedBias: packedBias,
                                                 shape: s, stage: stage, workspace: &workspace, output: &output)
                     }
                 }
+                var workspace = [Int16](repeating: 0, count: Pointwise.workspaceCount(depth: k, threads: threadCount))
                 return median(runs: runs, warmup: warmup) {
                     Pointwise.run(input: input, pixels: s.batch * s.inputHeight * s.inputWidth, inputChannels: s.inputChannels,
-                                  packedWeights: packed, packedBias: packedBias, outputChannels: s.outputChannels, stage: stage, output: &output)
+                                  packedWeights: packed, packedBias: packedBias, outputChannels: s.outputChannels, stage: stage, workspace: &workspace, output: &output)
                 }
             case .depthwise:
                 var packed = [Int8](repeating: 0, count: Depthwise.packedWeightCount(channels: s.inputChannels, kernelHeight: s.kernelHeight, kernelWidth: s.kernelWidth))
