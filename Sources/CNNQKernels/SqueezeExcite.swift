@@ -1,0 +1,55 @@
+/// Squeeze-and-excitation (MobileNet V3): global average pool → 1×1 reduce (ReLU in its clamp) →
+/// 1×1 expand → hard-sigmoid lookup table → per-channel multiply of the input. Every step is an
+/// int8 kernel of this module; the float form is never computed.
+public struct SqueezeExcite {
+    public var channels: Int, squeeze: Int
+    public var pool: Pooling.AverageParameters
+    /// Packed with `Pointwise.pack` (reduce: squeeze × channels, expand: channels × squeeze).
+    public var reduceWeights: UnsafePointer<Int8>, reduceBias: UnsafePointer<Int32>, reduceStage: OutputStage
+    public var expandWeights: UnsafePointer<Int8>, expandBias: UnsafePointer<Int32>, expandStage: OutputStage
+    /// 256 entries: expand output → gate (hard-sigmoid, or any other gate function).
+    public var gateTable: UnsafePointer<Int8>
+    public var scale: MultiplyParameters
+
+    public init(channels: Int, squeeze: Int, pool: Pooling.AverageParameters,
+                reduceWeights: UnsafePointer<Int8>, reduceBias: UnsafePointer<Int32>, reduceStage: OutputStage,
+                expandWeights: UnsafePointer<Int8>, expandBias: UnsafePointer<Int32>, expandStage: OutputStage,
+                gateTable: UnsafePointer<Int8>, scale: MultiplyParameters) {
+        self.channels = channels
+        self.squeeze = squeeze
+        self.pool = pool
+        self.reduceWeights = reduceWeights
+        self.reduceBias = reduceBias
+        self.reduceStage = reduceStage
+        self.expandWeights = expandWeights
+        self.expandBias = expandBias
+        self.expandStage = expandStage
+        self.gateTable = gateTable
+        self.scale = scale
+    }
+
+    /// Bytes of workspace `run` needs: three int8 vectors and the GEMM's widened row (one thread:
+    /// a single pixel is not worth splitting).
+    public static func workspaceCount(channels: Int, squeeze: Int) -> Int {
+        let vectors = (2 * channels + squeeze + 15) / 16 * 16
+        return vectors + 2 * Pointwise.workspaceCount(depth: max(channels, squeeze), threads: 1)
+    }
+
+    public func run(_ input: UnsafePointer<Int8>, pixels: Int, workspace: UnsafeMutableRawPointer, output: UnsafeMutablePointer<Int8>) {
+        let pooled = workspace.assumingMemoryBound(to: Int8.self)
+        let hidden = pooled + channels
+        let gate = hidden + squeeze
+        let rows = (workspace + (2 * channels + squeeze + 15) / 16 * 16).assumingMemoryBound(to: Int16.self)
+        Pooling.globalAverage(input, pixels: pixels, channels: channels, parameters: pool, output: pooled)
+        Pointwise.widenRow(pooled, count: channels, into: rows)
+        if channels & 1 == 1 { rows[channels] = 0 }
+        Pointwise.multiply(rows: rows, count: 1, k: channels, packed: reduceWeights, bias: reduceBias, n: squeeze,
+                           stage: reduceStage, output: hidden)
+        Pointwise.widenRow(hidden, count: squeeze, into: rows)
+        if squeeze & 1 == 1 { rows[squeeze] = 0 }
+        Pointwise.multiply(rows: rows, count: 1, k: squeeze, packed: expandWeights, bias: expandBias, n: channels,
+                           stage: expandStage, output: gate)
+        LookupTable.run(table: gateTable, input: gate, count: channels, output: gate)
+        Multiply.run(input, gate: gate, pixels: pixels, channels: channels, parameters: scale, output: output)
+    }
+}
