@@ -100,3 +100,37 @@ import Testing
         }
     }
 }
+
+/// Concatenation with requantization: optimised == reference, and each value within one step of
+/// its float rescale.
+@Suite struct ConcatTests {
+    @Test func requantizingConcatMatchesReferenceAndFloat() {
+        var random = TestRandom(seed: 15)
+        for trial in 0..<100 {
+            let pixels = Int.random(in: 1...20, using: &random)
+            let widths = (0..<Int.random(in: 1...4, using: &random)).map { _ in Int.random(in: 1...40, using: &random) }
+            let total = widths.reduce(0, +)
+            let outputScale = Double.random(in: 0.01...0.1, using: &random), outputZero = random.zeroPoint()
+            var expected = [Int8](repeating: 0, count: pixels * total), actual = expected
+            var offset = 0
+            for (index, width) in widths.enumerated() {
+                // The first input of every other trial shares the output quantization (the copy path).
+                let same = trial % 2 == 0 && index == 0
+                let scale = same ? outputScale : Double.random(in: 0.01...0.1, using: &random)
+                let zero = same ? outputZero : random.zeroPoint()
+                let p = RequantizeParameters(inputScale: scale, inputZeroPoint: zero, outputScale: outputScale, outputZeroPoint: outputZero)
+                let x = random.int8s(pixels * width)
+                Concat.reference(x, pixels: pixels, channels: width, parameters: p, output: &expected, offset: offset, outputChannels: total)
+                Concat.run(x, pixels: pixels, channels: width, parameters: p, output: &actual, offset: offset, outputChannels: total)
+                for pixel in 0..<pixels {
+                    for c in 0..<width {
+                        let real = scale * Double(Int32(x[pixel * width + c]) - zero) / outputScale + Double(outputZero)
+                        #expect(abs(Double(expected[pixel * total + offset + c]) - min(max(real.rounded(), -128), 127)) <= 1)
+                    }
+                }
+                offset += width
+            }
+            #expect(actual == expected, "trial \(trial)")
+        }
+    }
+}

@@ -1,0 +1,59 @@
+/// Concatenation along channels (NHWC, the innermost axis) with each input requantized to the
+/// output's scale and zero point: out = z_out + M_i · (x − z_i), M_i = s_i / s_out. An input already
+/// at the output's quantization is copied.
+public struct RequantizeParameters: Equatable, Sendable {
+    public var inputZeroPoint: Int32, outputZeroPoint: Int32
+    public var multiplier: QuantizedMultiplier
+    /// Same scale and zero point: a plain copy.
+    public var isIdentity: Bool
+
+    public init(inputScale: Double, inputZeroPoint: Int32, outputScale: Double, outputZeroPoint: Int32) {
+        self.inputZeroPoint = inputZeroPoint
+        self.outputZeroPoint = outputZeroPoint
+        multiplier = QuantizedMultiplier(inputScale / outputScale)
+        isIdentity = inputScale == outputScale && inputZeroPoint == outputZeroPoint
+    }
+}
+
+public enum Concat {
+    /// Writes `channels` values of each of `pixels` pixels from `input` into `output` at channel
+    /// `offset` of rows `outputChannels` wide.
+    public static func reference(_ input: UnsafePointer<Int8>, pixels: Int, channels: Int, parameters p: RequantizeParameters,
+                                 output: UnsafeMutablePointer<Int8>, offset: Int, outputChannels: Int) {
+        for pixel in 0..<pixels {
+            for c in 0..<channels {
+                let x = Int32(input[pixel * channels + c]) - p.inputZeroPoint
+                let y = Int64(multiplyByQuantizedMultiplier(x, p.multiplier)) + Int64(p.outputZeroPoint)
+                output[pixel * outputChannels + offset + c] = Int8(min(max(y, -128), 127))
+            }
+        }
+    }
+
+    /// 8 channels at a time, copies where the quantization is unchanged; bit for bit `reference`.
+    public static func run(_ input: UnsafePointer<Int8>, pixels: Int, channels: Int, parameters p: RequantizeParameters,
+                           output: UnsafeMutablePointer<Int8>, offset: Int, outputChannels: Int) {
+        if p.isIdentity {
+            for pixel in 0..<pixels { (output + (pixel * outputChannels + offset)).update(from: input + pixel * channels, count: channels) }
+            return
+        }
+        let m = SIMD8<Int32>(repeating: p.multiplier.multiplier), shift = SIMD8<Int32>(repeating: p.multiplier.shift)
+        let zx = SIMD8<Int32>(repeating: p.inputZeroPoint)
+        let lowerBound = SIMD8<Int32>(repeating: -128 &- p.outputZeroPoint), upperBound = SIMD8<Int32>(repeating: 127 &- p.outputZeroPoint)
+        let full = channels / 8 * 8
+        for pixel in 0..<pixels {
+            let source = input + pixel &* channels, target = output + (pixel &* outputChannels &+ offset)
+            var c = 0
+            while c < full {
+                let x = widen8(UnsafeRawPointer(source + c).loadUnaligned(as: SIMD8<Int8>.self)) &- zx
+                var y = multiplyByQuantizedMultiplier(x, multiplier: m, shift: shift)
+                y = y.replacing(with: lowerBound, where: y .< lowerBound)
+                y = y.replacing(with: upperBound, where: y .> upperBound)
+                store8(y &+ SIMD8<Int32>(repeating: p.outputZeroPoint), to: target + c)
+                c &+= 8
+            }
+            if full < channels {
+                reference(source + full, pixels: 1, channels: channels - full, parameters: p, output: target + full, offset: 0, outputChannels: 0)
+            }
+        }
+    }
+}
