@@ -43,34 +43,62 @@ public enum Depthwise {
         }
     }
 
-    enum Variant { case k3s1, k3s2, k5s1, k5s2, generic }
+    enum Variant {
+        case k3s1, k3s2, k5s1, k5s2, generic
 
-    public static func run(input: UnsafePointer<Int8>, inputZeroPoint: Int32, packedWeights: UnsafePointer<Int8>,
-                           bias: UnsafePointer<Int32>, shape s: ConvolutionShape, stage: OutputStage,
-                           output: UnsafeMutablePointer<Int8>) {
-        let plain = s.dilationHeight == 1 && s.dilationWidth == 1 && s.strideHeight == s.strideWidth
-        let variant: Variant = switch (s.kernelHeight, s.kernelWidth, s.strideHeight) {
-        case (3, 3, 1) where plain: .k3s1
-        case (3, 3, 2) where plain: .k3s2
-        case (5, 5, 1) where plain: .k5s1
-        case (5, 5, 2) where plain: .k5s2
-        default: .generic
-        }
-        let rows = Rows(input: input, zero: inputZeroPoint, packed: packedWeights, bias: bias, s: s, stage: stage, output: output)
-        parallelFor(s.batch * s.outputHeight) { row in
-            switch variant {
-            case .k3s1: rows.run(row, K3S1())
-            case .k3s2: rows.run(row, K3S2())
-            case .k5s1: rows.run(row, K5S1())
-            case .k5s2: rows.run(row, K5S2())
-            case .generic: rows.run(row, AnyGeometry(s))
+        init(_ s: ConvolutionShape) {
+            let plain = s.dilationHeight == 1 && s.dilationWidth == 1 && s.strideHeight == s.strideWidth
+            self = switch (s.kernelHeight, s.kernelWidth, s.strideHeight) {
+            case (3, 3, 1) where plain: .k3s1
+            case (3, 3, 2) where plain: .k3s2
+            case (5, 5, 1) where plain: .k5s1
+            case (5, 5, 2) where plain: .k5s2
+            default: .generic
             }
         }
     }
 
-    struct Rows {
-        let input: UnsafePointer<Int8>, zero: Int32, packed: UnsafePointer<Int8>, bias: UnsafePointer<Int32>
+    /// Where input row iy of image b starts: a whole NHWC tensor, or the ring of expanded rows of
+    /// the fused inverted-residual block.
+    protocol InputRows {
+        func row(_ b: Int, _ iy: Int) -> UnsafePointer<Int8>
+    }
+
+    struct TensorRows: InputRows {
+        let base: UnsafePointer<Int8>, rowStride: Int, imageStride: Int
+        @inline(__always) func row(_ b: Int, _ iy: Int) -> UnsafePointer<Int8> { base + (b &* imageStride &+ iy &* rowStride) }
+    }
+
+    struct RingRows: InputRows {
+        let base: UnsafePointer<Int8>, rowStride: Int, count: Int
+        @inline(__always) func row(_ b: Int, _ iy: Int) -> UnsafePointer<Int8> { base + (iy % count) &* rowStride }
+    }
+
+    public static func run(input: UnsafePointer<Int8>, inputZeroPoint: Int32, packedWeights: UnsafePointer<Int8>,
+                           bias: UnsafePointer<Int32>, shape s: ConvolutionShape, stage: OutputStage,
+                           output: UnsafeMutablePointer<Int8>) {
+        let rows = Rows(source: TensorRows(base: input, rowStride: s.inputWidth * s.inputChannels,
+                                           imageStride: s.inputHeight * s.inputWidth * s.inputChannels),
+                        zero: inputZeroPoint, packed: packedWeights, bias: bias, s: s, stage: stage, output: output)
+        let variant = Variant(s)
+        parallelFor(s.batch * s.outputHeight) { row in rows.run(row, variant) }
+    }
+
+    struct Rows<Source: InputRows> {
+        let source: Source, zero: Int32, packed: UnsafePointer<Int8>, bias: UnsafePointer<Int32>
         let s: ConvolutionShape, stage: OutputStage, output: UnsafeMutablePointer<Int8>
+
+        /// Output row `row` (image row / outputHeight, line row % outputHeight).
+        @inline(__always)
+        func run(_ row: Int, _ variant: Variant) {
+            switch variant {
+            case .k3s1: run(row, K3S1())
+            case .k3s2: run(row, K3S2())
+            case .k5s1: run(row, K5S1())
+            case .k5s2: run(row, K5S2())
+            case .generic: run(row, AnyGeometry(s))
+            }
+        }
 
         /// One output row: for each block of 16 channels, every output pixel of the row.
         func run<G: Geometry>(_ row: Int, _ g: G) {
@@ -81,7 +109,6 @@ public enum Depthwise {
             let zero16 = SIMD16<Int16>(repeating: Int16(zero))
             let b = row / s.outputHeight, oy = row % s.outputHeight
             let iy0 = oy * sh - s.padTop
-            let inputRow = input + b * s.inputHeight * s.inputWidth * c
             let outputRow = output + row * s.outputWidth * c
             // Output columns whose taps all fall inside the input; rows likewise.
             let rowSpan: Int = (kh &- 1) &* dh
@@ -100,8 +127,8 @@ public enum Depthwise {
                     var lo = bias0, hi = bias1
                     /// (x − x_zero) · w for input pixel (iy, ix) and tap t, 16 channels in int16.
                     @inline(__always) func product(_ iy: Int, _ ix: Int, _ t: Int) -> SIMD16<Int16> {
-                        let offset: Int = (iy &* s.inputWidth &+ ix) &* c &+ block
-                        let x = UnsafeRawPointer(inputRow + offset)
+                        let offset: Int = ix &* c &+ block
+                        let x = UnsafeRawPointer(source.row(b, iy) + offset)
                         return (widen(x.loadUnaligned(as: SIMD16<Int8>.self)) &- zero16)
                             &* widen(weights.loadUnaligned(fromByteOffset: t &* wStride, as: SIMD16<Int8>.self))
                     }
@@ -143,7 +170,7 @@ public enum Depthwise {
                         for kx in 0..<kw {
                             let ix = ix0 + kx * dw
                             if ix < 0 || ix >= s.inputWidth { continue }
-                            acc += (Int32(inputRow[(iy * s.inputWidth + ix) * c + ch]) - zero) * Int32(packed[(ky * kw + kx) * wStride + ch])
+                            acc += (Int32(source.row(b, iy)[ix * c + ch]) - zero) * Int32(packed[(ky * kw + kx) * wStride + ch])
                         }
                     }
                     outputRow[ox * c + ch] = stage.apply(acc, channel: ch)
