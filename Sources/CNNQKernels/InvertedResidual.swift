@@ -1,0 +1,121 @@
+/// The MobileNet V2/V3 block fused: expand 1×1 → depthwise k×k → [squeeze-excite] → project 1×1
+/// (+ residual add), computed one output row at a time. Expanded rows live in a ring of k rows, so
+/// the expanded tensor (the largest of the block) is never held whole and stays in cache. With SE,
+/// whose pool needs every depthwise output first, the depthwise output (at output resolution) is
+/// held, then scaled and projected. Results are bit for bit those of the unfused kernels.
+public struct InvertedResidual {
+    /// A 1×1 layer: weights and bias packed by `Pointwise.pack`, and its output stage.
+    public struct Pointwise1x1 {
+        public var packedWeights: UnsafePointer<Int8>, packedBias: UnsafePointer<Int32>, stage: OutputStage
+        public init(packedWeights: UnsafePointer<Int8>, packedBias: UnsafePointer<Int32>, stage: OutputStage) {
+            self.packedWeights = packedWeights
+            self.packedBias = packedBias
+            self.stage = stage
+        }
+    }
+
+    /// Input geometry and channel counts; `depthwise` holds the depthwise layer's full geometry.
+    public var depthwise: ConvolutionShape
+    public var inputChannels: Int, outputChannels: Int
+    /// nil when the block does not expand (expansion ratio 1): the depthwise reads the input.
+    public var expand: Pointwise1x1?
+    /// Zero point of the depthwise input: the expanded tensor, or the block input without expand.
+    public var expandedZeroPoint: Int32
+    /// `Depthwise.pack` weights, bias and stage.
+    public var depthwiseWeights: UnsafePointer<Int8>, depthwiseBias: UnsafePointer<Int32>, depthwiseStage: OutputStage
+    public var squeezeExcite: SqueezeExcite?
+    public var project: Pointwise1x1
+    /// Residual add of the block input (stride 1, equal channels), or nil.
+    public var residual: AddParameters?
+
+    public init(depthwise: ConvolutionShape, inputChannels: Int, outputChannels: Int,
+                expand: Pointwise1x1?, expandedZeroPoint: Int32,
+                depthwiseWeights: UnsafePointer<Int8>, depthwiseBias: UnsafePointer<Int32>, depthwiseStage: OutputStage,
+                squeezeExcite: SqueezeExcite?, project: Pointwise1x1, residual: AddParameters?) {
+        self.depthwise = depthwise
+        self.inputChannels = inputChannels
+        self.outputChannels = outputChannels
+        self.expand = expand
+        self.expandedZeroPoint = expandedZeroPoint
+        self.depthwiseWeights = depthwiseWeights
+        self.depthwiseBias = depthwiseBias
+        self.depthwiseStage = depthwiseStage
+        self.squeezeExcite = squeezeExcite
+        self.project = project
+        self.residual = residual
+    }
+
+    static func aligned(_ bytes: Int) -> Int { (bytes + 63) / 64 * 64 }
+
+    var expanded: Int { depthwise.inputChannels }
+    var ringRows: Int { depthwise.kernelHeight }
+    var heldRows: Int { squeezeExcite == nil ? 1 : depthwise.outputHeight }
+
+    /// Bytes of workspace `run` needs with `threads` threads for the 1×1 layers.
+    public func workspaceCount(threads: Int) -> Int {
+        let ring = expand == nil ? 0 : Self.aligned(ringRows * depthwise.inputWidth * expanded)
+        let held = Self.aligned(heldRows * depthwise.outputWidth * expanded)
+        let se = squeezeExcite.map { Self.aligned(SqueezeExcite.workspaceCount(channels: $0.channels, squeeze: $0.squeeze)) } ?? 0
+        return ring + held + se + 2 * Pointwise.workspaceCount(depth: max(inputChannels, expanded), threads: threads)
+    }
+
+    /// One image: `input` is [H][W][inputChannels], `output` [H'][W'][outputChannels].
+    public func run(input: UnsafePointer<Int8>, workspace: UnsafeMutableRawPointer, output: UnsafeMutablePointer<Int8>) {
+        let s = depthwise
+        let (w, e) = (s.inputWidth, expanded)
+        var cursor = workspace
+        let ring = cursor.assumingMemoryBound(to: Int8.self)
+        if expand != nil { cursor += Self.aligned(ringRows * w * e) }
+        let held = cursor.assumingMemoryBound(to: Int8.self)
+        cursor += Self.aligned(heldRows * s.outputWidth * e)
+        let seWorkspace = cursor
+        if let se = squeezeExcite { cursor += Self.aligned(SqueezeExcite.workspaceCount(channels: se.channels, squeeze: se.squeeze)) }
+        let rows16 = cursor.assumingMemoryBound(to: Int16.self)
+
+        // Depthwise output rows, one at a time (or all of them, with SE), each as W'·E values.
+        let variant = Depthwise.Variant(s)
+        var nextRow = 0
+        for oy in 0..<s.outputHeight {
+            let target = squeezeExcite == nil ? held : held + oy * s.outputWidth * e
+            // The depthwise kernel writes output row `oy` at offset oy·W'·E: shift the base back.
+            let base = target - oy * s.outputWidth * e
+            if let expand {
+                let last = min(s.inputHeight - 1, oy * s.strideHeight - s.padTop + (s.kernelHeight - 1) * s.dilationHeight)
+                while nextRow <= last {
+                    Pointwise.run(input: input + nextRow * w * inputChannels, pixels: w, inputChannels: inputChannels,
+                                  packedWeights: expand.packedWeights, packedBias: expand.packedBias, outputChannels: e,
+                                  stage: expand.stage, workspace: rows16, output: ring + (nextRow % ringRows) * w * e)
+                    nextRow += 1
+                }
+                let rows = Depthwise.Rows(source: Depthwise.RingRows(base: ring, rowStride: w * e, count: ringRows),
+                                          zero: expandedZeroPoint, packed: depthwiseWeights, bias: depthwiseBias,
+                                          s: s, stage: depthwiseStage, output: base)
+                rows.run(oy, variant)
+            } else {
+                let rows = Depthwise.Rows(source: Depthwise.TensorRows(base: input, rowStride: w * e, imageStride: s.inputHeight * w * e),
+                                          zero: expandedZeroPoint, packed: depthwiseWeights, bias: depthwiseBias,
+                                          s: s, stage: depthwiseStage, output: base)
+                rows.run(oy, variant)
+            }
+            if squeezeExcite == nil { projectRows(held, from: oy, count: 1, input: input, rows16: rows16, output: output) }
+        }
+        if let se = squeezeExcite {
+            let pixels = s.outputHeight * s.outputWidth
+            se.run(held, pixels: pixels, workspace: seWorkspace, output: held)
+            projectRows(held, from: 0, count: s.outputHeight, input: input, rows16: rows16, output: output)
+        }
+    }
+
+    /// Projects `count` depthwise output rows starting at output row `from`, adding the residual.
+    @inline(__always)
+    func projectRows(_ rows: UnsafePointer<Int8>, from: Int, count: Int, input: UnsafePointer<Int8>, rows16: UnsafeMutablePointer<Int16>,
+                     output: UnsafeMutablePointer<Int8>) {
+        let pixels = count * depthwise.outputWidth
+        let out = output + from * depthwise.outputWidth * outputChannels
+        Pointwise.run(input: rows, pixels: pixels, inputChannels: expanded, packedWeights: project.packedWeights,
+                      packedBias: project.packedBias, outputChannels: outputChannels, stage: project.stage, workspace: rows16, output: out)
+        if let residual {
+            Add.run(out, input + from * depthwise.outputWidth * inputChannels, count: pixels * outputChannels, parameters: residual, output: out)
+        }
+    }
+}
