@@ -1,5 +1,5 @@
 /// The MobileNet V2/V3 block fused: expand 1×1 → depthwise k×k → [squeeze-excite] → project 1×1
-/// (+ residual add), computed one output row at a time. Expanded rows live in a ring of k rows, so
+/// (+ residual add), computed row by row. Expanded rows live in a ring of k rows, so
 /// the expanded tensor (the largest of the block) is never held whole and stays in cache. With SE,
 /// whose pool needs every depthwise output first, the depthwise output (at output resolution) is
 /// held, then scaled and projected. Results are bit for bit those of the unfused kernels.
@@ -49,7 +49,11 @@ public struct InvertedResidual {
 
     var expanded: Int { depthwise.inputChannels }
     var ringRows: Int { depthwise.kernelHeight }
-    var heldRows: Int { squeezeExcite == nil ? 1 : depthwise.outputHeight }
+    /// Depthwise output rows held before projecting: all of them with SE; otherwise a band of at
+    /// least 64 pixels, so the projection runs on full 4-pixel tiles at little per-call cost.
+    var heldRows: Int {
+        squeezeExcite == nil ? min(depthwise.outputHeight, (64 + depthwise.outputWidth - 1) / depthwise.outputWidth) : depthwise.outputHeight
+    }
 
     /// Bytes of workspace `run` needs with `threads` threads for the 1×1 layers.
     public func workspaceCount(threads: Int) -> Int {
@@ -72,11 +76,13 @@ public struct InvertedResidual {
         if let se = squeezeExcite { cursor += Self.aligned(SqueezeExcite.workspaceCount(channels: se.channels, squeeze: se.squeeze)) }
         let rows16 = cursor.assumingMemoryBound(to: Int16.self)
 
-        // Depthwise output rows, one at a time (or all of them, with SE), each as W'·E values.
+        // Depthwise output rows into the held band (all rows with SE), each as W'·E values.
         let variant = Depthwise.Variant(s)
+        let band = heldRows
         var nextRow = 0
         for oy in 0..<s.outputHeight {
-            let target = squeezeExcite == nil ? held : held + oy * s.outputWidth * e
+            let slot = oy % band
+            let target = held + slot * s.outputWidth * e
             // The depthwise kernel writes output row `oy` at offset oy·W'·E: shift the base back.
             let base = target - oy * s.outputWidth * e
             if let expand {
@@ -97,7 +103,9 @@ public struct InvertedResidual {
                                           s: s, stage: depthwiseStage, output: base)
                 rows.run(oy, variant)
             }
-            if squeezeExcite == nil { projectRows(held, from: oy, count: 1, input: input, rows16: rows16, output: output) }
+            if squeezeExcite == nil && (slot == band - 1 || oy == s.outputHeight - 1) {
+                projectRows(held, from: oy - slot, count: slot + 1, input: input, rows16: rows16, output: output)
+            }
         }
         if let se = squeezeExcite {
             let pixels = s.outputHeight * s.outputWidth

@@ -28,6 +28,9 @@ struct BenchKernels: ParsableCommand {
     @Option(help: "Untimed runs per layer before timing.")
     var warmup: Int = 3
 
+    @Flag(help: "Time each inverted-residual block fused against the same work as separate kernels.")
+    var blocks = false
+
     @Option(help: "Core clock in GHz for the floor (3.2: this machine kind's measured effective clock).")
     var clockGhz: Double = 3.2
 
@@ -39,6 +42,10 @@ struct BenchKernels: ParsableCommand {
             var graph = if let model { try ONNXImporter.load(path: model) } else { try MobileNet.v2.build() }
             try graph.prepare()
             setThreadCount(threads)
+            if blocks {
+                benchmarkBlocks(graph)
+                return
+            }
             let floor = 32 * clockGhz * Double(threads)
             var table = TextTable(header: ["layer", "kernel", "in (H×W×C)", "out C", "k/s", "MMACs", "µs", "GMAC/s", "% floor"],
                                   rightAligned: [3, 5, 6, 7, 8])
@@ -65,5 +72,25 @@ struct BenchKernels: ParsableCommand {
                 print("\(kernel.rawValue): \(String(format: "%.1f", Double(total.macs) / 1e6)) MMACs in \(String(format: "%.2f", total.seconds * 1e3)) ms = \(String(format: "%.1f", gmacs)) GMAC/s (\(String(format: "%.0f", 100 * gmacs / floor))% of floor)")
             }
         }
+    }
+
+    func benchmarkBlocks(_ graph: Graph) {
+        var table = TextTable(header: ["block", "in (H×W×C)", "expanded", "out C", "k/s", "MMACs", "unfused µs", "fused µs", "speed-up",
+                                       "unfused KiB", "fused KiB"],
+                              rightAligned: [2, 3, 5, 6, 7, 8, 9, 10])
+        var totals = (unfused: 0.0, fused: 0.0)
+        for block in BlockBenchmark.blocks(of: graph) {
+            let r = BlockBenchmark.run(block, runs: runs, warmup: warmup)
+            let dw = block.depthwise
+            table.add([block.name + (block.residual ? " (+)" : ""), "\(dw.inputHeight)×\(dw.inputWidth)×\(block.expand?.inputChannels ?? dw.inputChannels)",
+                       "\(dw.inputChannels)", "\(block.project.outputChannels)", "\(dw.kernelHeight)/\(dw.strideHeight)",
+                       String(format: "%.2f", Double(block.macs) / 1e6), String(format: "%.0f", r.unfused * 1e6),
+                       String(format: "%.0f", r.fused * 1e6), String(format: "%.2f×", r.unfused / r.fused),
+                       "\(r.unfusedBytes / 1024)", "\(r.fusedBytes / 1024)"])
+            totals.unfused += r.unfused
+            totals.fused += r.fused
+        }
+        print(table.render())
+        print("\nall blocks: unfused \(String(format: "%.2f", totals.unfused * 1e3)) ms, fused \(String(format: "%.2f", totals.fused * 1e3)) ms (\(String(format: "%.2f", totals.unfused / totals.fused))×), \(threads) thread(s)")
     }
 }
