@@ -81,7 +81,8 @@ public enum Depthwise {
                                            imageStride: s.inputHeight * s.inputWidth * s.inputChannels),
                         zero: inputZeroPoint, packed: packedWeights, bias: bias, s: s, stage: stage, output: output)
         let variant = Variant(s)
-        parallelFor(s.batch * s.outputHeight) { row in rows.run(row, variant) }
+        let scalesUp = stage.scalesUp(channels: s.outputChannels)
+        parallelFor(s.batch * s.outputHeight) { row in rows.run(row, variant, scalesUp: scalesUp) }
     }
 
     struct Rows<Source: InputRows> {
@@ -90,18 +91,23 @@ public enum Depthwise {
 
         /// Output row `row` (image row / outputHeight, line row % outputHeight).
         @inline(__always)
-        func run(_ row: Int, _ variant: Variant) {
+        func run(_ row: Int, _ variant: Variant, scalesUp: Bool) {
+            if scalesUp { run(row, variant, AnyScale.self) } else { run(row, variant, ScalesDown.self) }
+        }
+
+        @inline(__always)
+        func run<R: ScaleRange>(_ row: Int, _ variant: Variant, _ range: R.Type) {
             switch variant {
-            case .k3s1: run(row, K3S1())
-            case .k3s2: run(row, K3S2())
-            case .k5s1: run(row, K5S1())
-            case .k5s2: run(row, K5S2())
-            case .generic: run(row, AnyGeometry(s))
+            case .k3s1: run(row, K3S1(), range)
+            case .k3s2: run(row, K3S2(), range)
+            case .k5s1: run(row, K5S1(), range)
+            case .k5s2: run(row, K5S2(), range)
+            case .generic: run(row, AnyGeometry(s), range)
             }
         }
 
         /// One output row: for each block of 16 channels, every output pixel of the row.
-        func run<G: Geometry>(_ row: Int, _ g: G) {
+        func run<G: Geometry, R: ScaleRange>(_ row: Int, _ g: G, _ range: R.Type) {
             let (kh, kw, sh, sw, dh, dw) = (g.kh, g.kw, g.sh, g.sw, g.dh, g.dw)
             let c = s.inputChannels
             let wStride = (c + channelBlock - 1) / channelBlock * channelBlock
@@ -154,8 +160,8 @@ public enum Depthwise {
                         }
                     }
                     let out = outputRow + (ox &* c &+ block)
-                    store8(stage.apply(lo, channel: block), to: out)
-                    store8(stage.apply(hi, channel: block &+ 8), to: out + 8)
+                    store8(stage.apply(lo, channel: block, range), to: out)
+                    store8(stage.apply(hi, channel: block &+ 8, range), to: out + 8)
                 }
                 block &+= channelBlock
             }

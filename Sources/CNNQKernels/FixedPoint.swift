@@ -68,6 +68,15 @@ public func multiplyByQuantizedMultiplier(_ x: Int32, _ q: QuantizedMultiplier) 
     return roundingDivideByPowerOfTwo(saturatingRoundingDoublingHighMultiply(clamped, q.multiplier), right)
 }
 
+/// Whether any multiplier of a stage is 1 or more (a positive shift). Kernels decide once per call
+/// and run a copy specialised for the answer: the common case, every multiplier below 1, skips the
+/// saturating left shift.
+public protocol ScaleRange { static var scalesUp: Bool { get } }
+/// Every multiplier is below 1 (shift ≤ 0).
+public enum ScalesDown: ScaleRange { public static var scalesUp: Bool { false } }
+/// Any multiplier.
+public enum AnyScale: ScaleRange { public static var scalesUp: Bool { true } }
+
 /// The output stage shared by convolution, fully-connected and pooling kernels: requantize an int32
 /// accumulator of output channel c, add the output zero point and clamp (fused ReLU/ReLU6 are the
 /// clamp bounds). Multipliers and shifts are separate arrays so 8 channels load as one vector.
@@ -94,12 +103,18 @@ public struct OutputStage {
         return Int8(truncatingIfNeeded: min(max(scaled, Int64(lower)), Int64(upper)))
     }
 
-    /// `apply` for channels c ..< c + 8, bit for bit the same.
+    /// True when channel 0 ..< `channels` has a multiplier of 1 or more.
+    public func scalesUp(channels: Int) -> Bool {
+        for c in 0..<channels where shifts[c] > 0 { return true }
+        return false
+    }
+
+    /// `apply` for channels c ..< c + 8, bit for bit the same; `range` must hold for these channels.
     @_transparent
-    public func apply(_ accumulator: SIMD8<Int32>, channel c: Int) -> SIMD8<Int32> {
+    public func apply<R: ScaleRange>(_ accumulator: SIMD8<Int32>, channel c: Int, _ range: R.Type = AnyScale.self) -> SIMD8<Int32> {
         let m = UnsafeRawPointer(multipliers + c).loadUnaligned(as: SIMD8<Int32>.self)
         let shift = UnsafeRawPointer(shifts + c).loadUnaligned(as: SIMD8<Int32>.self)
-        var result = multiplyByQuantizedMultiplier(accumulator, multiplier: m, shift: shift)
+        var result = multiplyByQuantizedMultiplier(accumulator, multiplier: m, shift: shift, range)
         // Clamp before adding the zero point, so nothing can overflow.
         let lowerBound = SIMD8<Int32>(repeating: lower &- zeroPoint), upperBound = SIMD8<Int32>(repeating: upper &- zeroPoint)
         result = result.replacing(with: lowerBound, where: result .< lowerBound)
@@ -111,15 +126,22 @@ public struct OutputStage {
 /// `multiplyByQuantizedMultiplier` on 8 lanes, bit for bit the same. Multipliers are never negative
 /// (they come from `QuantizedMultiplier`), so the one saturating case of the high multiply cannot occur.
 @_transparent
-public func multiplyByQuantizedMultiplier(_ x: SIMD8<Int32>, multiplier m: SIMD8<Int32>, shift: SIMD8<Int32>) -> SIMD8<Int32> {
+public func multiplyByQuantizedMultiplier<R: ScaleRange>(_ x: SIMD8<Int32>, multiplier m: SIMD8<Int32>, shift: SIMD8<Int32>,
+                                                         _: R.Type = AnyScale.self) -> SIMD8<Int32> {
     let zero = SIMD8<Int32>(repeating: 0)
-    let left = shift.replacing(with: zero, where: shift .< zero)
-    let right = (zero &- shift).replacing(with: zero, where: shift .> zero)
-    // x · 2^left, saturating where it overflows.
-    let shifted = x &<< left
-    let overflow = (shifted &>> left) .!= x
-    let saturated = SIMD8<Int32>(repeating: Int32.max).replacing(with: Int32.min, where: x .< zero)
-    let high = highMultiply(shifted.replacing(with: saturated, where: overflow), m)
+    let high: SIMD8<Int32>, right: SIMD8<Int32>
+    if R.scalesUp {
+        let left = shift.replacing(with: zero, where: shift .< zero)
+        right = (zero &- shift).replacing(with: zero, where: shift .> zero)
+        // x · 2^left, saturating where it overflows.
+        let shifted = x &<< left
+        let overflow = (shifted &>> left) .!= x
+        let saturated = SIMD8<Int32>(repeating: Int32.max).replacing(with: Int32.min, where: x .< zero)
+        high = highMultiply(shifted.replacing(with: saturated, where: overflow), m)
+    } else {
+        right = zero &- shift
+        high = highMultiply(x, m)
+    }
     // Rounding divide by 2^right, ties away from zero.
     let mask = (SIMD8<Int32>(repeating: 1) &<< right) &- 1
     let threshold = (mask &>> 1) &+ zero.replacing(with: 1, where: high .< zero)

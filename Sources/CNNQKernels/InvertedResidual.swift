@@ -78,6 +78,7 @@ public struct InvertedResidual {
 
         // Depthwise output rows into the held band (all rows with SE), each as W'·E values.
         let variant = Depthwise.Variant(s)
+        let scalesUp = depthwiseStage.scalesUp(channels: e)
         let band = heldRows
         var nextRow = 0
         for oy in 0..<s.outputHeight {
@@ -96,12 +97,12 @@ public struct InvertedResidual {
                 let rows = Depthwise.Rows(source: Depthwise.RingRows(base: ring, rowStride: w * e, count: ringRows),
                                           zero: expandedZeroPoint, packed: depthwiseWeights, bias: depthwiseBias,
                                           s: s, stage: depthwiseStage, output: base)
-                rows.run(oy, variant)
+                rows.run(oy, variant, scalesUp: scalesUp)
             } else {
                 let rows = Depthwise.Rows(source: Depthwise.TensorRows(base: input, rowStride: w * e, imageStride: s.inputHeight * w * e),
                                           zero: expandedZeroPoint, packed: depthwiseWeights, bias: depthwiseBias,
                                           s: s, stage: depthwiseStage, output: base)
-                rows.run(oy, variant)
+                rows.run(oy, variant, scalesUp: scalesUp)
             }
             if squeezeExcite == nil && (slot == band - 1 || oy == s.outputHeight - 1) {
                 projectRows(held, from: oy - slot, count: slot + 1, input: input, rows16: rows16, output: output)

@@ -53,6 +53,7 @@ public enum Pointwise {
                            outputChannels n: Int, stage: OutputStage, workspace: UnsafeMutablePointer<Int16>,
                            output: UnsafeMutablePointer<Int8>) {
         let stride = (k + 1) / 2 * 2
+        let scalesUp = stage.scalesUp(channels: n)
         parallelRanges((pixels + pixelBlock - 1) / pixelBlock) { slot, tiles in
             let rows = workspace + slot * pixelBlock * stride
             for tile in tiles {
@@ -62,8 +63,13 @@ public enum Pointwise {
                     widenRow(input + (first + r) * k, count: k, into: rows + r * stride)
                     if k & 1 == 1 { rows[r * stride + k] = 0 }
                 }
-                multiply(rows: rows, count: count, k: k, packed: packedWeights, bias: packedBias, n: n, stage: stage,
-                         output: output + first * n)
+                if scalesUp {
+                    multiply(rows: rows, count: count, k: k, packed: packedWeights, bias: packedBias, n: n, stage: stage,
+                             output: output + first * n, AnyScale.self)
+                } else {
+                    multiply(rows: rows, count: count, k: k, packed: packedWeights, bias: packedBias, n: n, stage: stage,
+                             output: output + first * n, ScalesDown.self)
+                }
             }
         }
     }
@@ -80,11 +86,10 @@ public enum Pointwise {
     }
 
     /// All output channel blocks for up to 4 widened rows (row stride k rounded up to even).
-    @inline(__always)
-    static func multiply(rows: UnsafePointer<Int16>, count: Int, k: Int, packed: UnsafePointer<Int8>, bias: UnsafePointer<Int32>,
-                         n: Int, stage: OutputStage, output: UnsafeMutablePointer<Int8>) {
+    static func multiply<R: ScaleRange>(rows: UnsafePointer<Int16>, count: Int, k: Int, packed: UnsafePointer<Int8>, bias: UnsafePointer<Int32>,
+                                        n: Int, stage: OutputStage, output: UnsafeMutablePointer<Int8>, _ range: R.Type = AnyScale.self) {
         for block in 0..<((n + channelBlock - 1) / channelBlock) {
-            microkernel(rows: rows, count: count, k: k, packed: packed, bias: bias, block: block, n: n, stage: stage, output: output)
+            microkernel(rows: rows, count: count, k: k, packed: packed, bias: bias, block: block, n: n, stage: stage, output: output, range)
         }
     }
 
@@ -95,9 +100,9 @@ public enum Pointwise {
     }
 
     @inline(__always)
-    static func microkernel(rows: UnsafePointer<Int16>, count: Int, k: Int, packed: UnsafePointer<Int8>,
-                            bias: UnsafePointer<Int32>, block: Int, n: Int, stage: OutputStage,
-                            output: UnsafeMutablePointer<Int8>) {
+    static func microkernel<R: ScaleRange>(rows: UnsafePointer<Int16>, count: Int, k: Int, packed: UnsafePointer<Int8>,
+                                           bias: UnsafePointer<Int32>, block: Int, n: Int, stage: OutputStage,
+                                           output: UnsafeMutablePointer<Int8>, _ range: R.Type) {
         let pairs = (k + 1) / 2
         let stride = pairs * 2
         // Rows past the end repeat the last pixel; their results are not stored.
@@ -123,10 +128,10 @@ public enum Pointwise {
         @inline(__always) func store(_ low: SIMD8<Int32>, _ high: SIMD8<Int32>, _ row: Int) {
             let out = output + row * n + base
             // Whole groups of 8 channels go through the vector stage; the rest (n % 8) lane by lane.
-            if channels >= 8 { store8(stage.apply(low, channel: base), to: out) } else {
+            if channels >= 8 { store8(stage.apply(low, channel: base, range), to: out) } else {
                 for c in 0..<channels { out[c] = stage.apply(low[c], channel: base + c) }
             }
-            if channels == channelBlock { store8(stage.apply(high, channel: base + 8), to: out + 8) } else if channels > 8 {
+            if channels == channelBlock { store8(stage.apply(high, channel: base + 8, range), to: out + 8) } else if channels > 8 {
                 for c in 8..<channels { out[c] = stage.apply(high[c - 8], channel: base + c) }
             }
         }
