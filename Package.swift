@@ -43,7 +43,7 @@ let package = Package(
             name: "cnn-quantize",
             dependencies: ["CNNQuant", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "CNNQKernelsTests", dependencies: ["CNNQKernels"]),
+        .testTarget(name: "CNNQKernelsTests", dependencies: ["CNNQKernels", "CNNQuant"]),
         .testTarget(
             name: "CNNQuantTests",
             dependencies: ["CNNQuant"],

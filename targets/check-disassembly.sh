@@ -26,13 +26,13 @@ refuse() {  # refuse SYMBOL-PART INSTRUCTION WHY
   fi
 }
 
-expect 9PointwiseO3run vpmaddwd "int16 pairs multiplied and summed exactly into int32"
-expect 9PointwiseO3run vpbroadcastd "input pairs broadcast straight from the widened row"
-expect 9PointwiseO3run vpmovsxbw "weights widened from memory"
-expect 9PointwiseO3run vpmuldq "requantization high multiply in vector lanes"
-refuse 9PointwiseO3run vpmaddubsw "saturating u8×s8 pairs would lose exactness"
+expect 9PointwiseO vpmaddwd "int16 pairs multiplied and summed exactly into int32"
+expect 9PointwiseO vpbroadcastd "input pairs broadcast straight from the widened row"
+expect 9PointwiseO vpmovsxbw "weights widened from memory"
+expect 9PointwiseO vpmuldq "requantization high multiply in vector lanes"
+refuse 9PointwiseO vpmaddubsw "saturating u8×s8 pairs would lose exactness"
 expect 9DepthwiseO4Rows vpmullw "16 channels multiplied exactly in int16"
 expect 9DepthwiseO4Rows vpmovsxwd "products widened to int32 accumulators"
 expect 9DepthwiseO4Rows vpmuldq "requantization high multiply in vector lanes"
-refuse 9PointwiseO3run vpmulld "a 32-bit multiply there means the vpmaddwd pattern was missed"
+refuse 9PointwiseO vpmulld "a 32-bit multiply there means the vpmaddwd pattern was missed"
 exit $status

@@ -5,25 +5,18 @@ public struct AddParameters: Equatable, Sendable {
     public static let leftShift: Int32 = 20
     public var inputZeroPoints: (Int32, Int32)
     public var inputMultipliers: (QuantizedMultiplier, QuantizedMultiplier)
-    public var outputMultiplier: QuantizedMultiplier
-    public var outputZeroPoint: Int32
-    public var lower: Int32, upper: Int32
+    public var output: Requantization
 
     public init(inputScales: (Double, Double), inputZeroPoints: (Int32, Int32), outputScale: Double, outputZeroPoint: Int32,
                 lower: Int32 = -128, upper: Int32 = 127) {
         let twiceMax = 2 * max(inputScales.0, inputScales.1)
         self.inputZeroPoints = inputZeroPoints
         inputMultipliers = (QuantizedMultiplier(inputScales.0 / twiceMax), QuantizedMultiplier(inputScales.1 / twiceMax))
-        outputMultiplier = QuantizedMultiplier(twiceMax / (Double(1 << Self.leftShift) * outputScale))
-        self.outputZeroPoint = outputZeroPoint
-        self.lower = lower
-        self.upper = upper
+        output = Requantization(twiceMax / (Double(1 << Self.leftShift) * outputScale), zeroPoint: outputZeroPoint, lower: lower, upper: upper)
     }
 
     public static func == (a: Self, b: Self) -> Bool {
-        a.inputZeroPoints == b.inputZeroPoints && a.inputMultipliers == b.inputMultipliers
-            && a.outputMultiplier == b.outputMultiplier && a.outputZeroPoint == b.outputZeroPoint
-            && a.lower == b.lower && a.upper == b.upper
+        a.inputZeroPoints == b.inputZeroPoints && a.inputMultipliers == b.inputMultipliers && a.output == b.output
     }
 }
 
@@ -33,9 +26,7 @@ public enum Add {
         for i in 0..<count {
             let x = (Int32(a[i]) - p.inputZeroPoints.0) << AddParameters.leftShift
             let y = (Int32(b[i]) - p.inputZeroPoints.1) << AddParameters.leftShift
-            let sum = multiplyByQuantizedMultiplier(x, p.inputMultipliers.0) + multiplyByQuantizedMultiplier(y, p.inputMultipliers.1)
-            let result = Int64(multiplyByQuantizedMultiplier(sum, p.outputMultiplier)) + Int64(p.outputZeroPoint)
-            output[i] = Int8(min(max(result, Int64(p.lower)), Int64(p.upper)))
+            output[i] = p.output.apply(multiplyByQuantizedMultiplier(x, p.inputMultipliers.0) + multiplyByQuantizedMultiplier(y, p.inputMultipliers.1))
         }
     }
 
@@ -43,19 +34,15 @@ public enum Add {
     public static func run(_ a: UnsafePointer<Int8>, _ b: UnsafePointer<Int8>, count: Int, parameters p: AddParameters,
                            output: UnsafeMutablePointer<Int8>) {
         let splat = { (q: QuantizedMultiplier) in (SIMD8<Int32>(repeating: q.multiplier), SIMD8<Int32>(repeating: q.shift)) }
-        let (ma, sa) = splat(p.inputMultipliers.0), (mb, sb) = splat(p.inputMultipliers.1), (mo, so) = splat(p.outputMultiplier)
+        let (ma, sa) = splat(p.inputMultipliers.0), (mb, sb) = splat(p.inputMultipliers.1)
         let za = SIMD8<Int32>(repeating: p.inputZeroPoints.0), zb = SIMD8<Int32>(repeating: p.inputZeroPoints.1)
-        let lowerBound = SIMD8<Int32>(repeating: p.lower &- p.outputZeroPoint), upperBound = SIMD8<Int32>(repeating: p.upper &- p.outputZeroPoint)
         let full = count / 8 * 8
         var i = 0
         while i < full {
             let x = (widen8(UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Int8>.self)) &- za) &<< AddParameters.leftShift
             let y = (widen8(UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Int8>.self)) &- zb) &<< AddParameters.leftShift
             let sum = multiplyByQuantizedMultiplier(x, multiplier: ma, shift: sa) &+ multiplyByQuantizedMultiplier(y, multiplier: mb, shift: sb)
-            var result = multiplyByQuantizedMultiplier(sum, multiplier: mo, shift: so)
-            result = result.replacing(with: lowerBound, where: result .< lowerBound)
-            result = result.replacing(with: upperBound, where: result .> upperBound)
-            store8(result &+ SIMD8<Int32>(repeating: p.outputZeroPoint), to: output + i)
+            store8(p.output.apply(sum), to: output + i)
             i &+= 8
         }
         reference(a + full, b + full, count: count - full, parameters: p, output: output + full)

@@ -2,15 +2,14 @@
 /// output's scale and zero point: out = z_out + M_i · (x − z_i), M_i = s_i / s_out. An input already
 /// at the output's quantization is copied.
 public struct RequantizeParameters: Equatable, Sendable {
-    public var inputZeroPoint: Int32, outputZeroPoint: Int32
-    public var multiplier: QuantizedMultiplier
+    public var inputZeroPoint: Int32
+    public var output: Requantization
     /// Same scale and zero point: a plain copy.
     public var isIdentity: Bool
 
     public init(inputScale: Double, inputZeroPoint: Int32, outputScale: Double, outputZeroPoint: Int32) {
         self.inputZeroPoint = inputZeroPoint
-        self.outputZeroPoint = outputZeroPoint
-        multiplier = QuantizedMultiplier(inputScale / outputScale)
+        output = Requantization(inputScale / outputScale, zeroPoint: outputZeroPoint)
         isIdentity = inputScale == outputScale && inputZeroPoint == outputZeroPoint
     }
 }
@@ -22,9 +21,7 @@ public enum Concat {
                                  output: UnsafeMutablePointer<Int8>, offset: Int, outputChannels: Int) {
         for pixel in 0..<pixels {
             for c in 0..<channels {
-                let x = Int32(input[pixel * channels + c]) - p.inputZeroPoint
-                let y = Int64(multiplyByQuantizedMultiplier(x, p.multiplier)) + Int64(p.outputZeroPoint)
-                output[pixel * outputChannels + offset + c] = Int8(min(max(y, -128), 127))
+                output[pixel * outputChannels + offset + c] = p.output.apply(Int32(input[pixel * channels + c]) - p.inputZeroPoint)
             }
         }
     }
@@ -36,19 +33,13 @@ public enum Concat {
             for pixel in 0..<pixels { (output + (pixel * outputChannels + offset)).update(from: input + pixel * channels, count: channels) }
             return
         }
-        let m = SIMD8<Int32>(repeating: p.multiplier.multiplier), shift = SIMD8<Int32>(repeating: p.multiplier.shift)
         let zx = SIMD8<Int32>(repeating: p.inputZeroPoint)
-        let lowerBound = SIMD8<Int32>(repeating: -128 &- p.outputZeroPoint), upperBound = SIMD8<Int32>(repeating: 127 &- p.outputZeroPoint)
         let full = channels / 8 * 8
         for pixel in 0..<pixels {
             let source = input + pixel &* channels, target = output + (pixel &* outputChannels &+ offset)
             var c = 0
             while c < full {
-                let x = widen8(UnsafeRawPointer(source + c).loadUnaligned(as: SIMD8<Int8>.self)) &- zx
-                var y = multiplyByQuantizedMultiplier(x, multiplier: m, shift: shift)
-                y = y.replacing(with: lowerBound, where: y .< lowerBound)
-                y = y.replacing(with: upperBound, where: y .> upperBound)
-                store8(y &+ SIMD8<Int32>(repeating: p.outputZeroPoint), to: target + c)
+                store8(p.output.apply(widen8(UnsafeRawPointer(source + c).loadUnaligned(as: SIMD8<Int8>.self)) &- zx), to: target + c)
                 c &+= 8
             }
             if full < channels {

@@ -99,8 +99,7 @@ public struct OutputStage {
     @inlinable @inline(__always)
     public func apply(_ accumulator: Int32, channel: Int) -> Int8 {
         let q = QuantizedMultiplier(multiplier: multipliers[channel], shift: shifts[channel])
-        let scaled = Int64(multiplyByQuantizedMultiplier(accumulator, q)) + Int64(zeroPoint)
-        return Int8(truncatingIfNeeded: min(max(scaled, Int64(lower)), Int64(upper)))
+        return addZeroPoint(multiplyByQuantizedMultiplier(accumulator, q), zeroPoint, lower: lower, upper: upper)
     }
 
     /// True when channel 0 ..< `channels` has a multiplier of 1 or more.
@@ -114,13 +113,50 @@ public struct OutputStage {
     public func apply<R: ScaleRange>(_ accumulator: SIMD8<Int32>, channel c: Int, _ range: R.Type = AnyScale.self) -> SIMD8<Int32> {
         let m = UnsafeRawPointer(multipliers + c).loadUnaligned(as: SIMD8<Int32>.self)
         let shift = UnsafeRawPointer(shifts + c).loadUnaligned(as: SIMD8<Int32>.self)
-        var result = multiplyByQuantizedMultiplier(accumulator, multiplier: m, shift: shift, range)
-        // Clamp before adding the zero point, so nothing can overflow.
-        let lowerBound = SIMD8<Int32>(repeating: lower &- zeroPoint), upperBound = SIMD8<Int32>(repeating: upper &- zeroPoint)
-        result = result.replacing(with: lowerBound, where: result .< lowerBound)
-        result = result.replacing(with: upperBound, where: result .> upperBound)
-        return result &+ SIMD8<Int32>(repeating: zeroPoint)
+        return addZeroPoint(multiplyByQuantizedMultiplier(accumulator, multiplier: m, shift: shift, range), zeroPoint, lower: lower, upper: upper)
     }
+}
+
+/// A per-tensor requantization: y = clamp(z + x · M, lower, upper), for the elementwise and pooling
+/// kernels (convolutions use the per-channel `OutputStage`).
+public struct Requantization: Equatable, Sendable {
+    public var multiplier: QuantizedMultiplier
+    public var zeroPoint: Int32
+    public var lower: Int32, upper: Int32
+
+    public init(_ real: Double, zeroPoint: Int32, lower: Int32 = -128, upper: Int32 = 127) {
+        multiplier = QuantizedMultiplier(real)
+        self.zeroPoint = zeroPoint
+        self.lower = lower
+        self.upper = upper
+    }
+
+    @inlinable @inline(__always)
+    public func apply(_ x: Int32) -> Int8 {
+        addZeroPoint(multiplyByQuantizedMultiplier(x, multiplier), zeroPoint, lower: lower, upper: upper)
+    }
+
+    /// `apply` on 8 lanes, bit for bit the same; the lanes hold int8 values.
+    @_transparent
+    public func apply(_ x: SIMD8<Int32>) -> SIMD8<Int32> {
+        let scaled = multiplyByQuantizedMultiplier(x, multiplier: SIMD8(repeating: multiplier.multiplier), shift: SIMD8(repeating: multiplier.shift))
+        return addZeroPoint(scaled, zeroPoint, lower: lower, upper: upper)
+    }
+}
+
+/// clamp(y + zero point, lower, upper), exact for any int32 y.
+@inlinable @inline(__always)
+public func addZeroPoint(_ y: Int32, _ zeroPoint: Int32, lower: Int32, upper: Int32) -> Int8 {
+    Int8(truncatingIfNeeded: min(max(Int64(y) + Int64(zeroPoint), Int64(lower)), Int64(upper)))
+}
+
+/// The same on 8 lanes: clamps before adding the zero point, so nothing can overflow.
+@_transparent
+public func addZeroPoint(_ y: SIMD8<Int32>, _ zeroPoint: Int32, lower: Int32, upper: Int32) -> SIMD8<Int32> {
+    let lowerBound = SIMD8<Int32>(repeating: lower &- zeroPoint), upperBound = SIMD8<Int32>(repeating: upper &- zeroPoint)
+    var result = y.replacing(with: lowerBound, where: y .< lowerBound)
+    result = result.replacing(with: upperBound, where: result .> upperBound)
+    return result &+ SIMD8<Int32>(repeating: zeroPoint)
 }
 
 /// `multiplyByQuantizedMultiplier` on 8 lanes, bit for bit the same. Multipliers are never negative

@@ -3,23 +3,22 @@ public enum Pooling {
     /// Global average pool [pixels][channels] → [channels] with requantization: the multiplier is
     /// s_in / (s_out · pixels), so the mean and the rescale round once.
     public struct AverageParameters: Equatable, Sendable {
-        public var inputZeroPoint: Int32, outputZeroPoint: Int32
-        public var multiplier: QuantizedMultiplier
+        public var inputZeroPoint: Int32
+        public var output: Requantization
 
         public init(inputScale: Double, inputZeroPoint: Int32, outputScale: Double, outputZeroPoint: Int32, pixels: Int) {
             self.inputZeroPoint = inputZeroPoint
-            self.outputZeroPoint = outputZeroPoint
-            multiplier = QuantizedMultiplier(inputScale / (outputScale * Double(pixels)))
+            output = Requantization(inputScale / (outputScale * Double(pixels)), zeroPoint: outputZeroPoint)
         }
     }
 
-    public static func globalAverageReference(_ input: UnsafePointer<Int8>, pixels: Int, channels: Int, parameters p: AverageParameters,
-                                              output: UnsafeMutablePointer<Int8>) {
+    /// `stride` is the distance between pixels (channels, unless reading a slice of wider rows).
+    public static func globalAverageReference(_ input: UnsafePointer<Int8>, pixels: Int, channels: Int, stride: Int? = nil,
+                                              parameters p: AverageParameters, output: UnsafeMutablePointer<Int8>) {
         for c in 0..<channels {
             var sum: Int32 = 0
-            for pixel in 0..<pixels { sum += Int32(input[pixel * channels + c]) - p.inputZeroPoint }
-            let result = Int64(multiplyByQuantizedMultiplier(sum, p.multiplier)) + Int64(p.outputZeroPoint)
-            output[c] = Int8(min(max(result, -128), 127))
+            for pixel in 0..<pixels { sum += Int32(input[pixel * (stride ?? channels) + c]) - p.inputZeroPoint }
+            output[c] = p.output.apply(sum)
         }
     }
 
@@ -27,30 +26,17 @@ public enum Pooling {
     public static func globalAverage(_ input: UnsafePointer<Int8>, pixels: Int, channels: Int, parameters p: AverageParameters,
                                      output: UnsafeMutablePointer<Int8>) {
         let full = channels / 8 * 8
-        let m = SIMD8<Int32>(repeating: p.multiplier.multiplier), shift = SIMD8<Int32>(repeating: p.multiplier.shift)
         let bias = SIMD8<Int32>(repeating: -p.inputZeroPoint &* Int32(pixels))
-        let lowerBound = SIMD8<Int32>(repeating: -128 &- p.outputZeroPoint), upperBound = SIMD8<Int32>(repeating: 127 &- p.outputZeroPoint)
         var c = 0
         while c < full {
             var sum = bias
             for pixel in 0..<pixels {
                 sum &+= widen8(UnsafeRawPointer(input + (pixel &* channels &+ c)).loadUnaligned(as: SIMD8<Int8>.self))
             }
-            var result = multiplyByQuantizedMultiplier(sum, multiplier: m, shift: shift)
-            result = result.replacing(with: lowerBound, where: result .< lowerBound)
-            result = result.replacing(with: upperBound, where: result .> upperBound)
-            store8(result &+ SIMD8<Int32>(repeating: p.outputZeroPoint), to: output + c)
+            store8(p.output.apply(sum), to: output + c)
             c &+= 8
         }
-        if full < channels {
-            // The tail is a strided view: channels full..<channels of each pixel.
-            for ch in full..<channels {
-                var sum: Int32 = 0
-                for pixel in 0..<pixels { sum += Int32(input[pixel * channels + ch]) - p.inputZeroPoint }
-                let result = Int64(multiplyByQuantizedMultiplier(sum, p.multiplier)) + Int64(p.outputZeroPoint)
-                output[ch] = Int8(min(max(result, -128), 127))
-            }
-        }
+        globalAverageReference(input + full, pixels: pixels, channels: channels - full, stride: channels, parameters: p, output: output + full)
     }
 
     /// Max or average over k×k windows (same quantization in and out, as TFLite requires for these).

@@ -1,11 +1,12 @@
 import CNNQKernels
+import CNNQuant
 import Testing
 
 /// The depthwise kernels (specialised 3×3/5×5 and generic) against the reference convolution.
 @Suite struct DepthwiseTests {
     static func check(channels c: Int, height h: Int, width w: Int, kernel: Int, stride: Int, dilation: Int = 1,
                       pads: (Int, Int, Int, Int), seed: UInt64) {
-        var random = TestRandom(seed: seed)
+        var random = SeededRandom(seed: seed)
         let shape = ConvolutionShape(inputHeight: h, inputWidth: w, inputChannels: c, outputChannels: c,
                                      kernelHeight: kernel, kernelWidth: kernel, strideHeight: stride, strideWidth: stride,
                                      dilationHeight: dilation, dilationWidth: dilation,
@@ -33,7 +34,7 @@ import Testing
 
     @Test(arguments: [3, 5], [1, 2])
     func specialisedKernels(kernel: Int, stride: Int) {
-        var random = TestRandom(seed: UInt64(kernel * 10 + stride))
+        var random = SeededRandom(seed: UInt64(kernel * 10 + stride))
         for c in 1...67 {
             let h = Int.random(in: 1...33, using: &random), w = Int.random(in: 1...33, using: &random)
             let p = kernel / 2
@@ -47,7 +48,7 @@ import Testing
     }
 
     @Test func genericGeometries() {
-        var random = TestRandom(seed: 99)
+        var random = SeededRandom(seed: 99)
         for index in 0..<60 {
             let kernel = Int.random(in: 1...7, using: &random)
             let dilation = Int.random(in: 1...2, using: &random)

@@ -1,13 +1,14 @@
 import CNNQKernels
+import CNNQuant
 import Testing
 
 /// Add, multiply, lookup tables and pooling: optimised == reference bit for bit, and the reference
 /// within one step of the float arithmetic it stands for.
 @Suite struct ElementwiseTests {
-    static func scale(_ random: inout TestRandom) -> Double { Double.random(in: 0.002...0.2, using: &random) }
+    static func scale(_ random: inout SeededRandom) -> Double { Double.random(in: 0.002...0.2, using: &random) }
 
     @Test func addMatchesReferenceAndFloat() {
-        var random = TestRandom(seed: 11)
+        var random = SeededRandom(seed: 11)
         for trial in 0..<200 {
             let count = Int.random(in: 1...300, using: &random)
             let (sa, sb, so) = (Self.scale(&random), Self.scale(&random), Self.scale(&random) * 2)
@@ -21,14 +22,14 @@ import Testing
             #expect(actual == expected, "trial \(trial)")
             for i in 0..<count {
                 let real = (sa * Double(Int32(a[i]) - za) + sb * Double(Int32(b[i]) - zb)) / so + Double(zo)
-                let bounded = min(max(real.rounded(), Double(p.lower)), Double(p.upper))
+                let bounded = min(max(real.rounded(), Double(p.output.lower)), Double(p.output.upper))
                 #expect(abs(Double(expected[i]) - bounded) <= 1, "\(a[i]) + \(b[i])")
             }
         }
     }
 
     @Test func multiplyMatchesReferenceAndFloat() {
-        var random = TestRandom(seed: 12)
+        var random = SeededRandom(seed: 12)
         for trial in 0..<200 {
             let channels = trial < 67 ? trial + 1 : mobileNetChannelCounts[trial % mobileNetChannelCounts.count]
             let pixels = Int.random(in: 1...9, using: &random)
@@ -41,7 +42,7 @@ import Testing
             Multiply.run(x, gate: gate, pixels: pixels, channels: channels, parameters: p, output: &actual)
             #expect(actual == expected, "channels \(channels), pixels \(pixels)")
             for i in x.indices {
-                let real = sx * Double(Int32(x[i]) - p.inputZeroPoint) * sg * Double(Int32(gate[i % channels]) + 128) / so + Double(p.outputZeroPoint)
+                let real = sx * Double(Int32(x[i]) - p.inputZeroPoint) * sg * Double(Int32(gate[i % channels]) + 128) / so + Double(p.output.zeroPoint)
                 #expect(abs(Double(expected[i]) - min(max(real.rounded(), -128), 127)) <= 1)
             }
         }
@@ -61,7 +62,7 @@ import Testing
     }
 
     @Test func globalAverageMatchesReference() {
-        var random = TestRandom(seed: 13)
+        var random = SeededRandom(seed: 13)
         for trial in 0..<150 {
             let channels = trial < 67 ? trial + 1 : mobileNetChannelCounts[trial % mobileNetChannelCounts.count]
             let pixels = [1, 4, 49, 100, 196, 1089][trial % 6]
@@ -76,7 +77,7 @@ import Testing
     }
 
     @Test func windowPoolingAgainstFloat() {
-        var random = TestRandom(seed: 14)
+        var random = SeededRandom(seed: 14)
         for _ in 0..<40 {
             let k = Int.random(in: 1...3, using: &random), stride = Int.random(in: 1...2, using: &random), pad = Int.random(in: 0..<k, using: &random)
             let shape = ConvolutionShape(inputHeight: Int.random(in: k...12, using: &random), inputWidth: Int.random(in: k...12, using: &random),
@@ -105,7 +106,7 @@ import Testing
 /// its float rescale.
 @Suite struct ConcatTests {
     @Test func requantizingConcatMatchesReferenceAndFloat() {
-        var random = TestRandom(seed: 15)
+        var random = SeededRandom(seed: 15)
         for trial in 0..<100 {
             let pixels = Int.random(in: 1...20, using: &random)
             let widths = (0..<Int.random(in: 1...4, using: &random)).map { _ in Int.random(in: 1...40, using: &random) }

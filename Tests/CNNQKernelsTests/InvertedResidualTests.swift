@@ -1,4 +1,5 @@
 import CNNQKernels
+import CNNQuant
 import Testing
 
 /// The fused, row-streamed inverted-residual block against the unfused reference kernels on whole
@@ -23,7 +24,7 @@ import Testing
 
     @Test(arguments: cases)
     func fusedMatchesUnfused(c: Case) {
-        var random = TestRandom(seed: UInt64(c.size * 7919 + c.expanded))
+        var random = SeededRandom(seed: UInt64(c.size * 7919 + c.expanded))
         let pad = c.kernel / 2
         let x = random.int8s(c.size * c.size * c.inputChannels)
         let zx = random.zeroPoint()
@@ -59,8 +60,8 @@ import Testing
                           outputZeroPoint: -128, table: &table)
         let scale = MultiplyParameters(inputScale: 0.05, inputZeroPoint: stageD.zeroPoint, gateScale: 1.0 / 256, gateZeroPoint: -128,
                                        outputScale: 0.05, outputZeroPoint: random.zeroPoint())
-        let zProjectInput = c.se ? scale.outputZeroPoint : stageD.zeroPoint
-        let (p1, q1) = packPointwise(w1, b1, n: squeeze, k: c.expanded, zero: pool.outputZeroPoint)
+        let zProjectInput = c.se ? scale.output.zeroPoint : stageD.zeroPoint
+        let (p1, q1) = packPointwise(w1, b1, n: squeeze, k: c.expanded, zero: pool.output.zeroPoint)
         let (p2, q2) = packPointwise(w2, b2, n: c.expanded, k: squeeze, zero: reduce.zeroPoint)
         func withSE<R>(_ body: (SqueezeExcite?) -> R) -> R {
             guard c.se else { return body(nil) }

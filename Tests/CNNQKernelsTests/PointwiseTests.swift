@@ -1,10 +1,11 @@
 import CNNQKernels
+import CNNQuant
 import Testing
 
 /// The packed pointwise GEMM against the reference convolution, bit for bit.
 @Suite struct PointwiseTests {
     static func check(pixels: Int, k: Int, n: Int, seed: UInt64) {
-        var random = TestRandom(seed: seed)
+        var random = SeededRandom(seed: seed)
         let zero = random.zeroPoint()
         let input = random.int8s(pixels * k)
         let weights = random.weights(n * k)

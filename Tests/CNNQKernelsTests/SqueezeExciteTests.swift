@@ -1,11 +1,12 @@
 import CNNQKernels
+import CNNQuant
 import Testing
 
 /// The SE block against the same chain of reference kernels.
 @Suite struct SqueezeExciteTests {
     @Test(arguments: [(16, 8, 1), (72, 24, 49), (120, 32, 25), (17, 5, 9), (576, 144, 49), (960, 240, 4)])
     func matchesReferenceChain(channels: Int, squeeze: Int, pixels: Int) {
-        var random = TestRandom(seed: UInt64(channels * 1000 + squeeze))
+        var random = SeededRandom(seed: UInt64(channels * 1000 + squeeze))
         let x = random.int8s(pixels * channels)
         let pool = Pooling.AverageParameters(inputScale: 0.05, inputZeroPoint: random.zeroPoint(), outputScale: 0.04,
                                              outputZeroPoint: random.zeroPoint(), pixels: pixels)
@@ -25,7 +26,7 @@ import Testing
         Pooling.globalAverageReference(x, pixels: pixels, channels: channels, parameters: pool, output: &pooled)
         let fc1 = ConvolutionShape(inputHeight: 1, inputWidth: 1, inputChannels: channels, outputChannels: squeeze, kernelHeight: 1, kernelWidth: 1)
         let fc2 = ConvolutionShape(inputHeight: 1, inputWidth: 1, inputChannels: squeeze, outputChannels: channels, kernelHeight: 1, kernelWidth: 1)
-        let hidden = referenceConvolution(pooled, zero: pool.outputZeroPoint, w1, b1, fc1, reduce)
+        let hidden = referenceConvolution(pooled, zero: pool.output.zeroPoint, w1, b1, fc1, reduce)
         let preGate = referenceConvolution(hidden, zero: reduce.zeroPoint, w2, b2, fc2, expand)
         LookupTable.run(table: table, input: preGate, count: channels, output: &gate)
         Multiply.reference(x, gate: gate, pixels: pixels, channels: channels, parameters: scale, output: &expected)
@@ -35,7 +36,7 @@ import Testing
         var q1 = [Int32](repeating: 0, count: Pointwise.packedBiasCount(outputChannels: squeeze))
         var p2 = [Int8](repeating: 0, count: Pointwise.packedWeightCount(outputChannels: channels, inputChannels: squeeze))
         var q2 = [Int32](repeating: 0, count: Pointwise.packedBiasCount(outputChannels: channels))
-        Pointwise.pack(weights: w1, bias: b1, outputChannels: squeeze, inputChannels: channels, inputZeroPoint: pool.outputZeroPoint,
+        Pointwise.pack(weights: w1, bias: b1, outputChannels: squeeze, inputChannels: channels, inputZeroPoint: pool.output.zeroPoint,
                        packedWeights: &p1, packedBias: &q1)
         Pointwise.pack(weights: w2, bias: b2, outputChannels: channels, inputChannels: squeeze, inputZeroPoint: reduce.zeroPoint,
                        packedWeights: &p2, packedBias: &q2)

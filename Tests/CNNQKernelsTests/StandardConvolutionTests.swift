@@ -1,11 +1,12 @@
 import CNNQKernels
+import CNNQuant
 import Testing
 
 /// The im2col + GEMM convolution against the reference, bit for bit.
 @Suite struct StandardConvolutionTests {
     static func check(_ shape: ConvolutionShape, seed: UInt64) {
         guard shape.outputHeight >= 1, shape.outputWidth >= 1 else { return }
-        var random = TestRandom(seed: seed)
+        var random = SeededRandom(seed: seed)
         let zero = random.zeroPoint()
         let input = random.int8s(shape.inputCount)
         let weights = random.weights(shape.weightCount)
@@ -42,7 +43,7 @@ import Testing
     }
 
     @Test func randomGeometries() {
-        var random = TestRandom(seed: 21)
+        var random = SeededRandom(seed: 21)
         for index in 0..<80 {
             let kh = Int.random(in: 1...7, using: &random), kw = Int.random(in: 1...7, using: &random)
             let stride = Int.random(in: 1...4, using: &random), dilation = Int.random(in: 1...2, using: &random)

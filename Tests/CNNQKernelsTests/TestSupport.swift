@@ -1,17 +1,8 @@
 import CNNQKernels
+import CNNQuant
 
-/// Deterministic random numbers for property tests (SplitMix64), so a failure reproduces.
-struct TestRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// Property tests draw from the seeded generator, so a failure reproduces.
+extension SeededRandom {
     mutating func int8s(_ count: Int) -> [Int8] { (0..<count).map { _ in Int8.random(in: -128...127, using: &self) } }
 
     /// Weights as the converter makes them: symmetric, in [-127, 127].
@@ -27,7 +18,7 @@ final class StageStorage {
     let zeroPoint: Int32, lower: Int32, upper: Int32
 
     /// Scales that keep outputs mostly in range for accumulators of about `depth` products.
-    init(channels: Int, depth: Int, random: inout TestRandom) {
+    init(channels: Int, depth: Int, random: inout SeededRandom) {
         // One stage in five uses scales ≥ 1 (left shifts, saturation); the rest keep outputs mostly in range.
         let base = Int.random(in: 0..<5, using: &random) == 0 ? 1.0 : 1.0 / (Double(depth).squareRoot() * 128 * 127 / 24)
         let quantized = (0..<channels).map { _ in QuantizedMultiplier(base * Double.random(in: 0.05...4, using: &random)) }
