@@ -6,7 +6,7 @@ public enum Pointwise {
     public static let channelBlock = 16
     public static let pixelBlock = 4
 
-    /// Bytes of packed weights for `outputChannels` × `inputChannels`.
+    /// Int8 entries of packed weights for `outputChannels` × `inputChannels`.
     public static func packedWeightCount(outputChannels n: Int, inputChannels k: Int) -> Int {
         (n + channelBlock - 1) / channelBlock * channelBlock * (k + 1) / 2 * 2
     }
@@ -59,10 +59,7 @@ public enum Pointwise {
             for tile in tiles {
                 let first = tile * pixelBlock
                 let count = min(pixelBlock, pixels - first)
-                for r in 0..<count {
-                    widenRow(input + (first + r) * k, count: k, into: rows + r * stride)
-                    if k & 1 == 1 { rows[r * stride + k] = 0 }
-                }
+                for r in 0..<count { widenRowToEvenLength(input + (first + r) * k, count: k, into: rows + r * stride) }
                 if scalesUp {
                     multiply(rows: rows, count: count, k: k, packed: packedWeights, bias: packedBias, n: n, stage: stage,
                              output: output + first * n, AnyScale.self)
@@ -72,6 +69,13 @@ public enum Pointwise {
                 }
             }
         }
+    }
+
+    /// `widenRow`, then a zero after an odd count: the GEMM reads input channels in pairs.
+    @inline(__always)
+    static func widenRowToEvenLength(_ source: UnsafePointer<Int8>, count: Int, into row: UnsafeMutablePointer<Int16>) {
+        widenRow(source, count: count, into: row)
+        if count & 1 == 1 { row[count] = 0 }
     }
 
     /// Copies `count` int8 values into int16.

@@ -41,12 +41,10 @@ public struct SqueezeExcite {
         let gate = hidden + squeeze
         let rows = (workspace + (2 * channels + squeeze + 15) / 16 * 16).assumingMemoryBound(to: Int16.self)
         Pooling.globalAverage(input, pixels: pixels, channels: channels, parameters: pool, output: pooled)
-        Pointwise.widenRow(pooled, count: channels, into: rows)
-        if channels & 1 == 1 { rows[channels] = 0 }
+        Pointwise.widenRowToEvenLength(pooled, count: channels, into: rows)
         Pointwise.multiply(rows: rows, count: 1, k: channels, packed: reduceWeights, bias: reduceBias, n: squeeze,
                            stage: reduceStage, output: hidden)
-        Pointwise.widenRow(hidden, count: squeeze, into: rows)
-        if squeeze & 1 == 1 { rows[squeeze] = 0 }
+        Pointwise.widenRowToEvenLength(hidden, count: squeeze, into: rows)
         Pointwise.multiply(rows: rows, count: 1, k: squeeze, packed: expandWeights, bias: expandBias, n: channels,
                            stage: expandStage, output: gate)
         LookupTable.run(table: gateTable, input: gate, count: channels, output: gate)
