@@ -52,6 +52,28 @@ public enum Pointwise {
                            packedWeights: UnsafePointer<Int8>, packedBias: UnsafePointer<Int32>,
                            outputChannels n: Int, stage: OutputStage, workspace: UnsafeMutablePointer<Int16>,
                            output: UnsafeMutablePointer<Int8>) {
+        gemm(pixels: pixels, depth: k, packedWeights: packedWeights, packedBias: packedBias, outputChannels: n, stage: stage,
+             workspace: workspace, output: output, rows: PixelRows(input: input, depth: k))
+    }
+
+    /// Writes the `depth` int16 inputs of one output pixel into a GEMM row; a type, not a closure,
+    /// so each GEMM specialises and inlines it.
+    protocol InputRows {
+        func fill(_ pixel: Int, _ row: UnsafeMutablePointer<Int16>)
+    }
+
+    /// 1×1 convolution: a pixel's channels as they are.
+    struct PixelRows: InputRows {
+        let input: UnsafePointer<Int8>, depth: Int
+        @inline(__always) func fill(_ pixel: Int, _ row: UnsafeMutablePointer<Int16>) { widenRow(input + pixel * depth, count: depth, into: row) }
+    }
+
+    /// The GEMM driver of 1×1 and k×k convolution: tiles of 4 output pixels spread over threads, each
+    /// pixel's `depth` inputs written as int16 by `rows` into the thread's rows (padded here to an
+    /// even length), then multiplied by every output channel block.
+    static func gemm<Rows: InputRows>(pixels: Int, depth k: Int, packedWeights: UnsafePointer<Int8>, packedBias: UnsafePointer<Int32>,
+                                      outputChannels n: Int, stage: OutputStage, workspace: UnsafeMutablePointer<Int16>,
+                                      output: UnsafeMutablePointer<Int8>, rows source: Rows) {
         let stride = (k + 1) / 2 * 2
         let scalesUp = stage.scalesUp(channels: n)
         parallelRanges((pixels + pixelBlock - 1) / pixelBlock) { slot, tiles in
@@ -59,7 +81,10 @@ public enum Pointwise {
             for tile in tiles {
                 let first = tile * pixelBlock
                 let count = min(pixelBlock, pixels - first)
-                for r in 0..<count { widenRowToEvenLength(input + (first + r) * k, count: k, into: rows + r * stride) }
+                for r in 0..<count {
+                    source.fill(first + r, rows + r * stride)
+                    if k & 1 == 1 { rows[r * stride + k] = 0 }
+                }
                 if scalesUp {
                     multiply(rows: rows, count: count, k: k, packed: packedWeights, bias: packedBias, n: n, stage: stage,
                              output: output + first * n, AnyScale.self)

@@ -1,6 +1,6 @@
 /// k×k convolution with one group (the 3×3 stride-2 stem of every MobileNet, and the plain
 /// convolutions of other CNNs): the input patches of 4 output pixels are gathered (im2col) into a
-/// per-thread workspace as int16, then multiplied by the pointwise GEMM microkernel. Weights are OHWI, i.e.
+/// per-thread workspace as int16 by the pointwise GEMM driver and multiplied there. Weights are OHWI, i.e.
 /// already [outputChannels][kh·kw·inputChannels], packed with `Pointwise.pack`. Padded taps hold
 /// the input zero point, which the packed bias cancels exactly.
 public enum StandardConvolution {
@@ -12,44 +12,32 @@ public enum StandardConvolution {
     public static func run(input: UnsafePointer<Int8>, inputZeroPoint: Int32, packedWeights: UnsafePointer<Int8>,
                            packedBias: UnsafePointer<Int32>, shape s: ConvolutionShape, stage: OutputStage,
                            workspace: UnsafeMutablePointer<Int16>, output: UnsafeMutablePointer<Int8>) {
-        let k = s.kernelHeight * s.kernelWidth * s.inputChannels
-        let stride = (k + 1) / 2 * 2
-        let n = s.outputChannels
-        let pixels = s.batch * s.outputHeight * s.outputWidth
-        let tiles = (pixels + 3) / 4
-        let padding = Int16(inputZeroPoint)
-        parallelRanges(tiles) { slot, range in
-            let rows = workspace + slot * 4 * stride
-            for tile in range {
-                let first = tile * 4
-                let count = min(4, pixels - first)
-                for r in 0..<count {
-                    gather(input, s, pixel: first + r, padding: padding, into: rows + r * stride)
-                    if k & 1 == 1 { rows[r * stride + k] = 0 }
-                }
-                Pointwise.multiply(rows: rows, count: count, k: k, packed: packedWeights, bias: packedBias, n: n, stage: stage,
-                                   output: output + first * n)
-            }
-        }
+        Pointwise.gemm(pixels: s.batch * s.outputHeight * s.outputWidth, depth: s.kernelHeight * s.kernelWidth * s.inputChannels,
+                       packedWeights: packedWeights, packedBias: packedBias, outputChannels: s.outputChannels, stage: stage,
+                       workspace: workspace, output: output, rows: PatchRows(input: input, s: s, padding: Int16(inputZeroPoint)))
     }
 
-    /// The kh·kw·C input values output pixel `pixel` sees, in OHWI tap order.
-    @inline(__always)
-    static func gather(_ input: UnsafePointer<Int8>, _ s: ConvolutionShape, pixel: Int, padding: Int16, into row: UnsafeMutablePointer<Int16>) {
-        let c = s.inputChannels
-        let b = pixel / (s.outputHeight * s.outputWidth)
-        let oy = pixel / s.outputWidth % s.outputHeight, ox = pixel % s.outputWidth
-        var out = row
-        for ky in 0..<s.kernelHeight {
-            let iy = oy * s.strideHeight - s.padTop + ky * s.dilationHeight
-            for kx in 0..<s.kernelWidth {
-                let ix = ox * s.strideWidth - s.padLeft + kx * s.dilationWidth
-                if iy < 0 || iy >= s.inputHeight || ix < 0 || ix >= s.inputWidth {
-                    out.update(repeating: padding, count: c)
-                } else {
-                    Pointwise.widenRow(input + ((b * s.inputHeight + iy) * s.inputWidth + ix) * c, count: c, into: out)
+    /// The kh·kw·C input values an output pixel sees, in OHWI tap order (im2col of one pixel).
+    struct PatchRows: Pointwise.InputRows {
+        let input: UnsafePointer<Int8>, s: ConvolutionShape, padding: Int16
+
+        @inline(__always)
+        func fill(_ pixel: Int, _ row: UnsafeMutablePointer<Int16>) {
+            let c = s.inputChannels
+            let b = pixel / (s.outputHeight * s.outputWidth)
+            let oy = pixel / s.outputWidth % s.outputHeight, ox = pixel % s.outputWidth
+            var out = row
+            for ky in 0..<s.kernelHeight {
+                let iy = oy * s.strideHeight - s.padTop + ky * s.dilationHeight
+                for kx in 0..<s.kernelWidth {
+                    let ix = ox * s.strideWidth - s.padLeft + kx * s.dilationWidth
+                    if iy < 0 || iy >= s.inputHeight || ix < 0 || ix >= s.inputWidth {
+                        out.update(repeating: padding, count: c)
+                    } else {
+                        Pointwise.widenRow(input + ((b * s.inputHeight + iy) * s.inputWidth + ix) * c, count: c, into: out)
+                    }
+                    out += c
                 }
-                out += c
             }
         }
     }
