@@ -55,30 +55,38 @@ public struct InvertedResidual {
         squeezeExcite == nil ? min(depthwise.outputHeight, (64 + depthwise.outputWidth - 1) / depthwise.outputWidth) : depthwise.outputHeight
     }
 
+    /// Byte offsets of the workspace parts: the ring of expanded rows (none without expand), the held
+    /// depthwise rows, SE's workspace (none without SE), then the 1×1 layers' int16 rows.
+    func layout() -> (held: Int, squeezeExcite: Int, rows: Int) {
+        let held = expand == nil ? 0 : Self.aligned(ringRows * depthwise.inputWidth * expanded)
+        let squeezeExcite = held + Self.aligned(heldRows * depthwise.outputWidth * expanded)
+        let rows = squeezeExcite + (self.squeezeExcite.map { Self.aligned(SqueezeExcite.workspaceCount(channels: $0.channels, squeeze: $0.squeeze)) } ?? 0)
+        return (held, squeezeExcite, rows)
+    }
+
     /// Bytes of workspace `run` needs with `threads` threads for the 1×1 layers.
     public func workspaceCount(threads: Int) -> Int {
-        let ring = expand == nil ? 0 : Self.aligned(ringRows * depthwise.inputWidth * expanded)
-        let held = Self.aligned(heldRows * depthwise.outputWidth * expanded)
-        let se = squeezeExcite.map { Self.aligned(SqueezeExcite.workspaceCount(channels: $0.channels, squeeze: $0.squeeze)) } ?? 0
-        return ring + held + se + 2 * Pointwise.workspaceCount(depth: max(inputChannels, expanded), threads: threads)
+        layout().rows + 2 * Pointwise.workspaceCount(depth: max(inputChannels, expanded), threads: threads)
     }
 
     /// One image: `input` is [H][W][inputChannels], `output` [H'][W'][outputChannels].
     public func run(input: UnsafePointer<Int8>, workspace: UnsafeMutableRawPointer, output: UnsafeMutablePointer<Int8>) {
         let s = depthwise
         let (w, e) = (s.inputWidth, expanded)
-        var cursor = workspace
-        let ring = cursor.assumingMemoryBound(to: Int8.self)
-        if expand != nil { cursor += Self.aligned(ringRows * w * e) }
-        let held = cursor.assumingMemoryBound(to: Int8.self)
-        cursor += Self.aligned(heldRows * s.outputWidth * e)
-        let seWorkspace = cursor
-        if let se = squeezeExcite { cursor += Self.aligned(SqueezeExcite.workspaceCount(channels: se.channels, squeeze: se.squeeze)) }
-        let rows16 = cursor.assumingMemoryBound(to: Int16.self)
+        let offsets = layout()
+        let ring = workspace.assumingMemoryBound(to: Int8.self)
+        let held = (workspace + offsets.held).assumingMemoryBound(to: Int8.self)
+        let seWorkspace = workspace + offsets.squeezeExcite
+        let rows16 = (workspace + offsets.rows).assumingMemoryBound(to: Int16.self)
 
         // Depthwise output rows into the held band (all rows with SE), each as W'·E values.
         let variant = Depthwise.Variant(s)
         let scalesUp = depthwiseStage.scalesUp(channels: e)
+        /// Depthwise output row `oy` from `source`, written where row oy belongs in `base`.
+        func depthwiseRow<Source: Depthwise.InputRows>(_ oy: Int, from source: Source, base: UnsafeMutablePointer<Int8>) {
+            Depthwise.Rows(source: source, zero: expandedZeroPoint, packed: depthwiseWeights, bias: depthwiseBias,
+                           s: s, stage: depthwiseStage, output: base).run(oy, variant, scalesUp: scalesUp)
+        }
         let band = heldRows
         var nextRow = 0
         for oy in 0..<s.outputHeight {
@@ -94,15 +102,9 @@ public struct InvertedResidual {
                                   stage: expand.stage, workspace: rows16, output: ring + (nextRow % ringRows) * w * e)
                     nextRow += 1
                 }
-                let rows = Depthwise.Rows(source: Depthwise.RingRows(base: ring, rowStride: w * e, count: ringRows),
-                                          zero: expandedZeroPoint, packed: depthwiseWeights, bias: depthwiseBias,
-                                          s: s, stage: depthwiseStage, output: base)
-                rows.run(oy, variant, scalesUp: scalesUp)
+                depthwiseRow(oy, from: Depthwise.RingRows(base: ring, rowStride: w * e, count: ringRows), base: base)
             } else {
-                let rows = Depthwise.Rows(source: Depthwise.TensorRows(base: input, rowStride: w * e, imageStride: s.inputHeight * w * e),
-                                          zero: expandedZeroPoint, packed: depthwiseWeights, bias: depthwiseBias,
-                                          s: s, stage: depthwiseStage, output: base)
-                rows.run(oy, variant, scalesUp: scalesUp)
+                depthwiseRow(oy, from: Depthwise.TensorRows(base: input, rowStride: w * e, imageStride: s.inputHeight * w * e), base: base)
             }
             if squeezeExcite == nil && (slot == band - 1 || oy == s.outputHeight - 1) {
                 projectRows(held, from: oy - slot, count: slot + 1, input: input, rows16: rows16, output: output)
