@@ -34,7 +34,7 @@ let package = Package(
         .target(
             name: "CNNQuant",
             dependencies: [
-                "CNNQKernels", "CNNQThreads",
+                "CNNQKernels", "CNNQRuntime", "CNNQThreads",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             exclude: ["ONNX/regenerate-onnx-proto.sh"]

@@ -15,6 +15,12 @@ public struct AddParameters: Equatable, Sendable {
         output = Requantization(twiceMax / (Double(1 << Self.leftShift) * outputScale), zeroPoint: outputZeroPoint, lower: lower, upper: upper)
     }
 
+    public init(inputZeroPoints: (Int32, Int32), inputMultipliers: (QuantizedMultiplier, QuantizedMultiplier), output: Requantization) {
+        self.inputZeroPoints = inputZeroPoints
+        self.inputMultipliers = inputMultipliers
+        self.output = output
+    }
+
     public static func == (a: Self, b: Self) -> Bool {
         a.inputZeroPoints == b.inputZeroPoints && a.inputMultipliers == b.inputMultipliers && a.output == b.output
     }

@@ -12,6 +12,12 @@ public struct RequantizeParameters: Equatable, Sendable {
         output = Requantization(inputScale / outputScale, zeroPoint: outputZeroPoint)
         isIdentity = inputScale == outputScale && inputZeroPoint == outputZeroPoint
     }
+
+    public init(inputZeroPoint: Int32, output: Requantization, isIdentity: Bool) {
+        self.inputZeroPoint = inputZeroPoint
+        self.output = output
+        self.isIdentity = isIdentity
+    }
 }
 
 public enum Concat {

@@ -125,7 +125,11 @@ public struct Requantization: Equatable, Sendable {
     public var lower: Int32, upper: Int32
 
     public init(_ real: Double, zeroPoint: Int32, lower: Int32 = -128, upper: Int32 = 127) {
-        multiplier = QuantizedMultiplier(real)
+        self.init(multiplier: QuantizedMultiplier(real), zeroPoint: zeroPoint, lower: lower, upper: upper)
+    }
+
+    public init(multiplier: QuantizedMultiplier, zeroPoint: Int32, lower: Int32 = -128, upper: Int32 = 127) {
+        self.multiplier = multiplier
         self.zeroPoint = zeroPoint
         self.lower = lower
         self.upper = upper

@@ -11,6 +11,12 @@ public struct MultiplyParameters: Equatable, Sendable {
         self.gateZeroPoint = gateZeroPoint
         output = Requantization(inputScale * gateScale / outputScale, zeroPoint: outputZeroPoint, lower: lower, upper: upper)
     }
+
+    public init(inputZeroPoint: Int32, gateZeroPoint: Int32, output: Requantization) {
+        self.inputZeroPoint = inputZeroPoint
+        self.gateZeroPoint = gateZeroPoint
+        self.output = output
+    }
 }
 
 public enum Multiply {

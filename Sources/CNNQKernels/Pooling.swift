@@ -10,6 +10,11 @@ public enum Pooling {
             self.inputZeroPoint = inputZeroPoint
             output = Requantization(inputScale / (outputScale * Double(pixels)), zeroPoint: outputZeroPoint)
         }
+
+        public init(inputZeroPoint: Int32, output: Requantization) {
+            self.inputZeroPoint = inputZeroPoint
+            self.output = output
+        }
     }
 
     /// `stride` is the distance between pixels (channels, unless reading a slice of wider rows).

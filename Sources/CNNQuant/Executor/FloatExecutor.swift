@@ -29,8 +29,9 @@ public final class FloatExecutor {
         init(logical tensor: Tensor) { shape = tensor.shape; data = Layout.toNHWC(tensor.floats, tensor.shape) }
     }
 
-    /// Runs the graph; inputs and outputs are in logical (ONNX NCHW) order.
-    public func run(_ feeds: [String: Tensor]) throws(CNNQError) -> [String: Tensor] {
+    /// Runs the graph; inputs and outputs are in logical (ONNX NCHW) order. `observe(name, values)`
+    /// sees every graph input and node result in physical order (NHWC for rank 4: channels innermost).
+    public func run(_ feeds: [String: Tensor], observe: (String, [Float]) -> Void = { _, _ in }) throws(CNNQError) -> [String: Tensor] {
         var values: [String: Value] = [:]
         for input in graph.inputs {
             guard let tensor = feeds[input.name] else { throw .invalidArgument("missing input '\(input.name)'") }
@@ -38,6 +39,7 @@ public final class FloatExecutor {
                 throw .invalidArgument("input '\(input.name)' has shape \(tensor.shape); the model expects \(input.shape)")
             }
             values[input.name] = Value(logical: tensor)
+            observe(input.name, values[input.name]!.data)
         }
         func value(_ name: String) -> Value {
             if let value = values[name] { return value }
@@ -47,6 +49,7 @@ public final class FloatExecutor {
             let inputs = node.inputs.filter { !$0.isEmpty }.map(value)
             let shape = graph.shapes[node.outputs[0]]!
             values[node.outputs[0]] = Value(shape: shape, data: try execute(node, index: index, inputs, outputShape: shape))
+            observe(node.outputs[0], values[node.outputs[0]]!.data)
         }
         var results: [String: Tensor] = [:]
         for name in graph.outputs {

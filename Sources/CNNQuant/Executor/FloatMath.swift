@@ -9,6 +9,7 @@ enum FloatMath {
         case let .hardSigmoid(alpha, beta): { min(max(alpha * $0 + beta, 0), 1) }
         case .sigmoid: { 1 / (1 + exp(-$0)) }
         case .tanh: { Foundation.tanh($0) }
+        case let .function(f): { f($0) }
         default: nil
         }
     }

@@ -87,6 +87,8 @@ public enum Op: Equatable, Sendable {
     case reshape(allowZero: Bool)
     case softmax(axis: Int, legacy: Bool)
     case identity
+    /// A fused chain of elementwise nodes over one tensor (see `fuseElementwiseFunctions`).
+    case function(ScalarFunction)
     // Shape arithmetic of exported graphs: only ever evaluated by constant folding.
     case shape(start: Int, end: Int?)
     case gather(axis: Int)
@@ -119,6 +121,7 @@ public enum Op: Equatable, Sendable {
         case .reshape: "Reshape"
         case .softmax: "Softmax"
         case .identity: "Identity"
+        case .function: "Elementwise"
         case .shape: "Shape"
         case .gather: "Gather"
         case .unsqueeze: "Unsqueeze"

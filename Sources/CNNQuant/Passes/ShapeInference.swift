@@ -42,7 +42,7 @@ enum ShapeInference {
         case .batchNorm:
             guard x.count >= 2, shapes[1...].allSatisfy({ $0 == [x[1]] }) else { throw fail("BatchNormalization parameters must be [\(x.count >= 2 ? x[1] : 0)]") }
             return (node.op, x)
-        case .clip, .hardSwish, .hardSigmoid, .sigmoid, .tanh, .identity, .cast:
+        case .clip, .hardSwish, .hardSigmoid, .sigmoid, .tanh, .identity, .cast, .function:
             return (node.op, x)
         case .softmax(let axis, _):
             _ = try normalized(axis, rank: x.count)

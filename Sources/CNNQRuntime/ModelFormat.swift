@@ -1,0 +1,92 @@
+/// Layout of a `.cnnq` model file (docs/model-format.md is the prose version). Every field is a
+/// little-endian 32-bit word; records are arrays of words at 4-byte aligned offsets. The host writer
+/// and the device reader both take their offsets from here.
+public enum ModelFormat {
+    /// "CNNQ" read as a little-endian word.
+    public static let magic: UInt32 = 0x514E_4E43
+    public static let versionMajor: UInt32 = 1
+    public static let versionMinor: UInt32 = 0
+    /// Constant blobs (packed weights) start on this boundary in the file; arena tensors too.
+    public static let alignment = 64
+    /// Bytes the caller's model buffer and arena must be aligned to.
+    public static let bufferAlignment = 16
+
+    /// Header words, in order. The CRC covers every byte after its own word.
+    public enum Header: Int {
+        case magic, version, crc32, fileSize
+        case tensorCount, tensorTable, opCount, opTable
+        case operandCount, operands, inputCount, inputs, outputCount, outputs
+        case namesOffset, namesSize, constantsOffset, constantsSize
+        case activationBytes, workspaceFixed, workspacePerThread
+        case reserved0, reserved1, reserved2
+        public static let size = (reserved2.rawValue + 1) * 4
+    }
+
+    /// Words of one tensor record. Dims are physical NHWC; a rank-2 tensor [N, C] is N×1×1×C.
+    public enum TensorRecord: Int {
+        case batch, height, width, channels, rank, zeroPoint, scaleBits, arenaOffset, byteCount, nameOffset, flags, reserved
+        public static let size = (reserved.rawValue + 1) * 4
+    }
+
+    /// Words of one op record. Inputs are `inputCount` tensor indices at `firstOperand` of the
+    /// operand list; parameters are `paramWords` words at `paramOffset` in the constants section.
+    public enum OpRecord: Int {
+        case kind, output, inputCount, firstOperand, paramOffset, paramWords, nameOffset, reserved
+        public static let size = (reserved.rawValue + 1) * 4
+    }
+
+    public enum OpKind: UInt32 {
+        /// k×k convolution with one group: im2col into the pointwise GEMM.
+        case convolution = 1
+        /// 1×1 convolution, stride 1, no padding; also a fully connected layer on [N, C].
+        case pointwise = 2
+        case depthwise = 3
+        case add = 4
+        /// Elementwise product; a gate of C values is broadcast over the pixels (squeeze-excite).
+        case multiply = 5
+        case lookup = 6
+        case globalAveragePool = 7
+        case maxPool = 8
+        case averagePool = 9
+        /// Along channels, each input requantized to the output.
+        case concat = 10
+    }
+
+    /// Parameter words of convolution, pointwise and depthwise ops. Offsets are byte offsets into
+    /// the constants section: packed weights, int32 packed bias, int32 multipliers and shifts (the
+    /// int32 arrays hold the output channels rounded up to 16).
+    public enum ConvolutionParameter: Int {
+        case kernelHeight, kernelWidth, strideHeight, strideWidth, dilationHeight, dilationWidth
+        case padTop, padLeft, padBottom, padRight, lower, upper
+        case weights, bias, multipliers, shifts
+        public static let count = shifts.rawValue + 1
+    }
+
+    public enum AddParameter: Int {
+        case multiplierA, shiftA, multiplierB, shiftB, multiplier, shift, lower, upper
+        public static let count = upper.rawValue + 1
+    }
+
+    /// Multiply, global average pool: one output requantization and its clamp.
+    public enum RequantizeParameter: Int {
+        case multiplier, shift, lower, upper
+        public static let count = upper.rawValue + 1
+    }
+
+    public enum PoolParameter: Int {
+        case kernelHeight, kernelWidth, strideHeight, strideWidth, padTop, padLeft, padBottom, padRight
+        public static let count = padRight.rawValue + 1
+    }
+
+    /// Lookup: byte offset of its 256-entry table.
+    public enum LookupParameter: Int {
+        case table
+        public static let count = 1
+    }
+
+    /// Concat: three words per input (identity flag, multiplier, shift).
+    public static let concatWordsPerInput = 3
+
+    /// Tensor flags.
+    public static let inputFlag: UInt32 = 1, outputFlag: UInt32 = 2
+}

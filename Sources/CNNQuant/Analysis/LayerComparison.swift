@@ -1,0 +1,52 @@
+import Foundation
+
+/// Signal-to-quantization-noise ratio of int8 tensors against the float model's, accumulated over
+/// inputs: 10·log10(Σ f² / Σ (f − q)²) in dB. Each int8 op's output is compared with the float value
+/// of the same name, both models running end to end, so a layer's figure includes the error it
+/// inherits from the layers before it.
+public struct LayerComparison {
+    public struct Layer: Sendable {
+        public var op: Int
+        public var name: String
+        public var kind: String
+        public var tensor: String
+        var signal = 0.0, noise = 0.0
+        public var sqnr: Double { noise == 0 ? .infinity : 10 * log10(signal / noise) }
+    }
+
+    public private(set) var layers: [Layer]
+    public private(set) var samples = 0
+
+    public init(model: Int8Model) {
+        layers = (0..<model.view.opCount).map { o in
+            let op = model.view.op(o)
+            return Layer(op: o, name: model.name(ofOp: o), kind: "\(op.kind)", tensor: model.name(ofTensor: op.output))
+        }
+    }
+
+    /// Runs both models on one input and adds every layer's error.
+    public mutating func add(_ feeds: [String: Tensor], float executor: FloatExecutor, int8 model: Int8Model) throws(CNNQError) {
+        let wanted = Set(layers.map(\.tensor))
+        var reference: [String: [Float]] = [:]
+        _ = try executor.run(feeds) { name, values in if wanted.contains(name) { reference[name] = values } }
+        for i in 0..<model.view.inputCount {
+            let name = model.name(ofTensor: model.view.input(i))
+            guard let tensor = feeds[name] else { throw .invalidArgument("missing input '\(name)'") }
+            try model.setInput(i, tensor)
+        }
+        var layers = self.layers
+        try model.invoke { o in
+            guard let f = reference[layers[o].tensor] else { return }
+            let q = model.dequantized(model.view.op(o).output)
+            for (a, b) in zip(f, q) {
+                layers[o].signal += Double(a) * Double(a)
+                layers[o].noise += Double(a - b) * Double(a - b)
+            }
+        }
+        self.layers = layers
+        samples += 1
+    }
+
+    /// Layers from the lowest SQNR up.
+    public var worstFirst: [Layer] { layers.sorted { $0.sqnr < $1.sqnr } }
+}

@@ -1,0 +1,115 @@
+import CNNQKernels
+import CNNQRuntime
+
+/// Inputs for calibration and evaluation, produced one at a time so that thousands of images never
+/// sit in memory together.
+public protocol SampleSource {
+    var count: Int { get }
+    /// Name of sample `i` for messages (a file name).
+    func name(_ i: Int) -> String
+    /// Sample `i` as a float tensor in the model's input layout (NCHW).
+    func sample(_ i: Int) throws(CNNQError) -> Tensor
+}
+
+/// A fixed list of tensors (tests, generated inputs).
+public struct TensorSamples: SampleSource {
+    public var tensors: [Tensor]
+    public init(_ tensors: [Tensor]) { self.tensors = tensors }
+    public var count: Int { tensors.count }
+    public func name(_ i: Int) -> String { "tensor \(i)" }
+    public func sample(_ i: Int) throws(CNNQError) -> Tensor { tensors[i] }
+}
+
+/// Float ONNX graph + calibration samples → `.cnnq` bytes and a report, in the order the CLI runs:
+/// prepare the graph, [equalize], calibrate, quantize, plan the arena, write, then load the file
+/// through the device's validator and compare every layer with the float model on held-out samples.
+public struct QuantizationPipeline {
+    public struct Options: Sendable {
+        public var method: CalibrationMethod = .minmax
+        public var biasCorrection = false
+        public var crossLayerEqualization = false
+        /// Samples kept out of calibration for the per-layer SQNR.
+        public var heldOut = 8
+        public init() {}
+    }
+
+    public struct Result {
+        public var bytes: [UInt8]
+        public var model: QuantizedModel
+        public var plan: ArenaPlan
+        public var comparison: LayerComparison
+        public var calibrationSamples: Int
+        public var notes: [String]
+        public var outputSQNR: Double { comparison.layers.last { $0.op >= 0 }.map(\.sqnr) ?? .nan }
+    }
+
+    /// The float graph as the int8 model computes it: prepared, elementwise chains fused into
+    /// functions, a final Softmax left out. Float and int8 results are compared on this graph.
+    public static func floatGraph(_ imported: Graph) throws(CNNQError) -> (graph: Graph, notes: [String]) {
+        var graph = imported
+        try graph.prepare()
+        graph.fuseElementwiseFunctions()
+        let removed = graph.removeOutputSoftmax()
+        try graph.validate()
+        return (graph, removed.map { "Softmax '\($0)' left out: the int8 model outputs logits (same class order)" })
+    }
+
+    /// `progress(stage, done, total)` is called after each sample.
+    public static func run(_ imported: Graph, samples: some SampleSource, options: Options,
+                           progress: (String, Int, Int) -> Void = { _, _, _ in }) throws(CNNQError) -> Result {
+        var (graph, notes) = try floatGraph(imported)
+        if options.crossLayerEqualization {
+            let pairs = graph.equalizeCrossLayer()
+            notes.append("cross-layer equalization: \(pairs) depthwise→pointwise pairs rescaled")
+        }
+        guard samples.count >= 1 else { throw .invalidArgument("no calibration samples") }
+        let heldOut = samples.count > options.heldOut ? options.heldOut : 0
+        let calibration = samples.count - heldOut
+        let executor = try FloatExecutor(graph: graph)
+        guard graph.inputs.count == 1 else { throw .invalidArgument("models with \(graph.inputs.count) inputs are not supported (one image input)") }
+        let inputName = graph.inputs[0].name
+
+        // Per-channel means of convolution inputs, for bias correction.
+        var channels: [String: Int] = [:]
+        if options.biasCorrection {
+            for node in graph.nodes {
+                if case .conv = node.op, let shape = graph.shapes[node.inputs[0]] { channels[node.inputs[0]] = shape[1] }
+                if case .gemm = node.op, let shape = graph.shapes[node.inputs[0]] { channels[node.inputs[0]] = shape[1] }
+            }
+        }
+        let calibrator = Calibrator(executor: executor, channelMeansOf: channels)
+        func feeds(_ i: Int) throws(CNNQError) -> [String: Tensor] {
+            let tensor = try samples.sample(i)
+            guard tensor.shape == graph.inputs[0].shape else {
+                throw .invalidArgument("\(samples.name(i)): input of shape \(tensor.shape), the model expects \(graph.inputs[0].shape)")
+            }
+            return [inputName: tensor]
+        }
+        for i in 0..<calibration {
+            try calibrator.observeRange(feeds(i))
+            progress("calibrating (ranges)", i + 1, calibration)
+        }
+        if options.method.needsHistogram {
+            for i in 0..<calibration {
+                try calibrator.observeHistogram(feeds(i))
+                progress("calibrating (histograms)", i + 1, calibration)
+            }
+        }
+        let means = calibrator.statistics.compactMapValues(\.channelMeans)
+        let model = try Quantizer.quantize(graph, ranges: calibrator.ranges(options.method), channelMeans: means,
+                                           options: .init(biasCorrection: options.biasCorrection))
+        let plan = ArenaPlan(model)
+        let bytes = ModelFileWriter.bytes(model, plan: plan)
+        let int8 = try Int8Model(bytes: bytes)
+        var comparison = LayerComparison(model: int8)
+        let evaluation = heldOut > 0 ? calibration..<samples.count : 0..<samples.count
+        for (n, i) in evaluation.enumerated() {
+            try comparison.add(feeds(i), float: executor, int8: int8)
+            progress("comparing layers", n + 1, evaluation.count)
+        }
+        if heldOut == 0 {
+            notes.append("only \(samples.count) samples: per-layer SQNR measured on the calibration samples themselves")
+        }
+        return Result(bytes: bytes, model: model, plan: plan, comparison: comparison, calibrationSamples: calibration, notes: notes + model.notes)
+    }
+}

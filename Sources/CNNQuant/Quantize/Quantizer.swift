@@ -1,0 +1,325 @@
+import CNNQKernels
+import CNNQRuntime
+import Foundation
+
+/// Turns a prepared float graph and calibrated activation ranges into an int8 model, following
+/// `shared/design/quantization.md`: per-channel symmetric int8 weights, per-tensor asymmetric int8
+/// activations, int32 bias, fixed-point requantization, fused clamps, lookup tables for the
+/// elementwise functions, and rescaling adds, products and concatenations.
+public struct Quantizer {
+    public struct Options: Sendable {
+        /// Subtract the expected weight-rounding error of each output channel, E[(W_q − W)·x], from
+        /// its bias (Nagel et al. 2019, with E[x] measured on the calibration images).
+        public var biasCorrection = false
+        public init(biasCorrection: Bool = false) { self.biasCorrection = biasCorrection }
+    }
+
+    let graph: Graph
+    let ranges: [String: (lower: Float, upper: Float)]
+    let channelMeans: [String: [Double]]
+    let options: Options
+    var model = QuantizedModel()
+    /// Tensor index of each graph value that has one (reshapes share their input's).
+    var tensorOf: [String: Int] = [:]
+
+    /// `channelMeans` holds E[x] per channel for convolution inputs (needed by bias correction).
+    public static func quantize(_ graph: Graph, ranges: [String: (lower: Float, upper: Float)], channelMeans: [String: [Double]] = [:],
+                                options: Options = Options()) throws(CNNQError) -> QuantizedModel {
+        var q = Quantizer(graph: graph, ranges: ranges, channelMeans: channelMeans, options: options)
+        try q.run()
+        return q.model
+    }
+
+    mutating func run() throws(CNNQError) {
+        for input in graph.inputs {
+            let t = try newTensor(input.name, node: "input")
+            model.tensors[t].flags |= ModelFormat.inputFlag
+            model.inputs.append(t)
+        }
+        for node in graph.nodes { try quantize(node) }
+        for output in graph.outputs {
+            guard let t = tensorOf[output] else { throw .invalidGraph("graph output '\(output)' is not computed by any int8 op") }
+            model.tensors[t].flags |= ModelFormat.outputFlag
+            model.tensors[t].rank = graph.shapes[output]?.count == 2 ? 2 : model.tensors[t].rank
+            model.outputs.append(t)
+        }
+    }
+
+    // MARK: Tensors
+
+    /// Scale and zero point for values in [lower, upper] (widened to contain 0): the 256 int8 levels
+    /// span the range and zero is a level.
+    public static func activationParameters(lower: Float, upper: Float) -> (scale: Double, zeroPoint: Int32) {
+        let lo = Double(min(lower, 0)), hi = Double(max(upper, 0))
+        guard hi - lo > 1e-12 else { return (1, 0) }
+        let scale = (hi - lo) / 255
+        return (scale, Int32(max(-128, min(127, (-128 - lo / scale).rounded()))))
+    }
+
+    mutating func newTensor(_ name: String, node: String, range override: (lower: Float, upper: Float)? = nil,
+                            quantization: (scale: Double, zeroPoint: Int32)? = nil) throws(CNNQError) -> Int {
+        guard let shape = graph.shapes[name] else { throw .invalidGraph("no shape for '\(name)'") }
+        let dims: (Int, Int, Int, Int)
+        switch shape.count {
+        case 4: dims = (shape[0], shape[2], shape[3], shape[1])
+        case 2: dims = (shape[0], 1, 1, shape[1])
+        default:
+            throw .unsupportedAttribute(node: node, op: "tensor", detail: "'\(name)' has rank \(shape.count); int8 tensors have rank 4 (NCHW) or 2")
+        }
+        let q: (scale: Double, zeroPoint: Int32)
+        if let quantization { q = quantization } else {
+            guard let range = override ?? ranges[name] else { throw .invalidGraph("no calibration range for '\(name)'") }
+            q = Self.activationParameters(lower: range.lower, upper: range.upper)
+        }
+        model.tensors.append(.init(name: name, batch: dims.0, height: dims.1, width: dims.2, channels: dims.3, rank: shape.count,
+                                   scale: q.scale, zeroPoint: q.zeroPoint))
+        tensorOf[name] = model.tensors.count - 1
+        return model.tensors.count - 1
+    }
+
+    func tensor(_ name: String, node: Node) throws(CNNQError) -> Int {
+        guard let t = tensorOf[name] else {
+            throw .unsupportedAttribute(node: node.name, op: node.op.name, detail: "input '\(name)' is a constant or is not int8; only activations may be")
+        }
+        return t
+    }
+
+    /// int8 bounds of a float clamp on a tensor.
+    static func bounds(_ clamp: Clamp, _ t: QuantizedModel.TensorEntry) -> (Int32, Int32) {
+        func level(_ v: Float, _ fallback: Int32) -> Int32 {
+            v.isFinite ? Int32(max(-128, min(127, (Double(v) / t.scale).rounded() + Double(t.zeroPoint)))) : fallback
+        }
+        return (level(clamp.lower, -128), level(clamp.upper, 127))
+    }
+
+    // MARK: Ops
+
+    mutating func quantize(_ node: Node) throws(CNNQError) {
+        let out = node.outputs[0]
+        switch node.op {
+        case let .conv(window, group, clamp):
+            guard let w = graph.initializers[node.inputs[1]] else {
+                throw .unsupportedAttribute(node: node.name, op: "Conv", detail: "weights must be constant")
+            }
+            let x = try tensor(node.inputs[0], node: node)
+            let (o, perGroup, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
+            let c = model.tensors[x].channels
+            let kind: ModelFormat.OpKind
+            if group == 1 {
+                let unit = kh == 1 && kw == 1 && window.strides == [1, 1] && window.pads.allSatisfy { $0 == 0 }
+                kind = unit ? .pointwise : .convolution
+            } else if group == c && o == c && perGroup == 1 {
+                kind = .depthwise
+            } else {
+                throw .unsupportedAttribute(node: node.name, op: "Conv", detail: "group \(group) is neither 1 nor depthwise (\(c) channels, multiplier 1)")
+            }
+            // ONNX OIHW → OHWI, the kernels' order.
+            let v = w.floats
+            var ohwi = [Float](repeating: 0, count: v.count)
+            for oc in 0..<o { for i in 0..<perGroup { for ky in 0..<kh { for kx in 0..<kw {
+                ohwi[((oc * kh + ky) * kw + kx) * perGroup + i] = v[((oc * perGroup + i) * kh + ky) * kw + kx]
+            } } } }
+            let bias = node.inputs.count > 2 ? graph.initializers[node.inputs[2]]?.floats : nil
+            let y = try newTensor(out, node: node.name, range: clampedRange(out, clamp))
+            try convolution(node, kind: kind, x: x, y: y, weights: ohwi, bias: bias, kernel: (kh, kw), window: window, clamp: clamp)
+        case let .gemm(transA, transB, alpha, beta, clamp):
+            guard !transA, let b = graph.initializers[node.inputs[1]] else {
+                throw .unsupportedAttribute(node: node.name, op: "Gemm", detail: "only X·B with a constant B (transA = 0) is supported")
+            }
+            let x = try tensor(node.inputs[0], node: node)
+            let (k, n) = transB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
+            let v = b.floats
+            let weights = (0..<(n * k)).map { i in alpha * (transB ? v[i] : v[(i % k) * n + i / k]) }
+            var bias: [Float]?
+            if node.inputs.count > 2 {
+                guard let c = graph.initializers[node.inputs[2]], c.count == n || c.count == 1 else {
+                    throw .unsupportedAttribute(node: node.name, op: "Gemm", detail: "C must be a constant of N or 1 values")
+                }
+                bias = (0..<n).map { beta * c.floats[c.count == 1 ? 0 : $0] }
+            }
+            let y = try newTensor(out, node: node.name, range: clampedRange(out, clamp))
+            try convolution(node, kind: .pointwise, x: x, y: y, weights: weights, bias: bias, kernel: (1, 1), window: Window(kernel: [1, 1]), clamp: clamp)
+        case .matMul:
+            guard let b = graph.initializers[node.inputs[1]], b.shape.count == 2 else {
+                throw .unsupportedAttribute(node: node.name, op: "MatMul", detail: "only X·B with a constant 2-D B is supported")
+            }
+            let x = try tensor(node.inputs[0], node: node)
+            let (k, n) = (b.shape[0], b.shape[1])
+            let v = b.floats
+            let y = try newTensor(out, node: node.name)
+            try convolution(node, kind: .pointwise, x: x, y: y, weights: (0..<(n * k)).map { v[($0 % k) * n + $0 / k] }, bias: nil,
+                            kernel: (1, 1), window: Window(kernel: [1, 1]), clamp: .none)
+        case let .function(f):
+            let x = try tensor(node.inputs[0], node: node)
+            let y = try newTensor(out, node: node.name)
+            let (tx, ty) = (model.tensors[x], model.tensors[y])
+            var table = [Int8](repeating: 0, count: 256)
+            table.withUnsafeMutableBufferPointer { buffer in
+                LookupTable.build({ Double(f(Float($0))) }, inputScale: tx.scale, inputZeroPoint: tx.zeroPoint,
+                                  outputScale: ty.scale, outputZeroPoint: ty.zeroPoint, table: buffer.baseAddress!)
+            }
+            append(.init(kind: .lookup, name: node.name, inputs: [x], output: y, words: [0],
+                         blobs: [.init(word: 0, bytes: table.map { UInt8(bitPattern: $0) }, alignment: 16)]))
+        case .add:
+            let (a, b) = (try tensor(node.inputs[0], node: node), try tensor(node.inputs[1], node: node))
+            guard graph.shapes[node.inputs[0]] == graph.shapes[node.inputs[1]] else {
+                throw .unsupportedAttribute(node: node.name, op: "Add", detail: "int8 Add needs operands of one shape (no broadcast)")
+            }
+            let y = try newTensor(out, node: node.name)
+            let (ta, tb, ty) = (model.tensors[a], model.tensors[b], model.tensors[y])
+            let p = AddParameters(inputScales: (ta.scale, tb.scale), inputZeroPoints: (ta.zeroPoint, tb.zeroPoint),
+                                  outputScale: ty.scale, outputZeroPoint: ty.zeroPoint)
+            append(.init(kind: .add, name: node.name, inputs: [a, b], output: y,
+                         words: [p.inputMultipliers.0.multiplier, p.inputMultipliers.0.shift, p.inputMultipliers.1.multiplier,
+                                 p.inputMultipliers.1.shift, p.output.multiplier.multiplier, p.output.multiplier.shift, -128, 127]))
+        case .mul:
+            var (x, gate) = (try tensor(node.inputs[0], node: node), try tensor(node.inputs[1], node: node))
+            let outShape = graph.shapes[out]
+            if graph.shapes[node.inputs[0]] != outShape { swap(&x, &gate) }
+            guard graph.shapes[model.tensors[x].name] == outShape else {
+                throw .unsupportedAttribute(node: node.name, op: "Mul", detail: "int8 Mul broadcasts only a per-channel gate over the pixels")
+            }
+            let y = try newTensor(out, node: node.name)
+            let (tx, tg, ty) = (model.tensors[x], model.tensors[gate], model.tensors[y])
+            let p = MultiplyParameters(inputScale: tx.scale, inputZeroPoint: tx.zeroPoint, gateScale: tg.scale, gateZeroPoint: tg.zeroPoint,
+                                       outputScale: ty.scale, outputZeroPoint: ty.zeroPoint)
+            append(.init(kind: .multiply, name: node.name, inputs: [x, gate], output: y,
+                         words: [p.output.multiplier.multiplier, p.output.multiplier.shift, -128, 127]))
+        case .globalAveragePool, .reduceMean([2, 3], true), .reduceMean([-2, -1], true):
+            let x = try tensor(node.inputs[0], node: node)
+            let y = try newTensor(out, node: node.name)
+            let (tx, ty) = (model.tensors[x], model.tensors[y])
+            let p = Pooling.AverageParameters(inputScale: tx.scale, inputZeroPoint: tx.zeroPoint, outputScale: ty.scale,
+                                              outputZeroPoint: ty.zeroPoint, pixels: tx.height * tx.width)
+            append(.init(kind: .globalAveragePool, name: node.name, inputs: [x], output: y,
+                         words: [p.output.multiplier.multiplier, p.output.multiplier.shift, -128, 127]))
+        case let .maxPool(window), let .averagePool(window, _):
+            if case .averagePool(_, true) = node.op, window.pads.contains(where: { $0 != 0 }) {
+                throw .unsupportedAttribute(node: node.name, op: "AveragePool", detail: "count_include_pad = 1 with padding is not supported in int8")
+            }
+            guard window.dilations == [1, 1] else { throw .unsupportedAttribute(node: node.name, op: node.op.name, detail: "dilated pooling is not supported") }
+            let x = try tensor(node.inputs[0], node: node)
+            let tx = model.tensors[x]
+            // Pooling compares and averages raw int8 values: the output keeps the input's quantization.
+            let y = try newTensor(out, node: node.name, quantization: (tx.scale, tx.zeroPoint))
+            let ty = model.tensors[y]
+            // ceil_mode becomes extra bottom/right padding.
+            let bottom = max(window.pads[2], (ty.height - 1) * window.strides[0] + window.kernel[0] - tx.height - window.pads[0])
+            let right = max(window.pads[3], (ty.width - 1) * window.strides[1] + window.kernel[1] - tx.width - window.pads[1])
+            let words = [window.kernel[0], window.kernel[1], window.strides[0], window.strides[1], window.pads[0], window.pads[1], bottom, right]
+            append(.init(kind: node.op.name == "MaxPool" ? .maxPool : .averagePool, name: node.name, inputs: [x], output: y,
+                         words: words.map { Int32($0) }))
+        case let .concat(axis):
+            let rank = graph.shapes[out]?.count ?? 0
+            guard axis == 1 || axis == -rank + 1 else {
+                throw .unsupportedAttribute(node: node.name, op: "Concat", detail: "int8 Concat joins channels (axis 1), not axis \(axis)")
+            }
+            var parts: [Int] = []
+            for input in node.inputs { parts.append(try tensor(input, node: node)) }
+            let y = try newTensor(out, node: node.name)
+            let ty = model.tensors[y]
+            var words: [Int32] = []
+            for part in parts {
+                let p = RequantizeParameters(inputScale: model.tensors[part].scale, inputZeroPoint: model.tensors[part].zeroPoint,
+                                             outputScale: ty.scale, outputZeroPoint: ty.zeroPoint)
+                words += [p.isIdentity ? 1 : 0, p.output.multiplier.multiplier, p.output.multiplier.shift]
+            }
+            append(.init(kind: .concat, name: node.name, inputs: parts, output: y, words: words))
+        case .flatten, .reshape, .squeeze, .unsqueeze:
+            // In NHWC these are free only when the bytes keep their order: same N, H, W, C.
+            let x = try tensor(node.inputs[0], node: node)
+            let tx = model.tensors[x]
+            guard let shape = graph.shapes[out], shape.count == 2 || shape.count == 4,
+                  (shape.count == 2 ? [shape[0], 1, 1, shape[1]] : [shape[0], shape[2], shape[3], shape[1]]) == [tx.batch, tx.height, tx.width, tx.channels]
+            else {
+                throw .unsupportedAttribute(node: node.name, op: node.op.name, detail: "only reshapes that keep the NHWC layout (e.g. [N,C,1,1] → [N,C]) are supported in int8")
+            }
+            tensorOf[out] = x
+        default:
+            throw .unsupportedOperator(node: node.name, op: node.op.name, domain: "")
+        }
+    }
+
+    mutating func append(_ op: QuantizedModel.OpEntry) { model.ops.append(op) }
+
+    /// The calibrated range of a clamped output, narrowed to the clamp (ReLU6 outputs never exceed 6).
+    func clampedRange(_ name: String, _ clamp: Clamp) -> (lower: Float, upper: Float)? {
+        guard let r = ranges[name] else { return nil }
+        return (max(r.lower, clamp.lower), min(r.upper, clamp.upper))
+    }
+
+    /// Convolution-like layers: per-output-channel symmetric weights in OHWI order, int32 bias,
+    /// per-channel requantization, packed for the kernel that runs them.
+    mutating func convolution(_ node: Node, kind: ModelFormat.OpKind, x: Int, y: Int, weights: [Float], bias: [Float]?,
+                              kernel: (Int, Int), window: Window, clamp: Clamp) throws(CNNQError) {
+        let (tx, ty) = (model.tensors[x], model.tensors[y])
+        let o = ty.channels
+        let perChannel = weights.count / o
+        let inputs = kind == .depthwise ? 1 : perChannel / (kernel.0 * kernel.1)
+        guard perChannel * o == weights.count, kind == .depthwise || inputs == tx.channels else {
+            throw .shapeMismatch(node: node.name, detail: "weights of \(weights.count) values do not fit \(o) outputs × \(tx.channels) inputs")
+        }
+        var q = [Int8](repeating: 0, count: weights.count)
+        var weightScales = [Double](repeating: 1, count: o)
+        var b = bias.map { $0.map(Double.init) } ?? [Double](repeating: 0, count: o)
+        let means = options.biasCorrection ? channelMeans[tx.name] : nil
+        for c in 0..<o {
+            let row = weights[(c * perChannel)..<((c + 1) * perChannel)]
+            let largest = Double(row.map { abs($0) }.max() ?? 0)
+            let s = largest > 0 ? largest / 127 : 1
+            weightScales[c] = s
+            var error = 0.0
+            for (i, w) in row.enumerated() {
+                let level = max(-127, min(127, (Double(w) / s).rounded()))
+                q[c * perChannel + i] = Int8(level)
+                if let means { error += (level * s - Double(w)) * means[kind == .depthwise ? c : i % inputs] }
+            }
+            b[c] -= error
+        }
+        let padded = (o + 15) / 16 * 16
+        var biasQ = [Int32](repeating: 0, count: padded), multipliers = [Int32](repeating: 0, count: padded), shifts = [Int32](repeating: 0, count: padded)
+        for c in 0..<o {
+            biasQ[c] = Int32(clamping: Int64((b[c] / (tx.scale * weightScales[c])).rounded()))
+            let m = QuantizedMultiplier(tx.scale * weightScales[c] / ty.scale)
+            (multipliers[c], shifts[c]) = (m.multiplier, m.shift)
+        }
+        let (lower, upper) = Self.bounds(clamp, ty)
+        var packed: [Int8], packedBias: [Int32]
+        let depth = kernel.0 * kernel.1 * inputs
+        if kind == .depthwise {
+            packed = [Int8](repeating: 0, count: Depthwise.packedWeightCount(channels: o, kernelHeight: kernel.0, kernelWidth: kernel.1))
+            q.withUnsafeBufferPointer { w in packed.withUnsafeMutableBufferPointer { p in
+                Depthwise.pack(weights: w.baseAddress!, channels: o, kernelHeight: kernel.0, kernelWidth: kernel.1, packed: p.baseAddress!)
+            } }
+            packedBias = biasQ
+        } else {
+            packed = [Int8](repeating: 0, count: Pointwise.packedWeightCount(outputChannels: o, inputChannels: depth))
+            packedBias = [Int32](repeating: 0, count: Pointwise.packedBiasCount(outputChannels: o))
+            q.withUnsafeBufferPointer { w in biasQ.withUnsafeBufferPointer { bq in
+                packed.withUnsafeMutableBufferPointer { p in packedBias.withUnsafeMutableBufferPointer { pb in
+                    Pointwise.pack(weights: w.baseAddress!, bias: bq.baseAddress!, outputChannels: o, inputChannels: depth,
+                                   inputZeroPoint: tx.zeroPoint, packedWeights: p.baseAddress!, packedBias: pb.baseAddress!)
+                } }
+            } }
+        }
+        typealias P = ModelFormat.ConvolutionParameter
+        var words = [Int32](repeating: 0, count: P.count)
+        func set(_ p: P, _ v: Int) { words[p.rawValue] = Int32(v) }
+        set(.kernelHeight, kernel.0); set(.kernelWidth, kernel.1)
+        set(.strideHeight, window.strides[0]); set(.strideWidth, window.strides[1])
+        set(.dilationHeight, window.dilations[0]); set(.dilationWidth, window.dilations[1])
+        set(.padTop, window.pads[0]); set(.padLeft, window.pads[1]); set(.padBottom, window.pads[2]); set(.padRight, window.pads[3])
+        set(.lower, Int(lower)); set(.upper, Int(upper))
+        let blobs: [QuantizedModel.Blob] = [
+            .init(word: P.weights.rawValue, bytes: packed.map { UInt8(bitPattern: $0) }, alignment: ModelFormat.alignment),
+            .init(word: P.bias.rawValue, bytes: .init(littleEndian: packedBias), alignment: 16),
+            .init(word: P.multipliers.rawValue, bytes: .init(littleEndian: multipliers), alignment: 16),
+            .init(word: P.shifts.rawValue, bytes: .init(littleEndian: shifts), alignment: 16),
+        ]
+        var op = QuantizedModel.OpEntry(kind: kind, name: node.name, inputs: [x], output: y, words: words, blobs: blobs)
+        op.macs = ty.byteCount * perChannel
+        op.weights = weights.count + (bias == nil ? 0 : o)
+        op.workspacePerThread = kind == .depthwise ? 0 : 2 * Pointwise.workspaceCount(depth: depth, threads: 1)
+        append(op)
+    }
+}

@@ -1,0 +1,91 @@
+import CNNQKernels
+import CNNQRuntime
+
+/// A `.cnnq` model on the host, run by the device's own interpreter and kernels (CNNQRuntime), so
+/// what the host measures is what the device computes, bit for bit.
+public final class Int8Model {
+    public let view: ModelView
+    let file: UnsafeMutableRawBufferPointer
+    let arena: UnsafeMutableRawBufferPointer
+
+    /// Validates `bytes` as the device would; `path` only names the file in errors.
+    public init(bytes: [UInt8], path: String = "model") throws(CNNQError) {
+        file = .allocate(byteCount: max(bytes.count, 1), alignment: ModelFormat.alignment)
+        file.copyMemory(from: UnsafeRawBufferPointer(start: bytes, count: bytes.count))
+        do {
+            view = try ModelView(UnsafeRawPointer(file.baseAddress), size: bytes.count)
+        } catch {
+            file.deallocate()
+            throw .unreadableFile(path: path, reason: "not a valid .cnnq model (\(Int8Model.describe(error)))")
+        }
+        arena = .allocate(byteCount: view.arenaSize(threads: max(threadCount, 1)), alignment: ModelFormat.alignment)
+    }
+
+    deinit {
+        file.deallocate()
+        arena.deallocate()
+    }
+
+    public static func describe(_ status: Status) -> String {
+        switch status {
+        case .ok: "ok"
+        case .invalidArgument: "invalid argument"
+        case .badMagic: "bad magic: not a .cnnq file"
+        case .unsupportedVersion: "unsupported format version"
+        case .truncated: "truncated"
+        case .checksumMismatch: "CRC32 mismatch: the file is damaged"
+        case .malformed: "malformed: an offset, size or parameter is out of range"
+        case .misaligned: "misaligned buffer"
+        case .arenaTooSmall: "arena too small"
+        }
+    }
+
+    public func tensor(_ t: Int) -> TensorInfo { view.tensor(t) }
+    public func name(ofTensor t: Int) -> String { String(cString: view.name(at: view.tensor(t).nameOffset)) }
+    public func name(ofOp o: Int) -> String { String(cString: view.name(at: view.op(o).nameOffset)) }
+
+    /// The int8 values of tensor `t` as they are in the arena now.
+    public func values(_ t: Int) -> UnsafeBufferPointer<Int8> {
+        UnsafeBufferPointer(start: Interpreter.data(view, t, arena: arena.baseAddress!), count: view.tensor(t).count)
+    }
+
+    /// Dequantized values of tensor `t`, in NHWC order.
+    public func dequantized(_ t: Int) -> [Float] {
+        let info = view.tensor(t)
+        return values(t).map { Float(Int32($0) - info.zeroPoint) * info.scale }
+    }
+
+    /// Quantizes a float input (logical NCHW or [N, C]) into input `i`.
+    public func setInput(_ i: Int, _ tensor: Tensor) throws(CNNQError) {
+        let t = view.input(i)
+        let info = view.tensor(t)
+        let expected = info.rank == 2 ? [info.batch, info.channels] : [info.batch, info.channels, info.height, info.width]
+        guard tensor.shape == expected else {
+            throw .invalidArgument("input has shape \(tensor.shape); the model expects \(expected)")
+        }
+        let nhwc = info.rank == 4 ? Layout.toNHWC(tensor.floats, tensor.shape) : tensor.floats
+        let target = Interpreter.data(view, t, arena: arena.baseAddress!)
+        for (j, v) in nhwc.enumerated() {
+            target[j] = Int8(max(-128, min(127, (Double(v) / Double(info.scale)).rounded() + Double(info.zeroPoint))))
+        }
+    }
+
+    /// Runs the model; `observe(op)` is called after each op.
+    public func invoke(observe: (Int) -> Void = { _ in }) throws(CNNQError) {
+        do {
+            try Interpreter.invoke(view, arena: arena.baseAddress, arenaSize: arena.count, observe: observe)
+        } catch {
+            throw .invalidArgument("the int8 interpreter failed: \(Int8Model.describe(error))")
+        }
+    }
+
+    /// Output `i` dequantized, in logical order.
+    public func output(_ i: Int) -> Tensor {
+        let t = view.output(i)
+        let info = view.tensor(t)
+        let values = dequantized(t)
+        if info.rank == 2 { return Tensor(shape: [info.batch, info.channels], floats: values) }
+        return Tensor(shape: [info.batch, info.channels, info.height, info.width],
+                      floats: Layout.toNCHW(values, [info.batch, info.channels, info.height, info.width]))
+    }
+}

@@ -1,0 +1,36 @@
+import CNNQRuntime
+import CNNQuant
+import Testing
+
+/// End to end on the parity fixtures: import, calibrate, quantize, write, load through the device's
+/// validator, run through the device's interpreter and compare with the float model.
+@Suite struct QuantizationTests {
+    /// The fixture's input and variants of it (flipped, shifted, rescaled): stand-ins for images,
+    /// enough to exercise calibration and the per-layer comparison.
+    static func samples(_ model: String) throws -> TensorSamples {
+        let input = try ONNXImporter.loadTensor(path: Fixtures.path("parity/\(model)/input_0.pb"))
+        let (c, h, w) = (input.shape[1], input.shape[2], input.shape[3])
+        let v = input.floats
+        var tensors = [input]
+        for variant in 1..<10 {
+            var values = v
+            for ch in 0..<c { for y in 0..<h { for x in 0..<w {
+                let sx = variant % 2 == 1 ? w - 1 - x : x, sy = (y + variant * 7) % h
+                values[(ch * h + y) * w + x] = v[(ch * h + sy) * w + sx] * (0.7 + 0.06 * Float(variant))
+            } } }
+            tensors.append(Tensor(shape: input.shape, floats: values))
+        }
+        return TensorSamples(tensors)
+    }
+
+    @Test(arguments: ["mobilenet_v1", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large"])
+    func quantizesAndMatchesFloat(model: String) throws {
+        let graph = try ONNXImporter.load(path: Fixtures.path("parity/\(model)/model.onnx"))
+        var options = QuantizationPipeline.Options()
+        options.heldOut = 3
+        let result = try QuantizationPipeline.run(graph, samples: Self.samples(model), options: options)
+        let worst = result.comparison.worstFirst.prefix(3).map { "\($0.name) \($0.sqnr)" }
+        print(model, result.bytes.count, result.plan.activationBytes, result.outputSQNR, worst)
+        #expect(result.outputSQNR > 15, "output SQNR \(result.outputSQNR) dB; worst layers \(worst)")
+    }
+}
