@@ -29,12 +29,14 @@ let package = Package(
             cSettings: [.unsafeFlags(["-fopenmp"])],
             linkerSettings: [.linkedLibrary(":libomp.so.5", .when(platforms: [.linux]))]
         ),
+        // JPEG/PNG decoding for calibration images (host only): Debian's libjpeg-turbo and libpng.
+        .target(name: "CNNQImageIO", linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16")]),
         .target(name: "CNNQKernels", dependencies: ["CNNQThreads"], swiftSettings: kernelSettings),
         .target(name: "CNNQRuntime", dependencies: ["CNNQKernels"]),
         .target(
             name: "CNNQuant",
             dependencies: [
-                "CNNQKernels", "CNNQRuntime", "CNNQThreads",
+                "CNNQKernels", "CNNQRuntime", "CNNQThreads", "CNNQImageIO",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             exclude: ["ONNX/regenerate-onnx-proto.sh"]

@@ -1,0 +1,106 @@
+#include "cnnq_image.h"
+
+#include <stdio.h> /* before jpeglib.h, which uses FILE */
+#include <jpeglib.h>
+#include <png.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* libjpeg reports errors through a callback that must not return: jump back to the decoder. */
+struct jpeg_failure {
+    struct jpeg_error_mgr manager;
+    jmp_buf jump;
+    char message[JMSG_LENGTH_MAX];
+};
+
+static void jpeg_fail(j_common_ptr info) {
+    struct jpeg_failure *failure = (struct jpeg_failure *)info->err;
+    (*info->err->format_message)(info, failure->message);
+    longjmp(failure->jump, 1);
+}
+
+static void jpeg_quiet(j_common_ptr info, int level) { (void)info; (void)level; }
+
+static int decode_jpeg(const unsigned char *data, size_t size, unsigned char **rgb, int *width, int *height,
+                       char *error, size_t error_size) {
+    struct jpeg_decompress_struct info;
+    struct jpeg_failure failure;
+    unsigned char *volatile pixels = NULL;
+    info.err = jpeg_std_error(&failure.manager);
+    failure.manager.error_exit = jpeg_fail;
+    failure.manager.emit_message = jpeg_quiet;
+    if (setjmp(failure.jump)) {
+        snprintf(error, error_size, "JPEG: %s", failure.message);
+        jpeg_destroy_decompress(&info);
+        free(pixels);
+        return -1;
+    }
+    jpeg_create_decompress(&info);
+    jpeg_mem_src(&info, data, (unsigned long)size);
+    jpeg_read_header(&info, TRUE);
+    if (info.jpeg_color_space == JCS_CMYK || info.jpeg_color_space == JCS_YCCK) {
+        snprintf(error, error_size, "JPEG: CMYK images are not supported");
+        jpeg_destroy_decompress(&info);
+        return -1;
+    }
+    info.out_color_space = JCS_RGB;
+    jpeg_start_decompress(&info);
+    size_t stride = (size_t)info.output_width * 3;
+    pixels = malloc(stride * info.output_height);
+    if (!pixels) {
+        snprintf(error, error_size, "out of memory");
+        jpeg_destroy_decompress(&info);
+        return -1;
+    }
+    while (info.output_scanline < info.output_height) {
+        JSAMPROW row = pixels + stride * info.output_scanline;
+        jpeg_read_scanlines(&info, &row, 1);
+    }
+    jpeg_finish_decompress(&info);
+    *width = (int)info.output_width;
+    *height = (int)info.output_height;
+    jpeg_destroy_decompress(&info);
+    *rgb = pixels;
+    return 0;
+}
+
+static int decode_png(const unsigned char *data, size_t size, unsigned char **rgb, int *width, int *height,
+                      char *error, size_t error_size) {
+    png_image image;
+    memset(&image, 0, sizeof image);
+    image.version = PNG_IMAGE_VERSION;
+    if (!png_image_begin_read_from_memory(&image, data, size)) {
+        snprintf(error, error_size, "PNG: %s", image.message);
+        return -1;
+    }
+    image.format = PNG_FORMAT_RGB;
+    unsigned char *pixels = malloc(PNG_IMAGE_SIZE(image));
+    if (!pixels) {
+        png_image_free(&image);
+        snprintf(error, error_size, "out of memory");
+        return -1;
+    }
+    if (!png_image_finish_read(&image, NULL, pixels, 0, NULL)) {
+        snprintf(error, error_size, "PNG: %s", image.message);
+        free(pixels);
+        return -1;
+    }
+    *width = (int)image.width;
+    *height = (int)image.height;
+    *rgb = pixels;
+    return 0;
+}
+
+int cnnq_image_decode(const unsigned char *data, size_t size, unsigned char **rgb, int *width, int *height,
+                      char *error, size_t error_size) {
+    static const unsigned char png_signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    if (size >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF)
+        return decode_jpeg(data, size, rgb, width, height, error, error_size);
+    if (size >= 8 && memcmp(data, png_signature, 8) == 0)
+        return decode_png(data, size, rgb, width, height, error, error_size);
+    snprintf(error, error_size, "not a JPEG or PNG image");
+    return -1;
+}
+
+void cnnq_image_free(unsigned char *rgb) { free(rgb); }

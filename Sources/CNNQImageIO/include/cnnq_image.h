@@ -1,0 +1,15 @@
+#ifndef CNNQ_IMAGE_H
+#define CNNQ_IMAGE_H
+
+#include <stddef.h>
+
+/* Decodes a JPEG (libjpeg-turbo) or PNG (libpng) image held in memory into 8-bit RGB, row-major,
+ * 3 bytes per pixel. Grey, palette, 16-bit and alpha images are converted (alpha composited on
+ * black). Returns 0 and a buffer to release with cnnq_image_free, or -1 with a message in `error`.
+ * Host tooling only: the device never decodes images. */
+int cnnq_image_decode(const unsigned char *data, size_t size, unsigned char **rgb, int *width, int *height,
+                      char *error, size_t error_size);
+
+void cnnq_image_free(unsigned char *rgb);
+
+#endif

@@ -1,0 +1,148 @@
+import ArgumentParser
+import CNNQKernels
+import CNNQuant
+import Foundation
+
+extension CalibrationMethod: ExpressibleByArgument {}
+extension Preprocessing.Preset: ExpressibleByArgument {}
+extension Preprocessing.ChannelOrder: ExpressibleByArgument {}
+
+struct Quantize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Calibrate a float ONNX model on real images and write an int8 .cnnq model.",
+        discussion: """
+            Weights become int8 per output channel (symmetric), activations int8 per tensor (asymmetric),
+            biases int32; ReLU/ReLU6 become clamps, hard-swish, sigmoid and other elementwise chains
+            become 256-entry tables. Calibration runs the float model on --samples images of the folder
+            (decoded and preprocessed one at a time) and picks each activation range with --method.
+            Then the written file is loaded and run through the same interpreter and kernels as the
+            device, on --held-out further images, and every layer's output is compared with the float
+            model's: the SQNR table lists the worst layers first.
+
+            Images: .jpg/.jpeg/.png anywhere under the folder, or .npy float32 arrays already
+            preprocessed to the model's input shape. Preprocessing presets:
+              torchvision  shorter side to 256/224 of the input, centre crop, RGB, ImageNet mean/std
+              keras        shorter side to 1/0.875 of the input, centre crop, RGB, values in [-1, 1]
+              paddleocr    height to the input height, aspect kept, padded right, BGR, values in [-1, 1]
+              unit         stretched to the input size, RGB, values in [0, 1]
+            --mean/--std/--order override a preset's values.
+            """
+    )
+
+    @Argument(help: "The float ONNX model.")
+    var model: String
+
+    @Option(help: "Folder of calibration images (.jpg, .png) or preprocessed .npy arrays.")
+    var calibration: String
+
+    @Option(name: .shortAndLong, help: "Where to write the int8 model (.cnnq).")
+    var output: String
+
+    @Option(help: "How activation ranges are chosen: \(CalibrationMethod.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var method: CalibrationMethod = .minmax
+
+    @Option(help: "Images used for calibration (a fixed shuffle of the folder).")
+    var samples: Int = 200
+
+    @Option(help: "Further images, not used for calibration, on which per-layer SQNR is measured.")
+    var heldOut: Int = 16
+
+    @Flag(help: "Cross-layer equalization of depthwise→pointwise pairs (ReLU6 between them becomes ReLU).")
+    var cle = false
+
+    @Flag(help: "Correct each layer's bias for its expected weight-rounding error on the calibration images.")
+    var biasCorrection = false
+
+    @Option(help: "Input preprocessing: \(Preprocessing.Preset.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var preset: Preprocessing.Preset = .torchvision
+
+    @Option(help: "Per-channel mean on the 0–1 scale, comma-separated (overrides the preset).")
+    var mean: String?
+
+    @Option(help: "Per-channel standard deviation on the 0–1 scale, comma-separated (overrides the preset).")
+    var std: String?
+
+    @Option(help: "Channel order the model expects: rgb or bgr (overrides the preset).")
+    var order: Preprocessing.ChannelOrder?
+
+    @Option(help: "Write the summary and every layer's SQNR as JSON to this file.")
+    var report: String?
+
+    @Option(help: "Draw every layer's SQNR as an SVG bar chart to this file.")
+    var plot: String?
+
+    @Option(help: "Layers shown in the SQNR table (all with 0).")
+    var worst: Int = 15
+
+    func run() throws {
+        try reportingErrors { () throws(CNNQError) in
+            guard samples >= 1, heldOut >= 0, worst >= 0 else { throw .invalidArgument("--samples must be at least 1, --held-out and --worst at least 0") }
+            for path in [output, report, plot].compactMap({ $0 }) { try checkWritable(path) }
+            var preprocessing = Preprocessing.preset(preset)
+            if let mean { preprocessing.mean = try numbers(mean, "--mean") }
+            if let std { preprocessing.std = try numbers(std, "--std") }
+            if let order { preprocessing.order = order }
+
+            let graph = try ONNXImporter.load(path: model)
+            guard let input = graph.inputs.first else { throw .invalidGraph("the model has no input") }
+            let images = try ImageFolder(path: calibration, preprocessing: preprocessing, inputShape: input.shape, limit: samples + heldOut)
+            var options = QuantizationPipeline.Options()
+            options.method = method
+            options.biasCorrection = biasCorrection
+            options.crossLayerEqualization = cle
+            options.heldOut = heldOut
+            var progress = Progress()
+            let result = try QuantizationPipeline.run(graph, samples: images, options: options) { progress.update($0, $1, $2) }
+            progress.finish()
+
+            try AtomicFile.write(Data(result.bytes), to: output)
+            let int8 = try Int8Model(bytes: result.bytes, path: output)
+            let arena = int8.view.arenaSize(threads: 1)
+            let summary = QuantizationReport(model: model, options: options, result: result, arenaBytes: arena)
+            if let report { try AtomicFile.write(try summary.json(), to: report) }
+            if let plot { try AtomicFile.write(Data(summary.svg().utf8), to: plot) }
+            print(render(summary, int8: int8))
+        }
+    }
+
+    func render(_ r: QuantizationReport, int8: Int8Model) -> String {
+        var table = TextTable(header: ["#", "layer", "op", "output", "SQNR dB"], rightAligned: [0, 4])
+        let sorted = r.layers.sorted { ($0.sqnrDB ?? .infinity) < ($1.sqnrDB ?? .infinity) }
+        for layer in worst == 0 ? sorted : Array(sorted.prefix(worst)) {
+            let info = int8.tensor(int8.view.op(layer.index).output)
+            table.add(["\(layer.index)", layer.name, layer.kind, "\(info.height)×\(info.width)×\(info.channels)",
+                       layer.sqnrDB.map { String(format: "%.1f", $0) } ?? "exact"])
+        }
+        let kib = { (bytes: Int) in String(format: "%.1f KiB", Double(bytes) / 1024) }
+        var lines = [
+            "wrote \(output): \(r.layers.count) int8 ops, \(grouped(r.parameters)) params, \(grouped(r.macs)) MACs",
+            "file \(grouped(r.fileBytes)) bytes; arena \(grouped(r.arenaBytesOneThread)) bytes with 1 thread (\(kib(r.activationBytes)) activations + \(kib(r.workspaceBytesPerThread)) scratch per thread)",
+            "calibration: \(r.calibrationSamples) images, \(r.method)\(r.biasCorrection ? ", bias correction" : "")\(r.crossLayerEqualization ? ", cross-layer equalization" : "")",
+            "output SQNR \(r.outputSQNRDB.map { String(format: "%.1f dB", $0) } ?? "exact") on \(r.comparisonSamples) held-out images",
+        ]
+        lines += r.notes.map { "note: \($0)" }
+        lines += ["", worst == 0 || worst >= r.layers.count ? "every layer, worst first:" : "the \(worst) worst of \(r.layers.count) layers (--worst 0 lists all):", table.render()]
+        if let report { lines.append("report: \(report)") }
+        if let plot { lines.append("plot: \(plot)") }
+        return lines.joined(separator: "\n")
+    }
+
+    func numbers(_ text: String, _ option: String) throws(CNNQError) -> [Float] {
+        let values = text.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.allSatisfy({ $0 != nil }), [1, 3].contains(values.count) else {
+            throw .invalidArgument("\(option) takes 1 or 3 comma-separated numbers, got '\(text)'")
+        }
+        return values.map { $0! }
+    }
+}
+
+/// Fails early, before minutes of calibration, when `path` cannot be written.
+func checkWritable(_ path: String) throws(CNNQError) {
+    let folder = (path as NSString).deletingLastPathComponent
+    let directory = folder.isEmpty ? "." : folder
+    var isFolder: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: directory, isDirectory: &isFolder), isFolder.boolValue else {
+        throw .unwritableFile(path: path, reason: "folder \(directory) does not exist")
+    }
+    guard FileManager.default.isWritableFile(atPath: directory) else { throw .unwritableFile(path: path, reason: "folder \(directory) is not writable") }
+}
