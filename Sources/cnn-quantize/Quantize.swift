@@ -32,6 +32,9 @@ struct Quantize: ParsableCommand {
     @Argument(help: "The float ONNX model.")
     var model: String
 
+    @Option(help: "The input shape N,C,H,W, for models exported with symbolic sizes (e.g. 1,3,48,192).")
+    var inputShape: String?
+
     @Option(help: "Folder of calibration images (.jpg, .png) or preprocessed .npy arrays.")
     var calibration: String
 
@@ -83,7 +86,7 @@ struct Quantize: ParsableCommand {
             if let std { preprocessing.std = try numbers(std, "--std") }
             if let order { preprocessing.order = order }
 
-            let graph = try ONNXImporter.load(path: model)
+            let graph = try ONNXImporter.load(path: model, inputShape: inputShape.map { text throws(CNNQError) in try shape(text) })
             guard let input = graph.inputs.first else { throw .invalidGraph("the model has no input") }
             let images = try ImageFolder(path: calibration, preprocessing: preprocessing, inputShape: input.shape, limit: samples + heldOut)
             var options = QuantizationPipeline.Options()
@@ -118,13 +121,19 @@ struct Quantize: ParsableCommand {
             "wrote \(output): \(r.layers.count) int8 ops, \(grouped(r.parameters)) params, \(grouped(r.macs)) MACs",
             "file \(grouped(r.fileBytes)) bytes; arena \(grouped(r.arenaBytesOneThread)) bytes with 1 thread (\(kib(r.activationBytes)) activations + \(kib(r.workspaceBytesPerThread)) scratch per thread)",
             "calibration: \(r.calibrationSamples) images, \(r.method)\(r.biasCorrection ? ", bias correction" : "")\(r.crossLayerEqualization ? ", cross-layer equalization" : "")",
-            "output SQNR \(r.outputSQNRDB.map { String(format: "%.1f dB", $0) } ?? "exact") on \(r.comparisonSamples) held-out images",
+            "output SQNR \(r.outputSQNRDB.map { String(format: "%.1f dB", $0) } ?? "exact"), top-1 agreement \(r.topOneAgreement)/\(r.comparisonSamples) on held-out images",
         ]
         lines += r.notes.map { "note: \($0)" }
         lines += ["", worst == 0 || worst >= r.layers.count ? "every layer, worst first:" : "the \(worst) worst of \(r.layers.count) layers (--worst 0 lists all):", table.render()]
         if let report { lines.append("report: \(report)") }
         if let plot { lines.append("plot: \(plot)") }
         return lines.joined(separator: "\n")
+    }
+
+    func shape(_ text: String) throws(CNNQError) -> [Int] {
+        let dims = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !dims.isEmpty, dims.allSatisfy({ ($0 ?? 0) > 0 }) else { throw .invalidArgument("--input-shape takes positive sizes like 1,3,48,192, got '\(text)'") }
+        return dims.map { $0! }
     }
 
     func numbers(_ text: String, _ option: String) throws(CNNQError) -> [Float] {

@@ -16,8 +16,16 @@ public struct LayerComparison {
 
     public private(set) var layers: [Layer]
     public private(set) var samples = 0
+    /// Samples whose first output has its largest value at the same index in both models (top-1
+    /// agreement, for classifiers).
+    public private(set) var topOneMatches = 0
+
+    /// SQNR of the model's first output.
+    public var outputSQNR: Double { layers.last { $0.tensor == outputTensor }?.sqnr ?? .nan }
+    let outputTensor: String
 
     public init(model: Int8Model) {
+        outputTensor = model.name(ofTensor: model.view.output(0))
         layers = (0..<model.view.opCount).map { o in
             let op = model.view.op(o)
             return Layer(op: o, name: model.name(ofOp: o), kind: "\(op.kind)", tensor: model.name(ofTensor: op.output))
@@ -45,6 +53,11 @@ public struct LayerComparison {
         }
         self.layers = layers
         samples += 1
+        let output = model.view.output(0)
+        if let f = reference[model.name(ofTensor: output)] {
+            let q = model.values(output)
+            if f.indices.max(by: { f[$0] < f[$1] }) == q.indices.max(by: { q[$0] < q[$1] }) { topOneMatches += 1 }
+        }
     }
 
     /// Layers from the lowest SQNR up.

@@ -25,6 +25,8 @@ public struct QuantizationReport: Codable, Sendable {
     public var workspaceBytesPerThread: Int
     public var arenaBytesOneThread: Int
     public var outputSQNRDB: Double?
+    /// Held-out images on which float and int8 pick the same top-1 class.
+    public var topOneAgreement: Int
     public var notes: [String]
     /// In op order.
     public var layers: [Layer]
@@ -43,6 +45,7 @@ public struct QuantizationReport: Codable, Sendable {
         workspaceBytesPerThread = result.plan.workspacePerThread
         arenaBytesOneThread = arenaBytes
         outputSQNRDB = result.outputSQNR.isFinite ? result.outputSQNR : nil
+        topOneAgreement = result.comparison.topOneMatches
         notes = result.notes
         layers = result.comparison.layers.map {
             Layer(index: $0.op, name: $0.name, kind: $0.kind, tensor: $0.tensor, sqnrDB: $0.sqnr.isFinite ? $0.sqnr : nil)

@@ -88,12 +88,18 @@ struct Histogram {
         return error
     }
 
-    /// KL(P ‖ Q): P is the histogram restricted to [a, b] with the clipped mass added to the edge bins,
-    /// Q is P merged into 255 levels and spread back evenly over each level's non-empty bins.
+    /// KL(P ‖ Q): P is the histogram restricted to [a, b] with the clipped mass added to the edge bins;
+    /// Q is the restricted histogram without that mass, merged into 255 levels and spread back evenly
+    /// over each level's non-empty bins. Leaving the clipped mass out of Q is what penalises clipping.
     func divergence(_ a: Float, _ b: Float) -> Double {
         let first = max(0, Int((Double(a) - Double(lower)) / width)), last = min(Self.binCount, Int(((Double(b) - Double(lower)) / width).rounded(.up)))
         guard last - first >= 255 else { return .infinity }
-        var p = Array(counts[first..<last])
+        var inside = Array(counts[first..<last])
+        // Zero is a level of every range (the zero point), so the spike of exact zeros after a ReLU
+        // costs nothing: leave its bin out, or it would favour ever narrower ranges.
+        let zero = Int(-Double(lower) / width)
+        if zero >= first && zero < last { inside[zero - first] = 0 }
+        var p = inside
         p[0] += counts[..<first].reduce(0, +)
         p[p.count - 1] += counts[last...].reduce(0, +)
         let total = p.reduce(0, +)
@@ -101,12 +107,17 @@ struct Histogram {
         var q = [Double](repeating: 0, count: p.count)
         for level in 0..<255 {
             let start = level * p.count / 255, end = (level + 1) * p.count / 255
-            let mass = p[start..<end].reduce(0, +)
-            let nonEmpty = p[start..<end].filter { $0 > 0 }.count
-            for i in start..<end where p[i] > 0 { q[i] = mass / Double(nonEmpty) }
+            let mass = inside[start..<end].reduce(0, +)
+            let nonEmpty = inside[start..<end].filter { $0 > 0 }.count
+            for i in start..<end where inside[i] > 0 { q[i] = mass / Double(nonEmpty) }
         }
+        let qTotal = q.reduce(0, +)
+        guard qTotal > 0 else { return .infinity }
         var kl = 0.0
-        for i in p.indices where p[i] > 0 { kl += p[i] / total * log(p[i] / q[i]) }
+        for i in p.indices where p[i] > 0 {
+            // An empty Q bin where P has mass (a clipped edge with no values of its own): a small floor.
+            kl += p[i] / total * log((p[i] / total) / max(q[i] / qTotal, 1e-12))
+        }
         return kl
     }
 }

@@ -92,6 +92,8 @@ public enum Op: Equatable, Sendable {
     // Shape arithmetic of exported graphs: only ever evaluated by constant folding.
     case shape(start: Int, end: Int?)
     case gather(axis: Int)
+    /// Constant operands resolved at import; axes normalised by shape inference.
+    case slice(starts: [Int], ends: [Int], axes: [Int], steps: [Int])
     case unsqueeze(axes: [Int])
     case squeeze(axes: [Int])
     case cast(toFloat: Bool)
@@ -124,6 +126,7 @@ public enum Op: Equatable, Sendable {
         case .function: "Elementwise"
         case .shape: "Shape"
         case .gather: "Gather"
+        case .slice: "Slice"
         case .unsqueeze: "Unsqueeze"
         case .squeeze: "Squeeze"
         case .cast: "Cast"

@@ -6,24 +6,25 @@ import SwiftProtobuf
 public enum ONNXImporter {
     public static let supportedOpsets = 11...21
 
-    public static func load(path: String) throws(CNNQError) -> Graph {
+    /// `inputShape` fixes the input's symbolic dimensions (e.g. a text model exported for any width).
+    public static func load(path: String, inputShape: [Int]? = nil) throws(CNNQError) -> Graph {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw .unreadableFile(path: path, reason: (error as NSError).localizedDescription)
         }
-        return try load(data: data)
+        return try load(data: data, inputShape: inputShape)
     }
 
-    public static func load(data: Data) throws(CNNQError) -> Graph {
+    public static func load(data: Data, inputShape: [Int]? = nil) throws(CNNQError) -> Graph {
         guard !data.isEmpty else { throw .malformedModel("the file is empty") }
         let model: Onnx_ModelProto
         do { model = try Onnx_ModelProto(serializedBytes: data) } catch {
             throw .malformedModel("not a valid ONNX protobuf (\(error)); the file may be truncated or of another format")
         }
-        return try graph(from: model)
+        return try graph(from: model, inputShape: inputShape)
     }
 
-    static func graph(from model: Onnx_ModelProto) throws(CNNQError) -> Graph {
+    static func graph(from model: Onnx_ModelProto, inputShape fixed: [Int]?) throws(CNNQError) -> Graph {
         guard model.irVersion > 0, model.hasGraph else {
             throw .malformedModel("no IR version or no graph; the file may be truncated or of another format")
         }
@@ -41,7 +42,7 @@ public enum ONNXImporter {
         }
         var inputs: [(name: String, shape: [Int])] = []
         for input in proto.input where initializers[input.name] == nil {
-            inputs.append((input.name, try inputShape(input)))
+            inputs.append((input.name, try inputShape(input, fixed: fixed)))
         }
         guard !inputs.isEmpty else { throw .malformedModel("the graph has no non-constant input") }
 
@@ -62,17 +63,30 @@ public enum ONNXImporter {
         return graph
     }
 
-    /// Shape of a graph input; a symbolic leading (batch) dimension is taken as 1.
-    static func inputShape(_ info: Onnx_ValueInfoProto) throws(CNNQError) -> [Int] {
+    /// Shape of a graph input; a symbolic leading (batch) dimension is taken as 1. `fixed` gives
+    /// every dimension; those the model fixes itself must agree.
+    static func inputShape(_ info: Onnx_ValueInfoProto, fixed: [Int]?) throws(CNNQError) -> [Int] {
         guard info.type.tensorType.hasShape else { throw .malformedModel("input '\(info.name)' has no shape") }
+        let dims = info.type.tensorType.shape.dim
+        if let fixed {
+            guard fixed.count == dims.count, fixed.allSatisfy({ $0 > 0 }) else {
+                throw .invalidArgument("input shape \(fixed) does not fit input '\(info.name)' of rank \(dims.count)")
+            }
+            for (axis, dim) in dims.enumerated() {
+                if case let .dimValue(value)? = dim.value, value > 0, Int(value) != fixed[axis] {
+                    throw .invalidArgument("input '\(info.name)' has \(value) at axis \(axis), not \(fixed[axis])")
+                }
+            }
+            return fixed
+        }
         var shape: [Int] = []
-        for (axis, dim) in info.type.tensorType.shape.dim.enumerated() {
+        for (axis, dim) in dims.enumerated() {
             if case let .dimValue(value)? = dim.value, value > 0 {
                 shape.append(Int(value))
             } else if axis == 0 {
                 shape.append(1)
             } else {
-                throw .malformedModel("input '\(info.name)' has a symbolic or zero dimension at axis \(axis); export it with a fixed size")
+                throw .malformedModel("input '\(info.name)' has a symbolic or zero dimension at axis \(axis); give the size with --input-shape (e.g. 1,3,48,192) or export it fixed")
             }
         }
         return shape
@@ -254,6 +268,17 @@ struct NodeReader {
             parsed = .identity
         case "Shape":
             parsed = .shape(start: int("start", 0), end: attribute("end").map { Int($0.i) })
+        case "Slice":
+            try requireInputs(3...5)
+            guard let starts = try constantInput(1, "Slice starts"), let ends = try constantInput(2, "Slice ends") else { throw fail("starts and ends are required") }
+            let ints = { (t: Tensor) in t.ints.map { Int(clamping: $0) } }
+            let axes = try constantInput(3, "Slice axes").map(ints) ?? Array(0..<starts.count)
+            let steps = try constantInput(4, "Slice steps").map(ints) ?? Array(repeating: 1, count: starts.count)
+            guard axes.count == starts.count, ends.count == starts.count, steps.count == starts.count, !steps.contains(0) else {
+                throw fail("starts, ends, axes and steps must have one entry per sliced axis, steps non-zero")
+            }
+            inputs = [proto.input[0]]
+            parsed = .slice(starts: ints(starts), ends: ints(ends), axes: axes, steps: steps)
         case "Gather":
             try requireInputs(2...2)
             parsed = .gather(axis: int("axis", 0))

@@ -110,23 +110,3 @@ public enum ONNXWriter {
         return proto
     }
 }
-
-/// Writes whole files or nothing: data goes to a temporary sibling, which is renamed into place.
-public enum AtomicFile {
-    public static func write(_ data: Data, to path: String) throws(CNNQError) {
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
-        do {
-            try data.write(to: temporary)
-            if FileManager.default.fileExists(atPath: url.path) {
-                _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
-            } else {
-                try FileManager.default.moveItem(at: temporary, to: url)
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw .unwritableFile(path: path, reason: (error as NSError).localizedDescription)
-        }
-    }
-}

@@ -32,6 +32,7 @@ extension Graph {
         removeIdentities()
         try foldConstantsAndInferShapes()
         foldBatchNorms()
+        foldBiasAdds()
         fuseActivations()
         removeDeadNodes()
         try validate()

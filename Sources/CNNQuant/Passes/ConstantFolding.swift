@@ -33,7 +33,7 @@ extension Graph {
 enum ConstantFolding {
     static func needsConstants(_ op: Op) -> Bool {
         switch op {
-        case .shape, .gather, .unsqueeze, .squeeze, .cast: true
+        case .shape, .gather, .slice, .unsqueeze, .squeeze, .cast: true
         default: false
         }
     }
@@ -51,6 +51,15 @@ enum ConstantFolding {
             return relabel(x, outputShape)
         case let .cast(toFloat):
             return toFloat ? Tensor(shape: x.shape, floats: x.floats) : Tensor(shape: x.shape, ints: x.ints)
+        case let .slice(starts, ends, axes, steps):
+            // Row-major enumeration of the kept index along every axis.
+            var order = [0]
+            for axis in x.shape.indices {
+                let kept = axes.firstIndex(of: axis).map { Array(ShapeInference.sliceRange(starts[$0], ends[$0], steps[$0], extent: x.shape[axis])) }
+                    ?? Array(0..<x.shape[axis])
+                order = order.flatMap { base in kept.map { base * x.shape[axis] + $0 } }
+            }
+            return gathered(x, order, outputShape)
         case let .gather(axis):
             let indices = present[1].ints.map { Int($0) < 0 ? Int($0) + x.shape[axis] : Int($0) }
             guard indices.allSatisfy({ (0..<x.shape[axis]).contains($0) }) else {

@@ -90,6 +90,16 @@ enum ShapeInference {
             let lower = max(0, min(x.count, start < 0 ? start + x.count : start))
             let upper = max(0, min(x.count, end.map { $0 < 0 ? $0 + x.count : $0 } ?? x.count))
             return (node.op, [max(0, upper - lower)])
+        case let .slice(starts, ends, axes, steps):
+            var shape = x
+            var resolved: [Int] = []
+            for (i, axis) in axes.enumerated() {
+                let a = try normalized(axis, rank: x.count)
+                resolved.append(a)
+                let range = sliceRange(starts[i], ends[i], steps[i], extent: x[a])
+                shape[a] = Array(range).count
+            }
+            return (.slice(starts: starts, ends: ends, axes: resolved, steps: steps), shape)
         case let .gather(axis):
             let axis = try normalized(axis, rank: x.count)
             return (node.op, Array(x[..<axis]) + shapes[1] + Array(x[(axis + 1)...]))
@@ -108,6 +118,15 @@ enum ShapeInference {
             guard resolved.allSatisfy({ x[$0] == 1 }) else { throw fail("cannot squeeze axes \(axes) of \(x)") }
             return (.squeeze(axes: resolved), x.indices.filter { !resolved.contains($0) }.map { x[$0] })
         }
+    }
+
+    /// Indices ONNX Slice takes along an axis of `extent`: negative bounds count from the end, bounds
+    /// are clamped, steps may be negative.
+    static func sliceRange(_ start: Int, _ end: Int, _ step: Int, extent: Int) -> StrideTo<Int> {
+        func resolve(_ v: Int, _ low: Int, _ high: Int) -> Int { min(max(v < 0 ? v + extent : v, low), high) }
+        return step > 0
+            ? stride(from: resolve(start, 0, extent), to: resolve(end, 0, extent), by: step)
+            : stride(from: resolve(start, 0, extent - 1), to: resolve(end, -1, extent - 1), by: step)
     }
 
     static func reshaped(_ x: [Int], to target: [Int], allowZero: Bool, fail: (String) -> CNNQError) throws(CNNQError) -> [Int] {

@@ -40,7 +40,7 @@ public struct QuantizationPipeline {
         public var comparison: LayerComparison
         public var calibrationSamples: Int
         public var notes: [String]
-        public var outputSQNR: Double { comparison.layers.last { $0.op >= 0 }.map(\.sqnr) ?? .nan }
+        public var outputSQNR: Double { comparison.outputSQNR }
     }
 
     /// The float graph as the int8 model computes it: prepared, elementwise chains fused into
