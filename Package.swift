@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "CNNQKernelsTests", dependencies: ["CNNQKernels", "CNNQuant"]),
         .testTarget(
             name: "CNNQuantTests",
-            dependencies: ["CNNQuant"],
+            dependencies: ["CNNQuant", "CNNQRuntime", "CNNQKernels"],
             resources: [.copy("Fixtures")]
         ),
     ]

@@ -15,6 +15,7 @@ public struct TensorInfo {
 
 /// One op: kind, output tensor, input tensors (through the operand list) and parameter words.
 public struct OpInfo {
+    public var index: Int
     public var kind: ModelFormat.OpKind
     public var output: Int
     public var inputCount: Int
@@ -123,7 +124,7 @@ public struct ModelView {
     public func op(_ o: Int) -> OpInfo {
         let r = opTable + o * ModelFormat.OpRecord.size
         func field(_ f: ModelFormat.OpRecord) -> Int { Int(word(r + f.rawValue * 4)) }
-        return OpInfo(kind: ModelFormat.OpKind(rawValue: UInt32(field(.kind)))!, output: field(.output), inputCount: field(.inputCount),
+        return OpInfo(index: o, kind: ModelFormat.OpKind(rawValue: UInt32(field(.kind)))!, output: field(.output), inputCount: field(.inputCount),
                       firstOperand: field(.firstOperand), parameters: constants + field(.paramOffset), nameOffset: field(.nameOffset))
     }
 
@@ -133,6 +134,10 @@ public struct ModelView {
     @inline(__always) func parameter<P: RawRepresentable>(_ op: OpInfo, _ p: P) -> Int32 where P.RawValue == Int {
         signed(op.parameters + p.rawValue * 4)
     }
+
+    /// Parameter word `index` of `op` (for tools that describe a model).
+    public func parameter(_ op: OpInfo, index: Int) -> Int32 { signed(op.parameters + index * 4) }
+    public func parameterCount(_ op: OpInfo) -> Int { Int(word(opTable + op.index * ModelFormat.OpRecord.size + ModelFormat.OpRecord.paramWords.rawValue * 4)) }
 
     /// A byte offset parameter as a pointer into the constants section.
     @inline(__always) func constant<T, P: RawRepresentable>(_ op: OpInfo, _ p: P, as: T.Type) -> UnsafePointer<T> where P.RawValue == Int {

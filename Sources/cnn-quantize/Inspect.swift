@@ -3,15 +3,17 @@ import CNNQuant
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List a model's layers with shapes, parameters and MACs.",
+        abstract: "List a model's layers: an ONNX model's with shapes, parameters and MACs, a .cnnq file's int8 ops.",
         discussion: """
             Shapes are ONNX's (NCHW). By default the graph is shown as imported, with constant shape
             arithmetic folded; parameters count weights, biases and BatchNorm γ/β as torchvision does.
             --prepared shows it after BatchNorm folding and activation fusion, as it will be quantized.
+            A .cnnq file is validated as the device validates it (CRC32, every offset and size), then
+            its int8 ops are listed with their output quantization, and its arena size.
             """
     )
 
-    @Argument(help: "An ONNX model file.")
+    @Argument(help: "An ONNX model or a .cnnq int8 model file.")
     var model: String
 
     @Flag(help: "Show the graph after BatchNorm folding, activation fusion and cleanup.")
@@ -19,6 +21,10 @@ struct Inspect: ParsableCommand {
 
     func run() throws {
         try reportingErrors { () throws(CNNQError) in
+            if InspectModelFile.isModelFile(model) {
+                print(try InspectModelFile.describe(model))
+                return
+            }
             var graph = try ONNXImporter.load(path: model)
             if prepared {
                 try graph.prepare()

@@ -42,7 +42,7 @@ struct Quantize: ParsableCommand {
     var output: String
 
     @Option(help: "How activation ranges are chosen: \(CalibrationMethod.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var method: CalibrationMethod = .minmax
+    var method: CalibrationMethod = .percentile
 
     @Option(help: "Images used for calibration (a fixed shuffle of the folder).")
     var samples: Int = 200

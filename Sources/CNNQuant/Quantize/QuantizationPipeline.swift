@@ -25,7 +25,7 @@ public struct TensorSamples: SampleSource {
 /// through the device's validator and compare every layer with the float model on held-out samples.
 public struct QuantizationPipeline {
     public struct Options: Sendable {
-        public var method: CalibrationMethod = .minmax
+        public var method: CalibrationMethod = .percentile
         public var biasCorrection = false
         public var crossLayerEqualization = false
         /// Samples kept out of calibration for the per-layer SQNR.

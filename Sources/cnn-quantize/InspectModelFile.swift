@@ -1,0 +1,52 @@
+import CNNQRuntime
+import CNNQuant
+import Foundation
+
+/// `inspect` on a `.cnnq` file: what the device will load, after the same validation it runs.
+enum InspectModelFile {
+    static func isModelFile(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        return handle.readData(ofLength: 4) == Data("CNNQ".utf8)
+    }
+
+    static func describe(_ path: String) throws(CNNQError) -> String {
+        guard let data = FileManager.default.contents(atPath: path) else { throw .unreadableFile(path: path, reason: "cannot read the file") }
+        let model = try Int8Model(bytes: [UInt8](data), path: path)
+        let view = model.view
+        let shape = { (t: TensorInfo) in t.rank == 2 ? "\(t.batch)×\(t.channels)" : "\(t.height)×\(t.width)×\(t.channels)" }
+        var table = TextTable(header: ["#", "op", "kind", "input", "output", "scale", "zero", "MACs"], rightAligned: [0, 5, 6, 7])
+        var macs = 0
+        for o in 0..<view.opCount {
+            let op = view.op(o)
+            let x = view.tensor(view.input(of: op, 0)), y = view.tensor(op.output)
+            var opMACs = 0
+            switch op.kind {
+            case .convolution, .pointwise, .depthwise:
+                let taps = Int(view.parameter(op, index: ModelFormat.ConvolutionParameter.kernelHeight.rawValue) *
+                               view.parameter(op, index: ModelFormat.ConvolutionParameter.kernelWidth.rawValue))
+                opMACs = y.count * taps * (op.kind == .depthwise ? 1 : x.channels)
+            default: break
+            }
+            macs += opMACs
+            let inputs = (0..<op.inputCount).map { shape(view.tensor(view.input(of: op, $0))) }.joined(separator: ", ")
+            table.add(["\(o)", model.name(ofOp: o), "\(op.kind)", inputs, shape(y), String(format: "%.5g", y.scale), "\(y.zeroPoint)",
+                       opMACs == 0 ? "" : grouped(opMACs)])
+        }
+        let io = { (count: Int, index: (Int) -> Int) in
+            (0..<count).map { i -> String in
+                let t = view.tensor(index(i))
+                return "\(model.name(ofTensor: index(i))) \(shape(t)) int8 (scale \(String(format: "%.5g", t.scale)), zero point \(t.zeroPoint))"
+            }.joined(separator: "; ")
+        }
+        return """
+            \(table.render())
+
+            \(path): .cnnq format \(ModelFormat.versionMajor).x, \(grouped(view.fileSize)) bytes, CRC32 and every offset checked
+            \(view.opCount) ops, \(view.tensorCount) tensors, \(grouped(macs)) MACs
+            input: \(io(view.inputCount, view.input))
+            output: \(io(view.outputCount, view.output))
+            arena: \(grouped(view.arenaSize(threads: 1))) bytes with 1 thread (\(grouped(view.activationBytes)) activations, \(grouped(view.workspacePerThread)) scratch per thread)
+            """
+    }
+}

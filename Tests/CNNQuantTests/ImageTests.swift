@@ -1,0 +1,69 @@
+import CNNQuant
+import Foundation
+import Testing
+
+/// Decoding (libjpeg-turbo, libpng) and preprocessing of real images.
+@Suite struct ImageTests {
+    @Test func decodesEveryImageNetJPEG() throws {
+        let folder = Fixtures.path("images/imagenet")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".jpg") }
+        #expect(files.count == 20)
+        for file in files {
+            let image = try RGBImage(path: folder + "/" + file)
+            #expect(image.width >= 100 && image.height >= 100, "\(file): \(image.width)×\(image.height)")
+            #expect(Set(image.pixels).count > 50, "\(file) decoded to almost one value")
+        }
+    }
+
+    @Test func decodesGreyAndAlphaPNGs() throws {
+        let text = try RGBImage(path: Fixtures.path("images/png/text.png"))
+        #expect((text.width, text.height) == (448, 172))
+        let pixels = text.pixels
+        let grey = stride(from: 0, to: pixels.count, by: 3).allSatisfy { (i: Int) -> Bool in pixels[i] == pixels[i + 1] && pixels[i] == pixels[i + 2] }
+        #expect(grey, "a grey PNG decodes to equal R, G, B")
+        let horse = try RGBImage(path: Fixtures.path("images/png/horse.png"))
+        #expect((horse.width, horse.height) == (400, 328))
+    }
+
+    @Test(arguments: [
+        ("not-an-image", [UInt8]("hello".utf8), "not a JPEG or PNG"),
+        ("broken-jpeg", [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x02, 0x13, 0x37] + [UInt8](repeating: 0x55, count: 64), "JPEG:"),
+        ("broken-png", [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + [UInt8](repeating: 0x55, count: 64), "PNG:"),
+    ])
+    func corruptImagesAreErrors(name: String, bytes: [UInt8], message: String) throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(ProcessInfo.processInfo.processIdentifier).jpg").path
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect {
+            _ = try RGBImage(path: path)
+        } throws: { error in
+            "\(error)".contains(path) && "\(error)".contains(message)
+        }
+    }
+
+    /// Our resize and crop against PIL's (torchvision's backend) on a real photo: within one level.
+    @Test func torchvisionPreprocessingMatchesPIL() throws {
+        let image = try RGBImage(path: Fixtures.path("images/imagenet/imagenet_00_243.jpg"))
+        let reference = try NumpyArray.load(path: Fixtures.path("images/imagenet_00_243_pil_256_224.npy"))
+        #expect(reference.shape == [224, 224, 3])
+        let preprocessing = Preprocessing.preset(.torchvision)
+        let tensor = preprocessing.tensor(image, channels: 3, height: 224, width: 224)
+        #expect(tensor.shape == [1, 3, 224, 224])
+        var worst: Float = 0
+        let values = tensor.floats, expected = reference.floats
+        for y in 0..<224 { for x in 0..<224 { for c in 0..<3 {
+            let pixel = (values[(c * 224 + y) * 224 + x] * preprocessing.std[c] + preprocessing.mean[c]) * 255
+            worst = max(worst, abs(pixel - expected[(y * 224 + x) * 3 + c]))
+        } } }
+        #expect(worst <= 1.5, "largest difference from PIL: \(worst) levels")
+    }
+
+    @Test func paddleOCRPadsTheRightWithZeros() throws {
+        let image = try RGBImage(path: Fixtures.path("images/png/text.png"))
+        let tensor = Preprocessing.preset(.paddleocr).tensor(image, channels: 3, height: 48, width: 400)
+        // 448×172 scaled to height 48 is 126 pixels wide (rounded up); the rest is zero.
+        let values = tensor.floats
+        #expect((0..<48).allSatisfy { y in (126..<400).allSatisfy { values[y * 400 + $0] == 0 } })
+        #expect((0..<48).contains { y in (0..<126).contains { values[y * 400 + $0] != 0 } })
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import Testing
+
+/// `cnn-quantize quantize` and `inspect` on .cnnq files, as a user runs them: real images in, a
+/// model file and report out, and for every kind of bad input one error line, status 1 and no file.
+@Suite struct QuantizeCommandTests {
+    static let model = Fixtures.path("parity/mobilenet_v2/model.onnx")
+    static let images = Fixtures.path("images/imagenet")
+    typealias CLI = CommandLineTests
+
+    static func folder(_ name: String) throws -> String {
+        let path = CLI.temporary(name)
+        try? FileManager.default.removeItem(atPath: path)
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    @Test func quantizesReportsAndInspects() throws {
+        let out = try Self.folder("quantize-ok")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let result = try CLI.run(["quantize", Self.model, "--calibration", Self.images, "-o", out + "/m.cnnq", "--samples", "14", "--held-out", "6",
+                                  "--method", "mse", "--bias-correction", "--report", out + "/r.json", "--plot", out + "/p.svg", "--worst", "0"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("calibration: 14 images, mse, bias correction"))
+        #expect(result.stdout.contains("every layer, worst first"))
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/r.json"))) as! [String: Any]
+        let layers = report["layers"] as! [[String: Any]]
+        #expect(layers.count == 64)
+        #expect(layers.allSatisfy { ($0["sqnrDB"] as? Double).map { $0 > 10 } ?? true })
+        #expect((report["outputSQNRDB"] as! Double) > 20)
+        let svg = try String(contentsOfFile: out + "/p.svg", encoding: .utf8)
+        #expect(svg.hasPrefix("<svg") && svg.components(separatedBy: "<rect").count > 64)
+
+        let inspect = try CLI.run(["inspect", out + "/m.cnnq"])
+        #expect(inspect.status == 0, "\(inspect.stderr)")
+        #expect(inspect.stdout.contains("depthwise") && inspect.stdout.contains("CRC32"))
+    }
+
+    enum BadInput: String, CaseIterable { case noImages, unreadableImage, wrongInputSize, unsupportedOp, unwritableOutput, missingFolder }
+
+    @Test(arguments: BadInput.allCases)
+    func badInputGivesOneErrorLineAndNoFile(_ bad: BadInput) throws {
+        let work = try Self.folder("quantize-\(bad.rawValue)")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        var model = Self.model, calibration = Self.images, output = work + "/m.cnnq"
+        var expected: String
+        switch bad {
+        case .noImages:
+            calibration = try Self.folder("quantize-empty")
+            try Data("not an image".utf8).write(to: URL(fileURLWithPath: calibration + "/notes.txt"))
+            expected = "no images in"
+        case .unreadableImage:
+            calibration = try Self.folder("quantize-broken")
+            try FileManager.default.copyItem(atPath: Self.images + "/imagenet_00_243.jpg", toPath: calibration + "/good.jpg")
+            try Data([0xFF, 0xD8, 0xFF, 0xE0, 0, 2, 9, 9]).write(to: URL(fileURLWithPath: calibration + "/broken.jpg"))
+            expected = "broken.jpg"
+        case .wrongInputSize:
+            calibration = try Self.folder("quantize-npy")
+            // A float32 array of shape (3, 8, 8): not the model's 3×96×96.
+            var npy = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
+            var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 8, 8), }"
+            header += String(repeating: " ", count: 63 - (10 + header.count) % 64) + "\n"
+            npy.append(contentsOf: [UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)])
+            npy.append(Data(header.utf8))
+            npy.append(Data(count: 3 * 8 * 8 * 4))
+            try npy.write(to: URL(fileURLWithPath: calibration + "/x.npy"))
+            expected = "[3, 8, 8]"
+        case .unsupportedOp:
+            model = Fixtures.path("errors/unsupported_op.onnx")
+            expected = "unsupported operator"
+        case .unwritableOutput:
+            output = work + "/no/such/folder/m.cnnq"
+            expected = "cannot write"
+        case .missingFolder:
+            calibration = work + "/nowhere"
+            expected = "no such folder"
+        }
+        defer { if calibration != Self.images { try? FileManager.default.removeItem(atPath: calibration) } }
+        let result = try CLI.run(["quantize", model, "--calibration", calibration, "-o", output, "--samples", "4", "--held-out", "0"])
+        #expect(result.status == 1)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].hasPrefix("error: ") && lines[0].contains(expected), "stderr: \(result.stderr)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: work)
+        #expect(left.isEmpty, "left behind: \(left)")
+    }
+
+    /// A full disk: a 64 KiB tmpfs cannot hold the 640 KB model. Mounting needs root (CI runs as root).
+    @Test(.enabled(if: SmallDisk.mount(), "needs root to mount a 64 KiB tmpfs"))
+    func fullDiskLeavesNothing() throws {
+        defer { SmallDisk.unmount() }
+        let result = try CLI.run(["quantize", Self.model, "--calibration", Self.images, "-o", SmallDisk.path + "/m.cnnq", "--samples", "4", "--held-out", "0"])
+        #expect(result.status == 1)
+        #expect(result.stderr.hasPrefix("error: cannot write") && result.stderr.contains("m.cnnq"), "stderr: \(result.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: SmallDisk.path).isEmpty)
+    }
+
+    @Test func helpExplainsTheOptions() throws {
+        let result = try CLI.run(["quantize", "--help"])
+        #expect(result.status == 0)
+        for option in ["--calibration", "--method", "--samples", "--cle", "--bias-correction", "--preset", "--report", "--plot", "paddleocr"] {
+            #expect(result.stdout.contains(option), "--help does not mention \(option)")
+        }
+    }
+}
+
+enum SmallDisk {
+    static let path = CommandLineTests.temporary("small-disk")
+
+    static func mount() -> Bool {
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return shell(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", path])
+    }
+
+    static func unmount() {
+        _ = shell(["umount", path])
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    static func shell(_ arguments: [String]) -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }
+}
