@@ -4,9 +4,9 @@ import CNNQKernels
 /// struct layout or a function signature in cnnq.h changes.
 public enum RuntimeVersion {
     public static let major: Int32 = 0
-    public static let minor: Int32 = 1
+    public static let minor: Int32 = 2
     public static let patch: Int32 = 0
-    public static let abi: Int32 = 1
+    public static let abi: Int32 = 2
 }
 
 @_cdecl("cnnq_version")

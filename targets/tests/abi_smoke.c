@@ -1,11 +1,21 @@
-/* Links the Embedded Swift library into a plain C program and calls its exports. */
-#include <stdio.h>
+/* Links the Embedded Swift library into a plain C99 program: versions, status strings, and the
+ * loader's answers to bad buffers. */
+#include <cnnq.h>
 
-int cnnq_version(void);
-int cnnq_abi_version(void);
+#include <stdio.h>
+#include <string.h>
 
 int main(void) {
-    int version = cnnq_version(), abi = cnnq_abi_version();
+    int version = cnnq_version(), abi = cnnq_abi_version(), failures = 0;
     printf("libcnnq %d.%d.%d, ABI %d\n", version / 10000, version / 100 % 100, version % 100, abi);
-    return version > 0 && abi == 1 ? 0 : 1;
+    failures += version != CNNQ_VERSION_MAJOR * 10000 + CNNQ_VERSION_MINOR * 100 + CNNQ_VERSION_PATCH || abi != CNNQ_ABI_VERSION;
+    failures += strcmp(cnnq_status_string(CNNQ_OK), "ok") != 0;
+    static _Alignas(16) unsigned char junk[256] = "not a model";
+    cnnq_model model;
+    failures += cnnq_model_load(&model, junk, sizeof junk) != CNNQ_BAD_MAGIC;
+    failures += cnnq_model_load(&model, junk, 8) != CNNQ_TRUNCATED;
+    failures += cnnq_model_load(&model, junk + 1, 200) != CNNQ_MISALIGNED;
+    failures += cnnq_model_load(NULL, junk, sizeof junk) != CNNQ_INVALID_ARGUMENT;
+    printf("abi_smoke: %s\n", failures ? "FAILED" : "ok");
+    return failures != 0;
 }

@@ -1,0 +1,114 @@
+/* Example firmware: load a .cnnq model and a PPM (P6) image, run the model, print the top-5 classes.
+ *
+ *   classify MODEL.cnnq IMAGE.ppm [--mean R,G,B] [--std R,G,B] [--raw OUT]
+ *
+ * The image is resized to the model input by nearest neighbour and normalised with --mean/--std on
+ * the 0–1 scale (ImageNet's by default). --raw writes the int8 output bytes to OUT, which the cross
+ * tests compare between boards. Memory: the model file, one arena, one image; the library itself
+ * allocates nothing. */
+#include <cnnq.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void *read_file(const char *path, size_t *size) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long length = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    /* The model is used in place: 64-byte alignment suits the library's 16-byte requirement. */
+    void *data = length > 0 ? aligned_alloc(64, ((size_t)length + 63) / 64 * 64) : NULL;
+    if (data && fread(data, 1, (size_t)length, f) != (size_t)length) { free(data); data = NULL; }
+    fclose(f);
+    *size = (size_t)length;
+    return data;
+}
+
+/* Binary PPM (P6) with maxval 255. */
+static unsigned char *read_ppm(const char *path, int *width, int *height) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    int maxval = 0;
+    unsigned char *rgb = NULL;
+    if (fscanf(f, "P6 %d %d %d", width, height, &maxval) == 3 && maxval == 255 && *width > 0 && *height > 0 && fgetc(f) != EOF) {
+        size_t bytes = (size_t)*width * (size_t)*height * 3;
+        rgb = malloc(bytes);
+        if (rgb && fread(rgb, 1, bytes, f) != bytes) { free(rgb); rgb = NULL; }
+    }
+    fclose(f);
+    return rgb;
+}
+
+static int parse3(const char *text, float out[3]) { return sscanf(text, "%f,%f,%f", &out[0], &out[1], &out[2]) == 3; }
+
+int main(int argc, char **argv) {
+    float mean[3] = {0.485f, 0.456f, 0.406f}, std[3] = {0.229f, 0.224f, 0.225f};
+    const char *raw = NULL;
+    if (argc < 3) {
+        fprintf(stderr, "usage: %s MODEL.cnnq IMAGE.ppm [--mean R,G,B] [--std R,G,B] [--raw OUT]\n", argv[0]);
+        return 2;
+    }
+    for (int i = 3; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--mean") && parse3(argv[i + 1], mean)) continue;
+        if (!strcmp(argv[i], "--std") && parse3(argv[i + 1], std)) continue;
+        if (!strcmp(argv[i], "--raw")) { raw = argv[i + 1]; continue; }
+        fprintf(stderr, "error: bad option %s\n", argv[i]);
+        return 2;
+    }
+    if (cnnq_abi_version() != CNNQ_ABI_VERSION) {
+        fprintf(stderr, "error: cnnq.h is ABI %d, the library %d\n", CNNQ_ABI_VERSION, (int)cnnq_abi_version());
+        return 1;
+    }
+    size_t size = 0;
+    void *bytes = read_file(argv[1], &size);
+    int width = 0, height = 0;
+    unsigned char *rgb = read_ppm(argv[2], &width, &height);
+    if (!bytes || !rgb) {
+        fprintf(stderr, "error: cannot read %s\n", !bytes ? argv[1] : argv[2]);
+        return 1;
+    }
+
+    cnnq_model model;
+    cnnq_status status = cnnq_model_load(&model, bytes, size);
+    if (status != CNNQ_OK) {
+        fprintf(stderr, "error: %s: %s\n", argv[1], cnnq_status_string(status));
+        return 1;
+    }
+    size_t need = cnnq_model_arena_size(&model);
+    void *arena = aligned_alloc(64, (need + 63) / 64 * 64);
+    cnnq_context context;
+    cnnq_tensor_info output;
+    if (!arena || (status = cnnq_context_init(&context, &model, arena, need)) != CNNQ_OK ||
+        (status = cnnq_quantize_image(&context, 0, rgb, width, height, mean, std)) != CNNQ_OK ||
+        (status = cnnq_invoke(&context)) != CNNQ_OK || (status = cnnq_model_output(&model, 0, &output)) != CNNQ_OK) {
+        fprintf(stderr, "error: %s\n", arena ? cnnq_status_string(status) : "out of memory");
+        return 1;
+    }
+
+    const int8_t *q = cnnq_output_data(&context, 0);
+    if (raw) {
+        FILE *f = fopen(raw, "wb");
+        if (!f || fwrite(q, 1, output.bytes, f) != output.bytes || fclose(f) != 0) {
+            fprintf(stderr, "error: cannot write %s\n", raw);
+            return 1;
+        }
+    }
+    printf("%s: %u bytes, arena %zu bytes, output '%s' %d values\n", argv[1], (unsigned)size, need, output.name, (int)output.bytes);
+    /* Top 5 of the first image's outputs, by int8 value (ties: lower class first). */
+    int classes = output.channels, best[5];
+    for (int k = 0; k < 5 && k < classes; k++) {
+        best[k] = -1;
+        for (int c = 0; c < classes; c++) {
+            int taken = 0;
+            for (int j = 0; j < k; j++) taken |= best[j] == c;
+            if (!taken && (best[k] < 0 || q[c] > q[best[k]])) best[k] = c;
+        }
+        printf("  %d. class %4d  %8.4f\n", k + 1, best[k], output.scale * (float)(q[best[k]] - output.zero_point));
+    }
+    free(arena);
+    free(rgb);
+    free(bytes);
+    return 0;
+}
