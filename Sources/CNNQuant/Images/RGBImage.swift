@@ -13,10 +13,14 @@ public struct RGBImage: Sendable {
         self.pixels = pixels
     }
 
-    /// Decodes a JPEG or PNG file.
+    /// Decodes a JPEG, PNG or binary PPM (P6, 8-bit) file.
     public init(path: String) throws(CNNQError) {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .unreadableFile(path: path, reason: FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")
+        }
+        if data.starts(with: Array("P6".utf8)) {
+            self = try Self.ppm([UInt8](data), path: path)
+            return
         }
         var rgb: UnsafeMutablePointer<UInt8>?
         var (w, h): (Int32, Int32) = (0, 0)
@@ -29,6 +33,23 @@ public struct RGBImage: Sendable {
         }
         defer { cnnq_image_free(rgb) }
         self.init(width: Int(w), height: Int(h), pixels: Array(UnsafeBufferPointer(start: rgb, count: Int(w) * Int(h) * 3)))
+    }
+
+    /// A binary PPM: "P6", width, height, maxval 255 (whitespace separated), one whitespace, pixels.
+    static func ppm(_ bytes: [UInt8], path: String) throws(CNNQError) -> RGBImage {
+        var fields: [Int] = [], i = 2
+        while fields.count < 3 && i < bytes.count {
+            while i < bytes.count && [0x20, 0x0A, 0x0D, 0x09].contains(bytes[i]) { i += 1 }
+            var value = 0, digits = 0
+            while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39, digits < 6 { value = value * 10 + Int(bytes[i] - 0x30); i += 1; digits += 1 }
+            guard digits > 0 else { break }
+            fields.append(value)
+        }
+        i += 1
+        guard fields.count == 3, fields[0] > 0, fields[1] > 0, fields[2] == 255, bytes.count - i >= fields[0] * fields[1] * 3 else {
+            throw .unreadableFile(path: path, reason: "not an 8-bit binary PPM (P6 width height 255)")
+        }
+        return RGBImage(width: fields[0], height: fields[1], pixels: Array(bytes[i..<(i + fields[0] * fields[1] * 3)]))
     }
 
     /// Resampled to `width`×`height` with a triangle (bilinear) filter widened by the scale factor

@@ -1,0 +1,61 @@
+import ArgumentParser
+import CNNQRuntime
+import CNNQuant
+import Foundation
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a .cnnq model on one image through the C API, as the example firmware does.",
+        discussion: """
+            The image (PPM, JPEG or PNG) is resized to the input by nearest neighbour and normalised with
+            --mean/--std, exactly as cnnq_quantize_image on a device; the top classes of the first output
+            are printed. --raw writes the int8 output bytes, to compare with a board's (make -C targets
+            cross-test writes targets/out/BOARD/output.bin).
+            """
+    )
+
+    @Argument(help: "The .cnnq model.") var model: String
+    @Argument(help: "The image: .ppm (P6), .jpg or .png.") var image: String
+    @Option(help: "Per-channel mean on the 0–1 scale.") var mean: String = "0.485,0.456,0.406"
+    @Option(help: "Per-channel standard deviation on the 0–1 scale.") var std: String = "0.229,0.224,0.225"
+    @Option(help: "Write the int8 output bytes here.") var raw: String?
+    @Option(help: "Classes to print.") var top: Int = 5
+
+    func run() throws {
+        try reportingErrors { () throws(CNNQError) in
+            guard let data = FileManager.default.contents(atPath: model) else { throw .unreadableFile(path: model, reason: "no such file") }
+            let picture = try RGBImage(path: image)
+            let (m, s) = (try triple(mean, "--mean"), try triple(std, "--std"))
+            // The C API's own storage, aligned like the structs cnnq.h declares.
+            let file = UnsafeMutableRawBufferPointer.allocate(byteCount: max(data.count, 1), alignment: 64)
+            let modelStorage = UnsafeMutableRawPointer.allocate(byteCount: 24 * 8, alignment: 8)
+            let contextStorage = UnsafeMutableRawPointer.allocate(byteCount: 4 * 8, alignment: 8)
+            defer { file.deallocate(); modelStorage.deallocate(); contextStorage.deallocate() }
+            data.copyBytes(to: file)
+            func check(_ status: Int32) throws(CNNQError) {
+                guard status == 0 else { throw .invalidArgument("\(model): \(String(cString: cnnq_status_string(status)))") }
+            }
+            try check(cnnq_model_load(modelStorage, UnsafeRawPointer(file.baseAddress), data.count))
+            let need = cnnq_model_arena_size(modelStorage)
+            let arena = UnsafeMutableRawPointer.allocate(byteCount: need, alignment: 64)
+            defer { arena.deallocate() }
+            try check(cnnq_context_init(contextStorage, modelStorage, arena, need))
+            try check(cnnq_quantize_image(contextStorage, 0, picture.pixels, Int32(picture.width), Int32(picture.height), m, s))
+            try check(cnnq_invoke(contextStorage))
+            let int8 = try Int8Model(bytes: [UInt8](data), path: model)
+            let info = int8.tensor(int8.view.output(0))
+            let output = UnsafeBufferPointer(start: cnnq_output_data(contextStorage, 0), count: info.count)
+            if let raw { try AtomicFile.write(Data(output.map { UInt8(bitPattern: $0) }), to: raw) }
+            let ranked = output.indices.sorted { output[$0] > output[$1] || (output[$0] == output[$1] && $0 < $1) }
+            for (rank, c) in ranked.prefix(top).enumerated() {
+                print(String(format: "  %d. class %4d  %8.4f", rank + 1, c % info.channels, Double(info.scale) * Double(Int32(output[c]) - info.zeroPoint)))
+            }
+        }
+    }
+
+    func triple(_ text: String, _ option: String) throws(CNNQError) -> [Float] {
+        let values = text.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
+        guard values.count == 3 else { throw .invalidArgument("\(option) takes 3 comma-separated numbers, got '\(text)'") }
+        return values
+    }
+}
