@@ -75,7 +75,9 @@ static int decode_png(const unsigned char *data, size_t size, unsigned char **rg
         return -1;
     }
     image.format = PNG_FORMAT_RGB;
-    unsigned char *pixels = malloc(PNG_IMAGE_SIZE(image));
+    /* Zeroed: with an alpha channel and no background colour, libpng composites onto the buffer's
+     * contents, so they must be defined (black). */
+    unsigned char *pixels = calloc(1, PNG_IMAGE_SIZE(image));
     if (!pixels) {
         png_image_free(&image);
         snprintf(error, error_size, "out of memory");

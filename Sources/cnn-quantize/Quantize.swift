@@ -86,7 +86,7 @@ struct Quantize: ParsableCommand {
             if let std { preprocessing.std = try numbers(std, "--std") }
             if let order { preprocessing.order = order }
 
-            let graph = try ONNXImporter.load(path: model, inputShape: inputShape.map { text throws(CNNQError) in try shape(text) })
+            let graph = try ONNXImporter.load(path: model, inputShape: inputShape.map { text throws(CNNQError) in try Self.shape(text) })
             guard let input = graph.inputs.first else { throw .invalidGraph("the model has no input") }
             let images = try ImageFolder(path: calibration, preprocessing: preprocessing, inputShape: input.shape, limit: samples + heldOut)
             var options = QuantizationPipeline.Options()
@@ -130,7 +130,7 @@ struct Quantize: ParsableCommand {
         return lines.joined(separator: "\n")
     }
 
-    func shape(_ text: String) throws(CNNQError) -> [Int] {
+    static func shape(_ text: String) throws(CNNQError) -> [Int] {
         let dims = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !dims.isEmpty, dims.allSatisfy({ ($0 ?? 0) > 0 }) else { throw .invalidArgument("--input-shape takes positive sizes like 1,3,48,192, got '\(text)'") }
         return dims.map { $0! }

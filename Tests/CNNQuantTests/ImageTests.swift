@@ -23,6 +23,10 @@ import Testing
         #expect(grey, "a grey PNG decodes to equal R, G, B")
         let horse = try RGBImage(path: Fixtures.path("images/png/horse.png"))
         #expect((horse.width, horse.height) == (400, 328))
+        // Its corner is white at alpha 110/255: composited on black, so grey, and the same every time
+        // (libpng composites onto the output buffer, which must therefore be defined).
+        #expect(horse.pixels[0] > 0 && horse.pixels[0] < 200, "corner \(horse.pixels[0])")
+        #expect(try RGBImage(path: Fixtures.path("images/png/horse.png")).pixels == horse.pixels)
     }
 
     @Test(arguments: [

@@ -19,6 +19,8 @@ public struct LayerComparison {
     /// Samples whose first output has its largest value at the same index in both models (top-1
     /// agreement, for classifiers).
     public private(set) var topOneMatches = 0
+    /// The five highest-scoring classes of the first output, per sample, in each model.
+    public private(set) var rankings: [(float: [Int], int8: [Int])] = []
 
     /// SQNR of the model's first output.
     public var outputSQNR: Double { layers.last { $0.tensor == outputTensor }?.sqnr ?? .nan }
@@ -55,8 +57,12 @@ public struct LayerComparison {
         samples += 1
         let output = model.view.output(0)
         if let f = reference[model.name(ofTensor: output)] {
-            let q = model.values(output)
-            if f.indices.max(by: { f[$0] < f[$1] }) == q.indices.max(by: { q[$0] < q[$1] }) { topOneMatches += 1 }
+            let q = Array(model.values(output))
+            // Ties go to the lower class in both, so an int8 tie is not counted as a disagreement by chance.
+            let float = Array(f.indices.sorted { f[$0] > f[$1] || (f[$0] == f[$1] && $0 < $1) }.prefix(5))
+            let int8 = Array(q.indices.sorted { q[$0] > q[$1] || (q[$0] == q[$1] && $0 < $1) }.prefix(5))
+            if float.first == int8.first { topOneMatches += 1 }
+            rankings.append((float, int8))
         }
     }
 

@@ -1,0 +1,71 @@
+import Foundation
+
+/// Float model against int8 model on a folder of images: top-1/top-5 accuracy when labels are known,
+/// top-1 agreement, output SQNR and the worst layers. The int8 model runs through the device's
+/// interpreter and kernels.
+public struct Evaluation: Codable, Sendable {
+    public struct Layer: Codable, Sendable {
+        public var index: Int
+        public var name: String
+        public var kind: String
+        public var sqnrDB: Double?
+    }
+
+    public var images: Int
+    public var labelled: Int
+    /// Percentages over the labelled images; nil without labels.
+    public var floatTop1: Double?, floatTop5: Double?, int8Top1: Double?, int8Top5: Double?
+    /// Percentage points lost by int8 in top-1 accuracy.
+    public var top1Drop: Double?
+    /// Percentage of images where both models pick the same top-1 class.
+    public var agreement: Double
+    public var outputSQNRDB: Double?
+    /// The lowest-SQNR layers, worst first.
+    public var worstLayers: [Layer]
+
+    /// `label(file)` gives a file's class (already offset to the model's numbering), or nil.
+    public static func run(float graph: Graph, int8 model: Int8Model, images: some SampleSource, label: (String) -> Int?,
+                           progress: (Int, Int) -> Void = { _, _ in }) throws(CNNQError) -> Evaluation {
+        let executor = try FloatExecutor(graph: graph)
+        var comparison = LayerComparison(model: model)
+        var labels: [Int?] = []
+        for i in 0..<images.count {
+            try comparison.add([graph.inputs[0].name: images.sample(i)], float: executor, int8: model)
+            labels.append(label(images.name(i)))
+            progress(i + 1, images.count)
+        }
+        let rankings = comparison.rankings
+        guard rankings.count == images.count else { throw .invalidArgument("the int8 model's first output has no float counterpart to compare") }
+        let known = zip(rankings, labels).compactMap { ranking, label in label.map { (ranking, $0) } }
+        func percent(_ hits: Int, _ total: Int) -> Double { total == 0 ? 0 : 100 * Double(hits) / Double(total) }
+        func accuracy(_ k: Int, _ pick: ((float: [Int], int8: [Int])) -> [Int]) -> Double? {
+            known.isEmpty ? nil : percent(known.filter { pick($0.0).prefix(k).contains($0.1) }.count, known.count)
+        }
+        let (f1, i1) = (accuracy(1, \.float), accuracy(1, \.int8))
+        let worst = comparison.worstFirst.prefix(5).map { Layer(index: $0.op, name: $0.name, kind: $0.kind, sqnrDB: $0.sqnr.isFinite ? $0.sqnr : nil) }
+        return Evaluation(images: images.count, labelled: known.count, floatTop1: f1, floatTop5: accuracy(5, \.float), int8Top1: i1,
+                          int8Top5: accuracy(5, \.int8), top1Drop: f1.flatMap { f in i1.map { f - $0 } },
+                          agreement: percent(comparison.topOneMatches, images.count),
+                          outputSQNRDB: comparison.outputSQNR.isFinite ? comparison.outputSQNR : nil, worstLayers: Array(worst))
+    }
+
+    /// The class in a file name like `imagenet_07_281.jpg` (foolbox's convention: the last number).
+    public static func labelFromFileName(_ path: String) -> Int? {
+        let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        return stem.split(separator: "_").last.flatMap { Int($0) }
+    }
+
+    /// A labels file: one `NAME LABEL` per line (NAME a file name or a path under the data folder).
+    public static func labels(file: String) throws(CNNQError) -> [String: Int] {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw .unreadableFile(path: file, reason: "cannot read the labels file") }
+        var labels: [String: Int] = [:]
+        for (number, line) in text.split(separator: "\n").enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," })
+            guard fields.count >= 2, let label = Int(fields[fields.count - 1]) else {
+                throw .unreadableFile(path: file, reason: "line \(number + 1) is not 'NAME LABEL': \(line)")
+            }
+            labels[fields[0 ..< fields.count - 1].joined(separator: " ")] = label
+        }
+        return labels
+    }
+}

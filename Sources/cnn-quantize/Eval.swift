@@ -1,0 +1,89 @@
+import ArgumentParser
+import CNNQuant
+import Foundation
+
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compare an int8 .cnnq model with its float ONNX model on images; fail on accuracy loss.",
+        discussion: """
+            Both models run on every image of --data (preprocessed with --preset, as for quantize); the
+            int8 one through the device's interpreter and kernels. Prints float and int8 top-1/top-5
+            accuracy (with labels), top-1 agreement, output SQNR and the worst layers. Labels come from
+            --labels (lines 'NAME LABEL') or else from file names ending in _LABEL (imagenet_00_243.jpg);
+            --label-offset is added to them (1 for 1001-class TF-slim models). Exits with status 1, naming
+            the broken threshold, when the top-1 drop exceeds --max-drop, agreement is below
+            --min-agreement or output SQNR below --min-sqnr.
+            """
+    )
+
+    @Argument(help: "The float ONNX model.") var float: String
+    @Argument(help: "The int8 .cnnq model made from it.") var model: String
+    @Option(help: "Folder of images (.jpg, .png) or preprocessed .npy arrays.") var data: String
+    @Option(help: "Labels file: one 'NAME LABEL' per line.") var labels: String?
+    @Option(help: "Added to every label (e.g. 1 for a background class at 0).") var labelOffset: Int = 0
+    @Option(help: "Input preprocessing: \(Preprocessing.Preset.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var preset: Preprocessing.Preset = .torchvision
+    @Option(help: "The input shape N,C,H,W, for models exported with symbolic sizes.") var inputShape: String?
+    @Option(help: "Largest allowed top-1 accuracy drop, in percentage points (needs labels).") var maxDrop: Double?
+    @Option(help: "Smallest allowed top-1 agreement between float and int8, in percent.") var minAgreement: Double?
+    @Option(help: "Smallest allowed output SQNR, in dB.") var minSqnr: Double?
+    @Flag(help: "Print the result as JSON.") var json = false
+
+    func run() throws {
+        try reportingErrors { () throws(CNNQError) in
+            let shape = try inputShape.map { text throws(CNNQError) in try Quantize.shape(text) }
+            let (graph, _) = try QuantizationPipeline.floatGraph(ONNXImporter.load(path: float, inputShape: shape))
+            guard let contents = FileManager.default.contents(atPath: model) else { throw .unreadableFile(path: model, reason: "no such file") }
+            let int8 = try Int8Model(bytes: [UInt8](contents), path: model)
+            let images = try ImageFolder(path: data, preprocessing: .preset(preset), inputShape: graph.inputs[0].shape)
+            let table = try labels.map { file throws(CNNQError) in try Evaluation.labels(file: file) }
+            let label = { (path: String) -> Int? in
+                let relative = path.hasPrefix(data + "/") ? String(path.dropFirst(data.count + 1)) : path
+                let found = table.map { $0[relative] ?? $0[(path as NSString).lastPathComponent] } ?? Evaluation.labelFromFileName(path)
+                return found.map { $0 + labelOffset }
+            }
+            var progress = Progress()
+            let result = try Evaluation.run(float: graph, int8: int8, images: images, label: label) { progress.update("evaluating", $0, $1) }
+            progress.finish()
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: (try? encoder.encode(result)) ?? Data(), as: UTF8.self))
+            } else {
+                print(render(result))
+            }
+            try check(result)
+        }
+    }
+
+    func render(_ r: Evaluation) -> String {
+        let pct = { (v: Double?) in v.map { String(format: "%.2f%%", $0) } ?? "—" }
+        var lines = ["\(r.images) images, \(r.labelled) labelled"]
+        if r.labelled > 0 {
+            lines.append("top-1: float \(pct(r.floatTop1)), int8 \(pct(r.int8Top1)), drop \(r.top1Drop.map { String(format: "%.2f", $0) } ?? "—") pts")
+            lines.append("top-5: float \(pct(r.floatTop5)), int8 \(pct(r.int8Top5))")
+        }
+        lines.append("top-1 agreement \(pct(r.agreement)), output SQNR \(r.outputSQNRDB.map { String(format: "%.1f dB", $0) } ?? "exact")")
+        lines.append("worst layers: " + worstLayers(r))
+        return lines.joined(separator: "\n")
+    }
+
+    func worstLayers(_ r: Evaluation) -> String {
+        r.worstLayers.map { "#\($0.index) \($0.name) (\($0.kind)) \($0.sqnrDB.map { String(format: "%.1f dB", $0) } ?? "exact")" }.joined(separator: ", ")
+    }
+
+    func check(_ r: Evaluation) throws(CNNQError) {
+        var broken: [String] = []
+        if let maxDrop {
+            guard let drop = r.top1Drop else { throw .invalidArgument("--max-drop needs labels: none of the \(r.images) images has one") }
+            if drop > maxDrop { broken.append(String(format: "top-1 drop %.2f pts exceeds --max-drop %.2f by %.2f", drop, maxDrop, drop - maxDrop)) }
+        }
+        if let minAgreement, r.agreement < minAgreement {
+            broken.append(String(format: "top-1 agreement %.2f%% is below --min-agreement %.2f%% by %.2f", r.agreement, minAgreement, minAgreement - r.agreement))
+        }
+        if let minSqnr, let sqnr = r.outputSQNRDB, sqnr < minSqnr {
+            broken.append(String(format: "output SQNR %.1f dB is below --min-sqnr %.1f dB by %.1f", sqnr, minSqnr, minSqnr - sqnr))
+        }
+        if !broken.isEmpty { throw .invalidArgument(broken.joined(separator: "; ") + "; worst layers: " + worstLayers(r)) }
+    }
+}
