@@ -36,6 +36,28 @@ import Testing
         #expect(inspect.stdout.contains("depthwise") && inspect.stdout.contains("CRC32"))
     }
 
+    /// eval passes with loose thresholds and fails, naming the threshold and the worst layers, with a
+    /// strict one; run prints the top classes and writes the raw int8 output.
+    @Test func evalThresholdsAndRun() throws {
+        let out = try Self.folder("eval")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let model = out + "/m.cnnq"
+        let quantize = try CLI.run(["quantize", Self.model, "--calibration", Self.images, "-o", model, "--samples", "12", "--held-out", "0"])
+        #expect(quantize.status == 0, "\(quantize.stderr)")
+        let pass = try CLI.run(["eval", Self.model, model, "--data", Self.images, "--min-agreement", "50", "--min-sqnr", "15"])
+        #expect(pass.status == 0, "\(pass.stderr)")
+        #expect(pass.stdout.contains("20 images, 20 labelled") && pass.stdout.contains("top-1 agreement"), "\(pass.stdout)")
+        let fail = try CLI.run(["eval", Self.model, model, "--data", Self.images, "--min-sqnr", "99"])
+        #expect(fail.status == 1)
+        #expect(fail.stderr.hasPrefix("error: output SQNR") && fail.stderr.contains("below --min-sqnr 99.0") && fail.stderr.contains("worst layers: #"),
+                "stderr: \(fail.stderr)")
+
+        let run = try CLI.run(["run", model, Self.images + "/imagenet_01_559.jpg", "--raw", out + "/out.bin"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.split(separator: "\n").count == 5)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/out.bin")).count == 100)
+    }
+
     enum BadInput: String, CaseIterable { case noImages, unreadableImage, wrongInputSize, unsupportedOp, unwritableOutput, missingFolder }
 
     @Test(arguments: BadInput.allCases)
