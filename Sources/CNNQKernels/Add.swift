@@ -32,7 +32,8 @@ public enum Add {
         for i in 0..<count {
             let x = (Int32(a[i]) - p.inputZeroPoints.0) << AddParameters.leftShift
             let y = (Int32(b[i]) - p.inputZeroPoints.1) << AddParameters.leftShift
-            output[i] = p.output.apply(multiplyByQuantizedMultiplier(x, p.inputMultipliers.0) + multiplyByQuantizedMultiplier(y, p.inputMultipliers.1))
+            // Wrapping, as the vector path: hostile multipliers must not trap.
+            output[i] = p.output.apply(multiplyByQuantizedMultiplier(x, p.inputMultipliers.0) &+ multiplyByQuantizedMultiplier(y, p.inputMultipliers.1))
         }
     }
 

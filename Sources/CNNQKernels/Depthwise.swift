@@ -176,7 +176,8 @@ public enum Depthwise {
                         for kx in 0..<kw {
                             let ix = ix0 + kx * dw
                             if ix < 0 || ix >= s.inputWidth { continue }
-                            acc += (Int32(source.row(b, iy)[ix * c + ch]) - zero) * Int32(packed[(ky * kw + kx) * wStride + ch])
+                            // Wrapping, as the vector path: a hostile bias must not trap.
+                            acc &+= (Int32(source.row(b, iy)[ix * c + ch]) &- zero) &* Int32(packed[(ky * kw + kx) * wStride + ch])
                         }
                     }
                     outputRow[ox * c + ch] = stage.apply(acc, channel: ch)

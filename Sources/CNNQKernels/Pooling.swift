@@ -22,7 +22,7 @@ public enum Pooling {
                                               parameters p: AverageParameters, output: UnsafeMutablePointer<Int8>) {
         for c in 0..<channels {
             var sum: Int32 = 0
-            for pixel in 0..<pixels { sum += Int32(input[pixel * (stride ?? channels) + c]) - p.inputZeroPoint }
+            for pixel in 0..<pixels { sum &+= Int32(input[pixel * (stride ?? channels) + c]) &- p.inputZeroPoint }
             output[c] = p.output.apply(sum)
         }
     }
