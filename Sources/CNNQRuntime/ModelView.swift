@@ -278,6 +278,13 @@ public struct ModelView {
         try clamp(parameter(op, P.lower), parameter(op, P.upper))
     }
 
+    /// Parameter `p` of `op`, which must lie in `range`.
+    func bounded<P: RawRepresentable>(_ op: OpInfo, _ p: P, _ range: ClosedRange<Int32>) throws(Status) -> Int where P.RawValue == Int {
+        let v = parameter(op, p)
+        guard range.contains(v) else { throw .malformed }
+        return Int(v)
+    }
+
     func sameDims(_ a: TensorInfo, _ b: TensorInfo) -> Bool {
         a.batch == b.batch && a.height == b.height && a.width == b.width && a.channels == b.channels
     }
@@ -285,12 +292,7 @@ public struct ModelView {
     /// The convolution geometry of `op`, checked: small positive kernel, stride and dilation, padding
     /// smaller than the kernel, and an output size that matches the output tensor.
     func convolutionShape(_ op: OpInfo, _ x: TensorInfo, _ out: TensorInfo) throws(Status) -> ConvolutionShape {
-        typealias P = ModelFormat.ConvolutionParameter
-        func small(_ p: P, _ range: ClosedRange<Int32>) throws(Status) -> Int {
-            let v = parameter(op, p)
-            guard range.contains(v) else { throw .malformed }
-            return Int(v)
-        }
+        func small(_ p: ModelFormat.ConvolutionParameter, _ range: ClosedRange<Int32>) throws(Status) -> Int { try bounded(op, p, range) }
         let kh = try small(.kernelHeight, 1...31), kw = try small(.kernelWidth, 1...31)
         let sh = try small(.strideHeight, 1...16), sw = try small(.strideWidth, 1...16)
         let dh = try small(.dilationHeight, 1...16), dw = try small(.dilationWidth, 1...16)
@@ -309,12 +311,7 @@ public struct ModelView {
     }
 
     func poolShape(_ op: OpInfo, _ x: TensorInfo, _ out: TensorInfo) throws(Status) -> ConvolutionShape {
-        typealias P = ModelFormat.PoolParameter
-        func small(_ p: P, _ range: ClosedRange<Int32>) throws(Status) -> Int {
-            let v = parameter(op, p)
-            guard range.contains(v) else { throw .malformed }
-            return Int(v)
-        }
+        func small(_ p: ModelFormat.PoolParameter, _ range: ClosedRange<Int32>) throws(Status) -> Int { try bounded(op, p, range) }
         let kh = try small(.kernelHeight, 1...255), kw = try small(.kernelWidth, 1...255)
         let sh = try small(.strideHeight, 1...255), sw = try small(.strideWidth, 1...255)
         let pt = try small(.padTop, 0...254), pl = try small(.padLeft, 0...254)

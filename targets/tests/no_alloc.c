@@ -1,9 +1,6 @@
 /* Runs a model with the allocator wrapped (-Wl,--wrap=...) and fails if the library allocates while
  * loading, binding or invoking: it must use the caller's buffers only. Usage: no_alloc MODEL.cnnq */
-#include <cnnq.h>
-
-#include <stdio.h>
-#include <stdlib.h>
+#include "load_model.h"
 
 static int counting, calls;
 void *__real_malloc(size_t size);
@@ -21,16 +18,10 @@ void __wrap_free(void *p) { calls += counting; __real_free(p); }
 
 int main(int argc, char **argv) {
     if (argc != 2) return 2;
-    FILE *f = fopen(argv[1], "rb");
-    if (!f) return 1;
-    fseek(f, 0, SEEK_END);
-    size_t size = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    void *bytes = aligned_alloc(64, (size + 63) / 64 * 64);
-    if (!bytes || fread(bytes, 1, size, f) != size) return 1;
-    fclose(f);
+    size_t size;
+    void *bytes = read_model(argv[1], &size);
     void *arena = aligned_alloc(64, 64 << 20);
-    if (!arena) return 1;
+    if (!bytes || !arena) return 1;
     cnnq_model model;
     cnnq_context context;
     counting = 1;

@@ -1,7 +1,7 @@
 /* Several contexts on one model, invoked from several threads at once, give the same bytes as one
  * context alone: the library keeps no mutable state outside the caller's context and arena.
  * Usage: threads MODEL.cnnq */
-#include <cnnq.h>
+#include "load_model.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -36,14 +36,9 @@ static void *worker(void *seed) {
 
 int main(int argc, char **argv) {
     if (argc != 2) return 2;
-    FILE *f = fopen(argv[1], "rb");
-    if (!f) return 1;
-    fseek(f, 0, SEEK_END);
-    size_t size = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    void *bytes = aligned_alloc(64, (size + 63) / 64 * 64);
-    if (!bytes || fread(bytes, 1, size, f) != size || cnnq_model_load(&model, bytes, size) != CNNQ_OK) return 1;
-    fclose(f);
+    size_t size;
+    void *bytes = read_model(argv[1], &size);
+    if (!bytes || cnnq_model_load(&model, bytes, size) != CNNQ_OK) return 1;
     need = cnnq_model_arena_size(&model);
     cnnq_tensor_info output;
     cnnq_model_output(&model, 0, &output);
