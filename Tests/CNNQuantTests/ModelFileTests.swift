@@ -20,7 +20,7 @@ import Testing
     static func load(_ bytes: [UInt8]) -> Status {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 64)
         defer { buffer.deallocate() }
-        buffer.copyMemory(from: UnsafeRawBufferPointer(start: bytes, count: bytes.count))
+        bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }
         do {
             let view = try ModelView(UnsafeRawPointer(buffer.baseAddress), size: bytes.count)
             // A file that validates must also run: the interpreter trusts the validation.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// How the range of an activation tensor is chosen from the values seen during calibration.
 public enum CalibrationMethod: String, CaseIterable, Sendable {
     /// The full observed range: no value is clipped, rounding error grows with outliers.
@@ -121,5 +123,3 @@ struct Histogram {
         return kl
     }
 }
-
-import Foundation

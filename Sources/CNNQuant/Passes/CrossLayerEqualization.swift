@@ -11,7 +11,7 @@ extension Graph {
             guard case let .conv(window, group, clamp) = first.op, group > 1,
                   let w1 = initializers[first.inputs[1]], w1.shape[0] == group, w1.shape[1] == 1,
                   let readers = consumers[first.outputs[0]], readers.count == 1, !outputs.contains(first.outputs[0]),
-                  case let .conv(_, 1, _) = nodes[readers[0]].op,
+                  case .conv(_, 1, _) = nodes[readers[0]].op,
                   let w2 = initializers[nodes[readers[0]].inputs[1]], w2.shape[1] == group, w2.shape[2] == 1, w2.shape[3] == 1,
                   clamp.lower == 0 || clamp == .none
             else { continue }

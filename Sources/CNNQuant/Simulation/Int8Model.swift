@@ -10,8 +10,9 @@ public final class Int8Model {
 
     /// Validates `bytes` as the device would; `path` only names the file in errors.
     public init(bytes: [UInt8], path: String = "model") throws(CNNQError) {
-        file = .allocate(byteCount: max(bytes.count, 1), alignment: ModelFormat.alignment)
-        file.copyMemory(from: UnsafeRawBufferPointer(start: bytes, count: bytes.count))
+        let file = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: ModelFormat.alignment)
+        bytes.withUnsafeBytes { file.copyMemory(from: $0) }
+        self.file = file
         do {
             view = try ModelView(UnsafeRawPointer(file.baseAddress), size: bytes.count)
         } catch {
