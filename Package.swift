@@ -29,8 +29,8 @@ let package = Package(
             cSettings: [.unsafeFlags(["-fopenmp"])],
             linkerSettings: [.linkedLibrary(":libomp.so.5", .when(platforms: [.linux]))]
         ),
-        // JPEG/PNG decoding for calibration images (host only): Debian's libjpeg-turbo and libpng.
-        .target(name: "CNNQImageIO", linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16")]),
+        // JPEG/PNG decoding and gzip reading for calibration data (host only): libjpeg-turbo, libpng, zlib.
+        .target(name: "CNNQImageIO", linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16"), .linkedLibrary("z")]),
         .target(name: "CNNQKernels", dependencies: ["CNNQThreads"], swiftSettings: kernelSettings),
         .target(name: "CNNQRuntime", dependencies: ["CNNQKernels"]),
         .target(

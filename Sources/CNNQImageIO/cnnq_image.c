@@ -4,6 +4,7 @@
 #include <jpeglib.h>
 #include <png.h>
 #include <setjmp.h>
+#include <zlib.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,3 +107,33 @@ int cnnq_image_decode(const unsigned char *data, size_t size, unsigned char **rg
 }
 
 void cnnq_image_free(unsigned char *rgb) { free(rgb); }
+
+int cnnq_read_maybe_gzip(const char *path, unsigned char **data, size_t *size, char *error, size_t error_size) {
+    gzFile file = gzopen(path, "rb"); /* reads plain files as they are */
+    if (!file) {
+        snprintf(error, error_size, "cannot open");
+        return -1;
+    }
+    size_t capacity = 1 << 20, length = 0;
+    unsigned char *buffer = malloc(capacity);
+    int count;
+    while (buffer && (count = gzread(file, buffer + length, (unsigned)(capacity - length))) > 0) {
+        length += (size_t)count;
+        if (length == capacity) {
+            unsigned char *grown = realloc(buffer, capacity *= 2);
+            if (!grown) { free(buffer); buffer = NULL; }
+            buffer = grown;
+        }
+    }
+    int failed = !buffer || count < 0;
+    if (failed) {
+        int code = 0;
+        snprintf(error, error_size, "%s", buffer ? gzerror(file, &code) : "out of memory");
+        free(buffer);
+    }
+    gzclose(file);
+    if (failed) return -1;
+    *data = buffer;
+    *size = length;
+    return 0;
+}

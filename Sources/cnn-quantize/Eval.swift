@@ -9,7 +9,8 @@ struct Eval: ParsableCommand {
             Both models run on every image of --data (preprocessed with --preset, as for quantize); the
             int8 one through the device's interpreter and kernels. Prints float and int8 top-1/top-5
             accuracy (with labels), top-1 agreement, output SQNR and the worst layers. Labels come from
-            --labels (lines 'NAME LABEL') or else from file names ending in _LABEL (imagenet_00_243.jpg);
+            --labels (lines 'NAME LABEL', or an IDX label file with IDX images) or else from file names
+            ending in _LABEL (imagenet_00_243.jpg);
             --label-offset is added to them (1 for 1001-class TF-slim models). Exits with status 1, naming
             the broken threshold, when the top-1 drop exceeds --max-drop, agreement is below
             --min-agreement or output SQNR below --min-sqnr.
@@ -18,8 +19,8 @@ struct Eval: ParsableCommand {
 
     @Argument(help: "The float ONNX model.") var float: String
     @Argument(help: "The int8 .cnnq model made from it.") var model: String
-    @Option(help: "Folder of images (.jpg, .png) or preprocessed .npy arrays.") var data: String
-    @Option(help: "Labels file: one 'NAME LABEL' per line.") var labels: String?
+    @Option(help: "Folder of images (.jpg, .png) or preprocessed .npy arrays, or an IDX image file (MNIST format, .gz or not).") var data: String
+    @Option(help: "Labels: a file of 'NAME LABEL' lines for a folder, the IDX label file for IDX images.") var labels: String?
     @Option(help: "Added to every label (e.g. 1 for a background class at 0).") var labelOffset: Int = 0
     @Option(help: "Input preprocessing: \(Preprocessing.Preset.allCases.map(\.rawValue).joined(separator: ", ")).")
     var preset: Preprocessing.Preset = .torchvision
@@ -35,11 +36,14 @@ struct Eval: ParsableCommand {
             let (graph, _) = try QuantizationPipeline.floatGraph(ONNXImporter.load(path: float, inputShape: shape))
             guard let contents = FileManager.default.contents(atPath: model) else { throw .unreadableFile(path: model, reason: "no such file") }
             let int8 = try Int8Model(bytes: [UInt8](contents), path: model)
-            let images = try ImageFolder(path: data, preprocessing: .preset(preset), inputShape: graph.inputs[0].shape)
-            let table = try labels.map { file throws(CNNQError) in try Evaluation.labels(file: file) }
-            let label = { (path: String) -> Int? in
+            var isFolder: ObjCBool = false
+            let folder = FileManager.default.fileExists(atPath: data, isDirectory: &isFolder) && isFolder.boolValue
+            let images = try openSamples(data, labels: folder ? nil : labels, preprocessing: .preset(preset), inputShape: graph.inputs[0].shape)
+            let table = try folder ? labels.map { file throws(CNNQError) in try Evaluation.labels(file: file) } : nil
+            let label = { (i: Int) -> Int? in
+                let path = images.name(i)
                 let relative = path.hasPrefix(data + "/") ? String(path.dropFirst(data.count + 1)) : path
-                let found = table.map { $0[relative] ?? $0[(path as NSString).lastPathComponent] } ?? Evaluation.labelFromFileName(path)
+                let found = images.label(i) ?? table.map { $0[relative] ?? $0[(path as NSString).lastPathComponent] } ?? Evaluation.labelFromFileName(path)
                 return found.map { $0 + labelOffset }
             }
             var progress = Progress()

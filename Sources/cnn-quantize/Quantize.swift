@@ -20,11 +20,12 @@ struct Quantize: ParsableCommand {
             model's: the SQNR table lists the worst layers first.
 
             Images: .jpg/.jpeg/.png anywhere under the folder, or .npy float32 arrays already
-            preprocessed to the model's input shape. Preprocessing presets:
+            preprocessed to the model's input shape, or an IDX image file (MNIST format, .gz or not). Preprocessing presets:
               torchvision  shorter side to 256/224 of the input, centre crop, RGB, ImageNet mean/std
               keras        shorter side to 1/0.875 of the input, centre crop, RGB, values in [-1, 1]
               paddleocr    height to the input height, aspect kept, padded right, BGR, values in [-1, 1]
               unit         stretched to the input size, RGB, values in [0, 1]
+              fashion-mnist  stretched, grey as RGB, mean 0.2860, std 0.3530 (calibration/train_fashion_mnist.py)
             --mean/--std/--order override a preset's values.
             """
     )
@@ -35,7 +36,7 @@ struct Quantize: ParsableCommand {
     @Option(help: "The input shape N,C,H,W, for models exported with symbolic sizes (e.g. 1,3,48,192).")
     var inputShape: String?
 
-    @Option(help: "Folder of calibration images (.jpg, .png) or preprocessed .npy arrays.")
+    @Option(help: "Folder of calibration images (.jpg, .png) or preprocessed .npy arrays, or an IDX image file.")
     var calibration: String
 
     @Option(name: .shortAndLong, help: "Where to write the int8 model (.cnnq).")
@@ -88,7 +89,7 @@ struct Quantize: ParsableCommand {
 
             let graph = try ONNXImporter.load(path: model, inputShape: inputShape.map { text throws(CNNQError) in try Self.shape(text) })
             guard let input = graph.inputs.first else { throw .invalidGraph("the model has no input") }
-            let images = try ImageFolder(path: calibration, preprocessing: preprocessing, inputShape: input.shape, limit: samples + heldOut)
+            let images = try openSamples(calibration, preprocessing: preprocessing, inputShape: input.shape, limit: samples + heldOut)
             var options = QuantizationPipeline.Options()
             options.method = method
             options.biasCorrection = biasCorrection

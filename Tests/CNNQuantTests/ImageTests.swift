@@ -70,4 +70,25 @@ import Testing
         #expect((0..<48).allSatisfy { y in (126..<400).allSatisfy { values[y * 400 + $0] == 0 } })
         #expect((0..<48).contains { y in (0..<126).contains { values[y * 400 + $0] != 0 } })
     }
+
+    /// IDX images and labels (the MNIST format): count, labels, and grey pixels as three equal channels.
+    @Test func readsIDXImagesAndLabels() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("idx-\(ProcessInfo.processInfo.processIdentifier)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var images: [UInt8] = [0, 0, 8, 3, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 4]
+        images += (0..<48).map { UInt8($0 * 5) }
+        try Data(images).write(to: folder.appendingPathComponent("images"))
+        try Data([0, 0, 8, 1, 0, 0, 0, 3, 7, 2, 9]).write(to: folder.appendingPathComponent("labels"))
+        let source = try IDXImages(path: folder.appendingPathComponent("images").path, labels: folder.appendingPathComponent("labels").path,
+                                   preprocessing: .preset(.unit), inputShape: [1, 3, 4, 4])
+        #expect(source.count == 3)
+        #expect((0..<3).map { source.label($0) } == [7, 2, 9])
+        let tensor = try source.sample(1)
+        #expect(tensor.shape == [1, 3, 4, 4])
+        #expect(tensor.floats[0] == Float(16 * 5) / 255 && tensor.floats[16] == tensor.floats[0] && tensor.floats[32] == tensor.floats[0])
+        #expect(throws: CNNQError.self) {
+            _ = try IDXImages(path: folder.appendingPathComponent("labels").path, labels: nil, preprocessing: .preset(.unit), inputShape: [1, 3, 4, 4])
+        }
+    }
 }

@@ -12,4 +12,8 @@ int cnnq_image_decode(const unsigned char *data, size_t size, unsigned char **rg
 
 void cnnq_image_free(unsigned char *rgb);
 
+/* Reads a whole file, gunzipping it when it is gzip-compressed (zlib). Returns 0 and a buffer to
+ * release with cnnq_image_free, or -1 with a message in `error`. */
+int cnnq_read_maybe_gzip(const char *path, unsigned char **data, size_t *size, char *error, size_t error_size);
+
 #endif

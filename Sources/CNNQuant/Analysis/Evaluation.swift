@@ -23,15 +23,15 @@ public struct Evaluation: Codable, Sendable {
     /// The lowest-SQNR layers, worst first.
     public var worstLayers: [Layer]
 
-    /// `label(file)` gives a file's class (already offset to the model's numbering), or nil.
-    public static func run(float graph: Graph, int8 model: Int8Model, images: some SampleSource, label: (String) -> Int?,
+    /// `label(i)` gives sample i's class (already offset to the model's numbering), or nil.
+    public static func run(float graph: Graph, int8 model: Int8Model, images: some SampleSource, label: (Int) -> Int?,
                            progress: (Int, Int) -> Void = { _, _ in }) throws(CNNQError) -> Evaluation {
         let executor = try FloatExecutor(graph: graph)
         var comparison = LayerComparison(model: model)
         var labels: [Int?] = []
         for i in 0..<images.count {
             try comparison.add([graph.inputs[0].name: images.sample(i)], float: executor, int8: model)
-            labels.append(label(images.name(i)))
+            labels.append(label(i))
             progress(i + 1, images.count)
         }
         let rankings = comparison.rankings

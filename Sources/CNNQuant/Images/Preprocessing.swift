@@ -37,6 +37,8 @@ public struct Preprocessing: Sendable, Equatable {
         case paddleocr
         /// No resizing convention: stretch to the input size, RGB, values in [0, 1].
         case unit
+        /// Fashion-MNIST models of calibration/train_fashion_mnist.py: stretched, mean 0.2860, std 0.3530.
+        case fashionMNIST = "fashion-mnist"
     }
 
     public static func preset(_ preset: Preset) -> Preprocessing {
@@ -50,6 +52,8 @@ public struct Preprocessing: Sendable, Equatable {
             Preprocessing(resize: .heightThenPadRight, order: .bgr, scale: 1 / 255, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5])
         case .unit:
             Preprocessing(resize: .stretch, order: .rgb, scale: 1 / 255, mean: [0, 0, 0], std: [1, 1, 1])
+        case .fashionMNIST:
+            Preprocessing(resize: .stretch, order: .rgb, scale: 1 / 255, mean: [0.2860, 0.2860, 0.2860], std: [0.3530, 0.3530, 0.3530])
         }
     }
 

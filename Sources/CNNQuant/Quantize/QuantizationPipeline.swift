@@ -1,3 +1,4 @@
+import Foundation
 import CNNQKernels
 import CNNQRuntime
 
@@ -9,6 +10,22 @@ public protocol SampleSource {
     func name(_ i: Int) -> String
     /// Sample `i` as a float tensor in the model's input layout (NCHW).
     func sample(_ i: Int) throws(CNNQError) -> Tensor
+    /// The class of sample `i` when the source knows it.
+    func label(_ i: Int) -> Int?
+}
+
+extension SampleSource {
+    public func label(_ i: Int) -> Int? { nil }
+}
+
+/// A folder of images, or an IDX image file (with its labels when `labels` names an IDX label file).
+public func openSamples(_ path: String, labels: String? = nil, preprocessing: Preprocessing, inputShape: [Int],
+                        limit: Int? = nil) throws(CNNQError) -> any SampleSource {
+    var isFolder: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue {
+        return try IDXImages(path: path, labels: labels, preprocessing: preprocessing, inputShape: inputShape, limit: limit)
+    }
+    return try ImageFolder(path: path, preprocessing: preprocessing, inputShape: inputShape, limit: limit)
 }
 
 /// A fixed list of tensors (tests, generated inputs).
