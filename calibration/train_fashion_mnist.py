@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Trains MobileNets on Fashion-MNIST (Debian's dataset-fashion-mnist) and exports them to ONNX in
-calibration/fashion-mnist/, with the float test accuracy each reaches (accuracy.json).
+Tests/CNNQuantTests/Fixtures/fashion-mnist/ (committed; the accuracy tests read them), with the float
+test accuracy each reaches (accuracy.json).
 
 The 28×28 grey images are resized (bilinear) to ρ×ρ and given as three equal channels, normalised
 with mean 0.2860 and std 0.3530: cnn-quantize's `--preset fashion-mnist` does the same.
@@ -25,7 +26,7 @@ import torchvision
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = "/usr/share/datasets/fashion-mnist"
-OUT = os.path.join(HERE, "fashion-mnist")
+OUT = os.path.join(HERE, "..", "Tests", "CNNQuantTests", "Fixtures", "fashion-mnist")
 MEAN, STD = 0.2860, 0.3530
 sys.path.insert(0, os.path.join(HERE, "..", "Tests", "CNNQuantTests", "Fixtures"))
 from make_fixtures import mobilenet_v1  # noqa: E402  (the same V1 the parity fixtures use)

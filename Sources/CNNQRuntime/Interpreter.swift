@@ -17,6 +17,15 @@ public enum Interpreter {
         }
     }
 
+    /// Runs op `o` alone on whatever its inputs hold in the arena (host tools use it to measure one
+    /// layer's own error, its inputs set from the float model).
+    public static func invoke(_ model: ModelView, op o: Int, arena: UnsafeMutableRawPointer?, arenaSize: Int) throws(Status) {
+        guard let arena, o >= 0, o < model.opCount else { throw .invalidArgument }
+        guard UInt(bitPattern: arena) % UInt(ModelFormat.bufferAlignment) == 0 else { throw .misaligned }
+        guard arenaSize >= model.arenaSize(threads: threadCount) else { throw .arenaTooSmall }
+        run(model, model.op(o), arena: arena, workspace: arena + model.workspaceOffset)
+    }
+
     /// Pointer to tensor `t` in the arena.
     @inline(__always)
     public static func data(_ model: ModelView, _ t: Int, arena: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Int8> {

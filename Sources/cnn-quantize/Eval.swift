@@ -68,12 +68,13 @@ struct Eval: ParsableCommand {
             lines.append("top-5: float \(pct(r.floatTop5)), int8 \(pct(r.int8Top5))")
         }
         lines.append("top-1 agreement \(pct(r.agreement)), output SQNR \(r.outputSQNRDB.map { String(format: "%.1f dB", $0) } ?? "exact")")
-        lines.append("worst layers: " + worstLayers(r))
+        lines.append("layers adding the most error (own SQNR, end-to-end SQNR): " + worstLayers(r))
         return lines.joined(separator: "\n")
     }
 
     func worstLayers(_ r: Evaluation) -> String {
-        r.worstLayers.map { "#\($0.index) \($0.name) (\($0.kind)) \($0.sqnrDB.map { String(format: "%.1f dB", $0) } ?? "exact")" }.joined(separator: ", ")
+        let db = { (v: Double?) in v.map { String(format: "%.1f", $0) } ?? "exact" }
+        return r.worstLayers.map { "#\($0.index) \($0.name) (\($0.kind)) \(db($0.ownSQNRDB))/\(db($0.sqnrDB)) dB" }.joined(separator: ", ")
     }
 
     func check(_ r: Evaluation) throws(CNNQError) {
@@ -88,6 +89,6 @@ struct Eval: ParsableCommand {
         if let minSqnr, let sqnr = r.outputSQNRDB, sqnr < minSqnr {
             broken.append(String(format: "output SQNR %.1f dB is below --min-sqnr %.1f dB by %.1f", sqnr, minSqnr, minSqnr - sqnr))
         }
-        if !broken.isEmpty { throw .invalidArgument(broken.joined(separator: "; ") + "; worst layers: " + worstLayers(r)) }
+        if !broken.isEmpty { throw .invalidArgument(broken.joined(separator: "; ") + "; layers adding the most error: " + worstLayers(r)) }
     }
 }

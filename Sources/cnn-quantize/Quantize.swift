@@ -57,6 +57,8 @@ struct Quantize: ParsableCommand {
     @Flag(help: "Correct each layer's bias for its expected weight-rounding error on the calibration images.")
     var biasCorrection = false
 
+    @Flag(help: .hidden) var perTensorDepthwise = false
+
     @Option(help: "Input preprocessing: \(Preprocessing.Preset.allCases.map(\.rawValue).joined(separator: ", ")).")
     var preset: Preprocessing.Preset = .torchvision
 
@@ -94,6 +96,7 @@ struct Quantize: ParsableCommand {
             options.method = method
             options.biasCorrection = biasCorrection
             options.crossLayerEqualization = cle
+            options.perTensorDepthwise = perTensorDepthwise
             options.heldOut = heldOut
             var progress = Progress()
             let result = try QuantizationPipeline.run(graph, samples: images, options: options) { progress.update($0, $1, $2) }
@@ -110,12 +113,12 @@ struct Quantize: ParsableCommand {
     }
 
     func render(_ r: QuantizationReport, int8: Int8Model) -> String {
-        var table = TextTable(header: ["#", "layer", "op", "output", "SQNR dB"], rightAligned: [0, 4])
-        let sorted = r.layers.sorted { ($0.sqnrDB ?? .infinity) < ($1.sqnrDB ?? .infinity) }
+        var table = TextTable(header: ["#", "layer", "op", "output", "own dB", "end-to-end dB"], rightAligned: [0, 4, 5])
+        let sorted = r.layers.sorted { ($0.ownSQNRDB ?? .infinity) < ($1.ownSQNRDB ?? .infinity) }
         for layer in worst == 0 ? sorted : Array(sorted.prefix(worst)) {
             let info = int8.tensor(int8.view.op(layer.index).output)
             table.add(["\(layer.index)", layer.name, layer.kind, "\(info.height)×\(info.width)×\(info.channels)",
-                       layer.sqnrDB.map { String(format: "%.1f", $0) } ?? "exact"])
+                       layer.ownSQNRDB.map { String(format: "%.1f", $0) } ?? "exact", layer.sqnrDB.map { String(format: "%.1f", $0) } ?? "exact"])
         }
         let kib = { (bytes: Int) in String(format: "%.1f KiB", Double(bytes) / 1024) }
         var lines = [
@@ -125,7 +128,8 @@ struct Quantize: ParsableCommand {
             "output SQNR \(r.outputSQNRDB.map { String(format: "%.1f dB", $0) } ?? "exact"), top-1 agreement \(r.topOneAgreement)/\(r.comparisonSamples) on held-out images",
         ]
         lines += r.notes.map { "note: \($0)" }
-        lines += ["", worst == 0 || worst >= r.layers.count ? "every layer, worst first:" : "the \(worst) worst of \(r.layers.count) layers (--worst 0 lists all):", table.render()]
+        lines += ["", (worst == 0 || worst >= r.layers.count ? "every layer" : "the \(worst) of \(r.layers.count) layers (--worst 0 lists all)")
+                  + " adding the most error first — own: the layer alone on float inputs; end-to-end: with what it inherits:", table.render()]
         if let report { lines.append("report: \(report)") }
         if let plot { lines.append("plot: \(plot)") }
         return lines.joined(separator: "\n")

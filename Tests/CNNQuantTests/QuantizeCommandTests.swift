@@ -22,7 +22,7 @@ import Testing
                                   "--method", "mse", "--bias-correction", "--report", out + "/r.json", "--plot", out + "/p.svg", "--worst", "0"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("calibration: 14 images, mse, bias correction"))
-        #expect(result.stdout.contains("every layer, worst first"))
+        #expect(result.stdout.contains("every layer adding the most error first"))
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/r.json"))) as! [String: Any]
         let layers = report["layers"] as! [[String: Any]]
         #expect(layers.count == 64)
@@ -49,7 +49,7 @@ import Testing
         #expect(pass.stdout.contains("20 images, 20 labelled") && pass.stdout.contains("top-1 agreement"), "\(pass.stdout)")
         let fail = try CLI.run(["eval", Self.model, model, "--data", Self.images, "--min-sqnr", "99"])
         #expect(fail.status == 1)
-        #expect(fail.stderr.hasPrefix("error: output SQNR") && fail.stderr.contains("below --min-sqnr 99.0") && fail.stderr.contains("worst layers: #"),
+        #expect(fail.stderr.hasPrefix("error: output SQNR") && fail.stderr.contains("below --min-sqnr 99.0") && fail.stderr.contains("layers adding the most error: #"),
                 "stderr: \(fail.stderr)")
 
         let run = try CLI.run(["run", model, Self.images + "/imagenet_01_559.jpg", "--raw", out + "/out.bin"])

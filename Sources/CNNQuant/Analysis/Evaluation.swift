@@ -8,7 +8,9 @@ public struct Evaluation: Codable, Sendable {
         public var index: Int
         public var name: String
         public var kind: String
+        /// End to end, and the layer alone on float inputs (the error it adds itself).
         public var sqnrDB: Double?
+        public var ownSQNRDB: Double?
     }
 
     public var images: Int
@@ -20,7 +22,7 @@ public struct Evaluation: Codable, Sendable {
     /// Percentage of images where both models pick the same top-1 class.
     public var agreement: Double
     public var outputSQNRDB: Double?
-    /// The lowest-SQNR layers, worst first.
+    /// The layers that add the most error themselves (lowest own SQNR), worst first.
     public var worstLayers: [Layer]
 
     /// `label(i)` gives sample i's class (already offset to the model's numbering), or nil.
@@ -42,7 +44,9 @@ public struct Evaluation: Codable, Sendable {
             known.isEmpty ? nil : percent(known.filter { pick($0.0).prefix(k).contains($0.1) }.count, known.count)
         }
         let (f1, i1) = (accuracy(1, \.float), accuracy(1, \.int8))
-        let worst = comparison.worstFirst.prefix(5).map { Layer(index: $0.op, name: $0.name, kind: $0.kind, sqnrDB: $0.sqnr.isFinite ? $0.sqnr : nil) }
+        let worst = comparison.worstOwnFirst.prefix(5).map {
+            Layer(index: $0.op, name: $0.name, kind: $0.kind, sqnrDB: $0.sqnr.isFinite ? $0.sqnr : nil, ownSQNRDB: $0.ownSQNR.isFinite ? $0.ownSQNR : nil)
+        }
         return Evaluation(images: images.count, labelled: known.count, floatTop1: f1, floatTop5: accuracy(5, \.float), int8Top1: i1,
                           int8Top5: accuracy(5, \.int8), top1Drop: f1.flatMap { f in i1.map { f - $0 } },
                           agreement: percent(comparison.topOneMatches, images.count),

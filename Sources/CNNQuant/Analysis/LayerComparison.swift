@@ -2,16 +2,18 @@ import Foundation
 
 /// Signal-to-quantization-noise ratio of int8 tensors against the float model's, accumulated over
 /// inputs: 10·log10(Σ f² / Σ (f − q)²) in dB. Each int8 op's output is compared with the float value
-/// of the same name, both models running end to end, so a layer's figure includes the error it
-/// inherits from the layers before it.
+/// of the same name in two ways: end to end (`sqnr`: both models run whole, so the figure includes the
+/// error inherited from earlier layers), and alone (`ownSQNR`: the op runs on its float inputs
+/// quantized, so the figure is the error the layer itself adds — the one that names the culprit).
 public struct LayerComparison {
     public struct Layer: Sendable {
         public var op: Int
         public var name: String
         public var kind: String
         public var tensor: String
-        var signal = 0.0, noise = 0.0
+        var signal = 0.0, noise = 0.0, ownNoise = 0.0
         public var sqnr: Double { noise == 0 ? .infinity : 10 * log10(signal / noise) }
+        public var ownSQNR: Double { ownNoise == 0 ? .infinity : 10 * log10(signal / ownNoise) }
     }
 
     public private(set) var layers: [Layer]
@@ -36,7 +38,7 @@ public struct LayerComparison {
 
     /// Runs both models on one input and adds every layer's error.
     public mutating func add(_ feeds: [String: Tensor], float executor: FloatExecutor, int8 model: Int8Model) throws(CNNQError) {
-        let wanted = Set(layers.map(\.tensor))
+        let wanted = Set(layers.map(\.tensor)).union((0..<model.view.inputCount).map { model.name(ofTensor: model.view.input($0)) })
         var reference: [String: [Float]] = [:]
         _ = try executor.run(feeds) { name, values in if wanted.contains(name) { reference[name] = values } }
         for i in 0..<model.view.inputCount {
@@ -53,8 +55,6 @@ public struct LayerComparison {
                 layers[o].noise += Double(a - b) * Double(a - b)
             }
         }
-        self.layers = layers
-        samples += 1
         let output = model.view.output(0)
         if let f = reference[model.name(ofTensor: output)] {
             let q = Array(model.values(output))
@@ -64,8 +64,24 @@ public struct LayerComparison {
             if float.first == int8.first { topOneMatches += 1 }
             rankings.append((float, int8))
         }
+        // Each op alone, its inputs quantized from the float model's values.
+        for o in layers.indices {
+            let op = model.view.op(o)
+            guard let f = reference[layers[o].tensor] else { continue }
+            for i in 0..<op.inputCount {
+                let t = model.view.input(of: op, i)
+                guard let x = reference[model.name(ofTensor: t)] else { continue }
+                model.setTensor(t, nhwc: x)
+            }
+            try model.invoke(op: o)
+            for (a, b) in zip(f, model.dequantized(op.output)) { layers[o].ownNoise += Double(a - b) * Double(a - b) }
+        }
+        self.layers = layers
+        samples += 1
     }
 
     /// Layers from the lowest SQNR up.
     public var worstFirst: [Layer] { layers.sorted { $0.sqnr < $1.sqnr } }
+    /// Layers from the lowest own SQNR up: where the error is made.
+    public var worstOwnFirst: [Layer] { layers.sorted { $0.ownSQNR < $1.ownSQNR } }
 }

@@ -8,8 +8,10 @@ public struct QuantizationReport: Codable, Sendable {
         public var name: String
         public var kind: String
         public var tensor: String
-        /// nil when the layer's output matched the float model exactly.
+        /// End to end; nil when the layer's output matched the float model exactly.
         public var sqnrDB: Double?
+        /// The layer alone on its float inputs: the error it adds itself.
+        public var ownSQNRDB: Double?
     }
 
     public var model: String
@@ -48,7 +50,8 @@ public struct QuantizationReport: Codable, Sendable {
         topOneAgreement = result.comparison.topOneMatches
         notes = result.notes
         layers = result.comparison.layers.map {
-            Layer(index: $0.op, name: $0.name, kind: $0.kind, tensor: $0.tensor, sqnrDB: $0.sqnr.isFinite ? $0.sqnr : nil)
+            Layer(index: $0.op, name: $0.name, kind: $0.kind, tensor: $0.tensor, sqnrDB: $0.sqnr.isFinite ? $0.sqnr : nil,
+                  ownSQNRDB: $0.ownSQNR.isFinite ? $0.ownSQNR : nil)
         }
     }
 
@@ -80,9 +83,13 @@ public struct QuantizationReport: Codable, Sendable {
             let db = layer.sqnrDB ?? ceiling
             let x = left + Double(i) * barWidth
             svg += "<rect x=\"\(x)\" y=\"\(y(db))\" width=\"\(barWidth - 1)\" height=\"\(top + plotHeight - y(db))\" fill=\"\(palette[layer.kind] ?? "#17becf")\">"
-            svg += "<title>#\(layer.index) \(escape(layer.name)) (\(layer.kind)): \(layer.sqnrDB.map { String(format: "%.1f dB", $0) } ?? "exact")</title></rect>\n"
+            svg += "<title>#\(layer.index) \(escape(layer.name)) (\(layer.kind)): \(layer.sqnrDB.map { String(format: "%.1f dB", $0) } ?? "exact") end to end, "
+            svg += "\(layer.ownSQNRDB.map { String(format: "%.1f dB", $0) } ?? "exact") alone</title></rect>\n"
+            // The layer's own SQNR as a black tick: where the tick is low, the layer itself loses precision.
+            let own = y(layer.ownSQNRDB ?? ceiling)
+            svg += "<line x1=\"\(x)\" x2=\"\(x + barWidth - 1)\" y1=\"\(own)\" y2=\"\(own)\" stroke=\"black\" stroke-width=\"2\"/>\n"
         }
-        svg += "<text x=\"\(left)\" y=\"\(top + plotHeight + 20)\">layers in execution order →</text>\n"
+        svg += "<text x=\"\(left)\" y=\"\(top + plotHeight + 20)\">layers in execution order → (bar: end to end; black tick: the layer alone on float inputs)</text>\n"
         svg += "<text x=\"14\" y=\"\(top + plotHeight / 2)\" transform=\"rotate(-90 14 \(top + plotHeight / 2))\" text-anchor=\"middle\">SQNR (dB)</text>\n"
         let legendX = left + Double(layers.count) * barWidth + 20
         for (i, kind) in palette.keys.sorted().enumerated() where layers.contains(where: { $0.kind == kind }) {

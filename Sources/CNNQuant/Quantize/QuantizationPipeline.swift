@@ -45,8 +45,13 @@ public struct QuantizationPipeline {
         public var method: CalibrationMethod = .percentile
         public var biasCorrection = false
         public var crossLayerEqualization = false
+        /// See `Quantizer.Options.perTensorDepthwise`.
+        public var perTensorDepthwise = false
         /// Samples kept out of calibration for the per-layer SQNR.
         public var heldOut = 8
+        /// Compare every layer with the float model after writing (the SQNR report). Off when the
+        /// caller evaluates the model itself.
+        public var compareLayers = true
         public init() {}
     }
 
@@ -114,17 +119,17 @@ public struct QuantizationPipeline {
         }
         let means = calibrator.statistics.compactMapValues(\.channelMeans)
         let model = try Quantizer.quantize(graph, ranges: calibrator.ranges(options.method), channelMeans: means,
-                                           options: .init(biasCorrection: options.biasCorrection))
+                                           options: .init(biasCorrection: options.biasCorrection, perTensorDepthwise: options.perTensorDepthwise))
         let plan = ArenaPlan(model)
         let bytes = ModelFileWriter.bytes(model, plan: plan)
         let int8 = try Int8Model(bytes: bytes)
         var comparison = LayerComparison(model: int8)
-        let evaluation = heldOut > 0 ? calibration..<samples.count : 0..<samples.count
+        let evaluation = !options.compareLayers ? 0..<0 : heldOut > 0 ? calibration..<samples.count : 0..<samples.count
         for (n, i) in evaluation.enumerated() {
             try comparison.add(feeds(i), float: executor, int8: int8)
             progress("comparing layers", n + 1, evaluation.count)
         }
-        if heldOut == 0 {
+        if heldOut == 0 && options.compareLayers {
             notes.append("only \(samples.count) samples: per-layer SQNR measured on the calibration samples themselves")
         }
         return Result(bytes: bytes, model: model, plan: plan, comparison: comparison, calibrationSamples: calibration, notes: notes + model.notes)

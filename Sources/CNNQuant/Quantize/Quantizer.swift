@@ -11,7 +11,13 @@ public struct Quantizer {
         /// Subtract the expected weight-rounding error of each output channel, E[(W_q − W)·x], from
         /// its bias (Nagel et al. 2019, with E[x] measured on the calibration images).
         public var biasCorrection = false
-        public init(biasCorrection: Bool = false) { self.biasCorrection = biasCorrection }
+        /// One weight scale for a whole depthwise layer instead of one per channel: a deliberately
+        /// worse recipe, for checking that accuracy tests catch a regression.
+        public var perTensorDepthwise = false
+        public init(biasCorrection: Bool = false, perTensorDepthwise: Bool = false) {
+            self.biasCorrection = biasCorrection
+            self.perTensorDepthwise = perTensorDepthwise
+        }
     }
 
     let graph: Graph
@@ -263,9 +269,10 @@ public struct Quantizer {
         var weightScales = [Double](repeating: 1, count: o)
         var b = bias.map { $0.map(Double.init) } ?? [Double](repeating: 0, count: o)
         let means = options.biasCorrection ? channelMeans[tx.name] : nil
+        let layerLargest = Double(weights.map { abs($0) }.max() ?? 0)
         for c in 0..<o {
             let row = weights[(c * perChannel)..<((c + 1) * perChannel)]
-            let largest = Double(row.map { abs($0) }.max() ?? 0)
+            let largest = kind == .depthwise && options.perTensorDepthwise ? layerLargest : Double(row.map { abs($0) }.max() ?? 0)
             let s = largest > 0 ? largest / 127 : 1
             weightScales[c] = s
             var error = 0.0

@@ -56,6 +56,24 @@ public final class Int8Model {
         return values(t).map { Float(Int32($0) - info.zeroPoint) * info.scale }
     }
 
+    /// Quantizes values in NHWC order into tensor `t`.
+    public func setTensor(_ t: Int, nhwc values: [Float]) {
+        let info = view.tensor(t)
+        let target = Interpreter.data(view, t, arena: arena.baseAddress!)
+        for (j, v) in values.prefix(info.count).enumerated() {
+            target[j] = Int8(max(-128, min(127, (Double(v) / Double(info.scale)).rounded() + Double(info.zeroPoint))))
+        }
+    }
+
+    /// Runs op `o` alone on what its inputs hold now.
+    public func invoke(op o: Int) throws(CNNQError) {
+        do {
+            try Interpreter.invoke(view, op: o, arena: arena.baseAddress, arenaSize: arena.count)
+        } catch {
+            throw .invalidArgument("the int8 interpreter failed: \(Int8Model.describe(error))")
+        }
+    }
+
     /// Quantizes a float input (logical NCHW or [N, C]) into input `i`.
     public func setInput(_ i: Int, _ tensor: Tensor) throws(CNNQError) {
         let t = view.input(i)
@@ -64,11 +82,7 @@ public final class Int8Model {
         guard tensor.shape == expected else {
             throw .invalidArgument("input has shape \(tensor.shape); the model expects \(expected)")
         }
-        let nhwc = info.rank == 4 ? Layout.toNHWC(tensor.floats, tensor.shape) : tensor.floats
-        let target = Interpreter.data(view, t, arena: arena.baseAddress!)
-        for (j, v) in nhwc.enumerated() {
-            target[j] = Int8(max(-128, min(127, (Double(v) / Double(info.scale)).rounded() + Double(info.zeroPoint))))
-        }
+        setTensor(t, nhwc: info.rank == 4 ? Layout.toNHWC(tensor.floats, tensor.shape) : tensor.floats)
     }
 
     /// Runs the model; `observe(op)` is called after each op.
