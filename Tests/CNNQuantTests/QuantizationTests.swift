@@ -30,7 +30,6 @@ import Testing
         options.heldOut = 3
         let result = try QuantizationPipeline.run(graph, samples: Self.samples(model), options: options)
         let worst = result.comparison.worstFirst.prefix(3).map { "\($0.name) \($0.sqnr)" }
-        print(model, result.bytes.count, result.plan.activationBytes, result.outputSQNR, worst)
         #expect(result.outputSQNR > 15, "output SQNR \(result.outputSQNR) dB; worst layers \(worst)")
     }
 }
