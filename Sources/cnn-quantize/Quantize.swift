@@ -103,7 +103,7 @@ struct Quantize: ParsableCommand {
             progress.finish()
 
             try AtomicFile.write(Data(result.bytes), to: output)
-            let int8 = try Int8Model(bytes: result.bytes, path: output)
+            let int8 = result.int8
             let arena = int8.view.arenaSize(threads: 1)
             let summary = QuantizationReport(model: model, options: options, result: result, arenaBytes: arena)
             if let report { try AtomicFile.write(try summary.json(), to: report) }

@@ -42,13 +42,17 @@ struct Run: ParsableCommand {
             try check(cnnq_context_init(contextStorage, modelStorage, arena, need))
             try check(cnnq_quantize_image(contextStorage, 0, picture.pixels, Int32(picture.width), Int32(picture.height), m, s))
             try check(cnnq_invoke(contextStorage))
-            let int8 = try Int8Model(bytes: [UInt8](data), path: model)
-            let info = int8.tensor(int8.view.output(0))
-            let output = UnsafeBufferPointer(start: cnnq_output_data(contextStorage, 0), count: info.count)
+            // cnnq_tensor_info: channels at byte 12, zero point at 20, scale at 24, bytes at 28.
+            let info = UnsafeMutableRawPointer.allocate(byteCount: 48, alignment: 8)
+            defer { info.deallocate() }
+            try check(cnnq_model_output(modelStorage, 0, info))
+            let (channels, zeroPoint) = (Int(info.load(fromByteOffset: 12, as: Int32.self)), info.load(fromByteOffset: 20, as: Int32.self))
+            let scale = info.load(fromByteOffset: 24, as: Float.self)
+            let output = UnsafeBufferPointer(start: cnnq_output_data(contextStorage, 0), count: Int(info.load(fromByteOffset: 28, as: UInt32.self)))
             if let raw { try AtomicFile.write(Data(output.map { UInt8(bitPattern: $0) }), to: raw) }
             let ranked = output.indices.sorted { output[$0] > output[$1] || (output[$0] == output[$1] && $0 < $1) }
             for (rank, c) in ranked.prefix(top).enumerated() {
-                print(String(format: "  %d. class %4d  %8.4f", rank + 1, c % info.channels, Double(info.scale) * Double(Int32(output[c]) - info.zeroPoint)))
+                print(String(format: "  %d. class %4d  %8.4f", rank + 1, c % channels, Double(scale) * Double(Int32(output[c]) - zeroPoint)))
             }
         }
     }

@@ -58,6 +58,8 @@ public struct QuantizationPipeline {
     public struct Result {
         public var bytes: [UInt8]
         public var model: QuantizedModel
+        /// The written bytes as the device loads them (validated), as the comparison ran them.
+        public var int8: Int8Model
         public var plan: ArenaPlan
         public var comparison: LayerComparison
         public var calibrationSamples: Int
@@ -132,6 +134,7 @@ public struct QuantizationPipeline {
         if heldOut == 0 && options.compareLayers {
             notes.append("only \(samples.count) samples: per-layer SQNR measured on the calibration samples themselves")
         }
-        return Result(bytes: bytes, model: model, plan: plan, comparison: comparison, calibrationSamples: calibration, notes: notes + model.notes)
+        return Result(bytes: bytes, model: model, int8: int8, plan: plan, comparison: comparison, calibrationSamples: calibration,
+                      notes: notes + model.notes)
     }
 }

@@ -269,7 +269,7 @@ public struct Quantizer {
         var weightScales = [Double](repeating: 1, count: o)
         var b = bias.map { $0.map(Double.init) } ?? [Double](repeating: 0, count: o)
         let means = options.biasCorrection ? channelMeans[tx.name] : nil
-        let layerLargest = Double(weights.map { abs($0) }.max() ?? 0)
+        let layerLargest = kind == .depthwise && options.perTensorDepthwise ? Double(weights.map { abs($0) }.max() ?? 0) : 0
         for c in 0..<o {
             let row = weights[(c * perChannel)..<((c + 1) * perChannel)]
             let largest = kind == .depthwise && options.perTensorDepthwise ? layerLargest : Double(row.map { abs($0) }.max() ?? 0)
