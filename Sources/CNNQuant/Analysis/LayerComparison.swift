@@ -4,20 +4,22 @@ import Foundation
 /// inputs: 10·log10(Σ f² / Σ (f − q)²) in dB. Each int8 op's output is compared with the float value
 /// of the same name in two ways: end to end (`sqnr`: both models run whole, so the figure includes the
 /// error inherited from earlier layers), and alone (`ownSQNR`: the op runs on its float inputs
-/// quantized, so the figure is the error the layer itself adds — the one that names the culprit).
+/// quantized, so the figure is the error the layer itself adds — the one that names the culprit;
+/// measured on the first 64 inputs).
 public struct LayerComparison {
     public struct Layer: Sendable {
         public var op: Int
         public var name: String
         public var kind: String
         public var tensor: String
-        var signal = 0.0, noise = 0.0, ownNoise = 0.0
+        var signal = 0.0, noise = 0.0, ownSignal = 0.0, ownNoise = 0.0
         public var sqnr: Double { noise == 0 ? .infinity : 10 * log10(signal / noise) }
-        public var ownSQNR: Double { ownNoise == 0 ? .infinity : 10 * log10(signal / ownNoise) }
+        public var ownSQNR: Double { ownNoise == 0 ? .infinity : 10 * log10(ownSignal / ownNoise) }
     }
 
     public private(set) var layers: [Layer]
     public private(set) var samples = 0
+    static let ownSamples = 64
     /// Samples whose first output has its largest value at the same index in both models (top-1
     /// agreement, for classifiers).
     public private(set) var topOneMatches = 0
@@ -64,8 +66,9 @@ public struct LayerComparison {
             if float.first == int8.first { topOneMatches += 1 }
             rankings.append((float, int8))
         }
-        // Each op alone, its inputs quantized from the float model's values.
-        for o in layers.indices {
+        // Each op alone, its inputs quantized from the float model's values: on the first
+        // `ownSamples` inputs only, where the per-layer figures have settled (it doubles the cost).
+        for o in layers.indices where samples < Self.ownSamples {
             let op = model.view.op(o)
             guard let f = reference[layers[o].tensor] else { continue }
             for i in 0..<op.inputCount {
@@ -74,7 +77,10 @@ public struct LayerComparison {
                 model.setTensor(t, nhwc: x)
             }
             try model.invoke(op: o)
-            for (a, b) in zip(f, model.dequantized(op.output)) { layers[o].ownNoise += Double(a - b) * Double(a - b) }
+            for (a, b) in zip(f, model.dequantized(op.output)) {
+                layers[o].ownSignal += Double(a) * Double(a)
+                layers[o].ownNoise += Double(a - b) * Double(a - b)
+            }
         }
         self.layers = layers
         samples += 1
