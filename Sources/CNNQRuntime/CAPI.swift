@@ -135,7 +135,7 @@ public func cnnq_invoke(_ pointer: UnsafeMutableRawPointer?) -> Int32 {
 
 /// round(value / scale) + zero point, saturated; rounding half away from zero by hand, so the
 /// library needs no libm.
-@inline(__always) func quantize(_ value: Float, _ tensor: TensorInfo) -> Int8 {
+@inline(__always) public func quantize(_ value: Float, _ tensor: TensorInfo) -> Int8 {
     let scaled = max(-1024, min(1024, value / tensor.scale))
     let rounded = Int32(scaled + (scaled >= 0 ? 0.5 : -0.5))
     return Int8(max(-128, min(127, rounded + tensor.zeroPoint)))

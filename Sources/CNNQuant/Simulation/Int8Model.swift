@@ -56,13 +56,12 @@ public final class Int8Model {
         return values(t).map { Float(Int32($0) - info.zeroPoint) * info.scale }
     }
 
-    /// Quantizes values in NHWC order into tensor `t`.
+    /// Quantizes values in NHWC order into tensor `t`, with the device's own rounding (the C API's
+    /// `cnnq_quantize_input`), so host and board see the same input bytes.
     public func setTensor(_ t: Int, nhwc values: [Float]) {
         let info = view.tensor(t)
         let target = Interpreter.data(view, t, arena: arena.baseAddress!)
-        for (j, v) in values.prefix(info.count).enumerated() {
-            target[j] = Int8(max(-128, min(127, (Double(v) / Double(info.scale)).rounded() + Double(info.zeroPoint))))
-        }
+        for (j, v) in values.prefix(info.count).enumerated() { target[j] = quantize(v, info) }
     }
 
     /// Runs op `o` alone on what its inputs hold now.
