@@ -133,12 +133,9 @@ public func cnnq_invoke(_ pointer: UnsafeMutableRawPointer?) -> Int32 {
     }
 }
 
-/// round(value / scale) + zero point, saturated; rounding half away from zero by hand, so the
-/// library needs no libm.
+/// The device's rounding of a float to tensor's int8 levels (shared with the quantize op).
 @inline(__always) public func quantize(_ value: Float, _ tensor: TensorInfo) -> Int8 {
-    let scaled = max(-1024, min(1024, value / tensor.scale))
-    let rounded = Int32(scaled + (scaled >= 0 ? 0.5 : -0.5))
-    return Int8(max(-128, min(127, rounded + tensor.zeroPoint)))
+    FloatIsland.quantize(value, scale: tensor.scale, zeroPoint: tensor.zeroPoint)
 }
 
 @_cdecl("cnnq_quantize_input")
@@ -185,6 +182,6 @@ public func cnnq_dequantize_output(_ pointer: UnsafeRawPointer?, _ index: Int32,
     let tensor = c.model.pointee.tensor(t)
     guard count == tensor.count else { return Status.invalidArgument.rawValue }
     let source = Interpreter.data(c.model.pointee, t, arena: c.arena)
-    for i in 0..<count { values[i] = Float(Int32(source[i]) - tensor.zeroPoint) * tensor.scale }
+    FloatIsland.dequantize(source, count: count, scale: tensor.scale, zeroPoint: tensor.zeroPoint, output: values)
     return Status.ok.rawValue
 }

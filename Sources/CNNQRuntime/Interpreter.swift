@@ -32,6 +32,12 @@ public enum Interpreter {
         (arena + model.tensor(t).arenaOffset).assumingMemoryBound(to: Int8.self)
     }
 
+    /// Tensor `t` as float32 values (float-island tensors).
+    @inline(__always)
+    public static func floatData(_ model: ModelView, _ t: Int, arena: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Float> {
+        (arena + model.tensor(t).arenaOffset).assumingMemoryBound(to: Float.self)
+    }
+
     static func run(_ model: ModelView, _ op: OpInfo, arena: UnsafeMutableRawPointer, workspace: UnsafeMutableRawPointer) {
         let xIndex = model.input(of: op, 0)
         let x = model.tensor(xIndex), out = model.tensor(op.output)
@@ -109,6 +115,23 @@ public enum Interpreter {
                            output: output, offset: offset, outputChannels: out.channels)
                 offset += part.channels
             }
+        case .quantize:
+            FloatIsland.quantize(floatData(model, xIndex, arena: arena), count: x.count, scale: out.scale, zeroPoint: out.zeroPoint,
+                                 output: output)
+        case .dequantize:
+            FloatIsland.dequantize(input, count: x.count, scale: x.scale, zeroPoint: x.zeroPoint,
+                                   output: floatData(model, op.output, arena: arena))
+        case .floatAdd:
+            FloatIsland.add(floatData(model, xIndex, arena: arena), floatData(model, model.input(of: op, 1), arena: arena), count: out.count,
+                            output: floatData(model, op.output, arena: arena))
+        case .floatConvolution:
+            typealias P = ModelFormat.FloatConvolutionParameter
+            let s = try! model.convolutionShape(op, x, out, groups: Int(model.parameter(op, P.groups)))
+            FloatIsland.convolution(input: floatData(model, xIndex, arena: arena), weights: model.constant(op, P.weights, as: Float.self),
+                                    bias: model.constant(op, P.bias, as: Float.self), shape: s,
+                                    lower: Float(bitPattern: model.word(op.parameters + P.lowerBits.rawValue * 4)),
+                                    upper: Float(bitPattern: model.word(op.parameters + P.upperBits.rawValue * 4)),
+                                    output: floatData(model, op.output, arena: arena))
         }
     }
 

@@ -5,7 +5,7 @@ public enum ModelFormat {
     /// "CNNQ" read as a little-endian word.
     public static let magic: UInt32 = 0x514E_4E43
     public static let versionMajor: UInt32 = 1
-    public static let versionMinor: UInt32 = 0
+    public static let versionMinor: UInt32 = 1
     /// Constant blobs (packed weights) start on this boundary in the file; arena tensors too.
     public static let alignment = 64
     /// Bytes the caller's model buffer and arena must be aligned to.
@@ -50,6 +50,18 @@ public enum ModelFormat {
         case averagePool = 9
         /// Along channels, each input requantized to the output.
         case concat = 10
+        // Float islands: layers the user excluded from int8 (`--exclude`) run in float32 between a
+        // dequantize and a quantize. Format 1.1.
+        /// Float32 → int8 with the output tensor's scale and zero point.
+        case quantize = 11
+        /// Int8 → float32 with the input tensor's scale and zero point.
+        case dequantize = 12
+        /// Float32 grouped convolution (also pointwise, depthwise and fully connected).
+        case floatConvolution = 13
+        /// Float32 elementwise sum of two tensors of one shape.
+        case floatAdd = 14
+
+        public var isFloat: Bool { self == .floatConvolution || self == .floatAdd }
     }
 
     /// Parameter words of convolution, pointwise and depthwise ops. Offsets are byte offsets into
@@ -60,6 +72,16 @@ public enum ModelFormat {
         case padTop, padLeft, padBottom, padRight, lower, upper
         case weights, bias, multipliers, shifts
         public static let count = shifts.rawValue + 1
+    }
+
+    /// Parameter words of a float convolution: the geometry words of `ConvolutionParameter` (same
+    /// positions), then groups, the clamp as float bits, and byte offsets of float32 OHWI weights
+    /// (I = input channels / groups) and float32 bias.
+    public enum FloatConvolutionParameter: Int {
+        case kernelHeight, kernelWidth, strideHeight, strideWidth, dilationHeight, dilationWidth
+        case padTop, padLeft, padBottom, padRight, groups, lowerBits, upperBits
+        case weights, bias
+        public static let count = bias.rawValue + 1
     }
 
     public enum AddParameter: Int {
@@ -89,4 +111,6 @@ public enum ModelFormat {
 
     /// Tensor flags.
     public static let inputFlag: UInt32 = 1, outputFlag: UInt32 = 2
+    /// The tensor holds float32 values (a float island); its scale and zero point are unused.
+    public static let floatFlag: UInt32 = 4
 }

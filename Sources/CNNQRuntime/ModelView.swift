@@ -10,7 +10,10 @@ public struct TensorInfo {
     public var arenaOffset: Int, byteCount: Int
     public var nameOffset: Int
     public var flags: UInt32
+    /// Elements (not bytes).
     public var count: Int { batch * height * width * channels }
+    /// Float32 values (a float island) rather than int8.
+    public var isFloat: Bool { flags & ModelFormat.floatFlag != 0 }
 }
 
 /// One op: kind, output tensor, input tensors (through the operand list) and parameter words.
@@ -95,8 +98,9 @@ public struct ModelView {
 
         for t in 0..<tensorCount { try validate(tensor: t) }
         for i in 0..<operandCount { guard operand(i) < tensorCount else { throw .malformed } }
-        for i in 0..<inputCount { guard input(i) < tensorCount else { throw .malformed } }
-        for i in 0..<outputCount { guard output(i) < tensorCount else { throw .malformed } }
+        // The C API reads and writes inputs and outputs as int8.
+        for i in 0..<inputCount { guard input(i) < tensorCount, !tensor(input(i)).isFloat else { throw .malformed } }
+        for i in 0..<outputCount { guard output(i) < tensorCount, !tensor(output(i)).isFloat else { throw .malformed } }
         for o in 0..<opCount { try validate(op: o) }
     }
 
@@ -163,8 +167,10 @@ public struct ModelView {
         let (hw, o1) = info.height.multipliedReportingOverflow(by: info.width)
         let (nhw, o2) = hw.multipliedReportingOverflow(by: info.batch)
         let (count, o3) = nhw.multipliedReportingOverflow(by: info.channels)
-        guard !o1, !o2, !o3, count == info.byteCount, count <= activationBytes else { throw .malformed }
-        guard info.arenaOffset % ModelFormat.bufferAlignment == 0, info.arenaOffset <= activationBytes - count else { throw .malformed }
+        guard !o1, !o2, !o3, count <= activationBytes / (info.isFloat ? 4 : 1), info.byteCount == count * (info.isFloat ? 4 : 1) else {
+            throw .malformed
+        }
+        guard info.arenaOffset % ModelFormat.bufferAlignment == 0, info.arenaOffset <= activationBytes - info.byteCount else { throw .malformed }
         guard info.zeroPoint >= -128, info.zeroPoint <= 127, info.scale > 0, info.scale.isFinite else { throw .malformed }
         guard info.nameOffset < namesSize else { throw .malformed }
     }
@@ -193,6 +199,15 @@ public struct ModelView {
         }
         func multiplier(_ m: Int32, _ shift: Int32) throws(Status) { guard m >= 0, shift >= -31, shift <= 30 else { throw .malformed } }
         guard out.batch == x.batch else { throw .malformed }
+        // Element types: float ops read and write float tensors, the boundary ops convert, every
+        // other op is int8 throughout.
+        var floats = 0
+        for i in 0..<op.inputCount where tensor(input(of: op, i)).isFloat { floats += 1 }
+        switch kind {
+        case .quantize: guard x.isFloat, !out.isFloat else { throw .malformed }
+        case .dequantize: guard !x.isFloat, out.isFloat else { throw .malformed }
+        default: guard floats == (kind.isFloat ? op.inputCount : 0), out.isFloat == kind.isFloat else { throw .malformed }
+        }
 
         switch kind {
         case .convolution, .pointwise, .depthwise:
@@ -268,6 +283,31 @@ public struct ModelView {
                 try multiplier(m, shift)
             }
             guard channels == out.channels else { throw .malformed }
+        case .quantize, .dequantize:
+            try inputs(1)
+            try parameters(0)
+            guard sameDims(x, out) else { throw .malformed }
+        case .floatAdd:
+            try inputs(2)
+            try parameters(0)
+            guard sameDims(x, out), sameDims(tensor(input(of: op, 1)), out) else { throw .malformed }
+        case .floatConvolution:
+            typealias P = ModelFormat.FloatConvolutionParameter
+            try inputs(1)
+            try parameters(P.count)
+            let groups = try bounded(op, P.groups, 1...65_535)
+            guard x.channels % groups == 0, out.channels % groups == 0 else { throw .malformed }
+            let s = try convolutionShape(op, x, out, groups: groups)
+            let lower = Float(bitPattern: word(op.parameters + P.lowerBits.rawValue * 4))
+            let upper = Float(bitPattern: word(op.parameters + P.upperBits.rawValue * 4))
+            guard lower <= upper else { throw .malformed }  // also refuses NaN
+            // Overflow-checked: Int is 32 bits on some boards.
+            let (taps, o1) = (s.kernelHeight * s.kernelWidth).multipliedReportingOverflow(by: s.inputChannels / groups)
+            let (values, o2) = taps.multipliedReportingOverflow(by: s.outputChannels)
+            let (weights, o3) = values.multipliedReportingOverflow(by: 4)
+            guard !o1, !o2, !o3, weights <= constantsSize else { throw .malformed }
+            try checkConstant(parameter(op, P.weights), bytes: weights, alignment: 4)
+            try checkConstant(parameter(op, P.bias), bytes: 4 * s.outputChannels, alignment: 4)
         }
     }
 
@@ -291,7 +331,8 @@ public struct ModelView {
 
     /// The convolution geometry of `op`, checked: small positive kernel, stride and dilation, padding
     /// smaller than the kernel, and an output size that matches the output tensor.
-    func convolutionShape(_ op: OpInfo, _ x: TensorInfo, _ out: TensorInfo) throws(Status) -> ConvolutionShape {
+    /// `groups` is given for float convolutions; int8 ones have one group or are depthwise.
+    func convolutionShape(_ op: OpInfo, _ x: TensorInfo, _ out: TensorInfo, groups: Int? = nil) throws(Status) -> ConvolutionShape {
         func small(_ p: ModelFormat.ConvolutionParameter, _ range: ClosedRange<Int32>) throws(Status) -> Int { try bounded(op, p, range) }
         let kh = try small(.kernelHeight, 1...31), kw = try small(.kernelWidth, 1...31)
         let sh = try small(.strideHeight, 1...16), sw = try small(.strideWidth, 1...16)
@@ -305,7 +346,7 @@ public struct ModelView {
         let s = ConvolutionShape(batch: x.batch, inputHeight: x.height, inputWidth: x.width, inputChannels: x.channels,
                                  outputChannels: out.channels, kernelHeight: kh, kernelWidth: kw, strideHeight: sh, strideWidth: sw,
                                  dilationHeight: dh, dilationWidth: dw, padTop: pt, padLeft: pl, padBottom: pb, padRight: pr,
-                                 groups: op.kind == .depthwise ? x.channels : 1)
+                                 groups: groups ?? (op.kind == .depthwise ? x.channels : 1))
         guard s.outputHeight == out.height, s.outputWidth == out.width else { throw .malformed }
         return s
     }

@@ -3,13 +3,13 @@ import CNNQuant
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List a model's layers: an ONNX model's with shapes, parameters and MACs, a .cnnq file's int8 ops.",
+        abstract: "List a model's layers: an ONNX model's with shapes, parameters and MACs, a .cnnq file's ops.",
         discussion: """
             Shapes are ONNX's (NCHW). By default the graph is shown as imported, with constant shape
             arithmetic folded; parameters count weights, biases and BatchNorm γ/β as torchvision does.
             --prepared shows it after BatchNorm folding and activation fusion, as it will be quantized.
             A .cnnq file is validated as the device validates it (CRC32, every offset and size), then
-            its int8 ops are listed with their output quantization, and its arena size.
+            its ops are listed with their output quantization, and its arena size.
             """
     )
 

@@ -26,11 +26,16 @@ enum InspectModelFile {
                 let taps = Int(view.parameter(op, index: ModelFormat.ConvolutionParameter.kernelHeight.rawValue) *
                                view.parameter(op, index: ModelFormat.ConvolutionParameter.kernelWidth.rawValue))
                 opMACs = y.count * taps * (op.kind == .depthwise ? 1 : x.channels)
+            case .floatConvolution:
+                typealias P = ModelFormat.FloatConvolutionParameter
+                let taps = Int(view.parameter(op, index: P.kernelHeight.rawValue) * view.parameter(op, index: P.kernelWidth.rawValue))
+                opMACs = y.count * taps * x.channels / Int(view.parameter(op, index: P.groups.rawValue))
             default: break
             }
             macs += opMACs
             let inputs = (0..<op.inputCount).map { shape(view.tensor(view.input(of: op, $0))) }.joined(separator: ", ")
-            table.add(["\(o)", model.name(ofOp: o), "\(op.kind)", inputs, shape(y), String(format: "%.5g", y.scale), "\(y.zeroPoint)",
+            table.add(["\(o)", model.name(ofOp: o), "\(op.kind)", inputs, shape(y), y.isFloat ? "float32" : String(format: "%.5g", y.scale),
+                       y.isFloat ? "" : "\(y.zeroPoint)",
                        opMACs == 0 ? "" : grouped(opMACs)])
         }
         let io = { (count: Int, index: (Int) -> Int) in

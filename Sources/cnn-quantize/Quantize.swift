@@ -19,6 +19,11 @@ struct Quantize: ParsableCommand {
             device, on --held-out further images, and every layer's output is compared with the float
             model's: the SQNR table lists the worst layers first.
 
+            A layer that int8 cannot carry can be kept in float32 with --exclude NAME: on the device it
+            runs as a float island (plain float loops) between a dequantize and a quantize, and
+            consecutive excluded layers pass float32 tensors to each other. It costs speed and arena
+            bytes (4 per value), so exclude only what the own-SQNR column points at.
+
             Images: .jpg/.jpeg/.png anywhere under the folder, or .npy float32 arrays already
             preprocessed to the model's input shape, or an IDX image file (MNIST format, .gz or not). Preprocessing presets:
               torchvision  shorter side to 256/224 of the input, centre crop, RGB, ImageNet mean/std
@@ -59,6 +64,11 @@ struct Quantize: ParsableCommand {
 
     @Flag(help: .hidden) var perTensorDepthwise = false
 
+    @Option(name: .customLong("exclude"), parsing: .singleValue,
+            help: ArgumentHelp("Keep this Conv, Gemm, MatMul or Add layer in float32 on the device (repeatable or comma-separated; names as in the SQNR table).",
+                               valueName: "layer"))
+    var exclude: [String] = []
+
     @Option(help: "Input preprocessing: \(Preprocessing.Preset.allCases.map(\.rawValue).joined(separator: ", ")).")
     var preset: Preprocessing.Preset = .torchvision
 
@@ -97,6 +107,7 @@ struct Quantize: ParsableCommand {
             options.biasCorrection = biasCorrection
             options.crossLayerEqualization = cle
             options.perTensorDepthwise = perTensorDepthwise
+            options.exclude = Set(exclude.flatMap { $0.split(separator: ",").map(String.init) })
             options.heldOut = heldOut
             var progress = Progress()
             let result = try QuantizationPipeline.run(graph, samples: images, options: options) { progress.update($0, $1, $2) }
@@ -122,7 +133,7 @@ struct Quantize: ParsableCommand {
         }
         let kib = { (bytes: Int) in String(format: "%.1f KiB", Double(bytes) / 1024) }
         var lines = [
-            "wrote \(output): \(r.layers.count) int8 ops, \(grouped(r.parameters)) params, \(grouped(r.macs)) MACs",
+            "wrote \(output): \(r.layers.count) ops\(floatOps(int8)), \(grouped(r.parameters)) params, \(grouped(r.macs)) MACs",
             "file \(grouped(r.fileBytes)) bytes; arena \(grouped(r.arenaBytesOneThread)) bytes with 1 thread (\(kib(r.activationBytes)) activations + \(kib(r.workspaceBytesPerThread)) scratch per thread)",
             "calibration: \(r.calibrationSamples) images, \(r.method)\(r.biasCorrection ? ", bias correction" : "")\(r.crossLayerEqualization ? ", cross-layer equalization" : "")",
             "output SQNR \(r.outputSQNRDB.map { String(format: "%.1f dB", $0) } ?? "exact"), top-1 agreement \(r.topOneAgreement)/\(r.comparisonSamples) on held-out images",
@@ -133,6 +144,12 @@ struct Quantize: ParsableCommand {
         if let report { lines.append("report: \(report)") }
         if let plot { lines.append("plot: \(plot)") }
         return lines.joined(separator: "\n")
+    }
+
+    /// " (n in float32)" when layers were excluded.
+    func floatOps(_ int8: Int8Model) -> String {
+        let n = (0..<int8.view.opCount).filter { int8.view.op($0).kind.isFloat }.count
+        return n == 0 ? "" : " (\(n) in float32)"
     }
 
     static func shape(_ text: String) throws(CNNQError) -> [Int] {

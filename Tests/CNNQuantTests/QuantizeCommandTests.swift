@@ -58,14 +58,14 @@ import Testing
         #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/out.bin")).count == 100)
     }
 
-    enum BadInput: String, CaseIterable { case noImages, unreadableImage, wrongInputSize, unsupportedOp, unwritableOutput, missingFolder }
+    enum BadInput: String, CaseIterable { case noImages, unreadableImage, wrongInputSize, unsupportedOp, unwritableOutput, missingFolder, unknownExcludedLayer }
 
     @Test(arguments: BadInput.allCases)
     func badInputGivesOneErrorLineAndNoFile(_ bad: BadInput) throws {
         let work = try Self.folder("quantize-\(bad.rawValue)")
         defer { try? FileManager.default.removeItem(atPath: work) }
         var model = Self.model, calibration = Self.images, output = work + "/m.cnnq"
-        var expected: String
+        var expected: String, extra: [String] = []
         switch bad {
         case .noImages:
             calibration = try Self.folder("quantize-empty")
@@ -96,9 +96,12 @@ import Testing
         case .missingFolder:
             calibration = work + "/nowhere"
             expected = "no such folder"
+        case .unknownExcludedLayer:
+            extra = ["--exclude", "node_Conv_809,Conv_42"]
+            expected = "--exclude 'Conv_42': no such layer"
         }
         defer { if calibration != Self.images { try? FileManager.default.removeItem(atPath: calibration) } }
-        let result = try CLI.run(["quantize", model, "--calibration", calibration, "-o", output, "--samples", "4", "--held-out", "0"])
+        let result = try CLI.run(["quantize", model, "--calibration", calibration, "-o", output, "--samples", "4", "--held-out", "0"] + extra)
         #expect(result.status == 1)
         let lines = result.stderr.split(separator: "\n")
         #expect(lines.count == 1 && lines[0].hasPrefix("error: ") && lines[0].contains(expected), "stderr: \(result.stderr)")
@@ -119,7 +122,7 @@ import Testing
     @Test func helpExplainsTheOptions() throws {
         let result = try CLI.run(["quantize", "--help"])
         #expect(result.status == 0)
-        for option in ["--calibration", "--method", "--samples", "--cle", "--bias-correction", "--preset", "--report", "--plot", "paddleocr"] {
+        for option in ["--calibration", "--method", "--samples", "--cle", "--bias-correction", "--exclude", "--preset", "--report", "--plot", "paddleocr"] {
             #expect(result.stdout.contains(option), "--help does not mention \(option)")
         }
     }

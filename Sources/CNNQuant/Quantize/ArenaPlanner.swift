@@ -25,7 +25,7 @@ public struct ArenaPlan {
         }
         // Buffers: each tensor its own, except in-place outputs, which join their input's buffer.
         var buffer = Array(0..<count)
-        for (i, op) in model.ops.enumerated() where [.lookup, .add, .multiply].contains(op.kind) {
+        for (i, op) in model.ops.enumerated() where [.lookup, .add, .multiply, .floatAdd].contains(op.kind) {
             let x = op.inputs[0]
             let owner = buffer[x]
             let sharedLater = (0..<count).contains { buffer[$0] == owner && $0 != x && last[$0] > i }

@@ -47,6 +47,8 @@ public struct QuantizationPipeline {
         public var crossLayerEqualization = false
         /// See `Quantizer.Options.perTensorDepthwise`.
         public var perTensorDepthwise = false
+        /// See `Quantizer.Options.exclude`.
+        public var exclude: Set<String> = []
         /// Samples kept out of calibration for the per-layer SQNR.
         public var heldOut = 8
         /// Compare every layer with the float model after writing (the SQNR report). Off when the
@@ -82,6 +84,7 @@ public struct QuantizationPipeline {
     public static func run(_ imported: Graph, samples: some SampleSource, options: Options,
                            progress: (String, Int, Int) -> Void = { _, _, _ in }) throws(CNNQError) -> Result {
         var (graph, notes) = try floatGraph(imported)
+        try Quantizer.checkExcluded(options.exclude, in: graph)  // before minutes of calibration
         if options.crossLayerEqualization {
             let pairs = graph.equalizeCrossLayer()
             notes.append("cross-layer equalization: \(pairs) depthwise→pointwise pairs rescaled")
@@ -121,7 +124,8 @@ public struct QuantizationPipeline {
         }
         let means = calibrator.statistics.compactMapValues(\.channelMeans)
         let model = try Quantizer.quantize(graph, ranges: calibrator.ranges(options.method), channelMeans: means,
-                                           options: .init(biasCorrection: options.biasCorrection, perTensorDepthwise: options.perTensorDepthwise))
+                                           options: .init(biasCorrection: options.biasCorrection, perTensorDepthwise: options.perTensorDepthwise,
+                                                         exclude: options.exclude))
         let plan = ArenaPlan(model)
         let bytes = ModelFileWriter.bytes(model, plan: plan)
         let int8 = try Int8Model(bytes: bytes)

@@ -10,7 +10,9 @@ public struct QuantizedModel {
         public var scale: Double
         public var zeroPoint: Int32
         public var flags: UInt32 = 0
-        public var byteCount: Int { batch * height * width * channels }
+        public var isFloat: Bool { flags & ModelFormat.floatFlag != 0 }
+        public var count: Int { batch * height * width * channels }
+        public var byteCount: Int { count * (isFloat ? 4 : 1) }
     }
 
     /// Bytes referenced by a parameter word, which the writer sets to the blob's offset.

@@ -14,9 +14,13 @@ public struct Quantizer {
         /// One weight scale for a whole depthwise layer instead of one per channel: a deliberately
         /// worse recipe, for checking that accuracy tests catch a regression.
         public var perTensorDepthwise = false
-        public init(biasCorrection: Bool = false, perTensorDepthwise: Bool = false) {
+        /// Conv, Gemm, MatMul and Add nodes kept in float32 (a float island on the device): their
+        /// inputs are dequantized, and their outputs quantized only where an int8 op reads them.
+        public var exclude: Set<String> = []
+        public init(biasCorrection: Bool = false, perTensorDepthwise: Bool = false, exclude: Set<String> = []) {
             self.biasCorrection = biasCorrection
             self.perTensorDepthwise = perTensorDepthwise
+            self.exclude = exclude
         }
     }
 
@@ -27,6 +31,9 @@ public struct Quantizer {
     var model = QuantizedModel()
     /// Tensor index of each graph value that has one (reshapes share their input's).
     var tensorOf: [String: Int] = [:]
+    /// The same for values computed in float (excluded layers), with the range an int8 copy gets.
+    var floatOf: [String: Int] = [:]
+    var floatRange: [String: (lower: Float, upper: Float)] = [:]
 
     /// `channelMeans` holds E[x] per channel for convolution inputs (needed by bias correction).
     public static func quantize(_ graph: Graph, ranges: [String: (lower: Float, upper: Float)], channelMeans: [String: [Double]] = [:],
@@ -37,6 +44,7 @@ public struct Quantizer {
     }
 
     mutating func run() throws(CNNQError) {
+        try Self.checkExcluded(options.exclude, in: graph)
         for input in graph.inputs {
             let t = try newTensor(input.name, node: "input")
             model.tensors[t].flags |= ModelFormat.inputFlag
@@ -44,10 +52,17 @@ public struct Quantizer {
         }
         for node in graph.nodes { try quantize(node) }
         for output in graph.outputs {
-            guard let t = tensorOf[output] else { throw .invalidGraph("graph output '\(output)' is not computed by any int8 op") }
+            guard tensorOf[output] != nil || floatOf[output] != nil else {
+                throw .invalidGraph("graph output '\(output)' is not computed by any op")
+            }
+            let t = try tensor(output, node: "output")
             model.tensors[t].flags |= ModelFormat.outputFlag
             model.tensors[t].rank = graph.shapes[output]?.count == 2 ? 2 : model.tensors[t].rank
             model.outputs.append(t)
+        }
+        if !options.exclude.isEmpty {
+            let borders = model.ops.filter { $0.kind == .quantize || $0.kind == .dequantize }.count
+            model.notes.append("kept in float32 (--exclude): \(options.exclude.sorted().joined(separator: ", ")); \(borders) quantize/dequantize ops at their borders")
         }
     }
 
@@ -60,6 +75,16 @@ public struct Quantizer {
         guard hi - lo > 1e-12 else { return (1, 0) }
         let scale = (hi - lo) / 255
         return (scale, Int32(max(-128, min(127, (-128 - lo / scale).rounded()))))
+    }
+
+    /// A float32 tensor for value `name`; `range` is what an int8 copy of it will span.
+    mutating func newFloatTensor(_ name: String, node: String, range: (lower: Float, upper: Float)?) throws(CNNQError) -> Int {
+        guard let range = range ?? ranges[name] else { throw .invalidGraph("no calibration range for '\(name)'") }
+        let int8 = tensorOf[name]
+        let t = try newTensor(name, node: node, quantization: (1, 0))
+        model.tensors[t].flags |= ModelFormat.floatFlag
+        (tensorOf[name], floatOf[name], floatRange[name]) = (int8, t, range)
+        return t
     }
 
     mutating func newTensor(_ name: String, node: String, range override: (lower: Float, upper: Float)? = nil,
@@ -83,11 +108,42 @@ public struct Quantizer {
         return model.tensors.count - 1
     }
 
-    func tensor(_ name: String, node: Node) throws(CNNQError) -> Int {
-        guard let t = tensorOf[name] else {
-            throw .unsupportedAttribute(node: node.name, op: node.op.name, detail: "input '\(name)' is a constant or is not int8; only activations may be")
+    /// The int8 tensor of value `name`, quantized here from its float one if it has only that.
+    mutating func tensor(_ name: String, node: Node) throws(CNNQError) -> Int {
+        try tensor(name, node: node.name, op: node.op.name)
+    }
+
+    mutating func tensor(_ name: String, node: String, op: String = "") throws(CNNQError) -> Int {
+        if let t = tensorOf[name] { return t }
+        guard let x = floatOf[name] else {
+            throw .unsupportedAttribute(node: node, op: op, detail: "input '\(name)' is a constant or is not int8; only activations may be")
         }
-        return t
+        let y = try newTensor(name, node: node, range: floatRange[name])
+        append(.init(kind: .quantize, name: "\(name)/quantize", inputs: [x], output: y, words: []))
+        return y
+    }
+
+    /// The float tensor of value `name`, dequantized here from its int8 one if it has only that.
+    mutating func floatTensor(_ name: String, node: Node) throws(CNNQError) -> Int {
+        if let t = floatOf[name] { return t }
+        let x = try tensor(name, node: node)
+        let y = try newFloatTensor(name, node: node.name, range: ranges[name] ?? (0, 0))
+        append(.init(kind: .dequantize, name: "\(name)/dequantize", inputs: [x], output: y, words: []))
+        return y
+    }
+
+    /// Every excluded name must be a node that can run in float.
+    public static func checkExcluded(_ exclude: Set<String>, in graph: Graph) throws(CNNQError) {
+        for name in exclude.sorted() {
+            guard let node = graph.nodes.first(where: { $0.name == name }) else {
+                throw .invalidArgument("--exclude '\(name)': no such layer (names as in the per-layer report or `cnn-quantize inspect --prepared`)")
+            }
+            switch node.op {
+            case .conv, .gemm, .matMul, .add: break
+            default:
+                throw .invalidArgument("--exclude '\(name)': a \(node.op.name) cannot run in float; Conv, Gemm, MatMul and Add can")
+            }
+        }
     }
 
     /// int8 bounds of a float clamp on a tensor.
@@ -107,8 +163,18 @@ public struct Quantizer {
             guard let w = graph.initializers[node.inputs[1]] else {
                 throw .unsupportedAttribute(node: node.name, op: "Conv", detail: "weights must be constant")
             }
-            let x = try tensor(node.inputs[0], node: node)
             let (o, perGroup, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
+            // ONNX OIHW → OHWI, the kernels' order.
+            let v = w.floats
+            var ohwi = [Float](repeating: 0, count: v.count)
+            for oc in 0..<o { for i in 0..<perGroup { for ky in 0..<kh { for kx in 0..<kw {
+                ohwi[((oc * kh + ky) * kw + kx) * perGroup + i] = v[((oc * perGroup + i) * kh + ky) * kw + kx]
+            } } } }
+            let bias = node.inputs.count > 2 ? graph.initializers[node.inputs[2]]?.floats : nil
+            if options.exclude.contains(node.name) {
+                return try floatConvolution(node, weights: ohwi, bias: bias, kernel: (kh, kw), window: window, groups: group, clamp: clamp)
+            }
+            let x = try tensor(node.inputs[0], node: node)
             let c = model.tensors[x].channels
             let kind: ModelFormat.OpKind
             if group == 1 {
@@ -119,20 +185,12 @@ public struct Quantizer {
             } else {
                 throw .unsupportedAttribute(node: node.name, op: "Conv", detail: "group \(group) is neither 1 nor depthwise (\(c) channels, multiplier 1)")
             }
-            // ONNX OIHW → OHWI, the kernels' order.
-            let v = w.floats
-            var ohwi = [Float](repeating: 0, count: v.count)
-            for oc in 0..<o { for i in 0..<perGroup { for ky in 0..<kh { for kx in 0..<kw {
-                ohwi[((oc * kh + ky) * kw + kx) * perGroup + i] = v[((oc * perGroup + i) * kh + ky) * kw + kx]
-            } } } }
-            let bias = node.inputs.count > 2 ? graph.initializers[node.inputs[2]]?.floats : nil
             let y = try newTensor(out, node: node.name, range: clampedRange(out, clamp))
             try convolution(node, kind: kind, x: x, y: y, weights: ohwi, bias: bias, kernel: (kh, kw), window: window, clamp: clamp)
         case let .gemm(transA, transB, alpha, beta, clamp):
             guard !transA, let b = graph.initializers[node.inputs[1]] else {
                 throw .unsupportedAttribute(node: node.name, op: "Gemm", detail: "only X·B with a constant B (transA = 0) is supported")
             }
-            let x = try tensor(node.inputs[0], node: node)
             let (k, n) = transB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
             let v = b.floats
             let weights = (0..<(n * k)).map { i in alpha * (transB ? v[i] : v[(i % k) * n + i / k]) }
@@ -143,17 +201,25 @@ public struct Quantizer {
                 }
                 bias = (0..<n).map { beta * c.floats[c.count == 1 ? 0 : $0] }
             }
+            if options.exclude.contains(node.name) {
+                return try floatConvolution(node, weights: weights, bias: bias, kernel: (1, 1), window: Window(kernel: [1, 1]), groups: 1, clamp: clamp)
+            }
+            let x = try tensor(node.inputs[0], node: node)
             let y = try newTensor(out, node: node.name, range: clampedRange(out, clamp))
             try convolution(node, kind: .pointwise, x: x, y: y, weights: weights, bias: bias, kernel: (1, 1), window: Window(kernel: [1, 1]), clamp: clamp)
         case .matMul:
             guard let b = graph.initializers[node.inputs[1]], b.shape.count == 2 else {
                 throw .unsupportedAttribute(node: node.name, op: "MatMul", detail: "only X·B with a constant 2-D B is supported")
             }
-            let x = try tensor(node.inputs[0], node: node)
             let (k, n) = (b.shape[0], b.shape[1])
             let v = b.floats
+            let weights = (0..<(n * k)).map { v[($0 % k) * n + $0 / k] }
+            if options.exclude.contains(node.name) {
+                return try floatConvolution(node, weights: weights, bias: nil, kernel: (1, 1), window: Window(kernel: [1, 1]), groups: 1, clamp: .none)
+            }
+            let x = try tensor(node.inputs[0], node: node)
             let y = try newTensor(out, node: node.name)
-            try convolution(node, kind: .pointwise, x: x, y: y, weights: (0..<(n * k)).map { v[($0 % k) * n + $0 / k] }, bias: nil,
+            try convolution(node, kind: .pointwise, x: x, y: y, weights: weights, bias: nil,
                             kernel: (1, 1), window: Window(kernel: [1, 1]), clamp: .none)
         case let .function(f):
             let x = try tensor(node.inputs[0], node: node)
@@ -166,6 +232,13 @@ public struct Quantizer {
             }
             append(.init(kind: .lookup, name: node.name, inputs: [x], output: y, words: [0],
                          blobs: [.init(word: 0, bytes: table.map { UInt8(bitPattern: $0) }, alignment: 16)]))
+        case .add where options.exclude.contains(node.name):
+            guard graph.shapes[node.inputs[0]] == graph.shapes[node.inputs[1]] else {
+                throw .unsupportedAttribute(node: node.name, op: "Add", detail: "float Add needs operands of one shape (no broadcast)")
+            }
+            let (a, b) = (try floatTensor(node.inputs[0], node: node), try floatTensor(node.inputs[1], node: node))
+            let y = try newFloatTensor(out, node: node.name, range: nil)
+            append(.init(kind: .floatAdd, name: node.name, inputs: [a, b], output: y, words: []))
         case .add:
             let (a, b) = (try tensor(node.inputs[0], node: node), try tensor(node.inputs[1], node: node))
             guard graph.shapes[node.inputs[0]] == graph.shapes[node.inputs[1]] else {
@@ -233,14 +306,15 @@ public struct Quantizer {
             append(.init(kind: .concat, name: node.name, inputs: parts, output: y, words: words))
         case .flatten, .reshape, .squeeze, .unsqueeze:
             // In NHWC these are free only when the bytes keep their order: same N, H, W, C.
-            let x = try tensor(node.inputs[0], node: node)
+            let float = tensorOf[node.inputs[0]] == nil ? floatOf[node.inputs[0]] : nil
+            let x = if let float { float } else { try tensor(node.inputs[0], node: node) }
             let tx = model.tensors[x]
             guard let shape = graph.shapes[out], shape.count == 2 || shape.count == 4,
                   (shape.count == 2 ? [shape[0], 1, 1, shape[1]] : [shape[0], shape[2], shape[3], shape[1]]) == [tx.batch, tx.height, tx.width, tx.channels]
             else {
                 throw .unsupportedAttribute(node: node.name, op: node.op.name, detail: "only reshapes that keep the NHWC layout (e.g. [N,C,1,1] → [N,C]) are supported in int8")
             }
-            tensorOf[out] = x
+            if float != nil { (floatOf[out], floatRange[out]) = (x, floatRange[node.inputs[0]]) } else { tensorOf[out] = x }
         default:
             throw .unsupportedOperator(node: node.name, op: node.op.name, domain: "")
         }
@@ -252,6 +326,35 @@ public struct Quantizer {
     func clampedRange(_ name: String, _ clamp: Clamp) -> (lower: Float, upper: Float)? {
         guard let r = ranges[name] else { return nil }
         return (max(r.lower, clamp.lower), min(r.upper, clamp.upper))
+    }
+
+    /// An excluded convolution-like layer: float32 OHWI weights and bias, run by `FloatIsland`.
+    mutating func floatConvolution(_ node: Node, weights: [Float], bias: [Float]?, kernel: (Int, Int), window: Window, groups: Int,
+                                   clamp: Clamp) throws(CNNQError) {
+        let out = node.outputs[0]
+        let x = try floatTensor(node.inputs[0], node: node)
+        let y = try newFloatTensor(out, node: node.name, range: clampedRange(out, clamp))
+        let o = model.tensors[y].channels
+        guard weights.count % o == 0, weights.count / o * groups == kernel.0 * kernel.1 * model.tensors[x].channels else {
+            throw .shapeMismatch(node: node.name, detail: "weights of \(weights.count) values do not fit \(o) outputs × \(model.tensors[x].channels) inputs")
+        }
+        typealias P = ModelFormat.FloatConvolutionParameter
+        var words = [Int32](repeating: 0, count: P.count)
+        func set(_ p: P, _ v: Int) { words[p.rawValue] = Int32(v) }
+        set(.kernelHeight, kernel.0); set(.kernelWidth, kernel.1)
+        set(.strideHeight, window.strides[0]); set(.strideWidth, window.strides[1])
+        set(.dilationHeight, window.dilations[0]); set(.dilationWidth, window.dilations[1])
+        set(.padTop, window.pads[0]); set(.padLeft, window.pads[1]); set(.padBottom, window.pads[2]); set(.padRight, window.pads[3])
+        set(.groups, groups)
+        words[P.lowerBits.rawValue] = Int32(bitPattern: clamp.lower.bitPattern)
+        words[P.upperBits.rawValue] = Int32(bitPattern: clamp.upper.bitPattern)
+        var op = QuantizedModel.OpEntry(kind: .floatConvolution, name: node.name, inputs: [x], output: y, words: words, blobs: [
+            .init(word: P.weights.rawValue, bytes: .init(littleEndian: weights.map(\.bitPattern)), alignment: 16),
+            .init(word: P.bias.rawValue, bytes: .init(littleEndian: (bias ?? [Float](repeating: 0, count: o)).map(\.bitPattern)), alignment: 16),
+        ])
+        op.macs = model.tensors[y].count * weights.count / o
+        op.weights = weights.count + (bias == nil ? 0 : o)
+        append(op)
     }
 
     /// Convolution-like layers: per-output-channel symmetric weights in OHWI order, int32 bias,
@@ -324,7 +427,7 @@ public struct Quantizer {
             .init(word: P.shifts.rawValue, bytes: .init(littleEndian: shifts), alignment: 16),
         ]
         var op = QuantizedModel.OpEntry(kind: kind, name: node.name, inputs: [x], output: y, words: words, blobs: blobs)
-        op.macs = ty.byteCount * perChannel
+        op.macs = ty.count * perChannel
         op.weights = weights.count + (bias == nil ? 0 : o)
         op.workspacePerThread = kind == .depthwise ? 0 : 2 * Pointwise.workspaceCount(depth: depth, threads: 1)
         append(op)

@@ -50,16 +50,22 @@ public final class Int8Model {
         UnsafeBufferPointer(start: Interpreter.data(view, t, arena: arena.baseAddress!), count: view.tensor(t).count)
     }
 
-    /// Dequantized values of tensor `t`, in NHWC order.
+    /// Dequantized values of tensor `t` (a float tensor's own values), in NHWC order.
     public func dequantized(_ t: Int) -> [Float] {
         let info = view.tensor(t)
+        if info.isFloat { return Array(UnsafeBufferPointer(start: Interpreter.floatData(view, t, arena: arena.baseAddress!), count: info.count)) }
         return values(t).map { Float(Int32($0) - info.zeroPoint) * info.scale }
     }
 
-    /// Quantizes values in NHWC order into tensor `t`, with the device's own rounding (the C API's
+    /// Quantizes values in NHWC order into tensor `t` (a float tensor takes them as they are), with the device's own rounding (the C API's
     /// `cnnq_quantize_input`), so host and board see the same input bytes.
     public func setTensor(_ t: Int, nhwc values: [Float]) {
         let info = view.tensor(t)
+        if info.isFloat {
+            let target = Interpreter.floatData(view, t, arena: arena.baseAddress!)
+            for (j, v) in values.prefix(info.count).enumerated() { target[j] = v }
+            return
+        }
         let target = Interpreter.data(view, t, arena: arena.baseAddress!)
         for (j, v) in values.prefix(info.count).enumerated() { target[j] = quantize(v, info) }
     }
