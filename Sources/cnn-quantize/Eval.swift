@@ -34,8 +34,7 @@ struct Eval: ParsableCommand {
         try reportingErrors { () throws(CNNQError) in
             let shape = try inputShape.map { text throws(CNNQError) in try Quantize.shape(text) }
             let (graph, _) = try QuantizationPipeline.floatGraph(ONNXImporter.load(path: float, inputShape: shape))
-            guard let contents = FileManager.default.contents(atPath: model) else { throw .unreadableFile(path: model, reason: "no such file") }
-            let int8 = try Int8Model(bytes: [UInt8](contents), path: model)
+            let int8 = try Int8Model(path: model)
             var isFolder: ObjCBool = false
             let folder = FileManager.default.fileExists(atPath: data, isDirectory: &isFolder) && isFolder.boolValue
             let images = try openSamples(data, labels: folder ? nil : labels, preprocessing: .preset(preset), inputShape: graph.inputs[0].shape)

@@ -11,27 +11,15 @@ enum InspectModelFile {
     }
 
     static func describe(_ path: String) throws(CNNQError) -> String {
-        guard let data = FileManager.default.contents(atPath: path) else { throw .unreadableFile(path: path, reason: "cannot read the file") }
-        let model = try Int8Model(bytes: [UInt8](data), path: path)
+        let model = try Int8Model(path: path)
         let view = model.view
         let shape = { (t: TensorInfo) in t.rank == 2 ? "\(t.batch)×\(t.channels)" : "\(t.height)×\(t.width)×\(t.channels)" }
         var table = TextTable(header: ["#", "op", "kind", "input", "output", "scale", "zero", "MACs"], rightAligned: [0, 5, 6, 7])
         var macs = 0
         for o in 0..<view.opCount {
             let op = view.op(o)
-            let x = view.tensor(view.input(of: op, 0)), y = view.tensor(op.output)
-            var opMACs = 0
-            switch op.kind {
-            case .convolution, .pointwise, .depthwise:
-                let taps = Int(view.parameter(op, index: ModelFormat.ConvolutionParameter.kernelHeight.rawValue) *
-                               view.parameter(op, index: ModelFormat.ConvolutionParameter.kernelWidth.rawValue))
-                opMACs = y.count * taps * (op.kind == .depthwise ? 1 : x.channels)
-            case .floatConvolution:
-                typealias P = ModelFormat.FloatConvolutionParameter
-                let taps = Int(view.parameter(op, index: P.kernelHeight.rawValue) * view.parameter(op, index: P.kernelWidth.rawValue))
-                opMACs = y.count * taps * x.channels / Int(view.parameter(op, index: P.groups.rawValue))
-            default: break
-            }
+            let y = view.tensor(op.output)
+            let opMACs = model.macs(op: o)
             macs += opMACs
             let inputs = (0..<op.inputCount).map { shape(view.tensor(view.input(of: op, $0))) }.joined(separator: ", ")
             table.add(["\(o)", model.name(ofOp: o), "\(op.kind)", inputs, shape(y), y.isFloat ? "float32" : String(format: "%.5g", y.scale),

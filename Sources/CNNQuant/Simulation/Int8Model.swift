@@ -1,5 +1,6 @@
 import CNNQKernels
 import CNNQRuntime
+import Foundation
 
 /// A `.cnnq` model on the host, run by the device's own interpreter and kernels (CNNQRuntime), so
 /// what the host measures is what the device computes, bit for bit.
@@ -20,6 +21,12 @@ public final class Int8Model {
             throw .unreadableFile(path: path, reason: "not a valid .cnnq model (\(Int8Model.describe(error)))")
         }
         arena = .allocate(byteCount: view.arenaSize(threads: max(threadCount, 1)), alignment: ModelFormat.alignment)
+    }
+
+    /// Reads and validates the file at `path`.
+    public convenience init(path: String) throws(CNNQError) {
+        guard let data = FileManager.default.contents(atPath: path) else { throw .unreadableFile(path: path, reason: "cannot read the file") }
+        try self.init(bytes: [UInt8](data), path: path)
     }
 
     deinit {

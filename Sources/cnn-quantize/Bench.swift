@@ -1,0 +1,76 @@
+import ArgumentParser
+import CNNQuant
+import Foundation
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time a .cnnq model through the runtime: latency, GMAC/s, memory, and every layer's time.",
+        discussion: """
+            The model runs through the same interpreter and kernels as on a device, batch 1, on a fixed
+            input, --warmup times untimed and then --runs times timed. Prints the latency (min, median,
+            90th percentile), effective GMAC/s (convolution MACs over the median), the arena and model
+            bytes, and each layer's median time, slowest first, with its share of the run and its GMAC/s.
+            Build with -c release for meaningful numbers.
+            """
+    )
+
+    @Argument(help: "The int8 model (.cnnq).")
+    var model: String
+
+    @Option(help: "Threads for the kernels.")
+    var threads: Int = 1
+
+    @Option(help: "Timed runs (the median is reported).")
+    var runs: Int = 50
+
+    @Option(help: "Untimed runs before timing.")
+    var warmup: Int = 5
+
+    @Option(help: "Layers shown (all with 0).")
+    var layers: Int = 15
+
+    @Flag(help: "Print the result as JSON instead of tables.")
+    var json = false
+
+    func run() throws {
+        try reportingErrors { () throws(CNNQError) in
+            guard threads >= 1, runs >= 1, warmup >= 0, layers >= 0 else {
+                throw .invalidArgument("--threads and --runs must be at least 1, --warmup and --layers at least 0")
+            }
+            let int8 = try Int8Model(path: model)
+            let r = try ModelBenchmark.run(int8, threads: threads, runs: runs, warmup: warmup)
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: (try? encoder.encode(r)) ?? Data(), as: UTF8.self))
+                return
+            }
+            print(Self.render(r, model: model, layers: layers))
+        }
+    }
+
+    static func render(_ r: ModelBenchmark, model: String, layers: Int) -> String {
+        let ms = { (s: Double) in String(format: "%.3f", s * 1e3) }
+        var table = TextTable(header: ["#", "layer", "op", "ms", "share", "MMACs", "GMAC/s"], rightAligned: [0, 3, 4, 5, 6])
+        for layer in layers == 0 ? r.layers : Array(r.layers.prefix(layers)) {
+            table.add(["\(layer.index)", layer.name, layer.kind, ms(layer.seconds), String(format: "%.1f%%", 100 * layer.share),
+                       layer.macs == 0 ? "" : String(format: "%.2f", Double(layer.macs) / 1e6), layer.gmacs.map { String(format: "%.1f", $0) } ?? ""])
+        }
+        var byKind: [String: (seconds: Double, macs: Int)] = [:]
+        for layer in r.layers { byKind[layer.kind, default: (0, 0)].seconds += layer.seconds; byKind[layer.kind, default: (0, 0)].macs += layer.macs }
+        let kinds = byKind.sorted { $0.value.seconds > $1.value.seconds }.map { kind, v in
+            "\(kind) \(String(format: "%.1f%%", 100 * v.seconds / max(r.layers.reduce(0) { $0 + $1.seconds }, 1e-12)))"
+                + (v.macs == 0 ? "" : " (\(String(format: "%.1f", Double(v.macs) / v.seconds / 1e9)) GMAC/s)")
+        }
+        return """
+            \(model): \(r.threads) thread(s), \(r.runs) runs
+            latency: min \(ms(r.minSeconds)) ms, median \(ms(r.medianSeconds)) ms, p90 \(ms(r.p90Seconds)) ms
+            \(grouped(r.macs)) MACs: \(String(format: "%.1f", r.gmacs)) GMAC/s at the median
+            memory: arena \(grouped(r.arenaBytes)) bytes, model \(grouped(r.modelBytes)) bytes
+            time by op kind: \(kinds.joined(separator: ", "))
+
+            \(layers == 0 || layers >= r.layers.count ? "every layer" : "the \(layers) slowest of \(r.layers.count) layers (--layers 0 lists all)"):
+            \(table.render())
+            """
+    }
+}
