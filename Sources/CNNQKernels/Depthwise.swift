@@ -123,8 +123,12 @@ public enum Depthwise {
             let span: Int = (kw &- 1) &* dw
             let lastStart: Int = s.inputWidth &+ s.padLeft &- span &- 1  // largest ox·sw with every tap inside
             let oxEnd = max(oxFirst, min(s.outputWidth, lastStart < 0 ? 0 : lastStart / sw &+ 1))
-            var block = 0
-            while block < full {
+            // Blocks of 16 channels; when C is not a multiple of 16 (but at least 16), one more block
+            // ends at the last channel, overlapping the one before: the overlapped channels are
+            // computed twice, identically, and the remainder still runs in vector lanes.
+            let blocks = full / channelBlock + (c != full && c >= channelBlock ? 1 : 0)
+            for index in 0..<blocks {
+                let block = min(index &* channelBlock, c &- channelBlock)
                 let bp = UnsafeRawPointer(bias + block)
                 let bias0 = bp.loadUnaligned(as: SIMD8<Int32>.self), bias1 = bp.loadUnaligned(fromByteOffset: 32, as: SIMD8<Int32>.self)
                 let weights = UnsafeRawPointer(packed + block)
@@ -163,10 +167,30 @@ public enum Depthwise {
                     store8(stage.apply(lo, channel: block, range), to: out)
                     store8(stage.apply(hi, channel: block &+ 8, range), to: out + 8)
                 }
-                block &+= channelBlock
             }
-            // Channels past the last full block of 16.
-            for ch in full..<c {
+            // 8 channels (narrow MobileNets' first depthwise layer): 8 int32 lanes per pixel.
+            if c == 8 {
+                let zero8 = SIMD8<Int32>(repeating: zero)
+                let bias8 = UnsafeRawPointer(bias).loadUnaligned(as: SIMD8<Int32>.self)
+                for ox in 0..<s.outputWidth {
+                    let ix0 = ox &* sw &- s.padLeft
+                    var acc = bias8
+                    for ky in 0..<kh {
+                        let iy = iy0 &+ ky &* dh
+                        if iy < 0 || iy >= s.inputHeight { continue }
+                        for kx in 0..<kw {
+                            let ix = ix0 &+ kx &* dw
+                            if ix < 0 || ix >= s.inputWidth { continue }
+                            let x = widen8(UnsafeRawPointer(source.row(b, iy) + ix &* 8).loadUnaligned(as: SIMD8<Int8>.self)) &- zero8
+                            acc &+= x &* widen8(UnsafeRawPointer(packed + (ky &* kw &+ kx) &* wStride).loadUnaligned(as: SIMD8<Int8>.self))
+                        }
+                    }
+                    store8(stage.apply(acc, channel: 0, range), to: outputRow + ox &* 8)
+                }
+                return
+            }
+            // Other counts below 16: lane by lane.
+            for ch in (c < channelBlock ? 0 : c)..<c {
                 for ox in 0..<s.outputWidth {
                     let ix0 = ox * sw - s.padLeft
                     var acc = bias[ch]

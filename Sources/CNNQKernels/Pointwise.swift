@@ -118,6 +118,11 @@ public enum Pointwise {
             UnsafeMutableRawPointer(row + i).storeBytes(of: widen(UnsafeRawPointer(source + i).loadUnaligned(as: SIMD16<Int8>.self)), as: SIMD16<Int16>.self)
             i &+= 16
         }
+        if i &+ 8 <= count {
+            let v = UnsafeRawPointer(source + i).loadUnaligned(as: SIMD8<Int8>.self)
+            UnsafeMutableRawPointer(row + i).storeBytes(of: widen(v), as: SIMD8<Int16>.self)
+            i &+= 8
+        }
         while i < count { row[i] = Int16(source[i]); i &+= 1 }
     }
 

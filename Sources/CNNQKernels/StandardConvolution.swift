@@ -27,6 +27,17 @@ public enum StandardConvolution {
             let b = pixel / (s.outputHeight * s.outputWidth)
             let oy = pixel / s.outputWidth % s.outputHeight, ox = pixel % s.outputWidth
             var out = row
+            let iy0 = oy * s.strideHeight - s.padTop, ix0 = ox * s.strideWidth - s.padLeft
+            // Inside the image with no dilation across: each kernel row's taps are one contiguous run.
+            if s.dilationWidth == 1, iy0 >= 0, iy0 + (s.kernelHeight - 1) * s.dilationHeight < s.inputHeight,
+               ix0 >= 0, ix0 + s.kernelWidth <= s.inputWidth {
+                let span = s.kernelWidth * c
+                for ky in 0..<s.kernelHeight {
+                    Pointwise.widenRow(input + ((b * s.inputHeight + iy0 + ky * s.dilationHeight) * s.inputWidth + ix0) * c, count: span, into: out)
+                    out += span
+                }
+                return
+            }
             for ky in 0..<s.kernelHeight {
                 let iy = oy * s.strideHeight - s.padTop + ky * s.dilationHeight
                 for kx in 0..<s.kernelWidth {
