@@ -69,18 +69,24 @@ public struct Sweep: Codable, Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// Latency cells read "median (min)": on a shared machine the minimum shows what the code can
+    /// do, the median what a user saw.
     public func markdown() -> String {
         var header = ["model", "α", "ρ", "params", "MMACs", "file KiB", "arena KiB"]
-        for n in threads { header += ["median ms (\(n)t)", "GMAC/s (\(n)t)"] }
-        if threads.count > 1 { header.append("speed-up \(threads.last!)t") }
+        for n in threads { header += ["ms \(n)t, median (min)", "GMAC/s \(n)t"] }
+        if threads.count > 1 { header.append("\(threads.last!)t speed-up, median (min)") }
         var lines = ["| " + header.joined(separator: " | ") + " |", "|" + String(repeating: "---|", count: header.count)]
         for r in rows {
             var fields = [r.architecture, "\(r.alpha)", "\(r.resolution)", String(format: "%.2f M", Double(r.parameters) / 1e6),
                           String(format: "%.0f", Double(r.macs) / 1e6), "\(r.modelBytes / 1024)", "\(r.arenaBytes / 1024)"]
             for i in threads.indices {
-                fields += [String(format: "%.2f", r.medianSeconds[i] * 1e3), String(format: "%.1f", Double(r.macs) / r.medianSeconds[i] / 1e9)]
+                fields += [String(format: "%.2f (%.2f)", r.medianSeconds[i] * 1e3, r.minSeconds[i] * 1e3),
+                           String(format: "%.1f", Double(r.macs) / r.medianSeconds[i] / 1e9)]
             }
-            if threads.count > 1 { fields.append(String(format: "%.2f×", r.medianSeconds[0] / r.medianSeconds[threads.count - 1])) }
+            if threads.count > 1 {
+                let last = threads.count - 1
+                fields.append(String(format: "%.2f× (%.2f×)", r.medianSeconds[0] / r.medianSeconds[last], r.minSeconds[0] / r.minSeconds[last]))
+            }
             lines.append("| " + fields.joined(separator: " | ") + " |")
         }
         return lines.joined(separator: "\n") + "\n"

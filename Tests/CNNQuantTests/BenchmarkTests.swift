@@ -1,0 +1,52 @@
+import CNNQuant
+import Foundation
+import Testing
+
+/// What the benchmarks report, not how fast anything is: numbers that must hold together whatever
+/// the machine (timings themselves belong in `cnn-quantize bench`, never in a test).
+@Suite struct BenchmarkTests {
+    @Test func layerTimesAddUpAndEveryOpIsListed() throws {
+        let result = try ExclusionTests.quantize(excluding: [])
+        let b = try ModelBenchmark.run(result.int8, threads: 1, runs: 5, warmup: 1)
+        #expect(b.layers.count == result.int8.view.opCount)
+        #expect(Set(b.layers.map(\.index)) == Set(0..<result.int8.view.opCount))
+        #expect(abs(b.layers.reduce(0) { $0 + $1.share } - 1) < 1e-9)
+        #expect(zip(b.layers, b.layers.dropFirst()).allSatisfy { $0.seconds >= $1.seconds }, "slowest first")
+        #expect(b.minSeconds <= b.medianSeconds && b.medianSeconds <= b.p90Seconds)
+        #expect(b.macs == result.model.macs, "MACs read back from the file equal the quantizer's count")
+        #expect(b.modelBytes == result.bytes.count && b.arenaBytes == result.int8.view.arenaSize(threads: 1))
+    }
+
+    @Test func benchCommandPrintsJSONAndTables() throws {
+        let work = CommandLineTests.temporary("bench")
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        try Data(ExclusionTests.quantize(excluding: []).bytes).write(to: URL(fileURLWithPath: work + "/m.cnnq"))
+        let json = try CommandLineTests.run(["bench", work + "/m.cnnq", "--runs", "3", "--warmup", "0", "--json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        let decoded = try JSONDecoder().decode(ModelBenchmark.self, from: Data(json.stdout.utf8))
+        #expect(decoded.runs == 3 && decoded.threads == 1)
+        let text = try CommandLineTests.run(["bench", work + "/m.cnnq", "--runs", "3", "--layers", "0"])
+        #expect(text.status == 0)
+        for expected in ["latency: min", "GMAC/s", "arena", "time by op kind: ", "every layer"] {
+            #expect(text.stdout.contains(expected), "missing '\(expected)' in \(text.stdout)")
+        }
+        let missing = try CommandLineTests.run(["bench", work + "/none.cnnq"])
+        #expect(missing.status == 1 && missing.stderr.hasPrefix("error: ") && missing.stderr.contains("none.cnnq"))
+    }
+
+    @Test func sweepWritesTableCSVAndPlot() throws {
+        let work = CommandLineTests.temporary("sweep")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let result = try CommandLineTests.run(["bench-sweep", "--architectures", "mobilenet-v3-small", "--resolutions", "32", "48",
+                                               "--threads", "1", "2", "--runs", "1", "--warmup", "0", "-o", work])
+        #expect(result.status == 0, "\(result.stderr)")
+        let csv = try String(contentsOfFile: work + "/sweep.csv", encoding: .utf8).split(separator: "\n")
+        #expect(csv.count == 1 + 4 * 2, "header + 4 widths × 2 resolutions")
+        #expect(csv[0].hasPrefix("architecture,alpha,resolution") && csv[0].contains("median_ms_2t"))
+        let markdown = try String(contentsOfFile: work + "/sweep.md", encoding: .utf8)
+        #expect(markdown.contains("| mobilenet-v3-small | 0.35 | 32 |") && markdown.contains("2t speed-up"))
+        let svg = try String(contentsOfFile: work + "/sweep.svg", encoding: .utf8)
+        #expect(svg.hasPrefix("<svg") && svg.components(separatedBy: "<circle").count - 1 == 8 + 1, "8 points and one legend mark")
+    }
+}
