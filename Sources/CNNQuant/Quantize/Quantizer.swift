@@ -328,6 +328,13 @@ public struct Quantizer {
         return (max(r.lower, clamp.lower), min(r.upper, clamp.upper))
     }
 
+    /// The ten geometry words both convolution parameter layouts start with: kernel, stride,
+    /// dilation (height, width each) and the four pads.
+    static func geometryWords(kernel: (Int, Int), window: Window) -> [Int32] {
+        [kernel.0, kernel.1, window.strides[0], window.strides[1], window.dilations[0], window.dilations[1],
+         window.pads[0], window.pads[1], window.pads[2], window.pads[3]].map { Int32($0) }
+    }
+
     /// An excluded convolution-like layer: float32 OHWI weights and bias, run by `FloatIsland`.
     mutating func floatConvolution(_ node: Node, weights: [Float], bias: [Float]?, kernel: (Int, Int), window: Window, groups: Int,
                                    clamp: Clamp) throws(CNNQError) {
@@ -339,13 +346,8 @@ public struct Quantizer {
             throw .shapeMismatch(node: node.name, detail: "weights of \(weights.count) values do not fit \(o) outputs × \(model.tensors[x].channels) inputs")
         }
         typealias P = ModelFormat.FloatConvolutionParameter
-        var words = [Int32](repeating: 0, count: P.count)
-        func set(_ p: P, _ v: Int) { words[p.rawValue] = Int32(v) }
-        set(.kernelHeight, kernel.0); set(.kernelWidth, kernel.1)
-        set(.strideHeight, window.strides[0]); set(.strideWidth, window.strides[1])
-        set(.dilationHeight, window.dilations[0]); set(.dilationWidth, window.dilations[1])
-        set(.padTop, window.pads[0]); set(.padLeft, window.pads[1]); set(.padBottom, window.pads[2]); set(.padRight, window.pads[3])
-        set(.groups, groups)
+        var words = Self.geometryWords(kernel: kernel, window: window) + [Int32](repeating: 0, count: P.count - 10)
+        words[P.groups.rawValue] = Int32(groups)
         words[P.lowerBits.rawValue] = Int32(bitPattern: clamp.lower.bitPattern)
         words[P.upperBits.rawValue] = Int32(bitPattern: clamp.upper.bitPattern)
         var op = QuantizedModel.OpEntry(kind: .floatConvolution, name: node.name, inputs: [x], output: y, words: words, blobs: [
@@ -413,13 +415,8 @@ public struct Quantizer {
             } }
         }
         typealias P = ModelFormat.ConvolutionParameter
-        var words = [Int32](repeating: 0, count: P.count)
-        func set(_ p: P, _ v: Int) { words[p.rawValue] = Int32(v) }
-        set(.kernelHeight, kernel.0); set(.kernelWidth, kernel.1)
-        set(.strideHeight, window.strides[0]); set(.strideWidth, window.strides[1])
-        set(.dilationHeight, window.dilations[0]); set(.dilationWidth, window.dilations[1])
-        set(.padTop, window.pads[0]); set(.padLeft, window.pads[1]); set(.padBottom, window.pads[2]); set(.padRight, window.pads[3])
-        set(.lower, Int(lower)); set(.upper, Int(upper))
+        var words = Self.geometryWords(kernel: kernel, window: window) + [Int32](repeating: 0, count: P.count - 10)
+        (words[P.lower.rawValue], words[P.upper.rawValue]) = (lower, upper)
         let blobs: [QuantizedModel.Blob] = [
             .init(word: P.weights.rawValue, bytes: packed.map { UInt8(bitPattern: $0) }, alignment: ModelFormat.alignment),
             .init(word: P.bias.rawValue, bytes: .init(littleEndian: packedBias), alignment: 16),
