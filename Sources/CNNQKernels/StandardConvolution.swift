@@ -39,9 +39,9 @@ public enum StandardConvolution {
                 return
             }
             for ky in 0..<s.kernelHeight {
-                let iy = oy * s.strideHeight - s.padTop + ky * s.dilationHeight
+                let iy = iy0 + ky * s.dilationHeight
                 for kx in 0..<s.kernelWidth {
-                    let ix = ox * s.strideWidth - s.padLeft + kx * s.dilationWidth
+                    let ix = ix0 + kx * s.dilationWidth
                     if iy < 0 || iy >= s.inputHeight || ix < 0 || ix >= s.inputWidth {
                         out.update(repeating: padding, count: c)
                     } else {

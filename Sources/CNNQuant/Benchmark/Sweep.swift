@@ -14,6 +14,8 @@ public struct Sweep: Codable, Sendable {
         public var arenaBytes: Int
         /// Per thread count (in the order of `threads`): the benchmark's latencies in seconds.
         public var minSeconds: [Double], medianSeconds: [Double], p90Seconds: [Double]
+        /// GMAC/s at the median of thread count `i`.
+        public func gmacs(_ i: Int) -> Double { Double(macs) / medianSeconds[i] / 1e9 }
     }
 
     public var threads: [Int]
@@ -62,7 +64,7 @@ public struct Sweep: Codable, Sendable {
             var fields = [r.architecture, "\(r.alpha)", "\(r.resolution)", "\(r.parameters)", "\(r.macs)", "\(r.modelBytes)", "\(r.arenaBytes)"]
             for i in threads.indices {
                 fields += [r.minSeconds[i], r.medianSeconds[i], r.p90Seconds[i]].map { String(format: "%.4f", $0 * 1e3) }
-                fields.append(String(format: "%.2f", Double(r.macs) / r.medianSeconds[i] / 1e9))
+                fields.append(String(format: "%.2f", r.gmacs(i)))
             }
             lines.append(fields.joined(separator: ","))
         }
@@ -81,7 +83,7 @@ public struct Sweep: Codable, Sendable {
                           String(format: "%.0f", Double(r.macs) / 1e6), "\(r.modelBytes / 1024)", "\(r.arenaBytes / 1024)"]
             for i in threads.indices {
                 fields += [String(format: "%.2f (%.2f)", r.medianSeconds[i] * 1e3, r.minSeconds[i] * 1e3),
-                           String(format: "%.1f", Double(r.macs) / r.medianSeconds[i] / 1e9)]
+                           String(format: "%.1f", r.gmacs(i))]
             }
             if threads.count > 1 {
                 let last = threads.count - 1

@@ -61,7 +61,11 @@ public final class Int8Model {
     public func dequantized(_ t: Int) -> [Float] {
         let info = view.tensor(t)
         if info.isFloat { return Array(UnsafeBufferPointer(start: Interpreter.floatData(view, t, arena: arena.baseAddress!), count: info.count)) }
-        return values(t).map { Float(Int32($0) - info.zeroPoint) * info.scale }
+        return [Float](unsafeUninitializedCapacity: info.count) { buffer, initialized in
+            FloatIsland.dequantize(Interpreter.data(view, t, arena: arena.baseAddress!), count: info.count, scale: info.scale,
+                                   zeroPoint: info.zeroPoint, output: buffer.baseAddress!)
+            initialized = info.count
+        }
     }
 
     /// Quantizes values in NHWC order into tensor `t` (a float tensor takes them as they are), with the device's own rounding (the C API's
