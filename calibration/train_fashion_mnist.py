@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Trains MobileNets on Fashion-MNIST (Debian's dataset-fashion-mnist) and exports them to ONNX in
+"""Trains MobileNets and the classic CNNs of classic_cnns.py on Fashion-MNIST (Debian's dataset-fashion-mnist) and exports them to ONNX in
 Tests/CNNQuantTests/Fixtures/fashion-mnist/ (committed; the accuracy tests read them), with the float
 test accuracy each reaches (accuracy.json).
 
@@ -8,6 +8,8 @@ with mean 0.2860 and std 0.3530: cnn-quantize's `--preset fashion-mnist` does th
 
   python3 calibration/train_fashion_mnist.py [--epochs 2] [--threads 1] ARCH:ALPHA:RHO ...
   ARCH: v1, v2, v3s, v3l     e.g.  v2:0.5:32 v3s:0.75:48
+        or one of classic_cnns.BUILDERS (lenet5, alexnet, vgg16, nin, googlenet, resnet18, resnet50,
+        densenet121, mnasnet, efficientnet_b0, regnet_x_400mf, regnet_y_400mf)   e.g.  resnet18:0.25:32
 
 Needs: pip install torch onnx onnxscript; pip install --no-deps torchvision.
 """
@@ -30,6 +32,8 @@ OUT = os.path.join(HERE, "..", "Tests", "CNNQuantTests", "Fixtures", "fashion-mn
 MEAN, STD = 0.2860, 0.3530
 sys.path.insert(0, os.path.join(HERE, "..", "Tests", "CNNQuantTests", "Fixtures"))
 from make_fixtures import mobilenet_v1  # noqa: E402  (the same V1 the parity fixtures use)
+sys.path.insert(0, HERE)
+import classic_cnns  # noqa: E402
 
 
 def idx(name):
@@ -42,6 +46,8 @@ def idx(name):
 
 
 def model(arch, alpha):
+    if arch in classic_cnns.BUILDERS:
+        return classic_cnns.BUILDERS[arch](alpha)
     if arch == "v1":
         return mobilenet_v1(alpha, 10)
     if arch == "v2":
@@ -99,7 +105,7 @@ def main():
                 schedule.step()
             print(f"{spec} epoch {epoch + 1}: test top-1 {evaluate(net, test_x, test_y, rho):.2f}%", flush=True)
         accuracy = evaluate(net, test_x, test_y, rho)
-        name = f"mobilenet_{arch}_{alpha:g}_{rho}"
+        name = f"{arch if arch in classic_cnns.BUILDERS else 'mobilenet_' + arch}_{alpha:g}_{rho}"
         net.eval()
         torch.onnx.export(net, torch.zeros(1, 3, rho, rho), os.path.join(OUT, name + ".onnx"), input_names=["image"],
                           output_names=["logits"], opset_version=13, dynamo=False)

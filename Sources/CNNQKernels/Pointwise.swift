@@ -78,9 +78,12 @@ public enum Pointwise {
     /// The GEMM driver of 1×1 and k×k convolution: tiles of 4 output pixels spread over threads, each
     /// pixel's `depth` inputs written as int16 by `rows` into the thread's rows (padded here to an
     /// even length), then multiplied by every output channel block.
+    /// `outputStride` is the distance between output pixels (more than `n` for one group of a grouped
+    /// convolution, whose outputs interleave with the other groups').
     static func gemm<Rows: InputRows>(pixels: Int, depth k: Int, packedWeights: UnsafePointer<Int8>, packedBias: UnsafePointer<Int32>,
-                                      outputChannels n: Int, stage: OutputStage, workspace: UnsafeMutablePointer<Int16>,
-                                      output: UnsafeMutablePointer<Int8>, rows source: Rows) {
+                                      outputChannels n: Int, outputStride: Int? = nil, stage: OutputStage,
+                                      workspace: UnsafeMutablePointer<Int16>, output: UnsafeMutablePointer<Int8>, rows source: Rows) {
+        let ld = outputStride ?? n
         let stride = (k + 1) / 2 * 2
         let scalesUp = stage.scalesUp(channels: n)
         parallelRanges((pixels + pixelBlock - 1) / pixelBlock) { slot, tiles in
@@ -93,11 +96,11 @@ public enum Pointwise {
                     if k & 1 == 1 { rows[r * stride + k] = 0 }
                 }
                 if scalesUp {
-                    multiply(rows: rows, count: count, k: k, packed: packedWeights, bias: packedBias, n: n, stage: stage,
-                             output: output + first * n, AnyScale.self)
+                    multiply(rows: rows, count: count, k: k, packed: packedWeights, bias: packedBias, n: n, ld: ld, stage: stage,
+                             output: output + first * ld, AnyScale.self)
                 } else {
-                    multiply(rows: rows, count: count, k: k, packed: packedWeights, bias: packedBias, n: n, stage: stage,
-                             output: output + first * n, ScalesDown.self)
+                    multiply(rows: rows, count: count, k: k, packed: packedWeights, bias: packedBias, n: n, ld: ld, stage: stage,
+                             output: output + first * ld, ScalesDown.self)
                 }
             }
         }
@@ -126,11 +129,12 @@ public enum Pointwise {
         while i < count { row[i] = Int16(source[i]); i &+= 1 }
     }
 
-    /// All output channel blocks for up to 4 widened rows (row stride k rounded up to even).
+    /// All output channel blocks for up to 4 widened rows (row stride k rounded up to even), output
+    /// pixels `ld` apart.
     static func multiply<R: ScaleRange>(rows: UnsafePointer<Int16>, count: Int, k: Int, packed: UnsafePointer<Int8>, bias: UnsafePointer<Int32>,
-                                        n: Int, stage: OutputStage, output: UnsafeMutablePointer<Int8>, _ range: R.Type = AnyScale.self) {
+                                        n: Int, ld: Int, stage: OutputStage, output: UnsafeMutablePointer<Int8>, _ range: R.Type = AnyScale.self) {
         for block in 0..<((n + channelBlock - 1) / channelBlock) {
-            microkernel(rows: rows, count: count, k: k, packed: packed, bias: bias, block: block, n: n, stage: stage, output: output, range)
+            microkernel(rows: rows, count: count, k: k, packed: packed, bias: bias, block: block, n: n, ld: ld, stage: stage, output: output, range)
         }
     }
 
@@ -142,7 +146,7 @@ public enum Pointwise {
 
     @inline(__always)
     static func microkernel<R: ScaleRange>(rows: UnsafePointer<Int16>, count: Int, k: Int, packed: UnsafePointer<Int8>,
-                                           bias: UnsafePointer<Int32>, block: Int, n: Int, stage: OutputStage,
+                                           bias: UnsafePointer<Int32>, block: Int, n: Int, ld: Int, stage: OutputStage,
                                            output: UnsafeMutablePointer<Int8>, _ range: R.Type) {
         let pairs = (k + 1) / 2
         let stride = pairs * 2
@@ -167,7 +171,7 @@ public enum Pointwise {
         let channels = min(channelBlock, n - block * channelBlock)
         let base = block * channelBlock
         @inline(__always) func store(_ low: SIMD8<Int32>, _ high: SIMD8<Int32>, _ row: Int) {
-            let out = output + row * n + base
+            let out = output + row * ld + base
             // Whole groups of 8 channels go through the vector stage; the rest (n % 8) lane by lane.
             if channels >= 8 { store8(stage.apply(low, channel: base, range), to: out) } else {
                 for c in 0..<channels { out[c] = stage.apply(low[c], channel: base + c) }

@@ -42,10 +42,10 @@ public struct SqueezeExcite {
         let rows = (workspace + (2 * channels + squeeze + 15) / 16 * 16).assumingMemoryBound(to: Int16.self)
         Pooling.globalAverage(input, pixels: pixels, channels: channels, parameters: pool, output: pooled)
         Pointwise.widenRowToEvenLength(pooled, count: channels, into: rows)
-        Pointwise.multiply(rows: rows, count: 1, k: channels, packed: reduceWeights, bias: reduceBias, n: squeeze,
+        Pointwise.multiply(rows: rows, count: 1, k: channels, packed: reduceWeights, bias: reduceBias, n: squeeze, ld: squeeze,
                            stage: reduceStage, output: hidden)
         Pointwise.widenRowToEvenLength(hidden, count: squeeze, into: rows)
-        Pointwise.multiply(rows: rows, count: 1, k: squeeze, packed: expandWeights, bias: expandBias, n: channels,
+        Pointwise.multiply(rows: rows, count: 1, k: squeeze, packed: expandWeights, bias: expandBias, n: channels, ld: channels,
                            stage: expandStage, output: gate)
         LookupTable.run(table: gateTable, input: gate, count: channels, output: gate)
         Multiply.run(input, gate: gate, pixels: pixels, channels: channels, parameters: scale, output: output)

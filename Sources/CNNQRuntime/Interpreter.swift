@@ -43,10 +43,11 @@ public enum Interpreter {
         let x = model.tensor(xIndex), out = model.tensor(op.output)
         let input = UnsafePointer(data(model, xIndex, arena: arena)), output = data(model, op.output, arena: arena)
         switch op.kind {
-        case .convolution, .pointwise, .depthwise:
+        case .convolution, .pointwise, .depthwise, .groupedConvolution:
             typealias P = ModelFormat.ConvolutionParameter
             // Validated at load; the shape cannot fail here.
-            let s = try! model.convolutionShape(op, x, out)
+            let groups = op.kind == .groupedConvolution ? Int(model.parameter(op, index: ModelFormat.groupsWord)) : nil
+            let s = try! model.convolutionShape(op, x, out, groups: groups)
             let stage = OutputStage(multipliers: model.constant(op, P.multipliers, as: Int32.self), shifts: model.constant(op, P.shifts, as: Int32.self),
                                     zeroPoint: out.zeroPoint, lower: model.parameter(op, P.lower), upper: model.parameter(op, P.upper))
             let weights = model.constant(op, P.weights, as: Int8.self), bias = model.constant(op, P.bias, as: Int32.self)
@@ -55,7 +56,7 @@ public enum Interpreter {
             case .pointwise:
                 Pointwise.run(input: input, pixels: x.batch * x.height * x.width, inputChannels: x.channels, packedWeights: weights,
                               packedBias: bias, outputChannels: out.channels, stage: stage, workspace: rows, output: output)
-            case .convolution:
+            case .convolution, .groupedConvolution:
                 StandardConvolution.run(input: input, inputZeroPoint: x.zeroPoint, packedWeights: weights, packedBias: bias, shape: s,
                                         stage: stage, workspace: rows, output: output)
             default:

@@ -5,7 +5,7 @@ public enum ModelFormat {
     /// "CNNQ" read as a little-endian word.
     public static let magic: UInt32 = 0x514E_4E43
     public static let versionMajor: UInt32 = 1
-    public static let versionMinor: UInt32 = 1
+    public static let versionMinor: UInt32 = 2
     /// Constant blobs (packed weights) start on this boundary in the file; arena tensors too.
     public static let alignment = 64
     /// Bytes the caller's model buffer and arena must be aligned to.
@@ -60,6 +60,9 @@ public enum ModelFormat {
         case floatConvolution = 13
         /// Float32 elementwise sum of two tensors of one shape.
         case floatAdd = 14
+        /// k×k convolution with more than one group (RegNet, ResNeXt), each group an im2col GEMM.
+        /// Format 1.2.
+        case groupedConvolution = 15
 
         public var isFloat: Bool { self == .floatConvolution || self == .floatAdd }
     }
@@ -73,6 +76,10 @@ public enum ModelFormat {
         case weights, bias, multipliers, shifts
         public static let count = shifts.rawValue + 1
     }
+
+    /// A grouped convolution's words: those of `ConvolutionParameter`, then the group count. Its bias,
+    /// multipliers and shifts hold each group's output channels rounded up to 16, group after group.
+    public static let groupsWord = ConvolutionParameter.count
 
     /// Parameter words of a float convolution: the geometry words of `ConvolutionParameter` (same
     /// positions), then groups, the clamp as float bits, and byte offsets of float32 OHWI weights

@@ -210,22 +210,32 @@ public struct ModelView {
         }
 
         switch kind {
-        case .convolution, .pointwise, .depthwise:
+        case .convolution, .pointwise, .depthwise, .groupedConvolution:
             try inputs(1)
-            try parameters(ModelFormat.ConvolutionParameter.count)
-            let s = try convolutionShape(op, x, out)
+            let grouped = kind == .groupedConvolution
+            try parameters(ModelFormat.ConvolutionParameter.count + (grouped ? 1 : 0))
+            var groups: Int?
+            if grouped {
+                let g = parameter(op, index: ModelFormat.groupsWord)
+                guard g >= 2, g <= 65_535, x.channels % Int(g) == 0, out.channels % Int(g) == 0 else { throw .malformed }
+                groups = Int(g)
+            }
+            let s = try convolutionShape(op, x, out, groups: groups)
             try clamp(parameter(op, ModelFormat.ConvolutionParameter.lower), parameter(op, ModelFormat.ConvolutionParameter.upper))
-            let depth = s.kernelHeight * s.kernelWidth * s.inputChannels
+            let depth = s.kernelHeight * s.kernelWidth * (s.inputChannels / s.groups)
             let weightBytes: Int
+            var channels = (s.outputChannels + 15) / 16 * 16
             switch kind {
             case .pointwise:
                 guard s.kernelHeight == 1, s.kernelWidth == 1, s.strideHeight == 1, s.strideWidth == 1, s.padTop == 0, s.padLeft == 0,
                       s.outputHeight == s.inputHeight, s.outputWidth == s.inputWidth else { throw .malformed }
                 weightBytes = Pointwise.packedWeightCount(outputChannels: s.outputChannels, inputChannels: depth)
                 guard 2 * Pointwise.workspaceCount(depth: depth, threads: 1) <= workspacePerThread else { throw .malformed }
-            case .convolution:
+            case .convolution, .groupedConvolution:
                 guard depth <= 1 << 16 else { throw .malformed }
-                weightBytes = Pointwise.packedWeightCount(outputChannels: s.outputChannels, inputChannels: depth)
+                // At most 65,535 groups of at most 2^16 taps, so no overflow even where Int is 32 bits.
+                weightBytes = StandardConvolution.packedWeightCount(shape: s)
+                channels = s.groups * StandardConvolution.groupChannelStride(shape: s)
                 guard 2 * Pointwise.workspaceCount(depth: depth, threads: 1) <= workspacePerThread else { throw .malformed }
             default:
                 guard s.outputChannels == s.inputChannels else { throw .malformed }
@@ -233,7 +243,6 @@ public struct ModelView {
             }
             guard weightBytes <= constantsSize else { throw .malformed }
             try checkConstant(parameter(op, ModelFormat.ConvolutionParameter.weights), bytes: weightBytes, alignment: 1)
-            let channels = (s.outputChannels + 15) / 16 * 16
             try checkConstant(parameter(op, ModelFormat.ConvolutionParameter.bias), bytes: 4 * channels, alignment: 4)
             try checkConstant(parameter(op, ModelFormat.ConvolutionParameter.multipliers), bytes: 4 * channels, alignment: 4)
             try checkConstant(parameter(op, ModelFormat.ConvolutionParameter.shifts), bytes: 4 * channels, alignment: 4)
@@ -331,7 +340,7 @@ public struct ModelView {
 
     /// The convolution geometry of `op`, checked: small positive kernel, stride and dilation, padding
     /// smaller than the kernel, and an output size that matches the output tensor.
-    /// `groups` is given for float convolutions; int8 ones have one group or are depthwise.
+    /// `groups` is given for float and grouped convolutions; the others have one group or are depthwise.
     func convolutionShape(_ op: OpInfo, _ x: TensorInfo, _ out: TensorInfo, groups: Int? = nil) throws(Status) -> ConvolutionShape {
         func small(_ p: ModelFormat.ConvolutionParameter, _ range: ClosedRange<Int32>) throws(Status) -> Int { try bounded(op, p, range) }
         let kh = try small(.kernelHeight, 1...31), kw = try small(.kernelWidth, 1...31)

@@ -11,18 +11,21 @@ import Testing
         let input = random.int8s(shape.inputCount)
         let weights = random.weights(shape.weightCount)
         let bias = (0..<shape.outputChannels).map { _ in Int32.random(in: -20_000...20_000, using: &random) }
-        let k = shape.kernelHeight * shape.kernelWidth * shape.inputChannels
+        let k = shape.kernelHeight * shape.kernelWidth * shape.inputChannels / shape.groups
         let stage = StageStorage(channels: shape.outputChannels, depth: k, random: &random)
         let expected = referenceConvolution(input, zero: zero, weights, bias, shape, stage)
 
-        var packedWeights = [Int8](repeating: 0, count: Pointwise.packedWeightCount(outputChannels: shape.outputChannels, inputChannels: k))
-        var packedBias = [Int32](repeating: 0, count: Pointwise.packedBiasCount(outputChannels: shape.outputChannels))
-        Pointwise.pack(weights: weights, bias: bias, outputChannels: shape.outputChannels, inputChannels: k, inputZeroPoint: zero,
-                       packedWeights: &packedWeights, packedBias: &packedBias)
+        var packedWeights = [Int8](repeating: 0, count: StandardConvolution.packedWeightCount(shape: shape))
+        let slots = shape.groups * StandardConvolution.groupChannelStride(shape: shape)
+        var packedBias = [Int32](repeating: 0, count: slots)
+        StandardConvolution.pack(weights: weights, bias: bias, shape: shape, inputZeroPoint: zero, packedWeights: &packedWeights,
+                                 packedBias: &packedBias)
+        // The kernel reads multipliers and shifts in the per-group padded layout the model file holds.
+        let slotted = StageStorage(stage, count: slots) { StandardConvolution.channelSlot($0, shape: shape) }
         var workspace = [Int16](repeating: 0, count: StandardConvolution.workspaceCount(shape: shape, threads: 2))
         let (one, two) = withOneAndTwoThreads { () -> [Int8] in
             var output = [Int8](repeating: 0, count: shape.outputCount)
-            stage.withStage { stage in
+            slotted.withStage { stage in
                 StandardConvolution.run(input: input, inputZeroPoint: zero, packedWeights: packedWeights, packedBias: packedBias,
                                         shape: shape, stage: stage, workspace: &workspace, output: &output)
             }
@@ -39,6 +42,27 @@ import Testing
             Self.check(ConvolutionShape(inputHeight: size, inputWidth: size, inputChannels: 3, outputChannels: channels,
                                         kernelHeight: 3, kernelWidth: 3, strideHeight: 2, strideWidth: 2,
                                         padTop: 1, padLeft: 1, padBottom: 1, padRight: 1), seed: UInt64(channels * 100 + size))
+        }
+    }
+
+    /// Grouped convolutions: RegNet's 3×3 groups of 8 and 16 at strides 1 and 2, and random group
+    /// counts, widths (odd ones included) and geometries, depthwise with a channel multiplier among them.
+    @Test func grouped() {
+        for (channels, groupWidth, stride) in [(24, 8, 1), (48, 8, 2), (64, 16, 1), (56, 8, 2), (40, 8, 1)] {
+            Self.check(ConvolutionShape(inputHeight: 9, inputWidth: 8, inputChannels: channels, outputChannels: channels,
+                                        kernelHeight: 3, kernelWidth: 3, strideHeight: stride, strideWidth: stride,
+                                        padTop: 1, padLeft: 1, padBottom: 1, padRight: 1, groups: channels / groupWidth), seed: UInt64(channels * 10 + stride))
+        }
+        var random = SeededRandom(seed: 77)
+        for index in 0..<60 {
+            let groups = Int.random(in: 1...6, using: &random)
+            let k = Int.random(in: 1...5, using: &random), stride = Int.random(in: 1...2, using: &random)
+            let pad = Int.random(in: 0..<k, using: &random)
+            Self.check(ConvolutionShape(inputHeight: Int.random(in: 1...12, using: &random), inputWidth: Int.random(in: 1...12, using: &random),
+                                        inputChannels: groups * Int.random(in: 1...9, using: &random),
+                                        outputChannels: groups * Int.random(in: 1...21, using: &random),
+                                        kernelHeight: k, kernelWidth: k, strideHeight: stride, strideWidth: stride,
+                                        padTop: pad, padLeft: pad, padBottom: pad, padRight: pad, groups: groups), seed: UInt64(5000 + index))
         }
     }
 

@@ -33,6 +33,13 @@ final class StageStorage {
         }
     }
 
+    /// The same stage with channel c's multiplier and shift moved to `slot(c)` of `count` entries.
+    init(_ other: StageStorage, count: Int, slot: (Int) -> Int) {
+        var m = [Int32](repeating: 0, count: count), s = [Int32](repeating: 0, count: count)
+        for c in other.multipliers.indices { (m[slot(c)], s[slot(c)]) = (other.multipliers[c], other.shifts[c]) }
+        (multipliers, shifts, zeroPoint, lower, upper) = (m, s, other.zeroPoint, other.lower, other.upper)
+    }
+
     func withStage<R>(_ body: (OutputStage) -> R) -> R {
         multipliers.withUnsafeBufferPointer { m in
             shifts.withUnsafeBufferPointer { s in

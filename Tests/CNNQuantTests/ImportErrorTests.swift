@@ -48,6 +48,12 @@ import Testing
         }
     }
 
+    @Test func localResponseNormalisationIsRefusedWithAReason() {
+        #expect(throws: CNNQError.unsupportedAttribute(node: "lrn_1", op: "LRN", detail: "local response normalisation has no int8 kernel; export torchvision's AlexNet or GoogLeNet (which have none) or retrain without LRN")) {
+            try ONNXImporter.load(path: Fixtures.path("errors/lrn.onnx"))
+        }
+    }
+
     @Test func missingFileIsAnError() {
         #expect(throws: CNNQError.self) { try ONNXImporter.load(path: "/nonexistent/model.onnx") }
     }

@@ -71,10 +71,11 @@ extension Int8Model {
         let op = view.op(o)
         let x = view.tensor(view.input(of: op, 0)), y = view.tensor(op.output)
         switch op.kind {
-        case .convolution, .pointwise, .depthwise:
+        case .convolution, .pointwise, .depthwise, .groupedConvolution:
             typealias P = ModelFormat.ConvolutionParameter
             let taps = Int(view.parameter(op, index: P.kernelHeight.rawValue) * view.parameter(op, index: P.kernelWidth.rawValue))
-            return y.count * taps * (op.kind == .depthwise ? 1 : x.channels)
+            let groups = op.kind == .groupedConvolution ? Int(view.parameter(op, index: ModelFormat.groupsWord)) : 1
+            return y.count * taps * (op.kind == .depthwise ? 1 : x.channels / groups)
         case .floatConvolution:
             typealias P = ModelFormat.FloatConvolutionParameter
             let taps = Int(view.parameter(op, index: P.kernelHeight.rawValue) * view.parameter(op, index: P.kernelWidth.rawValue))

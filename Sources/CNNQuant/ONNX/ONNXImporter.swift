@@ -266,6 +266,9 @@ struct NodeReader {
             parsed = .identity
         case "Identity":
             parsed = .identity
+        case "LRN":
+            // Caffe-era AlexNet and GoogLeNet exports carry it; torchvision's definitions do not.
+            throw fail("local response normalisation has no int8 kernel; export torchvision's AlexNet or GoogLeNet (which have none) or retrain without LRN")
         case "Shape":
             parsed = .shape(start: int("start", 0), end: attribute("end").map { Int($0.i) })
         case "Slice":

@@ -45,6 +45,27 @@ extension Graph {
         nodes = nodes.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
     }
 
+    /// A BatchNormalization left after folding (pre-activation nets such as DenseNet normalise a
+    /// concatenation) becomes what it computes per channel, y = x·γ/√(σ²+ε) + (β − μ·γ/√(σ²+ε)): a 1×1
+    /// depthwise convolution, which an int8 kernel runs and a following ReLU fuses into.
+    public mutating func batchNormsToDepthwise() {
+        for (index, node) in nodes.enumerated() {
+            guard case let .batchNorm(epsilon) = node.op, let shape = shapes[node.inputs[0]], shape.count == 4,
+                  case let params = node.inputs[1...4].compactMap({ initializers[$0]?.floats }), params.count == 4
+            else { continue }
+            let (gamma, beta, mean, variance) = (params[0], params[1], params[2], params[3])
+            let channels = shape[1]
+            guard gamma.count == channels else { continue }
+            let scale = zip(gamma, variance).map { $0 / ($1 + epsilon).squareRoot() }
+            let shift = (0..<channels).map { beta[$0] - mean[$0] * scale[$0] }
+            let weightName = uniqueName(node.name + ".weight"), biasName = uniqueName(node.name + ".bias")
+            initializers[weightName] = Tensor(shape: [channels, 1, 1, 1], floats: scale)
+            initializers[biasName] = Tensor(shape: [channels], floats: shift)
+            nodes[index] = Node(name: node.name, op: .conv(window: Window(kernel: [1, 1]), group: channels, clamp: .none),
+                                inputs: [node.inputs[0], weightName, biasName], outputs: node.outputs)
+        }
+    }
+
     func uniqueName(_ base: String) -> String {
         var name = base
         var suffix = 1

@@ -32,6 +32,7 @@ extension Graph {
         removeIdentities()
         try foldConstantsAndInferShapes()
         foldBatchNorms()
+        batchNormsToDepthwise()
         foldBiasAdds()
         fuseActivations()
         removeDeadNodes()

@@ -34,6 +34,10 @@ public struct Quantizer {
     /// The same for values computed in float (excluded layers), with the range an int8 copy gets.
     var floatOf: [String: Int] = [:]
     var floatRange: [String: (lower: Float, upper: Float)] = [:]
+    /// Values that flatten an H×W×C map (H·W > 1) into a vector, by the 4-D value they flatten. NHWC
+    /// bytes are not in NCHW flatten order, so no tensor stands for them: the Gemm or MatMul that
+    /// reads one becomes an H×W convolution over the map, its weights reordered to match.
+    var spatialFlatten: [String: String] = [:]
 
     /// `channelMeans` holds E[x] per channel for convolution inputs (needed by bias correction).
     public static func quantize(_ graph: Graph, ranges: [String: (lower: Float, upper: Float)], channelMeans: [String: [Double]] = [:],
@@ -115,6 +119,9 @@ public struct Quantizer {
 
     mutating func tensor(_ name: String, node: String, op: String = "") throws(CNNQError) -> Int {
         if let t = tensorOf[name] { return t }
+        if let map = spatialFlatten[name] {
+            throw .unsupportedAttribute(node: node, op: op, detail: "'\(name)' flattens the map '\(map)'; in int8 only a Gemm or MatMul may read a flattened map")
+        }
         guard let x = floatOf[name] else {
             throw .unsupportedAttribute(node: node, op: op, detail: "input '\(name)' is a constant or is not int8; only activations may be")
         }
@@ -182,11 +189,13 @@ public struct Quantizer {
                 kind = unit ? .pointwise : .convolution
             } else if group == c && o == c && perGroup == 1 {
                 kind = .depthwise
+            } else if c % group == 0, o % group == 0, perGroup == c / group {
+                kind = .groupedConvolution
             } else {
-                throw .unsupportedAttribute(node: node.name, op: "Conv", detail: "group \(group) is neither 1 nor depthwise (\(c) channels, multiplier 1)")
+                throw .shapeMismatch(node: node.name, detail: "\(group) groups do not divide \(c) input and \(o) output channels")
             }
             let y = try newTensor(out, node: node.name, range: clampedRange(out, clamp))
-            try convolution(node, kind: kind, x: x, y: y, weights: ohwi, bias: bias, kernel: (kh, kw), window: window, clamp: clamp)
+            try convolution(node, kind: kind, x: x, y: y, weights: ohwi, bias: bias, kernel: (kh, kw), window: window, groups: group, clamp: clamp)
         case let .gemm(transA, transB, alpha, beta, clamp):
             guard !transA, let b = graph.initializers[node.inputs[1]] else {
                 throw .unsupportedAttribute(node: node.name, op: "Gemm", detail: "only X·B with a constant B (transA = 0) is supported")
@@ -201,12 +210,7 @@ public struct Quantizer {
                 }
                 bias = (0..<n).map { beta * c.floats[c.count == 1 ? 0 : $0] }
             }
-            if options.exclude.contains(node.name) {
-                return try floatConvolution(node, weights: weights, bias: bias, kernel: (1, 1), window: Window(kernel: [1, 1]), groups: 1, clamp: clamp)
-            }
-            let x = try tensor(node.inputs[0], node: node)
-            let y = try newTensor(out, node: node.name, range: clampedRange(out, clamp))
-            try convolution(node, kind: .pointwise, x: x, y: y, weights: weights, bias: bias, kernel: (1, 1), window: Window(kernel: [1, 1]), clamp: clamp)
+            try fullyConnected(node, weights: weights, bias: bias, clamp: clamp)
         case .matMul:
             guard let b = graph.initializers[node.inputs[1]], b.shape.count == 2 else {
                 throw .unsupportedAttribute(node: node.name, op: "MatMul", detail: "only X·B with a constant 2-D B is supported")
@@ -214,13 +218,7 @@ public struct Quantizer {
             let (k, n) = (b.shape[0], b.shape[1])
             let v = b.floats
             let weights = (0..<(n * k)).map { v[($0 % k) * n + $0 / k] }
-            if options.exclude.contains(node.name) {
-                return try floatConvolution(node, weights: weights, bias: nil, kernel: (1, 1), window: Window(kernel: [1, 1]), groups: 1, clamp: .none)
-            }
-            let x = try tensor(node.inputs[0], node: node)
-            let y = try newTensor(out, node: node.name)
-            try convolution(node, kind: .pointwise, x: x, y: y, weights: weights, bias: nil,
-                            kernel: (1, 1), window: Window(kernel: [1, 1]), clamp: .none)
+            try fullyConnected(node, weights: weights, bias: nil, clamp: .none)
         case let .function(f):
             let x = try tensor(node.inputs[0], node: node)
             let y = try newTensor(out, node: node.name)
@@ -309,7 +307,12 @@ public struct Quantizer {
             let float = tensorOf[node.inputs[0]] == nil ? floatOf[node.inputs[0]] : nil
             let x = if let float { float } else { try tensor(node.inputs[0], node: node) }
             let tx = model.tensors[x]
-            guard let shape = graph.shapes[out], shape.count == 2 || shape.count == 4,
+            let shape = graph.shapes[out] ?? []
+            if shape.count == 2, tx.rank == 4, shape == [tx.batch, tx.height * tx.width * tx.channels], tx.height * tx.width > 1 {
+                spatialFlatten[out] = spatialFlatten[node.inputs[0]] ?? model.tensors[x].name
+                return
+            }
+            guard shape.count == 2 || shape.count == 4,
                   (shape.count == 2 ? [shape[0], 1, 1, shape[1]] : [shape[0], shape[2], shape[3], shape[1]]) == [tx.batch, tx.height, tx.width, tx.channels]
             else {
                 throw .unsupportedAttribute(node: node.name, op: node.op.name, detail: "only reshapes that keep the NHWC layout (e.g. [N,C,1,1] → [N,C]) are supported in int8")
@@ -333,6 +336,28 @@ public struct Quantizer {
     static func geometryWords(kernel: (Int, Int), window: Window) -> [Int32] {
         [kernel.0, kernel.1, window.strides[0], window.strides[1], window.dilations[0], window.dilations[1],
          window.pads[0], window.pads[1], window.pads[2], window.pads[3]].map { Int32($0) }
+    }
+
+    /// Gemm and MatMul with [n][k] weights: a pointwise op on a vector, or an H×W convolution over the
+    /// map a flatten reads (`spatialFlatten`), with the weights reordered from NCHW to NHWC flatten order.
+    mutating func fullyConnected(_ node: Node, weights: [Float], bias: [Float]?, clamp: Clamp) throws(CNNQError) {
+        var (input, weights, kernel, kind) = (node.inputs[0], weights, (1, 1), ModelFormat.OpKind.pointwise)
+        if let map = spatialFlatten[input], let shape = graph.shapes[map] {
+            let (c, h, w) = (shape[1], shape[2], shape[3])
+            let k = c * h * w, n = weights.count / k
+            var nhwc = [Float](repeating: 0, count: weights.count)
+            for j in 0..<n { for ch in 0..<c { for p in 0..<(h * w) { nhwc[j * k + p * c + ch] = weights[j * k + ch * h * w + p] } } }
+            (input, weights, kernel, kind) = (map, nhwc, (h, w), .convolution)
+        }
+        var flat = node
+        flat.inputs[0] = input
+        let window = Window(kernel: [kernel.0, kernel.1])
+        if options.exclude.contains(node.name) {
+            return try floatConvolution(flat, weights: weights, bias: bias, kernel: kernel, window: window, groups: 1, clamp: clamp)
+        }
+        let x = try tensor(input, node: node)
+        let y = try newTensor(node.outputs[0], node: node.name, range: clampedRange(node.outputs[0], clamp))
+        try convolution(node, kind: kind, x: x, y: y, weights: weights, bias: bias, kernel: kernel, window: window, groups: 1, clamp: clamp)
     }
 
     /// An excluded convolution-like layer: float32 OHWI weights and bias, run by `FloatIsland`.
@@ -362,12 +387,13 @@ public struct Quantizer {
     /// Convolution-like layers: per-output-channel symmetric weights in OHWI order, int32 bias,
     /// per-channel requantization, packed for the kernel that runs them.
     mutating func convolution(_ node: Node, kind: ModelFormat.OpKind, x: Int, y: Int, weights: [Float], bias: [Float]?,
-                              kernel: (Int, Int), window: Window, clamp: Clamp) throws(CNNQError) {
+                              kernel: (Int, Int), window: Window, groups: Int, clamp: Clamp) throws(CNNQError) {
         let (tx, ty) = (model.tensors[x], model.tensors[y])
         let o = ty.channels
         let perChannel = weights.count / o
+        // Input channels one output channel sees (those of its group).
         let inputs = kind == .depthwise ? 1 : perChannel / (kernel.0 * kernel.1)
-        guard perChannel * o == weights.count, kind == .depthwise || inputs == tx.channels else {
+        guard perChannel * o == weights.count, kind == .depthwise || inputs * groups == tx.channels else {
             throw .shapeMismatch(node: node.name, detail: "weights of \(weights.count) values do not fit \(o) outputs × \(tx.channels) inputs")
         }
         var q = [Int8](repeating: 0, count: weights.count)
@@ -384,39 +410,44 @@ public struct Quantizer {
             for (i, w) in row.enumerated() {
                 let level = max(-127, min(127, (Double(w) / s).rounded()))
                 q[c * perChannel + i] = Int8(level)
-                if let means { error += (level * s - Double(w)) * means[kind == .depthwise ? c : i % inputs] }
+                if let means { error += (level * s - Double(w)) * means[kind == .depthwise ? c : c / (o / groups) * inputs + i % inputs] }
             }
             b[c] -= error
         }
-        let padded = (o + 15) / 16 * 16
-        var biasQ = [Int32](repeating: 0, count: padded), multipliers = [Int32](repeating: 0, count: padded), shifts = [Int32](repeating: 0, count: padded)
+        let shape = ConvolutionShape(batch: tx.batch, inputHeight: tx.height, inputWidth: tx.width, inputChannels: tx.channels, outputChannels: o,
+                                     kernelHeight: kernel.0, kernelWidth: kernel.1, strideHeight: window.strides[0], strideWidth: window.strides[1],
+                                     dilationHeight: window.dilations[0], dilationWidth: window.dilations[1], padTop: window.pads[0],
+                                     padLeft: window.pads[1], padBottom: window.pads[2], padRight: window.pads[3],
+                                     groups: kind == .depthwise ? o : groups)
+        // Bias, multipliers and shifts: 16-channel blocks, each group's starting a block.
+        let depthwise = kind == .depthwise
+        let slots = depthwise ? (o + 15) / 16 * 16 : groups * StandardConvolution.groupChannelStride(shape: shape)
+        var biasQ = [Int32](repeating: 0, count: o), multipliers = [Int32](repeating: 0, count: slots), shifts = [Int32](repeating: 0, count: slots)
         for c in 0..<o {
             biasQ[c] = Int32(clamping: Int64((b[c] / (tx.scale * weightScales[c])).rounded()))
             let m = QuantizedMultiplier(tx.scale * weightScales[c] / ty.scale)
-            (multipliers[c], shifts[c]) = (m.multiplier, m.shift)
+            let slot = depthwise ? c : StandardConvolution.channelSlot(c, shape: shape)
+            (multipliers[slot], shifts[slot]) = (m.multiplier, m.shift)
         }
         let (lower, upper) = Self.bounds(clamp, ty)
         var packed: [Int8], packedBias: [Int32]
         let depth = kernel.0 * kernel.1 * inputs
-        if kind == .depthwise {
+        if depthwise {
             packed = [Int8](repeating: 0, count: Depthwise.packedWeightCount(channels: o, kernelHeight: kernel.0, kernelWidth: kernel.1))
             q.withUnsafeBufferPointer { w in packed.withUnsafeMutableBufferPointer { p in
                 Depthwise.pack(weights: w.baseAddress!, channels: o, kernelHeight: kernel.0, kernelWidth: kernel.1, packed: p.baseAddress!)
             } }
-            packedBias = biasQ
+            packedBias = biasQ + [Int32](repeating: 0, count: slots - o)
         } else {
-            packed = [Int8](repeating: 0, count: Pointwise.packedWeightCount(outputChannels: o, inputChannels: depth))
-            packedBias = [Int32](repeating: 0, count: Pointwise.packedBiasCount(outputChannels: o))
-            q.withUnsafeBufferPointer { w in biasQ.withUnsafeBufferPointer { bq in
-                packed.withUnsafeMutableBufferPointer { p in packedBias.withUnsafeMutableBufferPointer { pb in
-                    Pointwise.pack(weights: w.baseAddress!, bias: bq.baseAddress!, outputChannels: o, inputChannels: depth,
-                                   inputZeroPoint: tx.zeroPoint, packedWeights: p.baseAddress!, packedBias: pb.baseAddress!)
-                } }
-            } }
+            packed = [Int8](repeating: 0, count: StandardConvolution.packedWeightCount(shape: shape))
+            packedBias = [Int32](repeating: 0, count: slots)
+            StandardConvolution.pack(weights: q, bias: biasQ, shape: shape, inputZeroPoint: tx.zeroPoint, packedWeights: &packed,
+                                     packedBias: &packedBias)
         }
         typealias P = ModelFormat.ConvolutionParameter
         var words = Self.geometryWords(kernel: kernel, window: window) + [Int32](repeating: 0, count: P.count - 10)
         (words[P.lower.rawValue], words[P.upper.rawValue]) = (lower, upper)
+        if kind == .groupedConvolution { words.append(Int32(groups)) }
         let blobs: [QuantizedModel.Blob] = [
             .init(word: P.weights.rawValue, bytes: packed.map { UInt8(bitPattern: $0) }, alignment: ModelFormat.alignment),
             .init(word: P.bias.rawValue, bytes: .init(littleEndian: packedBias), alignment: 16),

@@ -142,6 +142,7 @@ def error_models():
     cases = {
         "unsupported_op": ([helper.make_node("Erf", ["x"], ["y"], name="erf_1")], []),
         "conv1d": ([helper.make_node("Conv", ["x", "w"], ["y"], name="conv_1d", kernel_shape=[3])], [weight]),
+        "lrn": ([helper.make_node("LRN", ["x"], ["y"], name="lrn_1", size=5)], []),
     }
     for name, (nodes, initializers) in cases.items():
         graph = helper.make_graph(nodes, name, [x], [y], initializers)
