@@ -226,17 +226,19 @@ public struct ModelView {
             let weightBytes: Int
             var channels = (s.outputChannels + 15) / 16 * 16
             switch kind {
-            case .pointwise:
-                guard s.kernelHeight == 1, s.kernelWidth == 1, s.strideHeight == 1, s.strideWidth == 1, s.padTop == 0, s.padLeft == 0,
-                      s.outputHeight == s.inputHeight, s.outputWidth == s.inputWidth else { throw .malformed }
-                weightBytes = Pointwise.packedWeightCount(outputChannels: s.outputChannels, inputChannels: depth)
-                guard 2 * Pointwise.workspaceCount(depth: depth, threads: 1) <= workspacePerThread else { throw .malformed }
-            case .convolution, .groupedConvolution:
-                guard depth <= 1 << 16 else { throw .malformed }
-                // At most 65,535 groups of at most 2^16 taps, so no overflow even where Int is 32 bits.
-                weightBytes = StandardConvolution.packedWeightCount(shape: s)
+            case .pointwise, .convolution, .groupedConvolution:
+                if kind == .pointwise {
+                    guard s.kernelHeight == 1, s.kernelWidth == 1, s.strideHeight == 1, s.strideWidth == 1, s.padTop == 0, s.padLeft == 0,
+                          s.outputHeight == s.inputHeight, s.outputWidth == s.inputWidth else { throw .malformed }
+                }
+                guard depth <= 1 << 16, 2 * Pointwise.workspaceCount(depth: depth, threads: 1) <= workspacePerThread else { throw .malformed }
+                // `StandardConvolution.packedWeightCount` in 64 bits: 65,535 channels × 2^16 taps
+                // overflows Int where it is 32 bits.
+                let perGroup = Int64(s.outputChannels / s.groups)
+                let bytes = Int64(s.groups) * ((perGroup + 15) / 16 * 16) * Int64((depth + 1) / 2 * 2)
+                guard bytes <= Int64(constantsSize) else { throw .malformed }
+                weightBytes = Int(bytes)
                 channels = s.groups * StandardConvolution.groupChannelStride(shape: s)
-                guard 2 * Pointwise.workspaceCount(depth: depth, threads: 1) <= workspacePerThread else { throw .malformed }
             default:
                 guard s.outputChannels == s.inputChannels else { throw .malformed }
                 weightBytes = Depthwise.packedWeightCount(channels: s.inputChannels, kernelHeight: s.kernelHeight, kernelWidth: s.kernelWidth)
