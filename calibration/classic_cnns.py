@@ -99,6 +99,17 @@ def densenet121(alpha):
                                        num_init_features=scaled(64, alpha), num_classes=10)
 
 
+def mnasnet(alpha):
+    """torchvision's MNASNet with PyTorch's usual BatchNorm momentum (0.1) instead of its TensorFlow
+    one (0.0003): in two epochs the running statistics would hardly move, and the evaluated model
+    answered one class."""
+    net = torchvision.models.MNASNet(alpha, num_classes=10)
+    for module in net.modules():
+        if isinstance(module, nn.BatchNorm2d):
+            module.momentum = 0.1
+    return net
+
+
 def efficientnet_b0(alpha):
     settings, last = efficientnet._efficientnet_conf("efficientnet_b0", width_mult=alpha, depth_mult=1.0)
     return efficientnet.EfficientNet(settings, dropout=0.2, num_classes=10, last_channel=last)
@@ -121,7 +132,7 @@ BUILDERS = {
     "resnet18": lambda alpha: NarrowResNet(resnet.BasicBlock, [2, 2, 2, 2], alpha),
     "resnet50": lambda alpha: NarrowResNet(resnet.Bottleneck, [3, 4, 6, 3], alpha),
     "densenet121": densenet121,
-    "mnasnet": lambda alpha: torchvision.models.MNASNet(alpha, num_classes=10),
+    "mnasnet": mnasnet,
     "efficientnet_b0": efficientnet_b0,
     "regnet_x_400mf": lambda alpha: regnet_400mf(alpha, depth=22, w_0=24, w_a=24.48, w_m=2.54),
     "regnet_y_400mf": lambda alpha: regnet_400mf(alpha, depth=16, w_0=48, w_a=27.89, w_m=2.09, se_ratio=0.25),

@@ -86,7 +86,6 @@ def main():
     test_x, test_y = idx("t10k-images-idx3-ubyte.gz"), idx("t10k-labels-idx1-ubyte.gz")
     os.makedirs(OUT, exist_ok=True)
     summary_path = os.path.join(OUT, "accuracy.json")
-    summary = json.load(open(summary_path)) if os.path.exists(summary_path) else {}
     for spec in args.models:
         arch, alpha, rho = spec.split(":")
         alpha, rho = float(alpha), int(rho)
@@ -109,6 +108,8 @@ def main():
         net.eval()
         torch.onnx.export(net, torch.zeros(1, 3, rho, rho), os.path.join(OUT, name + ".onnx"), input_names=["image"],
                           output_names=["logits"], opset_version=13, dynamo=False)
+        # Read again just before writing: another run may have added models meanwhile.
+        summary = json.load(open(summary_path)) if os.path.exists(summary_path) else {}
         summary[name] = {"arch": arch, "alpha": alpha, "resolution": rho, "epochs": args.epochs, "float_top1": round(accuracy, 2)}
         with open(summary_path, "w") as f:
             json.dump(summary, f, indent=2, sort_keys=True)

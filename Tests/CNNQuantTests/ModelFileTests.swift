@@ -8,12 +8,14 @@ import Testing
 @Suite struct ModelFileTests {
     /// A small model file with every op kind MobileNets use: the zoo's V3-Small ×0.35 at 32×32 with
     /// 10 classes (SE blocks, lookup tables, residual adds), calibrated on seeded random inputs.
-    static let bytes = model(excludingEvery: 0)
+    static let bytes = model()
     /// The same with every third Conv/Gemm/Add kept in float: float islands and their borders.
     static let islandBytes = model(excludingEvery: 3)
+    /// The Fashion-MNIST RegNetY: grouped convolutions (op kind 15).
+    static let groupedBytes = model(try! ONNXImporter.load(path: Fixtures.path("fashion-mnist/regnet_y_400mf_0.25_32.onnx")))
 
-    static func model(excludingEvery n: Int) -> [UInt8] {
-        let graph = try! MobileNet.v3Small.build(alpha: 0.35, resolution: 32, classes: 10, seed: 1)
+    static func model(_ graph: Graph = try! MobileNet.v3Small.build(alpha: 0.35, resolution: 32, classes: 10, seed: 1),
+                      excludingEvery n: Int = 0) -> [UInt8] {
         var random = SeededRandom(seed: 3)
         let inputs = (0..<4).map { _ in Tensor(shape: [1, 3, 32, 32], floats: (0..<(3 * 32 * 32)).map { _ in Float(random.next() % 2001) / 1000 - 1 }) }
         var options = QuantizationPipeline.Options()
@@ -81,10 +83,10 @@ import Testing
 
     /// Words of the header, tables and parameters replaced by hostile values, CRC made valid again:
     /// each file is rejected as malformed or, if it still describes a consistent model, runs.
-    @Test(arguments: [false, true])
-    func hostileWordsAreRejectedOrHarmless(islands: Bool) {
+    @Test(arguments: ["int8", "islands", "grouped"])
+    func hostileWordsAreRejectedOrHarmless(model: String) {
         var random = SeededRandom(seed: 11)
-        let bytes = islands ? Self.islandBytes : Self.bytes
+        let bytes = ["islands": Self.islandBytes, "grouped": Self.groupedBytes][model] ?? Self.bytes
         let constants = bytes.withUnsafeBytes { Int($0.load(fromByteOffset: ModelFormat.Header.constantsOffset.rawValue * 4, as: UInt32.self)) }
         let hostile: [UInt32] = [0, 1, 2, 3, 15, 16, 17, 31, 64, 255, 256, 65_535, 65_536, 0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFF,
                                  UInt32(bytes.count), UInt32(bytes.count - 4), UInt32(constants)]

@@ -262,7 +262,7 @@ public struct Quantizer {
                                        outputScale: ty.scale, outputZeroPoint: ty.zeroPoint)
             append(.init(kind: .multiply, name: node.name, inputs: [x, gate], output: y,
                          words: [p.output.multiplier.multiplier, p.output.multiplier.shift, -128, 127]))
-        case .globalAveragePool, .reduceMean([2, 3], true), .reduceMean([-2, -1], true):
+        case .globalAveragePool, .reduceMean([2, 3], _), .reduceMean([-2, -1], _):  // keepdims 0 gives [N, C]: the same bytes
             let x = try tensor(node.inputs[0], node: node)
             let y = try newTensor(out, node: node.name)
             let (tx, ty) = (model.tensors[x], model.tensors[y])
