@@ -231,7 +231,10 @@ public struct ModelView {
                     guard s.kernelHeight == 1, s.kernelWidth == 1, s.strideHeight == 1, s.strideWidth == 1, s.padTop == 0, s.padLeft == 0,
                           s.outputHeight == s.inputHeight, s.outputWidth == s.inputWidth else { throw .malformed }
                 }
-                guard depth <= 1 << 16, 2 * Pointwise.workspaceCount(depth: depth, threads: 1) <= workspacePerThread else { throw .malformed }
+                // A 1×1 layer's depth is its input channels (at most 65,535); the im2col depth is bounded.
+                guard kind == .pointwise || depth <= 1 << 16, 2 * Pointwise.workspaceCount(depth: depth, threads: 1) <= workspacePerThread else {
+                    throw .malformed
+                }
                 // `StandardConvolution.packedWeightCount` in 64 bits: 65,535 channels × 2^16 taps
                 // overflows Int where it is 32 bits.
                 let perGroup = Int64(s.outputChannels / s.groups)

@@ -5,14 +5,10 @@ extension Graph {
         var consumers = consumers()
         var removed = Set<Int>()
         for (index, node) in nodes.enumerated() {
-            guard case let .batchNorm(epsilon) = node.op,
+            guard let (scale, shift) = batchNormAffine(node),
                   let producer = nodes.firstIndex(where: { $0.outputs.contains(node.inputs[0]) }),
-                  consumers[node.inputs[0]]?.count == 1, !outputs.contains(node.inputs[0]),
-                  case let params = node.inputs[1...4].compactMap({ initializers[$0]?.floats }), params.count == 4
+                  consumers[node.inputs[0]]?.count == 1, !outputs.contains(node.inputs[0])
             else { continue }
-            let (gamma, beta, mean, variance) = (params[0], params[1], params[2], params[3])
-            let scale = zip(gamma, variance).map { $0 / ($1 + epsilon).squareRoot() }
-            let shift = (0..<scale.count).map { beta[$0] - mean[$0] * scale[$0] }
             let target = nodes[producer]
             guard target.inputs.count >= 2, let weight = initializers[target.inputs[1]] else { continue }
             let channels = scale.count
@@ -46,24 +42,31 @@ extension Graph {
     }
 
     /// A BatchNormalization left after folding (pre-activation nets such as DenseNet normalise a
-    /// concatenation) becomes what it computes per channel, y = x·γ/√(σ²+ε) + (β − μ·γ/√(σ²+ε)): a 1×1
-    /// depthwise convolution, which an int8 kernel runs and a following ReLU fuses into.
+    /// concatenation) becomes its per-channel affine map as a 1×1 depthwise convolution, which an int8
+    /// kernel runs and a following ReLU fuses into.
     public mutating func batchNormsToDepthwise() {
         for (index, node) in nodes.enumerated() {
-            guard case let .batchNorm(epsilon) = node.op, let shape = shapes[node.inputs[0]], shape.count == 4,
-                  case let params = node.inputs[1...4].compactMap({ initializers[$0]?.floats }), params.count == 4
+            guard let (scale, shift) = batchNormAffine(node), let shape = shapes[node.inputs[0]], shape.count == 4, shape[1] == scale.count
             else { continue }
-            let (gamma, beta, mean, variance) = (params[0], params[1], params[2], params[3])
-            let channels = shape[1]
-            guard gamma.count == channels else { continue }
-            let scale = zip(gamma, variance).map { $0 / ($1 + epsilon).squareRoot() }
-            let shift = (0..<channels).map { beta[$0] - mean[$0] * scale[$0] }
+            let channels = scale.count
             let weightName = uniqueName(node.name + ".weight"), biasName = uniqueName(node.name + ".bias")
             initializers[weightName] = Tensor(shape: [channels, 1, 1, 1], floats: scale)
             initializers[biasName] = Tensor(shape: [channels], floats: shift)
             nodes[index] = Node(name: node.name, op: .conv(window: Window(kernel: [1, 1]), group: channels, clamp: .none),
                                 inputs: [node.inputs[0], weightName, biasName], outputs: node.outputs)
         }
+    }
+
+    /// A BatchNormalization node with constant parameters as y = x·scale + shift per channel:
+    /// scale = γ/√(σ²+ε), shift = β − μ·scale.
+    func batchNormAffine(_ node: Node) -> (scale: [Float], shift: [Float])? {
+        guard case let .batchNorm(epsilon) = node.op,
+              case let params = node.inputs[1...4].compactMap({ initializers[$0]?.floats }), params.count == 4,
+              Set(params.map(\.count)).count == 1
+        else { return nil }
+        let (gamma, beta, mean, variance) = (params[0], params[1], params[2], params[3])
+        let scale = zip(gamma, variance).map { $0 / ($1 + epsilon).squareRoot() }
+        return (scale, (0..<scale.count).map { beta[$0] - mean[$0] * scale[$0] })
     }
 
     func uniqueName(_ base: String) -> String {
