@@ -46,8 +46,7 @@ public enum Interpreter {
         case .convolution, .pointwise, .depthwise, .groupedConvolution:
             typealias P = ModelFormat.ConvolutionParameter
             // Validated at load; the shape cannot fail here.
-            let groups = op.kind == .groupedConvolution ? Int(model.parameter(op, index: ModelFormat.groupsWord)) : nil
-            let s = try! model.convolutionShape(op, x, out, groups: groups)
+            let s = try! model.convolutionShape(op, x, out)
             let stage = OutputStage(multipliers: model.constant(op, P.multipliers, as: Int32.self), shifts: model.constant(op, P.shifts, as: Int32.self),
                                     zeroPoint: out.zeroPoint, lower: model.parameter(op, P.lower), upper: model.parameter(op, P.upper))
             let weights = model.constant(op, P.weights, as: Int8.self), bias = model.constant(op, P.bias, as: Int32.self)
@@ -127,7 +126,7 @@ public enum Interpreter {
                             output: floatData(model, op.output, arena: arena))
         case .floatConvolution:
             typealias P = ModelFormat.FloatConvolutionParameter
-            let s = try! model.convolutionShape(op, x, out, groups: Int(model.parameter(op, P.groups)))
+            let s = try! model.convolutionShape(op, x, out)
             FloatIsland.convolution(input: floatData(model, xIndex, arena: arena), weights: model.constant(op, P.weights, as: Float.self),
                                     bias: model.constant(op, P.bias, as: Float.self), shape: s,
                                     lower: Float(bitPattern: model.word(op.parameters + P.lowerBits.rawValue * 4)),

@@ -212,15 +212,8 @@ public struct ModelView {
         switch kind {
         case .convolution, .pointwise, .depthwise, .groupedConvolution:
             try inputs(1)
-            let grouped = kind == .groupedConvolution
-            try parameters(ModelFormat.ConvolutionParameter.count + (grouped ? 1 : 0))
-            var groups: Int?
-            if grouped {
-                let g = parameter(op, index: ModelFormat.groupsWord)
-                guard g >= 2, g <= 65_535, x.channels % Int(g) == 0, out.channels % Int(g) == 0 else { throw .malformed }
-                groups = Int(g)
-            }
-            let s = try convolutionShape(op, x, out, groups: groups)
+            try parameters(ModelFormat.ConvolutionParameter.count + (kind == .groupedConvolution ? 1 : 0))
+            let s = try convolutionShape(op, x, out)
             try clamp(parameter(op, ModelFormat.ConvolutionParameter.lower), parameter(op, ModelFormat.ConvolutionParameter.upper))
             let depth = s.kernelHeight * s.kernelWidth * (s.inputChannels / s.groups)
             let weightBytes: Int
@@ -309,14 +302,12 @@ public struct ModelView {
             typealias P = ModelFormat.FloatConvolutionParameter
             try inputs(1)
             try parameters(P.count)
-            let groups = try bounded(op, P.groups, 1...65_535)
-            guard x.channels % groups == 0, out.channels % groups == 0 else { throw .malformed }
-            let s = try convolutionShape(op, x, out, groups: groups)
+            let s = try convolutionShape(op, x, out)
             let lower = Float(bitPattern: word(op.parameters + P.lowerBits.rawValue * 4))
             let upper = Float(bitPattern: word(op.parameters + P.upperBits.rawValue * 4))
             guard lower <= upper else { throw .malformed }  // also refuses NaN
             // Overflow-checked: Int is 32 bits on some boards.
-            let (taps, o1) = (s.kernelHeight * s.kernelWidth).multipliedReportingOverflow(by: s.inputChannels / groups)
+            let (taps, o1) = (s.kernelHeight * s.kernelWidth).multipliedReportingOverflow(by: s.inputChannels / s.groups)
             let (values, o2) = taps.multipliedReportingOverflow(by: s.outputChannels)
             let (weights, o3) = values.multipliedReportingOverflow(by: 4)
             guard !o1, !o2, !o3, weights <= constantsSize else { throw .malformed }
@@ -334,7 +325,11 @@ public struct ModelView {
 
     /// Parameter `p` of `op`, which must lie in `range`.
     func bounded<P: RawRepresentable>(_ op: OpInfo, _ p: P, _ range: ClosedRange<Int32>) throws(Status) -> Int where P.RawValue == Int {
-        let v = parameter(op, p)
+        try bounded(op, index: p.rawValue, range)
+    }
+
+    func bounded(_ op: OpInfo, index: Int, _ range: ClosedRange<Int32>) throws(Status) -> Int {
+        let v = parameter(op, index: index)
         guard range.contains(v) else { throw .malformed }
         return Int(v)
     }
@@ -344,9 +339,17 @@ public struct ModelView {
     }
 
     /// The convolution geometry of `op`, checked: small positive kernel, stride and dilation, padding
-    /// smaller than the kernel, and an output size that matches the output tensor.
-    /// `groups` is given for float and grouped convolutions; the others have one group or are depthwise.
-    func convolutionShape(_ op: OpInfo, _ x: TensorInfo, _ out: TensorInfo, groups: Int? = nil) throws(Status) -> ConvolutionShape {
+    /// smaller than the kernel, a group count that divides both channel counts (read from the op's
+    /// words for grouped and float convolutions), and an output size that matches the output tensor.
+    public func convolutionShape(_ op: OpInfo, _ x: TensorInfo, _ out: TensorInfo) throws(Status) -> ConvolutionShape {
+        let groups: Int
+        switch op.kind {
+        case .depthwise: groups = x.channels
+        case .groupedConvolution: groups = try bounded(op, index: ModelFormat.groupsWord, 2...65_535)
+        case .floatConvolution: groups = try bounded(op, ModelFormat.FloatConvolutionParameter.groups, 1...65_535)
+        default: groups = 1
+        }
+        guard x.channels % groups == 0, out.channels % groups == 0 else { throw .malformed }
         func small(_ p: ModelFormat.ConvolutionParameter, _ range: ClosedRange<Int32>) throws(Status) -> Int { try bounded(op, p, range) }
         let kh = try small(.kernelHeight, 1...31), kw = try small(.kernelWidth, 1...31)
         let sh = try small(.strideHeight, 1...16), sw = try small(.strideWidth, 1...16)
@@ -360,7 +363,7 @@ public struct ModelView {
         let s = ConvolutionShape(batch: x.batch, inputHeight: x.height, inputWidth: x.width, inputChannels: x.channels,
                                  outputChannels: out.channels, kernelHeight: kh, kernelWidth: kw, strideHeight: sh, strideWidth: sw,
                                  dilationHeight: dh, dilationWidth: dw, padTop: pt, padLeft: pl, padBottom: pb, padRight: pr,
-                                 groups: groups ?? (op.kind == .depthwise ? x.channels : 1))
+                                 groups: groups)
         guard s.outputHeight == out.height, s.outputWidth == out.width else { throw .malformed }
         return s
     }

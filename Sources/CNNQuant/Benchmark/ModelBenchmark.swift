@@ -69,17 +69,10 @@ extension Int8Model {
     /// Multiply-accumulates of op `o`: convolutions of every kind; 0 for the rest.
     public func macs(op o: Int) -> Int {
         let op = view.op(o)
-        let x = view.tensor(view.input(of: op, 0)), y = view.tensor(op.output)
         switch op.kind {
-        case .convolution, .pointwise, .depthwise, .groupedConvolution:
-            typealias P = ModelFormat.ConvolutionParameter
-            let taps = Int(view.parameter(op, index: P.kernelHeight.rawValue) * view.parameter(op, index: P.kernelWidth.rawValue))
-            let groups = op.kind == .groupedConvolution ? Int(view.parameter(op, index: ModelFormat.groupsWord)) : 1
-            return y.count * taps * (op.kind == .depthwise ? 1 : x.channels / groups)
-        case .floatConvolution:
-            typealias P = ModelFormat.FloatConvolutionParameter
-            let taps = Int(view.parameter(op, index: P.kernelHeight.rawValue) * view.parameter(op, index: P.kernelWidth.rawValue))
-            return y.count * taps * x.channels / Int(view.parameter(op, index: P.groups.rawValue))
+        case .convolution, .pointwise, .depthwise, .groupedConvolution, .floatConvolution:
+            // The model was validated at load; its geometry cannot fail here.
+            return try! view.convolutionShape(op, view.tensor(view.input(of: op, 0)), view.tensor(op.output)).macs
         default:
             return 0
         }
