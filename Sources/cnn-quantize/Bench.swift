@@ -6,10 +6,10 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Time a .cnnq model through the runtime: latency, GMAC/s, memory, and every layer's time.",
         discussion: """
-            The model runs through the same interpreter and kernels as on a device, batch 1, on a fixed
-            input, --warmup times untimed and then --runs times timed. Prints the latency (min, median,
-            90th percentile), effective GMAC/s (convolution MACs over the median), the arena and model
-            bytes, and each layer's median time, slowest first, with its share of the run and its GMAC/s.
+            The model runs through the same interpreter and kernels as on a device, batch 1, on a fixed \
+            input, --warmup times untimed and then --runs times timed. Prints the latency (min, median, \
+            90th percentile), effective GMAC/s (convolution MACs over the median), the arena and model \
+            bytes, and each layer's median time, slowest first, with its share of the run and its GMAC/s. \
             Build with -c release for meaningful numbers.
             """
     )

@@ -7,10 +7,10 @@ struct BenchSweep: ParsableCommand {
         commandName: "bench-sweep",
         abstract: "Time the MobileNet family across width multipliers and resolutions: a table and a plot.",
         discussion: """
-            For each architecture, α (V1: 0.25, 0.5, 0.75, 1.0; V2/V3: 0.35, 0.5, 0.75, 1.0) and
-            resolution, the zoo builds the float model, it is quantized (min/max ranges on two seeded
-            random inputs: calibration does not change the kernels' speed) and timed through the runtime
-            as `bench` times it, at each --threads count. Writes sweep.md, sweep.csv and sweep.svg
+            For each architecture, α (V1: 0.25, 0.5, 0.75, 1.0; V2/V3: 0.35, 0.5, 0.75, 1.0) and \
+            resolution, the zoo builds the float model, it is quantized (min/max ranges on two seeded \
+            random inputs: calibration does not change the kernels' speed) and timed through the runtime \
+            as `bench` times it, at each --threads count. Writes sweep.md, sweep.csv and sweep.svg \
             (latency vs MACs, log–log) to --output. Build with -c release for meaningful numbers.
             """
     )

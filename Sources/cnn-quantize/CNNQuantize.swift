@@ -8,7 +8,7 @@ struct CNNQuantize: ParsableCommand {
         commandName: "cnn-quantize",
         abstract: "Turn float ONNX convolutional networks into int8 models for the cnnq runtime.",
         discussion: """
-            Start with a model: `cnn-quantize zoo mobilenet-v2 -o model.onnx` writes a float MobileNet,
+            Start with a model: `cnn-quantize zoo mobilenet-v2 -o model.onnx` writes a float MobileNet, \
             `cnn-quantize inspect model.onnx` lists its layers with shapes, parameters and MACs.
             """,
         subcommands: [Zoo.self, Quantize.self, Eval.self, Inspect.self, Run.self, Bench.self, BenchSweep.self, BenchKernels.self]

@@ -6,14 +6,20 @@ struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compare an int8 .cnnq model with its float ONNX model on images; fail on accuracy loss.",
         discussion: """
-            Both models run on every image of --data (preprocessed with --preset, as for quantize); the
-            int8 one through the device's interpreter and kernels. Prints float and int8 top-1/top-5
-            accuracy (with labels), top-1 agreement, output SQNR and the worst layers. Labels come from
-            --labels (lines 'NAME LABEL', or an IDX label file with IDX images) or else from file names
-            ending in _LABEL (imagenet_00_243.jpg);
-            --label-offset is added to them (1 for 1001-class TF-slim models). Exits with status 1, naming
-            the broken threshold, when the top-1 drop exceeds --max-drop, agreement is below
+            Both models run on every image of --data (preprocessed with --preset, as for quantize); the \
+            int8 one through the device's interpreter and kernels. Prints float and int8 top-1/top-5 \
+            accuracy (with labels), top-1 agreement, output SQNR and the worst layers. Labels come from \
+            --labels (lines 'NAME LABEL', or an IDX label file with IDX images) or else from file names \
+            ending in _LABEL (imagenet_00_243.jpg); \
+            --label-offset is added to them (1 for 1001-class TF-slim models). Exits with status 1, naming \
+            the broken threshold, when the top-1 drop exceeds --max-drop, agreement is below \
             --min-agreement or output SQNR below --min-sqnr.
+
+            Per-layer regression: save a known-good evaluation with --json > good.json, then pass \
+            --baseline good.json when evaluating a new model or recipe. Every layer whose own SQNR (the \
+            error it adds by itself, on the first 64 images) fell more than --max-layer-drop dB below \
+            the baseline's is named, and the status is 1. It finds a broken layer that accuracy alone \
+            hides; evaluate both on the same images.
             """
     )
 
@@ -28,10 +34,15 @@ struct Eval: ParsableCommand {
     @Option(help: "Largest allowed top-1 accuracy drop, in percentage points (needs labels).") var maxDrop: Double?
     @Option(help: "Smallest allowed top-1 agreement between float and int8, in percent.") var minAgreement: Double?
     @Option(help: "Smallest allowed output SQNR, in dB.") var minSqnr: Double?
-    @Flag(help: "Print the result as JSON.") var json = false
+    @Option(help: "A previous evaluation of a good model (saved with --json) to compare every layer's own SQNR with.") var baseline: String?
+    @Option(help: "With --baseline: the most dB a layer's own SQNR may fall below the baseline's.") var maxLayerDrop: Double = 3
+    @Option(help: "Draw every layer's SQNR on these images as an SVG bar chart to this file.") var plot: String?
+    @Flag(help: "Print the result as JSON (usable as a --baseline later).") var json = false
 
     func run() throws {
         try reportingErrors { () throws(CNNQError) in
+            if let plot { try checkWritable(plot) }
+            let good = try baseline.map { path throws(CNNQError) in try Self.loadBaseline(path) }
             let shape = try inputShape.map { text throws(CNNQError) in try Quantize.shape(text) }
             let (graph, _) = try QuantizationPipeline.floatGraph(ONNXImporter.load(path: float, inputShape: shape))
             let int8 = try Int8Model(path: model)
@@ -48,14 +59,25 @@ struct Eval: ParsableCommand {
             var progress = Progress()
             let result = try Evaluation.run(float: graph, int8: int8, images: images, label: label) { progress.update("evaluating", $0, $1) }
             progress.finish()
+            if let plot {
+                let title = "\((model as NSString).lastPathComponent): per-layer SQNR on \(result.images) images of \((data as NSString).lastPathComponent)"
+                try AtomicFile.write(Data(SQNRPlot.svg(title: title, layers: result.layers).utf8), to: plot)
+            }
             if json {
                 let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
                 print(String(decoding: (try? encoder.encode(result)) ?? Data(), as: UTF8.self))
             } else {
                 print(render(result))
             }
-            try check(result)
+            try check(result, baseline: good)
+        }
+    }
+
+    static func loadBaseline(_ path: String) throws(CNNQError) -> Evaluation {
+        guard let data = FileManager.default.contents(atPath: path) else { throw .unreadableFile(path: path, reason: "cannot read the baseline") }
+        do { return try JSONDecoder().decode(Evaluation.self, from: data) } catch {
+            throw .unreadableFile(path: path, reason: "not an evaluation saved with 'eval --json' (\(error))")
         }
     }
 
@@ -71,12 +93,9 @@ struct Eval: ParsableCommand {
         return lines.joined(separator: "\n")
     }
 
-    func worstLayers(_ r: Evaluation) -> String {
-        let db = { (v: Double?) in v.map { String(format: "%.1f", $0) } ?? "exact" }
-        return r.worstLayers.map { "#\($0.index) \($0.name) (\($0.kind)) \(db($0.ownSQNRDB))/\(db($0.sqnrDB)) dB" }.joined(separator: ", ")
-    }
+    func worstLayers(_ r: Evaluation) -> String { r.worstLayers.map(\.description).joined(separator: ", ") }
 
-    func check(_ r: Evaluation) throws(CNNQError) {
+    func check(_ r: Evaluation, baseline: Evaluation?) throws(CNNQError) {
         var broken: [String] = []
         if let maxDrop {
             guard let drop = r.top1Drop else { throw .invalidArgument("--max-drop needs labels: none of the \(r.images) images has one") }
@@ -88,6 +107,13 @@ struct Eval: ParsableCommand {
         if let minSqnr, let sqnr = r.outputSQNRDB, sqnr < minSqnr {
             broken.append(String(format: "output SQNR %.1f dB is below --min-sqnr %.1f dB by %.1f", sqnr, minSqnr, minSqnr - sqnr))
         }
-        if !broken.isEmpty { throw .invalidArgument(broken.joined(separator: "; ") + "; layers adding the most error: " + worstLayers(r)) }
+        if let baseline, case let regressions = try r.layerRegressions(since: baseline, tolerance: maxLayerDrop), !regressions.isEmpty {
+            let count = regressions.count == 1 ? "1 layer" : "\(regressions.count) layers"
+            broken.append("\(count) lost more than --max-layer-drop \(String(format: "%.1f", maxLayerDrop)) dB of own SQNR against the baseline: "
+                          + regressions.map(\.description).joined(separator: ", "))
+        } else if !broken.isEmpty {
+            broken.append("layers adding the most error: " + worstLayers(r))
+        }
+        if !broken.isEmpty { throw .invalidArgument(broken.joined(separator: "; ")) }
     }
 }

@@ -5,10 +5,10 @@ struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List a model's layers: an ONNX model's with shapes, parameters and MACs, a .cnnq file's ops.",
         discussion: """
-            Shapes are ONNX's (NCHW). By default the graph is shown as imported, with constant shape
-            arithmetic folded; parameters count weights, biases and BatchNorm γ/β as torchvision does.
-            --prepared shows it after BatchNorm folding and activation fusion, as it will be quantized.
-            A .cnnq file is validated as the device validates it (CRC32, every offset and size), then
+            Shapes are ONNX's (NCHW). By default the graph is shown as imported, with constant shape \
+            arithmetic folded; parameters count weights, biases and BatchNorm γ/β as torchvision does. \
+            --prepared shows it after BatchNorm folding and activation fusion, as it will be quantized. \
+            A .cnnq file is validated as the device validates it (CRC32, every offset and size), then \
             its ops are listed with their output quantization, and its arena size.
             """
     )

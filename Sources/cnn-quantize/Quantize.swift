@@ -11,20 +11,20 @@ struct Quantize: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Calibrate a float ONNX model on real images and write an int8 .cnnq model.",
         discussion: """
-            Weights become int8 per output channel (symmetric), activations int8 per tensor (asymmetric),
-            biases int32; ReLU/ReLU6 become clamps, hard-swish, sigmoid and other elementwise chains
-            become 256-entry tables. Calibration runs the float model on --samples images of the folder
-            (decoded and preprocessed one at a time) and picks each activation range with --method.
-            Then the written file is loaded and run through the same interpreter and kernels as the
-            device, on --held-out further images, and every layer's output is compared with the float
+            Weights become int8 per output channel (symmetric), activations int8 per tensor (asymmetric), \
+            biases int32; ReLU/ReLU6 become clamps, hard-swish, sigmoid and other elementwise chains \
+            become 256-entry tables. Calibration runs the float model on --samples images of the folder \
+            (decoded and preprocessed one at a time) and picks each activation range with --method. \
+            Then the written file is loaded and run through the same interpreter and kernels as the \
+            device, on --held-out further images, and every layer's output is compared with the float \
             model's: the SQNR table lists the worst layers first.
 
-            A layer that int8 cannot carry can be kept in float32 with --exclude NAME: on the device it
-            runs as a float island (plain float loops) between a dequantize and a quantize, and
-            consecutive excluded layers pass float32 tensors to each other. It costs speed and arena
+            A layer that int8 cannot carry can be kept in float32 with --exclude NAME: on the device it \
+            runs as a float island (plain float loops) between a dequantize and a quantize, and \
+            consecutive excluded layers pass float32 tensors to each other. It costs speed and arena \
             bytes (4 per value), so exclude only what the own-SQNR column points at.
 
-            Images: .jpg/.jpeg/.png anywhere under the folder, or .npy float32 arrays already
+            Images: .jpg/.jpeg/.png anywhere under the folder, or .npy float32 arrays already \
             preprocessed to the model's input shape, or an IDX image file (MNIST format, .gz or not). Preprocessing presets:
               torchvision  shorter side to 256/224 of the input, centre crop, RGB, ImageNet mean/std
               keras        shorter side to 1/0.875 of the input, centre crop, RGB, values in [-1, 1]

@@ -7,9 +7,9 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a .cnnq model on one image through the C API, as the example firmware does.",
         discussion: """
-            The image (PPM, JPEG or PNG) is resized to the input by nearest neighbour and normalised with
-            --mean/--std, exactly as cnnq_quantize_image on a device; the top classes of the first output
-            are printed. --raw writes the int8 output bytes, to compare with a board's (make -C targets
+            The image (PPM, JPEG or PNG) is resized to the input by nearest neighbour and normalised with \
+            --mean/--std, exactly as cnnq_quantize_image on a device; the top classes of the first output \
+            are printed. --raw writes the int8 output bytes, to compare with a board's (make -C targets \
             cross-test writes targets/out/BOARD/output.bin).
             """
     )

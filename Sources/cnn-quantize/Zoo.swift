@@ -7,9 +7,9 @@ struct Zoo: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a float MobileNet as ONNX, for any width multiplier and resolution.",
         discussion: """
-            Channel counts are rounded as torchvision rounds them (multiples of 8), so parameter and MAC
-            counts match torchvision's models. Weights are seeded random (He initialisation) with
-            non-trivial BatchNorm statistics: the same seed gives the same file on every machine.
+            Channel counts are rounded as torchvision rounds them (multiples of 8), so parameter and MAC \
+            counts match torchvision's models. Weights are seeded random (He initialisation) with \
+            non-trivial BatchNorm statistics: the same seed gives the same file on every machine. \
             Architectures: \(MobileNet.allCases.map(\.rawValue).joined(separator: ", ")).
             """
     )

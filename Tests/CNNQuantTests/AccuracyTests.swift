@@ -40,32 +40,82 @@ import Testing
         return Thresholds(testImages: 2_000, floatTop1: 80, drop: 1, agreement: 97, sqnr: 18)
     }
 
-    @Test(.enabled(if: available, "needs Debian's dataset-fashion-mnist (.ci/run installs it)"), arguments: models)
-    func fashionMNIST(model: String) throws {
-        let limits = Self.thresholds(model)
+    /// Each model's evaluation by the default recipe, saved by `CNNQ_UPDATE_BASELINES=1 swift test
+    /// --filter AccuracyTests` (the format of `cnn-quantize eval --json`): a layer whose own SQNR falls
+    /// more than `layerTolerance` dB below it fails the test by name, though accuracy may not move.
+    /// In the source tree (not the bundle's copy), where the update writes them.
+    static func baselinePath(_ model: String) -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/fashion-mnist/baselines/\(model).json").path
+    }
+    static let layerTolerance = 3.0
+    static let updatingBaselines = ProcessInfo.processInfo.environment["CNNQ_UPDATE_BASELINES"] == "1"
+
+    /// Quantizes `model` on 200 training images (the default recipe unless `perTensorDepthwise`) and
+    /// evaluates it on the first `testImages` test images through the device's interpreter.
+    static func evaluate(_ model: String, testImages: Int?, perTensorDepthwise: Bool = false) throws -> Evaluation {
         let graph = try ONNXImporter.load(path: Fixtures.path("fashion-mnist/\(model).onnx"))
         let shape = graph.inputs[0].shape
         let preprocessing = Preprocessing.preset(.fashionMNIST)
-        let calibration = try IDXImages(path: Self.data + "/train-images-idx3-ubyte.gz", labels: nil, preprocessing: preprocessing,
+        let calibration = try IDXImages(path: data + "/train-images-idx3-ubyte.gz", labels: nil, preprocessing: preprocessing,
                                         inputShape: shape, limit: 200)
         var options = QuantizationPipeline.Options()
         options.biasCorrection = true
+        options.perTensorDepthwise = perTensorDepthwise
         options.heldOut = 0
         options.compareLayers = false
         let result = try QuantizationPipeline.run(graph, samples: calibration, options: options)
         let int8 = try Int8Model(bytes: result.bytes)
-        let test = try IDXImages(path: Self.data + "/t10k-images-idx3-ubyte.gz", labels: Self.data + "/t10k-labels-idx1-ubyte.gz",
-                                 preprocessing: preprocessing, inputShape: shape, limit: limits.testImages)
-        let evaluation = try Evaluation.run(float: QuantizationPipeline.floatGraph(graph).graph, int8: int8, images: test, label: test.label)
-        let worst = evaluation.worstLayers.map { "\($0.name) (\($0.kind)) \($0.sqnrDB.map { String(format: "%.1f dB", $0) } ?? "exact")" }
-        let summary = String(format: "%d images: float %.2f%%, int8 %.2f%%, drop %.2f pts, agreement %.2f%%, output SQNR %.1f dB",
-                             evaluation.images, evaluation.floatTop1 ?? 0, evaluation.int8Top1 ?? 0, evaluation.top1Drop ?? 0,
-                             evaluation.agreement, evaluation.outputSQNRDB ?? .infinity)
+        let test = try IDXImages(path: data + "/t10k-images-idx3-ubyte.gz", labels: data + "/t10k-labels-idx1-ubyte.gz",
+                                 preprocessing: preprocessing, inputShape: shape, limit: testImages)
+        return try Evaluation.run(float: QuantizationPipeline.floatGraph(graph).graph, int8: int8, images: test, label: test.label)
+    }
+
+    static func summary(_ e: Evaluation) -> String {
+        String(format: "%d images: float %.2f%%, int8 %.2f%%, drop %.2f pts, agreement %.2f%%, output SQNR %.1f dB",
+               e.images, e.floatTop1 ?? 0, e.int8Top1 ?? 0, e.top1Drop ?? 0, e.agreement, e.outputSQNRDB ?? .infinity)
+    }
+
+    static func baseline(_ model: String) throws -> Evaluation {
+        try JSONDecoder().decode(Evaluation.self, from: Data(contentsOf: URL(fileURLWithPath: baselinePath(model))))
+    }
+
+    static func message(_ model: String, _ lost: [Evaluation.LayerRegression]) -> String {
+        "\(model): \(lost.count) layers lost more than \(layerTolerance) dB of own SQNR against the baseline: "
+            + lost.map(\.description).joined(separator: ", ")
+    }
+
+    @Test(.enabled(if: available, "needs Debian's dataset-fashion-mnist (.ci/run installs it)"), arguments: models)
+    func fashionMNIST(model: String) throws {
+        let limits = Self.thresholds(model)
+        let evaluation = try Self.evaluate(model, testImages: limits.testImages)
+        let summary = Self.summary(evaluation)
         print("\(model): \(summary)")
-        let failure = "\(model): \(summary); worst layers: \(worst.joined(separator: ", "))"
+        if Self.updatingBaselines {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            try encoder.encode(evaluation).write(to: URL(fileURLWithPath: Self.baselinePath(model)))
+        } else {
+            let lost = try evaluation.layerRegressions(since: Self.baseline(model), tolerance: Self.layerTolerance)
+            #expect(lost.isEmpty, "\(Self.message(model, lost))")
+        }
+        let failure = "\(model): \(summary); worst layers: \(evaluation.worstLayers.map(\.description).joined(separator: ", "))"
         #expect((evaluation.floatTop1 ?? 0) > limits.floatTop1, "the float model should be trained: \(summary)")
         #expect((evaluation.top1Drop ?? .infinity) <= limits.drop, "\(failure)")
         #expect(evaluation.agreement >= limits.agreement, "\(failure)")
         #expect((evaluation.outputSQNRDB ?? .infinity) >= limits.sqnr, "\(failure)")
+    }
+
+    /// A deliberately broken recipe: one weight scale per depthwise layer instead of one per channel.
+    /// Accuracy barely moves on these small models (under 0.1 pt), but the suite fails, and its
+    /// message names the depthwise layers that lost own SQNR. Own SQNR is measured on the first 64
+    /// images, so 64 are enough.
+    @Test(.enabled(if: available, "needs Debian's dataset-fashion-mnist (.ci/run installs it)"))
+    func brokenRecipeFailsNamingTheLayers() throws {
+        let model = "mobilenet_v2_0.5_32"
+        let broken = try Self.evaluate(model, testImages: 64, perTensorDepthwise: true)
+        let lost = try broken.layerRegressions(since: Self.baseline(model), tolerance: Self.layerTolerance)
+        print(Self.message(model, lost))
+        #expect(lost.count >= 3, "per-tensor depthwise weights should fail the suite: \(Self.message(model, lost))")
+        #expect(lost.allSatisfy { $0.layer.kind == "depthwise" }, "only depthwise layers changed: \(Self.message(model, lost))")
     }
 }

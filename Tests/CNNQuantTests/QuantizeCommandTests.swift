@@ -37,7 +37,8 @@ import Testing
     }
 
     /// eval passes with loose thresholds and fails, naming the threshold and the worst layers, with a
-    /// strict one; run prints the top classes and writes the raw int8 output.
+    /// strict one, and against a baseline names the layers that regressed; run prints the top classes
+    /// and writes the raw int8 output.
     @Test func evalThresholdsAndRun() throws {
         let out = try Self.folder("eval")
         defer { try? FileManager.default.removeItem(atPath: out) }
@@ -51,6 +52,23 @@ import Testing
         #expect(fail.status == 1)
         #expect(fail.stderr.hasPrefix("error: output SQNR") && fail.stderr.contains("below --min-sqnr 99.0") && fail.stderr.contains("layers adding the most error: #"),
                 "stderr: \(fail.stderr)")
+
+        // A baseline saved with --json: the same model passes against it (and draws its plot); one with
+        // per-tensor depthwise weights fails, naming only depthwise layers.
+        let good = try CLI.run(["eval", Self.model, model, "--data", Self.images, "--json"])
+        try good.stdout.write(toFile: out + "/good.json", atomically: true, encoding: .utf8)
+        let same = try CLI.run(["eval", Self.model, model, "--data", Self.images, "--baseline", out + "/good.json", "--plot", out + "/p.svg"])
+        #expect(same.status == 0, "\(same.stderr)")
+        #expect(try String(contentsOfFile: out + "/p.svg", encoding: .utf8).hasPrefix("<svg"))
+        let broken = out + "/broken.cnnq"
+        let quantizeBroken = try CLI.run(["quantize", Self.model, "--calibration", Self.images, "-o", broken, "--samples", "12", "--held-out", "0",
+                                          "--per-tensor-depthwise"])
+        #expect(quantizeBroken.status == 0, "\(quantizeBroken.stderr)")
+        let regressed = try CLI.run(["eval", Self.model, broken, "--data", Self.images, "--baseline", out + "/good.json"])
+        #expect(regressed.status == 1)
+        let named = regressed.stderr.components(separatedBy: "own SQNR against the baseline: ").last ?? ""
+        #expect(regressed.stderr.contains("lost more than --max-layer-drop 3.0 dB") && named.contains("(depthwise)")
+                && !named.contains("(pointwise)"), "stderr: \(regressed.stderr)")
 
         let run = try CLI.run(["run", model, Self.images + "/imagenet_01_559.jpg", "--raw", out + "/out.bin"])
         #expect(run.status == 0, "\(run.stderr)")

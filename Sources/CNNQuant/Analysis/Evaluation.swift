@@ -2,17 +2,9 @@ import Foundation
 
 /// Float model against int8 model on a folder of images: top-1/top-5 accuracy when labels are known,
 /// top-1 agreement, output SQNR and the worst layers. The int8 model runs through the device's
-/// interpreter and kernels.
+/// interpreter and kernels. Its JSON (`eval --json`) is also a baseline: a later evaluation names the
+/// layers whose own SQNR fell below it (`layerRegressions`).
 public struct Evaluation: Codable, Sendable {
-    public struct Layer: Codable, Sendable {
-        public var index: Int
-        public var name: String
-        public var kind: String
-        /// End to end, and the layer alone on float inputs (the error it adds itself).
-        public var sqnrDB: Double?
-        public var ownSQNRDB: Double?
-    }
-
     public var images: Int
     public var labelled: Int
     /// Percentages over the labelled images; nil without labels.
@@ -22,8 +14,13 @@ public struct Evaluation: Codable, Sendable {
     /// Percentage of images where both models pick the same top-1 class.
     public var agreement: Double
     public var outputSQNRDB: Double?
-    /// The layers that add the most error themselves (lowest own SQNR), worst first.
-    public var worstLayers: [Layer]
+    /// Every layer, in op order.
+    public var layers: [LayerSQNR]
+
+    /// The five layers that add the most error themselves (lowest own SQNR), worst first.
+    public var worstLayers: [LayerSQNR] {
+        Array(layers.sorted { ($0.ownSQNRDB ?? .infinity) < ($1.ownSQNRDB ?? .infinity) }.prefix(5))
+    }
 
     /// `label(i)` gives sample i's class (already offset to the model's numbering), or nil.
     public static func run(float graph: Graph, int8 model: Int8Model, images: some SampleSource, label: (Int) -> Int?,
@@ -44,13 +41,39 @@ public struct Evaluation: Codable, Sendable {
             known.isEmpty ? nil : percent(known.filter { pick($0.0).prefix(k).contains($0.1) }.count, known.count)
         }
         let (f1, i1) = (accuracy(1, \.float), accuracy(1, \.int8))
-        let worst = comparison.worstOwnFirst.prefix(5).map {
-            Layer(index: $0.op, name: $0.name, kind: $0.kind, sqnrDB: $0.sqnr.isFinite ? $0.sqnr : nil, ownSQNRDB: $0.ownSQNR.isFinite ? $0.ownSQNR : nil)
-        }
         return Evaluation(images: images.count, labelled: known.count, floatTop1: f1, floatTop5: accuracy(5, \.float), int8Top1: i1,
                           int8Top5: accuracy(5, \.int8), top1Drop: f1.flatMap { f in i1.map { f - $0 } },
                           agreement: percent(comparison.topOneMatches, images.count),
-                          outputSQNRDB: comparison.outputSQNR.isFinite ? comparison.outputSQNR : nil, worstLayers: Array(worst))
+                          outputSQNRDB: comparison.outputSQNR.isFinite ? comparison.outputSQNR : nil, layers: comparison.summaries)
+    }
+
+    /// A layer whose own SQNR fell below a baseline's.
+    public struct LayerRegression: Sendable {
+        public var layer: LayerSQNR
+        /// Own SQNR in the baseline; nil: the layer was exact there.
+        public var baselineDB: Double?
+        /// dB lost (infinity when the layer was exact).
+        public var loss: Double { (baselineDB ?? .infinity) - (layer.ownSQNRDB ?? .infinity) }
+
+        /// `#51 name (depthwise) own SQNR 36.3 → 26.4 dB`.
+        public var description: String {
+            "#\(layer.index) \(layer.name) (\(layer.kind)) own SQNR \(decibels(baselineDB)) → \(decibels(layer.ownSQNRDB)) dB"
+        }
+    }
+
+    /// The layers (matched by name) whose own SQNR is more than `tolerance` dB below `baseline`'s,
+    /// the largest loss first. Own SQNR is the error a layer adds by itself, so a recipe or model
+    /// change that hurts a few layers names them even when accuracy barely moves.
+    public func layerRegressions(since baseline: Evaluation, tolerance: Double) throws(CNNQError) -> [LayerRegression] {
+        let before = Dictionary(baseline.layers.map { ($0.name, $0.ownSQNRDB) }, uniquingKeysWith: { first, _ in first })
+        guard layers.contains(where: { before[$0.name] != nil }) else {
+            throw .invalidArgument("the baseline shares no layer name with this model (\(baseline.layers.count) layers there, \(layers.count) here)")
+        }
+        return layers.compactMap { layer -> LayerRegression? in
+            guard let old = before[layer.name] else { return nil }
+            let regression = LayerRegression(layer: layer, baselineDB: old)
+            return regression.loss > tolerance ? regression : nil
+        }.sorted { $0.loss > $1.loss }
     }
 
     /// The class in a file name like `imagenet_07_281.jpg` (foolbox's convention: the last number).

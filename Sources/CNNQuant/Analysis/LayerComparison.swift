@@ -86,8 +86,34 @@ public struct LayerComparison {
         samples += 1
     }
 
+    /// Every layer's figures in op order, as reports and evaluations keep them.
+    public var summaries: [LayerSQNR] {
+        layers.map {
+            LayerSQNR(index: $0.op, name: $0.name, kind: $0.kind, tensor: $0.tensor, sqnrDB: $0.sqnr.isFinite ? $0.sqnr : nil,
+                      ownSQNRDB: $0.ownSQNR.isFinite ? $0.ownSQNR : nil)
+        }
+    }
+
     /// Layers from the lowest SQNR up.
     public var worstFirst: [Layer] { layers.sorted { $0.sqnr < $1.sqnr } }
     /// Layers from the lowest own SQNR up: where the error is made.
     public var worstOwnFirst: [Layer] { layers.sorted { $0.ownSQNR < $1.ownSQNR } }
 }
+
+/// One layer's SQNR as reports, evaluations and baselines keep it (JSON).
+public struct LayerSQNR: Codable, Sendable {
+    public var index: Int
+    public var name: String
+    public var kind: String
+    public var tensor: String
+    /// End to end; nil when the layer's output matched the float model exactly.
+    public var sqnrDB: Double?
+    /// The layer alone on its float inputs: the error it adds itself.
+    public var ownSQNRDB: Double?
+
+    /// `#52 name (pointwise) 11.4/3.7 dB`: own, then end-to-end SQNR.
+    public var description: String { "#\(index) \(name) (\(kind)) \(decibels(ownSQNRDB))/\(decibels(sqnrDB)) dB" }
+}
+
+/// One decimal, or `exact` for a layer without error.
+func decibels(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "exact" }

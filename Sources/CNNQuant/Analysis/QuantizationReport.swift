@@ -3,17 +3,6 @@ import Foundation
 /// What `cnn-quantize quantize` reports, as JSON (`--report`) and as a picture of per-layer SQNR
 /// (`--plot`, SVG).
 public struct QuantizationReport: Codable, Sendable {
-    public struct Layer: Codable, Sendable {
-        public var index: Int
-        public var name: String
-        public var kind: String
-        public var tensor: String
-        /// End to end; nil when the layer's output matched the float model exactly.
-        public var sqnrDB: Double?
-        /// The layer alone on its float inputs: the error it adds itself.
-        public var ownSQNRDB: Double?
-    }
-
     public var model: String
     public var method: String
     public var biasCorrection: Bool
@@ -31,7 +20,7 @@ public struct QuantizationReport: Codable, Sendable {
     public var topOneAgreement: Int
     public var notes: [String]
     /// In op order.
-    public var layers: [Layer]
+    public var layers: [LayerSQNR]
 
     public init(model: String, options: QuantizationPipeline.Options, result: QuantizationPipeline.Result, arenaBytes: Int) {
         self.model = model
@@ -49,10 +38,7 @@ public struct QuantizationReport: Codable, Sendable {
         outputSQNRDB = result.outputSQNR.isFinite ? result.outputSQNR : nil
         topOneAgreement = result.comparison.topOneMatches
         notes = result.notes
-        layers = result.comparison.layers.map {
-            Layer(index: $0.op, name: $0.name, kind: $0.kind, tensor: $0.tensor, sqnrDB: $0.sqnr.isFinite ? $0.sqnr : nil,
-                  ownSQNRDB: $0.ownSQNR.isFinite ? $0.ownSQNR : nil)
-        }
+        layers = result.comparison.summaries
     }
 
     public func json() throws(CNNQError) -> Data {
@@ -61,45 +47,8 @@ public struct QuantizationReport: Codable, Sendable {
         do { return try encoder.encode(self) } catch { throw .invalidArgument("cannot encode the report: \(error)") }
     }
 
-    /// A bar per layer in op order, its height the SQNR, coloured by op kind, with the 20/30 dB lines.
     public func svg() -> String {
-        let barWidth = 9.0, plotHeight = 260.0, left = 50.0, top = 40.0
-        let width = left + Double(layers.count) * barWidth + 160
-        let ceiling = max(50, (layers.compactMap(\.sqnrDB).max() ?? 50).rounded(.up))
-        let palette = ["pointwise": "#1f77b4", "depthwise": "#ff7f0e", "convolution": "#2ca02c", "lookup": "#9467bd",
-                       "add": "#8c564b", "multiply": "#e377c2", "globalAveragePool": "#7f7f7f", "concat": "#bcbd22"]
-        func y(_ db: Double) -> Double { top + plotHeight * (1 - max(0, min(db, ceiling)) / ceiling) }
-        var svg = """
-            <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(top + plotHeight + 60))" font-family="sans-serif" font-size="11">
-            <text x="\(left)" y="20" font-size="14">\(escape(model)): per-layer SQNR, int8 vs float (\(method)\(biasCorrection ? ", bias correction" : "")\(crossLayerEqualization ? ", CLE" : ""))</text>
-
-            """
-        for db in stride(from: 0.0, through: ceiling, by: 10) {
-            let dash = db == 20 || db == 30 ? " stroke-dasharray=\"4 3\" stroke=\"#d62728\"" : " stroke=\"#ddd\""
-            svg += "<line x1=\"\(left)\" x2=\"\(left + Double(layers.count) * barWidth)\" y1=\"\(y(db))\" y2=\"\(y(db))\"\(dash)/>"
-            svg += "<text x=\"\(left - 6)\" y=\"\(y(db) + 4)\" text-anchor=\"end\">\(Int(db))</text>\n"
-        }
-        for (i, layer) in layers.enumerated() {
-            let db = layer.sqnrDB ?? ceiling
-            let x = left + Double(i) * barWidth
-            svg += "<rect x=\"\(x)\" y=\"\(y(db))\" width=\"\(barWidth - 1)\" height=\"\(top + plotHeight - y(db))\" fill=\"\(palette[layer.kind] ?? "#17becf")\">"
-            svg += "<title>#\(layer.index) \(escape(layer.name)) (\(layer.kind)): \(layer.sqnrDB.map { String(format: "%.1f dB", $0) } ?? "exact") end to end, "
-            svg += "\(layer.ownSQNRDB.map { String(format: "%.1f dB", $0) } ?? "exact") alone</title></rect>\n"
-            // The layer's own SQNR as a black tick: where the tick is low, the layer itself loses precision.
-            let own = y(layer.ownSQNRDB ?? ceiling)
-            svg += "<line x1=\"\(x)\" x2=\"\(x + barWidth - 1)\" y1=\"\(own)\" y2=\"\(own)\" stroke=\"black\" stroke-width=\"2\"/>\n"
-        }
-        svg += "<text x=\"\(left)\" y=\"\(top + plotHeight + 20)\">layers in execution order → (bar: end to end; black tick: the layer alone on float inputs)</text>\n"
-        svg += "<text x=\"14\" y=\"\(top + plotHeight / 2)\" transform=\"rotate(-90 14 \(top + plotHeight / 2))\" text-anchor=\"middle\">SQNR (dB)</text>\n"
-        let legendX = left + Double(layers.count) * barWidth + 20
-        for (i, kind) in palette.keys.sorted().enumerated() where layers.contains(where: { $0.kind == kind }) {
-            svg += "<rect x=\"\(legendX)\" y=\"\(top + Double(i) * 16)\" width=\"10\" height=\"10\" fill=\"\(palette[kind]!)\"/>"
-            svg += "<text x=\"\(legendX + 14)\" y=\"\(top + Double(i) * 16 + 9)\">\(kind)</text>\n"
-        }
-        return svg + "</svg>\n"
-    }
-
-    func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        SQNRPlot.svg(title: "\(model): per-layer SQNR, int8 vs float (\(method)\(biasCorrection ? ", bias correction" : "")\(crossLayerEqualization ? ", CLE" : ""))",
+                     layers: layers)
     }
 }

@@ -33,6 +33,7 @@ extension Graph {
         try foldConstantsAndInferShapes()
         foldBatchNorms()
         batchNormsToDepthwise()
+        foldScaleMuls()
         foldBiasAdds()
         fuseActivations()
         removeDeadNodes()

