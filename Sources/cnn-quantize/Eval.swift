@@ -60,7 +60,7 @@ struct Eval: ParsableCommand {
             let result = try Evaluation.run(float: graph, int8: int8, images: images, label: label) { progress.update("evaluating", $0, $1) }
             progress.finish()
             if let plot {
-                let title = "\((model as NSString).lastPathComponent): per-layer SQNR on \(result.images) images of \((data as NSString).lastPathComponent)"
+                let title = "\((float as NSString).lastPathComponent), int8 vs float: per-layer SQNR on \(result.images) images of \((data as NSString).lastPathComponent)"
                 try AtomicFile.write(Data(SQNRPlot.svg(title: title, layers: result.layers).utf8), to: plot)
             }
             if json {

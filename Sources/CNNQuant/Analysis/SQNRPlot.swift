@@ -5,7 +5,8 @@ public enum SQNRPlot {
     /// A bar per layer in op order, its height the SQNR, coloured by op kind, with the 20/30 dB lines.
     public static func svg(title: String, layers: [LayerSQNR]) -> String {
         let barWidth = 9.0, plotHeight = 260.0, left = 50.0, top = 40.0
-        let width = left + Double(layers.count) * barWidth + 160
+        // Wide enough for the bars and legend, and for the title (about 7.5 px a character at 14 px).
+        let width = max(left + Double(layers.count) * barWidth + 160, left + Double(title.count) * 7.5)
         let ceiling = max(50, (layers.compactMap(\.sqnrDB).max() ?? 50).rounded(.up))
         let palette = ["pointwise": "#1f77b4", "depthwise": "#ff7f0e", "convolution": "#2ca02c", "lookup": "#9467bd",
                        "add": "#8c564b", "multiply": "#e377c2", "globalAveragePool": "#7f7f7f", "concat": "#bcbd22"]
