@@ -23,7 +23,8 @@ for f in $photos; do unzip -q -o -j "$cache"/scikit_image-0.26.0-*.whl "skimage/
 if [ -d /usr/share/doc/opencv-doc/examples/data ]; then
     data=/usr/share/doc/opencv-doc/examples/data
 else
-    (cd "$cache" && apt-get download opencv-doc >/dev/null && dpkg-deb -x opencv-doc_*.deb opencv-doc)
+    (cd "$cache" && { apt-get download opencv-doc >/dev/null 2>&1 || { apt-get update -qq && apt-get download opencv-doc >/dev/null; }; } \
+        && dpkg-deb -x opencv-doc_*.deb opencv-doc)
     data="$cache/opencv-doc/usr/share/doc/opencv-doc/examples/data"
 fi
 find "$data" -maxdepth 1 \( -iname '*.jpg' -o -iname '*.png' \) -size +20k -exec cp {} "$out/photos/opencv/" \;

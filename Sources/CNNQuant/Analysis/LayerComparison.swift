@@ -96,8 +96,6 @@ public struct LayerComparison {
 
     /// Layers from the lowest SQNR up.
     public var worstFirst: [Layer] { layers.sorted { $0.sqnr < $1.sqnr } }
-    /// Layers from the lowest own SQNR up: where the error is made.
-    public var worstOwnFirst: [Layer] { layers.sorted { $0.ownSQNR < $1.ownSQNR } }
 }
 
 /// One layer's SQNR as reports, evaluations and baselines keep it (JSON).

@@ -34,7 +34,7 @@ public enum SQNRPlot {
         svg += "<text x=\"\(left)\" y=\"\(top + plotHeight + 20)\">layers in execution order → (bar: end to end; black tick: the layer alone on float inputs)</text>\n"
         svg += "<text x=\"14\" y=\"\(top + plotHeight / 2)\" transform=\"rotate(-90 14 \(top + plotHeight / 2))\" text-anchor=\"middle\">SQNR (dB)</text>\n"
         let legendX = left + Double(layers.count) * barWidth + 20
-        for (i, kind) in palette.keys.sorted().enumerated() where layers.contains(where: { $0.kind == kind }) {
+        for (i, kind) in palette.keys.sorted().filter({ kind in layers.contains { $0.kind == kind } }).enumerated() {
             svg += "<rect x=\"\(legendX)\" y=\"\(top + Double(i) * 16)\" width=\"10\" height=\"10\" fill=\"\(palette[kind]!)\"/>"
             svg += "<text x=\"\(legendX + 14)\" y=\"\(top + Double(i) * 16 + 9)\">\(kind)</text>\n"
         }
