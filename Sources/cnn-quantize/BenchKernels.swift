@@ -9,9 +9,8 @@ struct BenchKernels: ParsableCommand {
         abstract: "Time the int8 convolution kernels on a model's layer shapes (MobileNet V2 1.0/224 by default).",
         discussion: """
             Each convolution of the model runs with random int8 data through the kernel the runtime would \
-            pick (packed pointwise GEMM, specialised depthwise, im2col + GEMM for other convolutions, the \
-            reference for grouped ones). Prints \
-            the median time per layer, GMAC/s, and the share of the AVX2 floor of 32 int8 MACs per cycle \
+            pick (packed pointwise GEMM, specialised depthwise, im2col + GEMM for other convolutions, grouped \
+            ones included). Prints the median time per layer, GMAC/s, and the share of the AVX2 floor of 32 int8 MACs per cycle \
             (vpmaddwd, 2 per cycle) at --clock-ghz. Build with -c release for meaningful numbers.
             """
     )

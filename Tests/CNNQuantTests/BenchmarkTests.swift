@@ -35,6 +35,16 @@ import Testing
         #expect(missing.status == 1 && missing.stderr.hasPrefix("error: ") && missing.stderr.contains("none.cnnq"))
     }
 
+    /// Every convolution of RegNetY, grouped ones included, runs through the kernel the runtime uses.
+    @Test func kernelBenchmarkTimesGroupedConvolutions() throws {
+        let model = Fixtures.path("fashion-mnist/regnet_y_400mf_0.25_32.onnx")
+        let layers = try KernelBenchmark.shapes(of: QuantizationPipeline.floatGraph(ONNXImporter.load(path: model)).graph)
+        let grouped = try #require(layers.first { $0.shape.groups > 1 && !$0.shape.isDepthwise })
+        #expect(KernelBenchmark.kernel(for: grouped.shape) == .standard)
+        let result = KernelBenchmark.run(grouped, runs: 1, warmup: 0)
+        #expect(result.seconds > 0 && result.kernel == .standard)
+    }
+
     @Test func sweepWritesTableCSVAndPlot() throws {
         let work = CommandLineTests.temporary("sweep")
         defer { try? FileManager.default.removeItem(atPath: work) }

@@ -4,7 +4,7 @@ import Foundation
 /// Times the int8 kernels on the convolution shapes of a float graph (MobileNet V2 1.0/224 by
 /// default) with random data: median seconds per layer and the GMAC/s that implies.
 public struct KernelBenchmark {
-    public enum Kernel: String, Sendable, CaseIterable { case pointwise, depthwise, standard, reference }
+    public enum Kernel: String, Sendable, CaseIterable { case pointwise, depthwise, standard }
 
     public struct Result: Sendable {
         public var layer: String
@@ -33,7 +33,7 @@ public struct KernelBenchmark {
         if shape.isDepthwise { return .depthwise }
         if shape.kernelHeight == 1 && shape.kernelWidth == 1 && shape.strideHeight == 1 && shape.strideWidth == 1
             && shape.padTop == 0 && shape.padLeft == 0 && shape.groups == 1 { return .pointwise }
-        return shape.groups == 1 ? .standard : .reference
+        return .standard
     }
 
     /// Median time of `body` over `runs` runs after `warmup` runs.
@@ -55,25 +55,33 @@ public struct KernelBenchmark {
         let weights = (0..<s.weightCount).map { _ in Int8.random(in: -127...127, using: &generator) }
         let bias = (0..<s.outputChannels).map { _ in Int32.random(in: -1000...1000, using: &generator) }
         let quantized = (0..<s.outputChannels).map { _ in QuantizedMultiplier(Double.random(in: 1e-4...1e-3, using: &generator)) }
-        let multipliers = quantized.map(\.multiplier), shifts = quantized.map(\.shift)
-        var output = [Int8](repeating: 0, count: s.outputCount)
         let kind = kernel(for: s)
+        // A grouped convolution keeps each group's multipliers and shifts in its own 16-channel slots.
+        let slots = kind == .standard ? s.groups * StandardConvolution.groupChannelStride(shape: s) : s.outputChannels
+        var multipliers = [Int32](repeating: 0, count: slots), shifts = [Int32](repeating: 0, count: slots)
+        for (c, q) in quantized.enumerated() {
+            let slot = kind == .standard ? StandardConvolution.channelSlot(c, shape: s) : c
+            (multipliers[slot], shifts[slot]) = (q.multiplier, q.shift)
+        }
+        var output = [Int8](repeating: 0, count: s.outputCount)
         let seconds = multipliers.withUnsafeBufferPointer { m in shifts.withUnsafeBufferPointer { sh -> Double in
             let stage = OutputStage(multipliers: m.baseAddress!, shifts: sh.baseAddress!, zeroPoint: -3, lower: -128, upper: 127)
             switch kind {
-            case .pointwise, .standard:
-                let k = s.kernelHeight * s.kernelWidth * s.inputChannels
+            case .standard:
+                var packed = [Int8](repeating: 0, count: StandardConvolution.packedWeightCount(shape: s))
+                var packedBias = [Int32](repeating: 0, count: slots)
+                StandardConvolution.pack(weights: weights, bias: bias, shape: s, inputZeroPoint: 5, packedWeights: &packed, packedBias: &packedBias)
+                var workspace = [Int16](repeating: 0, count: StandardConvolution.workspaceCount(shape: s, threads: threadCount))
+                return median(runs: runs, warmup: warmup) {
+                    StandardConvolution.run(input: input, inputZeroPoint: 5, packedWeights: packed, packedBias: packedBias,
+                                            shape: s, stage: stage, workspace: &workspace, output: &output)
+                }
+            case .pointwise:
+                let k = s.inputChannels
                 var packed = [Int8](repeating: 0, count: Pointwise.packedWeightCount(outputChannels: s.outputChannels, inputChannels: k))
                 var packedBias = [Int32](repeating: 0, count: Pointwise.packedBiasCount(outputChannels: s.outputChannels))
                 Pointwise.pack(weights: weights, bias: bias, outputChannels: s.outputChannels, inputChannels: k,
                                inputZeroPoint: 5, packedWeights: &packed, packedBias: &packedBias)
-                if kind == .standard {
-                    var workspace = [Int16](repeating: 0, count: StandardConvolution.workspaceCount(shape: s, threads: threadCount))
-                    return median(runs: runs, warmup: warmup) {
-                        StandardConvolution.run(input: input, inputZeroPoint: 5, packedWeights: packed, packedBias: packedBias,
-                                                shape: s, stage: stage, workspace: &workspace, output: &output)
-                    }
-                }
                 var workspace = [Int16](repeating: 0, count: Pointwise.workspaceCount(depth: k, threads: threadCount))
                 return median(runs: runs, warmup: warmup) {
                     Pointwise.run(input: input, pixels: s.batch * s.inputHeight * s.inputWidth, inputChannels: s.inputChannels,
@@ -84,10 +92,6 @@ public struct KernelBenchmark {
                 Depthwise.pack(weights: weights, channels: s.inputChannels, kernelHeight: s.kernelHeight, kernelWidth: s.kernelWidth, packed: &packed)
                 return median(runs: runs, warmup: warmup) {
                     Depthwise.run(input: input, inputZeroPoint: 5, packedWeights: packed, bias: bias, shape: s, stage: stage, output: &output)
-                }
-            case .reference:
-                return median(runs: runs, warmup: warmup) {
-                    convolutionReference(input: input, inputZeroPoint: 5, weights: weights, bias: bias, shape: s, stage: stage, output: &output)
                 }
             }
         } }
