@@ -18,7 +18,8 @@ import Testing
     static func evaluate(_ model: String, preset: Preprocessing.Preset, inputShape: [Int]? = nil, calibrationImages: String,
                          testImages: String, labelOffset: Int = 0) throws -> Evaluation {
         let graph = try ONNXImporter.load(path: calibration + "/" + model, inputShape: inputShape)
-        let shape = try QuantizationPipeline.floatGraph(graph).graph.inputs[0].shape
+        let float = try QuantizationPipeline.floatGraph(graph).graph
+        let shape = float.inputs[0].shape
         let samples = try ImageFolder(path: calibration + "/" + calibrationImages, preprocessing: .preset(preset), inputShape: shape)
         var options = QuantizationPipeline.Options()
         options.biasCorrection = true
@@ -26,7 +27,7 @@ import Testing
         options.compareLayers = false
         let int8 = try Int8Model(bytes: QuantizationPipeline.run(graph, samples: samples, options: options).bytes)
         let test = try ImageFolder(path: calibration + "/" + testImages, preprocessing: .preset(preset), inputShape: shape)
-        return try Evaluation.run(float: QuantizationPipeline.floatGraph(graph).graph, int8: int8, images: test) {
+        return try Evaluation.run(float: float, int8: int8, images: test) {
             Evaluation.labelFromFileName(test.files[$0]).map { $0 + labelOffset }
         }
     }
