@@ -15,6 +15,9 @@ public enum StandardConvolution {
         Pointwise.packedBiasCount(outputChannels: s.outputChannels / s.groups)
     }
 
+    /// Int32 entries of the whole layer's packed bias, multipliers and shifts: every group's stride.
+    public static func slotCount(shape s: ConvolutionShape) -> Int { s.groups * groupChannelStride(shape: s) }
+
     /// Index of output channel `c`'s bias, multiplier and shift in the per-group padded arrays.
     public static func channelSlot(_ c: Int, shape s: ConvolutionShape) -> Int {
         let perGroup = s.outputChannels / s.groups
@@ -22,7 +25,7 @@ public enum StandardConvolution {
     }
 
     /// Packs OHWI weights and int32 bias group by group (see `Pointwise.pack`); `packedBias` holds
-    /// `groups · groupChannelStride` entries.
+    /// `slotCount` entries.
     public static func pack(weights: UnsafePointer<Int8>, bias: UnsafePointer<Int32>, shape s: ConvolutionShape, inputZeroPoint: Int32,
                             packedWeights: UnsafeMutablePointer<Int8>, packedBias: UnsafeMutablePointer<Int32>) {
         let perGroup = s.outputChannels / s.groups, k = depth(s)

@@ -234,7 +234,7 @@ public struct ModelView {
                 let bytes = Int64(s.groups) * ((perGroup + 15) / 16 * 16) * Int64((depth + 1) / 2 * 2)
                 guard bytes <= Int64(constantsSize) else { throw .malformed }
                 weightBytes = Int(bytes)
-                channels = s.groups * StandardConvolution.groupChannelStride(shape: s)
+                channels = StandardConvolution.slotCount(shape: s)
             default:
                 guard s.outputChannels == s.inputChannels else { throw .malformed }
                 weightBytes = Depthwise.packedWeightCount(channels: s.inputChannels, kernelHeight: s.kernelHeight, kernelWidth: s.kernelWidth)

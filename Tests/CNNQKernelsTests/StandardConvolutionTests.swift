@@ -16,7 +16,7 @@ import Testing
         let expected = referenceConvolution(input, zero: zero, weights, bias, shape, stage)
 
         var packedWeights = [Int8](repeating: 0, count: StandardConvolution.packedWeightCount(shape: shape))
-        let slots = shape.groups * StandardConvolution.groupChannelStride(shape: shape)
+        let slots = StandardConvolution.slotCount(shape: shape)
         var packedBias = [Int32](repeating: 0, count: slots)
         StandardConvolution.pack(weights: weights, bias: bias, shape: shape, inputZeroPoint: zero, packedWeights: &packedWeights,
                                  packedBias: &packedBias)

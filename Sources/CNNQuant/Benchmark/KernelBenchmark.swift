@@ -57,7 +57,7 @@ public struct KernelBenchmark {
         let quantized = (0..<s.outputChannels).map { _ in QuantizedMultiplier(Double.random(in: 1e-4...1e-3, using: &generator)) }
         let kind = kernel(for: s)
         // A grouped convolution keeps each group's multipliers and shifts in its own 16-channel slots.
-        let slots = kind == .standard ? s.groups * StandardConvolution.groupChannelStride(shape: s) : s.outputChannels
+        let slots = kind == .standard ? StandardConvolution.slotCount(shape: s) : s.outputChannels
         var multipliers = [Int32](repeating: 0, count: slots), shifts = [Int32](repeating: 0, count: slots)
         for (c, q) in quantized.enumerated() {
             let slot = kind == .standard ? StandardConvolution.channelSlot(c, shape: s) : c

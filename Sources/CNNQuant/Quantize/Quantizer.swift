@@ -426,7 +426,7 @@ public struct Quantizer {
                                      groups: kind == .depthwise ? o : groups)
         // Bias, multipliers and shifts: 16-channel blocks, each group's starting a block.
         let depthwise = kind == .depthwise
-        let slots = depthwise ? (o + 15) / 16 * 16 : groups * StandardConvolution.groupChannelStride(shape: shape)
+        let slots = depthwise ? (o + 15) / 16 * 16 : StandardConvolution.slotCount(shape: shape)
         var biasQ = [Int32](repeating: 0, count: o), multipliers = [Int32](repeating: 0, count: slots), shifts = [Int32](repeating: 0, count: slots)
         for c in 0..<o {
             biasQ[c] = Int32(clamping: Int64((b[c] / (tx.scale * weightScales[c])).rounded()))
