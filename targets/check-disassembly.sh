@@ -35,19 +35,24 @@ case "$arch" in
     expect 9PointwiseO vpmovsxbw "weights widened from memory"
     expect 9PointwiseO vpmuldq "requantization high multiply in vector lanes"
     refuse 9PointwiseO vpmaddubsw "saturating u8×s8 pairs would lose exactness"
-    expect 9DepthwiseO4Rows vpmullw "16 channels multiplied exactly in int16"
-    expect 9DepthwiseO4Rows vpmovsxwd "products widened to int32 accumulators"
-    expect 9DepthwiseO4Rows vpmuldq "requantization high multiply in vector lanes"
+    expect 9DepthwiseO4RowsV8runPairs vpmaddwd "two kernel rows' taps of 8 channels multiplied and summed exactly"
+    expect 9DepthwiseO4RowsV8runPairs vpunpcklbw "input rows interleaved into pairs before widening"
+    expect 9DepthwiseO4RowsV8runPairs vpmuldq "requantization high multiply in vector lanes"
+    expect 9DepthwiseO4RowsV3run vpmullw "other geometries: 16 channels multiplied exactly in int16"
+    expect 9DepthwiseO4RowsV3run vpmovsxwd "other geometries: products widened to int32 accumulators"
     refuse 9PointwiseO vpmulld "a 32-bit multiply there means the vpmaddwd pattern was missed"
+    refuse 9PointwiseO vpmuludq "an emulated 64-bit multiply: the multipliers' sign extension was out of LLVM's sight"
+    refuse 9DepthwiseO vpmuludq "an emulated 64-bit multiply: the multipliers' sign extension was out of LLVM's sight"
     ;;
   aarch64)
     # Armv8.0 baseline: no sdot (an optional v8.2 extension), so int16 widening multiplies.
     expect 9PointwiseO 'smull\s+v\d+\.4s' "int16 × int16 widened into int32 lanes"
     expect 9PointwiseO 'uzp[12]\s+v' "even and odd products de-interleaved to sum the input-channel pairs"
     expect 9PointwiseO 'smull2?\s+v\d+\.2d' "requantization high multiply in vector lanes"
-    expect 9DepthwiseO4Rows 'mul\s+v\d+\.8h' "16 channels multiplied exactly in int16"
-    expect 9DepthwiseO4Rows 'saddw2?\s+v\d+\.4s' "int16 products added straight into int32 accumulators (widening add)"
-    expect 9DepthwiseO4Rows 'smull2?\s+v\d+\.2d' "requantization high multiply in vector lanes"
+    expect 9DepthwiseO4RowsV8runPairs 'smull2?\s+v\d+\.4s' "paired taps: int16 × int16 widened into int32 lanes"
+    expect 9DepthwiseO4RowsV8runPairs 'smull2?\s+v\d+\.2d' "requantization high multiply in vector lanes"
+    expect 9DepthwiseO4RowsV3run 'mul\s+v\d+\.8h' "other geometries: 16 channels multiplied exactly in int16"
+    expect 9DepthwiseO4RowsV3run 'saddw2?\s+v\d+\.4s' "other geometries: int16 products added straight into int32 accumulators"
     refuse 9PointwiseO 'mul\s+v\d+\.4s' "a 32-bit multiply there means the widening pattern was missed"
     ;;
   *) echo "unknown architecture $arch" >&2; exit 2 ;;

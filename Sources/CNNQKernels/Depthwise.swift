@@ -28,16 +28,19 @@ public enum Depthwise {
         var sw: Int { get }
         var dh: Int { get }
         var dw: Int { get }
+        /// Whether the row body of paired taps (`runPairs`) serves this geometry.
+        static var pairs: Bool { get }
     }
 
-    struct K3S1: Geometry { var kh: Int { 3 }; var kw: Int { 3 }; var sh: Int { 1 }; var sw: Int { 1 }; var dh: Int { 1 }; var dw: Int { 1 } }
-    struct K3S2: Geometry { var kh: Int { 3 }; var kw: Int { 3 }; var sh: Int { 2 }; var sw: Int { 2 }; var dh: Int { 1 }; var dw: Int { 1 } }
-    struct K5S1: Geometry { var kh: Int { 5 }; var kw: Int { 5 }; var sh: Int { 1 }; var sw: Int { 1 }; var dh: Int { 1 }; var dw: Int { 1 } }
-    struct K5S2: Geometry { var kh: Int { 5 }; var kw: Int { 5 }; var sh: Int { 2 }; var sw: Int { 2 }; var dh: Int { 1 }; var dw: Int { 1 } }
+    struct K3S1: Geometry { var kh: Int { 3 }; var kw: Int { 3 }; var sh: Int { 1 }; var sw: Int { 1 }; var dh: Int { 1 }; var dw: Int { 1 }; static var pairs: Bool { true } }
+    struct K3S2: Geometry { var kh: Int { 3 }; var kw: Int { 3 }; var sh: Int { 2 }; var sw: Int { 2 }; var dh: Int { 1 }; var dw: Int { 1 }; static var pairs: Bool { true } }
+    struct K5S1: Geometry { var kh: Int { 5 }; var kw: Int { 5 }; var sh: Int { 1 }; var sw: Int { 1 }; var dh: Int { 1 }; var dw: Int { 1 }; static var pairs: Bool { true } }
+    struct K5S2: Geometry { var kh: Int { 5 }; var kw: Int { 5 }; var sh: Int { 2 }; var sw: Int { 2 }; var dh: Int { 1 }; var dw: Int { 1 }; static var pairs: Bool { true } }
 
     /// Any other geometry, read from the shape at run time.
     struct AnyGeometry: Geometry {
         let kh: Int, kw: Int, sh: Int, sw: Int, dh: Int, dw: Int
+        static var pairs: Bool { false }
         init(_ s: ConvolutionShape) {
             (kh, kw, sh, sw, dh, dw) = (s.kernelHeight, s.kernelWidth, s.strideHeight, s.strideWidth, s.dilationHeight, s.dilationWidth)
         }
@@ -108,6 +111,7 @@ public enum Depthwise {
 
         /// One output row: for each block of 16 channels, every output pixel of the row.
         func run<G: Geometry, R: ScaleRange>(_ row: Int, _ g: G, _ range: R.Type) {
+            if G.pairs && s.inputChannels >= channelBlock { return runPairs(row, g, range) }
             let (kh, kw, sh, sw, dh, dw) = (g.kh, g.kw, g.sh, g.sw, g.dh, g.dw)
             let c = s.inputChannels
             let wStride = (c + channelBlock - 1) / channelBlock * channelBlock
@@ -205,6 +209,115 @@ public enum Depthwise {
                         }
                     }
                     outputRow[ox * c + ch] = stage.apply(acc, channel: ch)
+                }
+            }
+        }
+
+        /// The specialised geometries' output row, at least 16 channels. The input zero point moves
+        /// into the bias (b − x_zero · Σ w), so padding reads as x_zero and border pixels take the same
+        /// path as the rest. Kernel rows are taken two by two and their inputs interleaved into int16
+        /// pairs, so that one `vpmaddwd` multiplies and sums two taps of 8 channels (an odd last row
+        /// pairs with its own sign extension, against a zero weight); each input column is interleaved
+        /// once per chunk of output pixels, into a buffer on the stack.
+        func runPairs<G: Geometry, R: ScaleRange>(_ row: Int, _ g: G, _ range: R.Type) {
+            // Row pairs × kernel width × 2 halves of 8 channels (5×5: 30), and input columns × row
+            // pairs × 2 halves: a chunk of 30 output pixels for 3×3 stride 1, 9 for 5×5 stride 2.
+            var weightBuffer = InlineArray<30, SIMD16<Int16>>(repeating: .zero)
+            var columnBuffer = InlineArray<128, SIMD16<Int16>>(repeating: .zero)
+            let capacity = columnBuffer.count
+            withUnsafeMutableBytes(of: &weightBuffer) { weights in
+                withUnsafeMutableBytes(of: &columnBuffer) { columns in
+                    // A call, not the body itself: in a closure the geometry's constants would be
+                    // captured values, and the tap loops would not unroll.
+                    runPairs(row, g, range, weights: weights.baseAddress!.assumingMemoryBound(to: SIMD16<Int16>.self),
+                             columns: columns.baseAddress!.assumingMemoryBound(to: SIMD16<Int16>.self), capacity: capacity)
+                }
+            }
+        }
+
+        func runPairs<G: Geometry, R: ScaleRange>(_ row: Int, _ g: G, _ range: R.Type, weights: UnsafeMutablePointer<SIMD16<Int16>>,
+                                                  columns: UnsafeMutablePointer<SIMD16<Int16>>, capacity: Int) {
+            let (kh, kw, sw) = (g.kh, g.kw, g.sw)
+            let pairs = (kh + 1) / 2, slots = 2 * pairs
+            let chunk = (capacity / slots - kw) / sw + 1
+            let c = s.inputChannels
+            let wStride = (c + channelBlock - 1) / channelBlock * channelBlock
+            let b = row / s.outputHeight, oy = row % s.outputHeight
+            let iy0 = oy * g.sh - s.padTop
+            let outputRow = output + row * s.outputWidth * c
+            let padding = SIMD16<Int8>(repeating: Int8(truncatingIfNeeded: zero))
+            let paddingWide = unsafeBitCast(SIMD8<Int32>(repeating: zero), to: SIMD16<Int16>.self)
+            // Where each kernel row's input row starts; rows in the padding read nothing.
+            var starts = InlineArray<5, UnsafePointer<Int8>?>(repeating: nil)
+            for ky in 0..<kh where iy0 &+ ky >= 0 && iy0 &+ ky < s.inputHeight { starts[ky] = source.row(b, iy0 &+ ky) }
+            for index in 0..<((c + channelBlock - 1) / channelBlock) {
+                // The last block ends at the last channel, overlapping the one before when C is not a
+                // multiple of 16: those channels are computed twice, identically.
+                let block = min(index &* channelBlock, c &- channelBlock)
+                // Weights as pairs of rows (a missing second row is zero), and their sum for the bias.
+                var sum = SIMD16<Int16>.zero
+                @inline(__always) func tap(_ ky: Int, _ kx: Int) -> SIMD16<Int8> {
+                    UnsafeRawPointer(packed + ((ky &* kw &+ kx) &* wStride &+ block)).loadUnaligned(as: SIMD16<Int8>.self)
+                }
+                for p in 0..<pairs {
+                    for kx in 0..<kw {
+                        let top = tap(2 &* p, kx)
+                        let bottom = 2 &* p &+ 1 < kh ? tap(2 &* p &+ 1, kx) : .zero
+                        sum &+= widen(top) &+ widen(bottom)
+                        weights[kx &* slots &+ 2 &* p] = widen(interleaveLow(top, bottom))
+                        weights[kx &* slots &+ 2 &* p &+ 1] = widen(interleaveHigh(top, bottom))
+                    }
+                }
+                let biasBytes = UnsafeRawPointer(bias + block)
+                let zero32 = SIMD8<Int32>(repeating: zero)
+                let biasLow = biasBytes.loadUnaligned(as: SIMD8<Int32>.self) &- zero32 &* widenLow(sum)
+                let biasHigh = biasBytes.loadUnaligned(fromByteOffset: 32, as: SIMD8<Int32>.self) &- zero32 &* widenHigh(sum)
+                let low = StageLanes(stage, channel: block, range), high = StageLanes(stage, channel: block &+ 8, range)
+                var first = 0
+                while first < s.outputWidth {
+                    let count = min(chunk, s.outputWidth &- first)
+                    let ixStart = first &* sw &- s.padLeft
+                    for j in 0..<((count &- 1) &* sw &+ kw) {
+                        let ix = ixStart &+ j
+                        let column = columns + j &* slots
+                        let inside = ix >= 0 && ix < s.inputWidth
+                        @inline(__always) func input(_ ky: Int) -> UnsafeRawPointer? {
+                            guard inside, let start = starts[ky] else { return nil }
+                            return UnsafeRawPointer(start + (ix &* c &+ block))
+                        }
+                        for p in 0..<pairs where 2 &* p &+ 1 < kh {
+                            let top = input(2 &* p)?.loadUnaligned(as: SIMD16<Int8>.self) ?? padding
+                            let bottom = input(2 &* p &+ 1)?.loadUnaligned(as: SIMD16<Int8>.self) ?? padding
+                            column[2 &* p] = widen(interleaveLow(top, bottom))
+                            column[2 &* p &+ 1] = widen(interleaveHigh(top, bottom))
+                        }
+                        if kh & 1 == 1 {
+                            if let x = input(kh &- 1) {
+                                column[slots &- 2] = unsafeBitCast(widen8(x.loadUnaligned(as: SIMD8<Int8>.self)), to: SIMD16<Int16>.self)
+                                column[slots &- 1] = unsafeBitCast(widen8(x.loadUnaligned(fromByteOffset: 8, as: SIMD8<Int8>.self)), to: SIMD16<Int16>.self)
+                            } else {
+                                column[slots &- 2] = paddingWide
+                                column[slots &- 1] = paddingWide
+                            }
+                        }
+                    }
+                    /// The accumulators of output pixel `first + o`.
+                    @inline(__always) func accumulate(_ o: Int) -> (SIMD8<Int32>, SIMD8<Int32>) {
+                        var lo = biasLow, hi = biasHigh
+                        for kx in 0..<kw {
+                            let x = columns + (o &* sw &+ kx) &* slots, w = weights + kx &* slots
+                            for p in 0..<pairs {
+                                lo &+= multiplyAddPairs(x[2 &* p], w[2 &* p])
+                                hi &+= multiplyAddPairs(x[2 &* p &+ 1], w[2 &* p &+ 1])
+                            }
+                        }
+                        return (lo, hi)
+                    }
+                    for o in 0..<count {
+                        let (lo, hi) = accumulate(o)
+                        store16(low.apply(lo), high.apply(hi), to: outputRow + ((first &+ o) &* c &+ block))
+                    }
+                    first &+= count
                 }
             }
         }

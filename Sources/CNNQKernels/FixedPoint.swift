@@ -111,9 +111,30 @@ public struct OutputStage {
     /// `apply` for channels c ..< c + 8, bit for bit the same; `range` must hold for these channels.
     @_transparent
     public func apply<R: ScaleRange>(_ accumulator: SIMD8<Int32>, channel c: Int, _ range: R.Type = AnyScale.self) -> SIMD8<Int32> {
-        let m = UnsafeRawPointer(multipliers + c).loadUnaligned(as: SIMD8<Int32>.self)
-        let shift = UnsafeRawPointer(shifts + c).loadUnaligned(as: SIMD8<Int32>.self)
-        return addZeroPoint(multiplyByQuantizedMultiplier(accumulator, multiplier: m, shift: shift, range), zeroPoint, lower: lower, upper: upper)
+        StageLanes(self, channel: c, range).apply(accumulator)
+    }
+}
+
+/// `OutputStage.apply` for 8 channels with what depends only on the shifts (masks, rounding
+/// thresholds) worked out once: kernels build one per block of channels outside their pixel loops.
+/// The multipliers are loaded where they are used: LLVM picks `vpmuldq` only when it sees their
+/// sign extension in the same basic block, which a value carried into a loop hides.
+public struct StageLanes<R: ScaleRange> {
+    public let multipliers: UnsafePointer<Int32>
+    public let shifts: ShiftLanes<R>
+    public let zeroPoint: Int32, lower: Int32, upper: Int32
+
+    @_transparent
+    public init(_ stage: OutputStage, channel c: Int, _: R.Type = AnyScale.self) {
+        multipliers = stage.multipliers + c
+        shifts = ShiftLanes(UnsafeRawPointer(stage.shifts + c).loadUnaligned(as: SIMD8<Int32>.self))
+        (zeroPoint, lower, upper) = (stage.zeroPoint, stage.lower, stage.upper)
+    }
+
+    @_transparent
+    public func apply(_ accumulator: SIMD8<Int32>) -> SIMD8<Int32> {
+        let m = UnsafeRawPointer(multipliers).loadUnaligned(as: SIMD8<Int32>.self)
+        return addZeroPoint(multiplyByQuantizedMultiplier(accumulator, multiplier: m, shifts: shifts), zeroPoint, lower: lower, upper: upper)
     }
 }
 
@@ -157,33 +178,62 @@ public func addZeroPoint(_ y: Int32, _ zeroPoint: Int32, lower: Int32, upper: In
 /// The same on 8 lanes: clamps before adding the zero point, so nothing can overflow.
 @_transparent
 public func addZeroPoint(_ y: SIMD8<Int32>, _ zeroPoint: Int32, lower: Int32, upper: Int32) -> SIMD8<Int32> {
+    // A compare and blend each; `clamped` and `pointwiseMin` would be `vpmaxsd`/`vpminsd`, but they
+    // stay calls into the host's standard library.
     let lowerBound = SIMD8<Int32>(repeating: lower &- zeroPoint), upperBound = SIMD8<Int32>(repeating: upper &- zeroPoint)
     var result = y.replacing(with: lowerBound, where: y .< lowerBound)
     result = result.replacing(with: upperBound, where: result .> upperBound)
     return result &+ SIMD8<Int32>(repeating: zeroPoint)
 }
 
-/// `multiplyByQuantizedMultiplier` on 8 lanes, bit for bit the same. Multipliers are never negative
-/// (they come from `QuantizedMultiplier`), so the one saturating case of the high multiply cannot occur.
+/// `multiplyByQuantizedMultiplier` on 8 lanes, bit for bit the same.
 @_transparent
 public func multiplyByQuantizedMultiplier<R: ScaleRange>(_ x: SIMD8<Int32>, multiplier m: SIMD8<Int32>, shift: SIMD8<Int32>,
                                                          _: R.Type = AnyScale.self) -> SIMD8<Int32> {
-    let zero = SIMD8<Int32>(repeating: 0)
-    let high: SIMD8<Int32>, right: SIMD8<Int32>
-    if R.scalesUp {
-        let left = shift.replacing(with: zero, where: shift .< zero)
-        right = (zero &- shift).replacing(with: zero, where: shift .> zero)
-        // x · 2^left, saturating where it overflows.
+    multiplyByQuantizedMultiplier(x, multiplier: m, shifts: ShiftLanes<R>(shift))
+}
+
+/// The same with the shifts' masks worked out ahead. Multipliers are never negative (they come from
+/// `QuantizedMultiplier`), so the one saturating case of the high multiply cannot occur.
+@_transparent
+public func multiplyByQuantizedMultiplier<R: ScaleRange>(_ x: SIMD8<Int32>, multiplier m: SIMD8<Int32>, shifts: ShiftLanes<R>) -> SIMD8<Int32> {
+    shifts.roundingDivide(highMultiply(shifts.scaleUp(x), m))
+}
+
+/// The shifts of 8 lanes of `QuantizedMultiplier`, split into the left shift before the high
+/// multiply (multipliers ≥ 1 only) and the rounding right shift after it, with its masks.
+public struct ShiftLanes<R: ScaleRange> {
+    /// Left shift, right shift, 2^right − 1 and half of that.
+    public let left: SIMD8<Int32>, right: SIMD8<Int32>, mask: SIMD8<Int32>, half: SIMD8<Int32>
+
+    @_transparent
+    public init(_ shift: SIMD8<Int32>) {
+        let zero = SIMD8<Int32>(repeating: 0)
+        if R.scalesUp {
+            left = shift.replacing(with: zero, where: shift .< zero)
+            right = (zero &- shift).replacing(with: zero, where: shift .> zero)
+        } else {
+            left = zero
+            right = zero &- shift
+        }
+        mask = (SIMD8<Int32>(repeating: 1) &<< right) &- 1
+        half = mask &>> 1
+    }
+
+    /// x · 2^left, saturating where it overflows.
+    @_transparent
+    public func scaleUp(_ x: SIMD8<Int32>) -> SIMD8<Int32> {
+        guard R.scalesUp else { return x }
         let shifted = x &<< left
         let overflow = (shifted &>> left) .!= x
-        let saturated = SIMD8<Int32>(repeating: Int32.max).replacing(with: Int32.min, where: x .< zero)
-        high = highMultiply(shifted.replacing(with: saturated, where: overflow), m)
-    } else {
-        right = zero &- shift
-        high = highMultiply(x, m)
+        let saturated = SIMD8<Int32>(repeating: Int32.max).replacing(with: Int32.min, where: x .< SIMD8(repeating: 0))
+        return shifted.replacing(with: saturated, where: overflow)
     }
-    // Rounding divide by 2^right, ties away from zero.
-    let mask = (SIMD8<Int32>(repeating: 1) &<< right) &- 1
-    let threshold = (mask &>> 1) &+ zero.replacing(with: 1, where: high .< zero)
-    return (high &>> right) &+ zero.replacing(with: 1, where: (high & mask) .> threshold)
+
+    /// x / 2^right rounded to nearest, ties away from zero: the threshold is one more for negative x.
+    @_transparent
+    public func roundingDivide(_ x: SIMD8<Int32>) -> SIMD8<Int32> {
+        let threshold = half &- (x &>> 31)
+        return (x &>> right) &+ SIMD8<Int32>(repeating: 0).replacing(with: 1, where: (x & mask) .> threshold)
+    }
 }

@@ -170,19 +170,30 @@ public enum Pointwise {
         }
         let channels = min(channelBlock, n - block * channelBlock)
         let base = block * channelBlock
-        @inline(__always) func store(_ low: SIMD8<Int32>, _ high: SIMD8<Int32>, _ row: Int) {
-            let out = output + row * ld + base
-            // Whole groups of 8 channels go through the vector stage; the rest (n % 8) lane by lane.
-            if channels >= 8 { store8(stage.apply(low, channel: base, range), to: out) } else {
-                for c in 0..<channels { out[c] = stage.apply(low[c], channel: base + c) }
-            }
-            if channels == channelBlock { store8(stage.apply(high, channel: base + 8, range), to: out + 8) } else if channels > 8 {
-                for c in 8..<channels { out[c] = stage.apply(high[c - 8], channel: base + c) }
-            }
+        if channels == channelBlock {
+            let low = StageLanes(stage, channel: base, range), high = StageLanes(stage, channel: base + 8, range)
+            store16(low.apply(a00), high.apply(a01), to: output + base)
+            if count > 1 { store16(low.apply(a10), high.apply(a11), to: output + ld + base) }
+            if count > 2 { store16(low.apply(a20), high.apply(a21), to: output + 2 * ld + base) }
+            if count > 3 { store16(low.apply(a30), high.apply(a31), to: output + 3 * ld + base) }
+            return
         }
-        store(a00, a01, 0)
-        if count > 1 { store(a10, a11, 1) }
-        if count > 2 { store(a20, a21, 2) }
-        if count > 3 { store(a30, a31, 3) }
+        storeRemainder(a00, a01, channels: channels, base: base, stage: stage, output: output, range)
+        if count > 1 { storeRemainder(a10, a11, channels: channels, base: base, stage: stage, output: output + ld, range) }
+        if count > 2 { storeRemainder(a20, a21, channels: channels, base: base, stage: stage, output: output + 2 * ld, range) }
+        if count > 3 { storeRemainder(a30, a31, channels: channels, base: base, stage: stage, output: output + 3 * ld, range) }
+    }
+
+    /// The last block of n % 16 channels: a whole group of 8 through the vector stage, the rest lane
+    /// by lane. Out of line, so that the microkernel stays small enough for the optimizer to inline
+    /// every load into it.
+    @inline(never)
+    static func storeRemainder<R: ScaleRange>(_ low: SIMD8<Int32>, _ high: SIMD8<Int32>, channels: Int, base: Int, stage: OutputStage,
+                                              output: UnsafeMutablePointer<Int8>, _ range: R.Type) {
+        let out = output + base
+        if channels >= 8 { store8(stage.apply(low, channel: base, range), to: out) } else {
+            for c in 0..<channels { out[c] = stage.apply(low[c], channel: base + c) }
+        }
+        for c in 8..<max(8, channels) { out[c] = stage.apply(high[c - 8], channel: base + c) }
     }
 }

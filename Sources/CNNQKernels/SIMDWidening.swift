@@ -36,6 +36,18 @@ func multiplyAddPairs(_ a: SIMD16<Int16>, _ b: SIMD16<Int16>) -> SIMD8<Int32> {
         &+ SIMD8<Int32>(p[1], p[3], p[5], p[7], p[9], p[11], p[13], p[15])
 }
 
+/// (a[0], b[0], a[1], b[1], …, a[7], b[7]) (`vpunpcklbw`).
+@inlinable @inline(__always)
+func interleaveLow(_ a: SIMD16<Int8>, _ b: SIMD16<Int8>) -> SIMD16<Int8> {
+    SIMD16<Int8>(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3], a[4], b[4], a[5], b[5], a[6], b[6], a[7], b[7])
+}
+
+/// (a[8], b[8], …, a[15], b[15]) (`vpunpckhbw`).
+@inlinable @inline(__always)
+func interleaveHigh(_ a: SIMD16<Int8>, _ b: SIMD16<Int8>) -> SIMD16<Int8> {
+    SIMD16<Int8>(a[8], b[8], a[9], b[9], a[10], b[10], a[11], b[11], a[12], b[12], a[13], b[13], a[14], b[14], a[15], b[15])
+}
+
 /// Lanes of floor((x · m + 2^30) / 2^31) — gemmlowp's rounding doubling high multiply for m ≥ 0.
 /// Even and odd lanes are multiplied as sign-extended 64-bit halves (`vpmuldq`); AVX2 has no 64-bit
 /// arithmetic shift, but the low 32 bits of a logical shift equal those of the arithmetic one.
@@ -50,16 +62,27 @@ func highMultiply(_ x: SIMD8<Int32>, _ m: SIMD8<Int32>) -> SIMD8<Int32> {
     return unsafeBitCast(low | high, to: SIMD8<Int32>.self)
 }
 
+/// Stores 16 int32 lanes, each already within int8 range, as 16 bytes.
+@inlinable @inline(__always)
+func store16(_ low: SIMD8<Int32>, _ high: SIMD8<Int32>, to pointer: UnsafeMutablePointer<Int8>) {
+    UnsafeMutableRawPointer(pointer).storeBytes(of: SIMD16(lowHalf: narrow(low), highHalf: narrow(high)), as: SIMD16<Int8>.self)
+}
+
 /// Stores 8 int32 lanes, each already within int8 range, as bytes.
 @inlinable @inline(__always)
 func store8(_ v: SIMD8<Int32>, to pointer: UnsafeMutablePointer<Int8>) {
-    let bytes = SIMD8<Int8>(Int8(truncatingIfNeeded: v[0]), Int8(truncatingIfNeeded: v[1]), Int8(truncatingIfNeeded: v[2]),
-                            Int8(truncatingIfNeeded: v[3]), Int8(truncatingIfNeeded: v[4]), Int8(truncatingIfNeeded: v[5]),
-                            Int8(truncatingIfNeeded: v[6]), Int8(truncatingIfNeeded: v[7]))
-    UnsafeMutableRawPointer(pointer).storeBytes(of: bytes, as: SIMD8<Int8>.self)
+    UnsafeMutableRawPointer(pointer).storeBytes(of: narrow(v), as: SIMD8<Int8>.self)
+}
+
+/// The low byte of each lane.
+@inlinable @inline(__always)
+func narrow(_ v: SIMD8<Int32>) -> SIMD8<Int8> {
+    SIMD8<Int8>(Int8(truncatingIfNeeded: v[0]), Int8(truncatingIfNeeded: v[1]), Int8(truncatingIfNeeded: v[2]), Int8(truncatingIfNeeded: v[3]),
+                Int8(truncatingIfNeeded: v[4]), Int8(truncatingIfNeeded: v[5]), Int8(truncatingIfNeeded: v[6]), Int8(truncatingIfNeeded: v[7]))
 }
 
 @inlinable @inline(__always)
 func widen8(_ v: SIMD8<Int8>) -> SIMD8<Int32> {
     SIMD8<Int32>(Int32(v[0]), Int32(v[1]), Int32(v[2]), Int32(v[3]), Int32(v[4]), Int32(v[5]), Int32(v[6]), Int32(v[7]))
 }
+
