@@ -224,9 +224,10 @@ public struct ShiftLanes<R: ScaleRange> {
     @_transparent
     public func scaleUp(_ x: SIMD8<Int32>) -> SIMD8<Int32> {
         guard R.scalesUp else { return x }
+        let zero = SIMD8<Int32>(repeating: 0)
         let shifted = x &<< left
         let overflow = (shifted &>> left) .!= x
-        let saturated = SIMD8<Int32>(repeating: Int32.max).replacing(with: Int32.min, where: x .< SIMD8(repeating: 0))
+        let saturated = SIMD8<Int32>(repeating: Int32.max).replacing(with: Int32.min, where: x .< zero)
         return shifted.replacing(with: saturated, where: overflow)
     }
 
