@@ -1,7 +1,8 @@
-/// Depthwise convolution, NHWC, 16 channels per SIMD step: (x − x_zero) and w widened to int16,
-/// multiplied exactly in int16 (|255 · 127| < 2^15) and accumulated in int32. 3×3 and 5×5 at
-/// stride 1 and 2 are specialised (constant kernel and stride, unrolled taps); every other
-/// geometry, dilation included, runs the same generic row body with run-time parameters.
+/// Depthwise convolution, NHWC, 16 channels per SIMD step. 3×3 and 5×5 at stride 1 and 2 are
+/// specialised (constant kernel and stride, unrolled taps) and take two kernel rows per `vpmaddwd`
+/// (`runPairs`); every other geometry, dilation included, and layers of fewer than 16 channels run
+/// one tap at a time: (x − x_zero) and w widened to int16, multiplied exactly in int16
+/// (|255 · 127| < 2^15) and accumulated in int32.
 public enum Depthwise {
     public static let channelBlock = 16
 
@@ -84,8 +85,8 @@ public enum Depthwise {
                                            imageStride: s.inputHeight * s.inputWidth * s.inputChannels),
                         zero: inputZeroPoint, packed: packedWeights, bias: bias, s: s, stage: stage, output: output)
         let variant = Variant(s)
-        let scalesUp = stage.scalesUp(channels: s.outputChannels)
-        parallelFor(s.batch * s.outputHeight) { row in rows.run(row, variant, scalesUp: scalesUp) }
+        let range = stage.range(channels: s.outputChannels)
+        parallelFor(s.batch * s.outputHeight) { row in rows.run(row, variant, range) }
     }
 
     struct Rows<Source: InputRows> {
@@ -94,8 +95,12 @@ public enum Depthwise {
 
         /// Output row `row` (image row / outputHeight, line row % outputHeight).
         @inline(__always)
-        func run(_ row: Int, _ variant: Variant, scalesUp: Bool) {
-            if scalesUp { run(row, variant, AnyScale.self) } else { run(row, variant, ScalesDown.self) }
+        func run(_ row: Int, _ variant: Variant, _ range: ScaleCase) {
+            switch range {
+            case .any: run(row, variant, AnyScale.self)
+            case .down: run(row, variant, ScalesDown.self)
+            case .unshifted: run(row, variant, Unshifted.self)
+            }
         }
 
         @inline(__always)
@@ -301,8 +306,7 @@ public enum Depthwise {
                             }
                         }
                     }
-                    /// The accumulators of output pixel `first + o`.
-                    @inline(__always) func accumulate(_ o: Int) -> (SIMD8<Int32>, SIMD8<Int32>) {
+                    for o in 0..<count {
                         var lo = biasLow, hi = biasHigh
                         for kx in 0..<kw {
                             let x = columns + (o &* sw &+ kx) &* slots, w = weights + kx &* slots
@@ -311,10 +315,6 @@ public enum Depthwise {
                                 hi &+= multiplyAddPairs(x[2 &* p &+ 1], w[2 &* p &+ 1])
                             }
                         }
-                        return (lo, hi)
-                    }
-                    for o in 0..<count {
-                        let (lo, hi) = accumulate(o)
                         store16(low.apply(lo), high.apply(hi), to: outputRow + ((first &+ o) &* c &+ block))
                     }
                     first &+= count

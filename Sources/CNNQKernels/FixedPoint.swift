@@ -34,6 +34,24 @@ public struct QuantizedMultiplier: Equatable, Sendable {
         }
     }
 
+    /// `real` (in (0, 1)) as a multiplier with shift 0: round(real · 2^31), not normalised, so that
+    /// kernels skip the rounding shift. Nil when that keeps fewer than 17 significant bits (a relative
+    /// error above 2^-17; the normalised form keeps 31), or when `real` is not below 1.
+    public static func unnormalised(_ real: Double) -> QuantizedMultiplier? {
+        guard real > 0, real < 1 else { return nil }
+        let m = (real * 0x1p31).rounded()
+        guard m >= 0x1p16, m < 0x1p31 else { return nil }
+        return QuantizedMultiplier(multiplier: Int32(m), shift: 0)
+    }
+
+    /// The multipliers of one convolution's output channels: all unnormalised with shift 0 when every
+    /// channel allows it (the kernels' cheapest output stage: one high multiply, no rounding shift),
+    /// otherwise all normalised.
+    public static func convolution(_ reals: [Double]) -> [QuantizedMultiplier] {
+        let unnormalised = reals.compactMap(Self.unnormalised)
+        return unnormalised.count == reals.count ? unnormalised : reals.map(QuantizedMultiplier.init)
+    }
+
     /// The real value it stands for.
     public var real: Double { Double(multiplier) * Double(sign: .plus, exponent: Int(shift) - 31, significand: 1) }
 }
@@ -68,14 +86,32 @@ public func multiplyByQuantizedMultiplier(_ x: Int32, _ q: QuantizedMultiplier) 
     return roundingDivideByPowerOfTwo(saturatingRoundingDoublingHighMultiply(clamped, q.multiplier), right)
 }
 
-/// Whether any multiplier of a stage is 1 or more (a positive shift). Kernels decide once per call
-/// and run a copy specialised for the answer: the common case, every multiplier below 1, skips the
-/// saturating left shift.
-public protocol ScaleRange { static var scalesUp: Bool { get } }
+/// What a stage's shifts ask of the kernels, decided once per call (`OutputStage.range`): each kernel
+/// runs a copy specialised for the answer. A multiplier of 1 or more (a positive shift) needs the
+/// saturating left shift; a shift of 0 everywhere (multipliers below 1 stored unnormalised, see
+/// `QuantizedMultiplier.unnormalised`) needs no rounding shift at all.
+public protocol ScaleRange {
+    static var scalesUp: Bool { get }
+    static var roundingShift: Bool { get }
+}
 /// Every multiplier is below 1 (shift ≤ 0).
-public enum ScalesDown: ScaleRange { public static var scalesUp: Bool { false } }
+public enum ScalesDown: ScaleRange {
+    public static var scalesUp: Bool { false }
+    public static var roundingShift: Bool { true }
+}
+/// Every shift is 0, every multiplier below 1.
+public enum Unshifted: ScaleRange {
+    public static var scalesUp: Bool { false }
+    public static var roundingShift: Bool { false }
+}
 /// Any multiplier.
-public enum AnyScale: ScaleRange { public static var scalesUp: Bool { true } }
+public enum AnyScale: ScaleRange {
+    public static var scalesUp: Bool { true }
+    public static var roundingShift: Bool { true }
+}
+
+/// The `ScaleRange` that holds for a stage's channels.
+public enum ScaleCase { case any, down, unshifted }
 
 /// The output stage shared by convolution, fully-connected and pooling kernels: requantize an int32
 /// accumulator of output channel c, add the output zero point and clamp (fused ReLU/ReLU6 are the
@@ -102,10 +138,14 @@ public struct OutputStage {
         return addZeroPoint(multiplyByQuantizedMultiplier(accumulator, q), zeroPoint, lower: lower, upper: upper)
     }
 
-    /// True when channel 0 ..< `channels` has a multiplier of 1 or more.
-    public func scalesUp(channels: Int) -> Bool {
-        for c in 0..<channels where shifts[c] > 0 { return true }
-        return false
+    /// The narrowest `ScaleRange` that holds for channels 0 ..< `channels`.
+    public func range(channels: Int) -> ScaleCase {
+        var unshifted = true
+        for c in 0..<channels {
+            if shifts[c] > 0 { return .any }
+            if shifts[c] != 0 { unshifted = false }
+        }
+        return unshifted ? .unshifted : .down
     }
 
     /// `apply` for channels c ..< c + 8, bit for bit the same; `range` must hold for these channels.
@@ -234,6 +274,7 @@ public struct ShiftLanes<R: ScaleRange> {
     /// x / 2^right rounded to nearest, ties away from zero: the threshold is one more for negative x.
     @_transparent
     public func roundingDivide(_ x: SIMD8<Int32>) -> SIMD8<Int32> {
+        guard R.roundingShift else { return x }
         let threshold = half &- (x &>> 31)
         return (x &>> right) &+ SIMD8<Int32>(repeating: 0).replacing(with: 1, where: (x & mask) .> threshold)
     }

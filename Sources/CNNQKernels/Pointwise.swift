@@ -85,7 +85,7 @@ public enum Pointwise {
                                       workspace: UnsafeMutablePointer<Int16>, output: UnsafeMutablePointer<Int8>, rows source: Rows) {
         let ld = outputStride ?? n
         let stride = (k + 1) / 2 * 2
-        let scalesUp = stage.scalesUp(channels: n)
+        let range = stage.range(channels: n)
         parallelRanges((pixels + pixelBlock - 1) / pixelBlock) { slot, tiles in
             let rows = workspace + slot * slotCount(depth: k)
             for tile in tiles {
@@ -95,12 +95,11 @@ public enum Pointwise {
                     source.fill(first + r, rows + r * stride)
                     if k & 1 == 1 { rows[r * stride + k] = 0 }
                 }
-                if scalesUp {
-                    multiply(rows: rows, count: count, k: k, packed: packedWeights, bias: packedBias, n: n, ld: ld, stage: stage,
-                             output: output + first * ld, AnyScale.self)
-                } else {
-                    multiply(rows: rows, count: count, k: k, packed: packedWeights, bias: packedBias, n: n, ld: ld, stage: stage,
-                             output: output + first * ld, ScalesDown.self)
+                let out = output + first * ld
+                switch range {
+                case .any: multiply(rows: rows, count: count, k: k, packed: packedWeights, bias: packedBias, n: n, ld: ld, stage: stage, output: out, AnyScale.self)
+                case .down: multiply(rows: rows, count: count, k: k, packed: packedWeights, bias: packedBias, n: n, ld: ld, stage: stage, output: out, ScalesDown.self)
+                case .unshifted: multiply(rows: rows, count: count, k: k, packed: packedWeights, bias: packedBias, n: n, ld: ld, stage: stage, output: out, Unshifted.self)
                 }
             }
         }
@@ -185,8 +184,8 @@ public enum Pointwise {
     }
 
     /// The last block of n % 16 channels: a whole group of 8 through the vector stage, the rest lane
-    /// by lane. Out of line, so that the microkernel stays small enough for the optimizer to inline
-    /// every load into it.
+    /// by lane. Out of line: the microkernel's size decides whether the optimizer inlines its loads
+    /// (docs/kernels.md), and this cold path need not count against it.
     @inline(never)
     static func storeRemainder<R: ScaleRange>(_ low: SIMD8<Int32>, _ high: SIMD8<Int32>, channels: Int, base: Int, stage: OutputStage,
                                               output: UnsafeMutablePointer<Int8>, _ range: R.Type) {

@@ -90,20 +90,35 @@ import Testing
         #expect(stage.apply(Int32.min, channel: 1) == -10)
     }
 
+    /// A multiplier below 1 stored unnormalised keeps at least 17 significant bits, or is not used;
+    /// a convolution's channels are all unnormalised or all normalised.
+    @Test func unnormalisedMultipliers() {
+        let q = QuantizedMultiplier.unnormalised(1e-3)!
+        #expect(q.shift == 0)
+        #expect(abs(q.real - 1e-3) <= 1e-3 * 0x1p-17)
+        #expect(QuantizedMultiplier.unnormalised(1e-6) == nil)  // 2147 · 2^-31: 12 bits
+        #expect(QuantizedMultiplier.unnormalised(1) == nil)
+        #expect(QuantizedMultiplier.unnormalised(0) == nil)
+        #expect(QuantizedMultiplier.convolution([1e-3, 0.5]).allSatisfy { $0.shift == 0 })
+        #expect(QuantizedMultiplier.convolution([1e-3, 1e-6]) == [QuantizedMultiplier(1e-3), QuantizedMultiplier(1e-6)])
+    }
+
     /// The 8-lane output stage equals the scalar one on edge and random accumulators, for scales
-    /// below and above 1 and every zero point and clamp kind.
+    /// below and above 1 (normalised) and below 1 with shift 0, and every zero point and clamp kind.
     @Test func vectorOutputStageMatchesScalar() {
         var random = SeededRandom(seed: 5)
         for trial in 0..<300 {
             let reals = (0..<8).map { _ in Double(sign: .plus, exponent: Int.random(in: -31...6, using: &random), significand: Double.random(in: 1..<2, using: &random)) }
-            let q = reals.map { QuantizedMultiplier($0) }
+            let unshifted = trial % 4 == 1
+            let q = unshifted ? reals.map { QuantizedMultiplier(multiplier: Int32(min(0x1p31 - 1, ($0 * 0x1p27).rounded())), shift: 0) }
+                : reals.map { QuantizedMultiplier($0) }
             let zero = random.zeroPoint()
             let (lower, upper): (Int32, Int32) = trial % 3 == 0 ? (-128, 127) : (zero, min(127, zero + 100))
             let stage = OutputStage(multipliers: q.map(\.multiplier), shifts: q.map(\.shift), zeroPoint: zero, lower: lower, upper: upper)
             let values = Self.samples(&random)
             for start in stride(from: 0, to: values.count - 8, by: 8) {
                 let lanes = SIMD8<Int32>(values[start..<(start + 8)])
-                let vector = stage.apply(lanes, channel: 0)
+                let vector = unshifted ? StageLanes(stage, channel: 0, Unshifted.self).apply(lanes) : stage.apply(lanes, channel: 0)
                 for lane in 0..<8 {
                     #expect(Int8(vector[lane]) == stage.apply(lanes[lane], channel: lane), "\(lanes[lane]) · \(q[lane].real)")
                 }

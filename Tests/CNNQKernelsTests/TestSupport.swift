@@ -19,9 +19,14 @@ final class StageStorage {
 
     /// Scales that keep outputs mostly in range for accumulators of about `depth` products.
     init(channels: Int, depth: Int, random: inout SeededRandom) {
-        // One stage in five uses scales ≥ 1 (left shifts, saturation); the rest keep outputs mostly in range.
-        let base = Int.random(in: 0..<5, using: &random) == 0 ? 1.0 : 1.0 / (Double(depth).squareRoot() * 128 * 127 / 24)
-        let quantized = (0..<channels).map { _ in QuantizedMultiplier(base * Double.random(in: 0.05...4, using: &random)) }
+        // One stage in five uses scales ≥ 1 (left shifts, saturation); the rest keep outputs mostly in
+        // range, two in five of them stored unnormalised with shift 0 (the kernels' `Unshifted` path).
+        let kind = Int.random(in: 0..<5, using: &random)
+        let base = kind == 0 ? 1.0 : 1.0 / (Double(depth).squareRoot() * 128 * 127 / 24)
+        let reals = (0..<channels).map { _ in base * Double.random(in: 0.05...4, using: &random) }
+        let quantized = kind >= 3
+            ? reals.map { QuantizedMultiplier(multiplier: Int32(max(1, min(0x1p31 - 1, ($0 * 0x1p31).rounded()))), shift: 0) }
+            : reals.map(QuantizedMultiplier.init)
         multipliers = quantized.map(\.multiplier)
         shifts = quantized.map(\.shift)
         zeroPoint = random.zeroPoint()

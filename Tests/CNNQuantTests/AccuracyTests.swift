@@ -36,7 +36,8 @@ import Testing
         if model.hasPrefix("efficientnet_") { return Thresholds(testImages: 2_000, floatTop1: 80, drop: 1, agreement: 94, sqnr: 12) }
         // MNASNet ×0.35: 8- and 16-channel residual streams; every layer's own SQNR is above 29 dB, the
         // error accumulates, and percentile ranges clip it (minmax: 23.8 dB, docs/quantization.md).
-        if model.hasPrefix("mnasnet_") { return Thresholds(testImages: 2_000, floatTop1: 80, drop: 2, agreement: 89, sqnr: 13) }
+        // All 10,000 test images: at its 10% disagreement, 2,000 leave the drop about ±0.7 pt of noise.
+        if model.hasPrefix("mnasnet_") { return Thresholds(testImages: nil, floatTop1: 80, drop: 2, agreement: 89, sqnr: 13) }
         return Thresholds(testImages: 2_000, floatTop1: 80, drop: 1, agreement: 97, sqnr: 18)
     }
 

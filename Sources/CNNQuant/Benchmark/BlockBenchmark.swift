@@ -54,8 +54,9 @@ public enum BlockBenchmark {
         let input = bytes(h * w * cin)
         let we = weights(e * cin), wd = weights(e * dw.kernelHeight * dw.kernelWidth), wp = weights(cout * e)
         let bias = [Int32](repeating: 100, count: max(e, cout))
-        let multipliers = [Int32](repeating: QuantizedMultiplier(1e-3).multiplier, count: max(e, cout) + 16)
-        let shifts = [Int32](repeating: QuantizedMultiplier(1e-3).shift, count: max(e, cout) + 16)
+        let q = QuantizedMultiplier.convolution([1e-3])[0]  // as the quantizer stores it
+        let multipliers = [Int32](repeating: q.multiplier, count: max(e, cout) + 16)
+        let shifts = [Int32](repeating: q.shift, count: max(e, cout) + 16)
         var pe = [Int8](repeating: 0, count: Pointwise.packedWeightCount(outputChannels: e, inputChannels: cin))
         var qe = [Int32](repeating: 0, count: Pointwise.packedBiasCount(outputChannels: e))
         var pp = [Int8](repeating: 0, count: Pointwise.packedWeightCount(outputChannels: cout, inputChannels: e))

@@ -54,7 +54,8 @@ public struct KernelBenchmark {
         let input = (0..<s.inputCount).map { _ in Int8.random(in: -128...127, using: &generator) }
         let weights = (0..<s.weightCount).map { _ in Int8.random(in: -127...127, using: &generator) }
         let bias = (0..<s.outputChannels).map { _ in Int32.random(in: -1000...1000, using: &generator) }
-        let quantized = (0..<s.outputChannels).map { _ in QuantizedMultiplier(Double.random(in: 1e-4...1e-3, using: &generator)) }
+        // As the quantizer stores them (real model scales give 1e-4 to 1e-2).
+        let quantized = QuantizedMultiplier.convolution((0..<s.outputChannels).map { _ in Double.random(in: 1e-4...1e-3, using: &generator) })
         let kind = kernel(for: s)
         // A grouped convolution keeps each group's multipliers and shifts in its own 16-channel slots.
         let slots = kind == .standard ? StandardConvolution.slotCount(shape: s) : s.outputChannels

@@ -428,11 +428,11 @@ public struct Quantizer {
         let depthwise = kind == .depthwise
         let slots = depthwise ? (o + 15) / 16 * 16 : StandardConvolution.slotCount(shape: shape)
         var biasQ = [Int32](repeating: 0, count: o), multipliers = [Int32](repeating: 0, count: slots), shifts = [Int32](repeating: 0, count: slots)
+        let requantization = QuantizedMultiplier.convolution((0..<o).map { tx.scale * weightScales[$0] / ty.scale })
         for c in 0..<o {
             biasQ[c] = Int32(clamping: Int64((b[c] / (tx.scale * weightScales[c])).rounded()))
-            let m = QuantizedMultiplier(tx.scale * weightScales[c] / ty.scale)
             let slot = depthwise ? c : StandardConvolution.channelSlot(c, shape: shape)
-            (multipliers[slot], shifts[slot]) = (m.multiplier, m.shift)
+            (multipliers[slot], shifts[slot]) = (requantization[c].multiplier, requantization[c].shift)
         }
         let (lower, upper) = Self.bounds(clamp, ty)
         var packed: [Int8], packedBias: [Int32]
