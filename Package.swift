@@ -34,6 +34,8 @@ let package = Package(
         ),
         // JPEG/PNG decoding and gzip reading for calibration data (host only): libjpeg-turbo, libpng, zlib.
         .target(name: "CNNQImageIO", linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16"), .linkedLibrary("z")]),
+        // The core's effective clock, measured, for bench-kernels' floor (host only).
+        .target(name: "CNNQClock"),
         .target(name: "CNNQKernels", dependencies: ["CNNQThreads"], swiftSettings: vectorSettings + optimised),
         .target(name: "CNNQRuntime", dependencies: ["CNNQKernels"], swiftSettings: optimised),
         .target(
@@ -47,7 +49,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "cnn-quantize",
-            dependencies: ["CNNQuant", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["CNNQuant", "CNNQClock", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "CNNQKernelsTests", dependencies: ["CNNQKernels", "CNNQuant"]),
         .testTarget(

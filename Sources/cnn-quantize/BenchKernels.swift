@@ -1,4 +1,5 @@
 import ArgumentParser
+import CNNQClock
 import CNNQKernels
 import CNNQuant
 import Foundation
@@ -11,7 +12,8 @@ struct BenchKernels: ParsableCommand {
             Each convolution of the model runs with random int8 data through the kernel the runtime would \
             pick (packed pointwise GEMM, specialised depthwise, im2col + GEMM for other convolutions, grouped \
             ones included). Prints the median time per layer, GMAC/s, and the share of the AVX2 floor of 32 int8 MACs per cycle \
-            (vpmaddwd, 2 per cycle) at --clock-ghz. Build with -c release for meaningful numbers.
+            (vpmaddwd, 2 per cycle) at the core's clock, measured before the layers run by a chain of dependent \
+            adds (one per cycle), or --clock-ghz. Build with -c release for meaningful numbers.
             """
     )
 
@@ -30,12 +32,12 @@ struct BenchKernels: ParsableCommand {
     @Flag(help: "Time each inverted-residual block fused against the same work as separate kernels.")
     var blocks = false
 
-    @Option(help: "Core clock in GHz for the floor (3.2: this machine kind's measured effective clock).")
-    var clockGhz: Double = 3.2
+    @Option(help: "Core clock in GHz for the floor; default: measured.")
+    var clockGhz: Double?
 
     func run() throws {
         try reportingErrors { () throws(CNNQError) in
-            guard threads >= 1, runs >= 1, warmup >= 0, clockGhz > 0 else {
+            guard threads >= 1, runs >= 1, warmup >= 0, (clockGhz ?? 1) > 0 else {
                 throw .invalidArgument("--threads and --runs must be at least 1, --warmup at least 0, --clock-ghz positive")
             }
             var graph = if let model { try ONNXImporter.load(path: model) } else { try MobileNet.v2.build() }
@@ -45,7 +47,11 @@ struct BenchKernels: ParsableCommand {
                 benchmarkBlocks(graph)
                 return
             }
-            let floor = 32 * clockGhz * Double(threads)
+            let clock = clockGhz ?? cnnq_clock_ghz()
+            guard clock > 0 else {
+                throw .invalidArgument("the core clock cannot be measured on this architecture; give --clock-ghz")
+            }
+            let floor = 32 * clock * Double(threads)
             var table = TextTable(header: ["layer", "kernel", "in (H×W×C)", "out C", "k/s", "MMACs", "µs", "GMAC/s", "% floor"],
                                   rightAligned: [3, 5, 6, 7, 8])
             var totals: [KernelBenchmark.Kernel: (macs: Int, seconds: Double)] = [:]
@@ -64,7 +70,8 @@ struct BenchKernels: ParsableCommand {
             }
             if isatty(STDERR_FILENO) != 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             print(table.render())
-            print("\nfloor: 32 MAC/cycle × \(clockGhz) GHz × \(threads) thread(s) = \(String(format: "%.1f", floor)) GMAC/s")
+            let source = clockGhz == nil ? " (measured)" : ""
+            print("\nfloor: 32 MAC/cycle × \(String(format: "%.2f", clock)) GHz\(source) × \(threads) thread(s) = \(String(format: "%.1f", floor)) GMAC/s")
             for kernel in KernelBenchmark.Kernel.allCases {
                 guard let total = totals[kernel] else { continue }
                 let gmacs = Double(total.macs) / total.seconds / 1e9
