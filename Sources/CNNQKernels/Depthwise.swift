@@ -1,8 +1,8 @@
 /// Depthwise convolution, NHWC, 16 channels per SIMD step. 3×3 and 5×5 at stride 1 and 2 are
 /// specialised (constant kernel and stride, unrolled taps) and take two kernel rows per `vpmaddwd`
-/// (`runPairs`); every other geometry, dilation included, and layers of fewer than 16 channels run
-/// one tap at a time: (x − x_zero) and w widened to int16, multiplied exactly in int16
-/// (|255 · 127| < 2^15) and accumulated in int32.
+/// (`runSliding` for 3×3, `runPairs` for 5×5); every other geometry, dilation included, and layers
+/// of fewer than 16 channels run one tap at a time: (x − x_zero) and w widened to int16, multiplied
+/// exactly in int16 (|255 · 127| < 2^15) and accumulated in int32.
 public enum Depthwise {
     public static let channelBlock = 16
 
@@ -29,7 +29,7 @@ public enum Depthwise {
         var sw: Int { get }
         var dh: Int { get }
         var dw: Int { get }
-        /// Whether the row body of paired taps (`runPairs`) serves this geometry.
+        /// Whether a row body of paired taps (`runSliding` for 3×3, `runPairs` for 5×5) serves this geometry.
         static var pairs: Bool { get }
     }
 
@@ -116,7 +116,10 @@ public enum Depthwise {
 
         /// One output row: for each block of 16 channels, every output pixel of the row.
         func run<G: Geometry, R: ScaleRange>(_ row: Int, _ g: G, _ range: R.Type) {
-            if G.pairs && s.inputChannels >= channelBlock { return runPairs(row, g, range) }
+            if G.pairs && s.inputChannels >= channelBlock {
+                if g.kh == 3 { return runSliding(row, g, range) }
+                return runPairs(row, g, range)
+            }
             let (kh, kw, sh, sw, dh, dw) = (g.kh, g.kw, g.sh, g.sw, g.dh, g.dw)
             let c = s.inputChannels
             let wStride = (c + channelBlock - 1) / channelBlock * channelBlock
@@ -218,6 +221,92 @@ public enum Depthwise {
             }
         }
 
+        /// 3×3 at stride 1 and 2, at least 16 channels: half a block (8 channels) at a time, and a
+        /// window of three input columns sliding along the row, each column loaded and interleaved
+        /// once. Kernel rows are paired as in `runPairs` (0 with 1, 2 with the input row below the
+        /// kernel against a zero weight, so that every product is a `vpmaddwd` of two interleaved
+        /// loads); the zero point is folded into the bias. A kernel row in the padding reads x_zero
+        /// from `padding` at column stride 0; a padding column is x_zero.
+        func runSliding<G: Geometry, R: ScaleRange>(_ row: Int, _ g: G, _ range: R.Type) {
+            var padding = SIMD8<Int8>(repeating: Int8(truncatingIfNeeded: zero))
+            var weights = InlineArray<6, SIMD16<Int16>>(repeating: .zero)
+            withUnsafeBytes(of: &padding) { padding in
+                withUnsafeMutableBytes(of: &weights) { weights in
+                    runSliding(row, g, range, padding: padding.baseAddress!,
+                               weights: weights.baseAddress!.assumingMemoryBound(to: SIMD16<Int16>.self))
+                }
+            }
+        }
+
+        /// The weights go through `weights` in memory: as values built in this function, LLVM sees
+        /// row 2's zero partner and turns its products into `vpmulld` and shuffles (1.4× slower).
+        func runSliding<G: Geometry, R: ScaleRange>(_ row: Int, _ g: G, _ range: R.Type, padding: UnsafeRawPointer,
+                                                    weights w: UnsafeMutablePointer<SIMD16<Int16>>) {
+            let sw = g.sw
+            let c = s.inputChannels
+            let wStride = (c + channelBlock - 1) / channelBlock * channelBlock
+            let b = row / s.outputHeight, oy = row % s.outputHeight
+            let iy0 = oy &* g.sh &- s.padTop
+            let outputRow = output + row &* s.outputWidth &* c
+            let zero8 = SIMD8<Int8>(repeating: Int8(truncatingIfNeeded: zero))
+            let padPair = pairs(zero8, zero8)
+            @inline(__always) func inputRow(_ ky: Int) -> UnsafePointer<Int8>? {
+                iy0 &+ ky >= 0 && iy0 &+ ky < s.inputHeight ? source.row(b, iy0 &+ ky) : nil
+            }
+            let rows = (inputRow(0), inputRow(1), inputRow(2), inputRow(3))
+            for index in 0..<((c + channelBlock - 1) / channelBlock) {
+                // The last block ends at the last channel, overlapping the one before when C is not a
+                // multiple of 16: those channels are computed twice, identically.
+                let block = min(index &* channelBlock, c &- channelBlock)
+                for half in 0..<2 {
+                    let channel = block &+ 8 &* half
+                    @inline(__always) func tap(_ ky: Int, _ kx: Int) -> SIMD8<Int8> {
+                        UnsafeRawPointer(packed + ((ky &* 3 &+ kx) &* wStride &+ channel)).loadUnaligned(as: SIMD8<Int8>.self)
+                    }
+                    for kx in 0..<3 {
+                        w[kx] = pairs(tap(0, kx), tap(1, kx))
+                        w[3 &+ kx] = pairs(tap(2, kx), .zero)
+                    }
+                    // b − x_zero · Σw, the products summed by the same `vpmaddwd` as the taps.
+                    var biasLanes = UnsafeRawPointer(bias + channel).loadUnaligned(as: SIMD8<Int32>.self)
+                    for k in 0..<6 { biasLanes &-= multiplyAddPairs(padPair, w[k]) }
+                    let lanes = StageLanes(stage, channel: channel, range)
+                    /// Where kernel row ky reads this half's channels, and its column stride.
+                    @inline(__always) func start(_ p: UnsafePointer<Int8>?) -> (UnsafeRawPointer, Int) {
+                        if let p { (UnsafeRawPointer(p + channel), c) } else { (padding, 0) }
+                    }
+                    let (r0, s0) = start(rows.0), (r1, s1) = start(rows.1), (r2, s2) = start(rows.2), (r3, s3) = start(rows.3)
+                    /// Input column ix: rows 0 and 1, and rows 2 and 3, as int16 pairs.
+                    @inline(__always) func column(_ ix: Int) -> (SIMD16<Int16>, SIMD16<Int16>) {
+                        guard UInt(bitPattern: ix) < UInt(s.inputWidth) else { return (padPair, padPair) }
+                        let x0 = r0.loadUnaligned(fromByteOffset: ix &* s0, as: SIMD8<Int8>.self)
+                        let x1 = r1.loadUnaligned(fromByteOffset: ix &* s1, as: SIMD8<Int8>.self)
+                        let x2 = r2.loadUnaligned(fromByteOffset: ix &* s2, as: SIMD8<Int8>.self)
+                        let x3 = r3.loadUnaligned(fromByteOffset: ix &* s3, as: SIMD8<Int8>.self)
+                        return (pairs(x0, x1), pairs(x2, x3))
+                    }
+                    var ix = -s.padLeft
+                    var (p0, q0) = column(ix), (p1, q1) = column(ix &+ 1)
+                    var out = outputRow + channel
+                    for _ in 0..<s.outputWidth {
+                        let (p2, q2) = column(ix &+ 2)
+                        var acc = biasLanes &+ multiplyAddPairs(p0, w[0]) &+ multiplyAddPairs(q0, w[3])
+                        acc &+= multiplyAddPairs(p1, w[1]) &+ multiplyAddPairs(q1, w[4])
+                        acc &+= multiplyAddPairs(p2, w[2]) &+ multiplyAddPairs(q2, w[5])
+                        store8(lanes.apply(acc), to: out)
+                        out += c
+                        if sw == 1 {
+                            (p0, q0, p1, q1) = (p1, q1, p2, q2)
+                        } else {
+                            (p0, q0) = (p2, q2)
+                            (p1, q1) = column(ix &+ 3)
+                        }
+                        ix &+= sw
+                    }
+                }
+            }
+        }
+
         /// The specialised geometries' output row, at least 16 channels. The input zero point moves
         /// into the bias (b − x_zero · Σ w), so padding reads as x_zero and border pixels take the same
         /// path as the rest. Kernel rows are taken two by two and their inputs interleaved into int16
@@ -226,7 +315,7 @@ public enum Depthwise {
         /// once per chunk of output pixels, into a buffer on the stack.
         func runPairs<G: Geometry, R: ScaleRange>(_ row: Int, _ g: G, _ range: R.Type) {
             // Row pairs × kernel width × 2 halves of 8 channels (5×5: 30), and input columns × row
-            // pairs × 2 halves: a chunk of 30 output pixels for 3×3 stride 1, 9 for 5×5 stride 2.
+            // pairs × 2 halves: a chunk of 17 output pixels for 5×5 stride 1, 9 for stride 2.
             var weightBuffer = InlineArray<30, SIMD16<Int16>>(repeating: .zero)
             var columnBuffer = InlineArray<128, SIMD16<Int16>>(repeating: .zero)
             let capacity = columnBuffer.count

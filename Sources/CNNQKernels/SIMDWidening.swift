@@ -42,6 +42,12 @@ func interleaveLow(_ a: SIMD16<Int8>, _ b: SIMD16<Int8>) -> SIMD16<Int8> {
     SIMD16<Int8>(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3], a[4], b[4], a[5], b[5], a[6], b[6], a[7], b[7])
 }
 
+/// (a[0], b[0], …, a[7], b[7]) widened to int16 pairs (`vpunpcklbw`, `vpmovsxbw`).
+@inlinable @inline(__always)
+func pairs(_ a: SIMD8<Int8>, _ b: SIMD8<Int8>) -> SIMD16<Int16> {
+    widen(interleaveLow(SIMD16(lowHalf: a, highHalf: .zero), SIMD16(lowHalf: b, highHalf: .zero)))
+}
+
 /// (a[8], b[8], …, a[15], b[15]) (`vpunpckhbw`).
 @inlinable @inline(__always)
 func interleaveHigh(_ a: SIMD16<Int8>, _ b: SIMD16<Int8>) -> SIMD16<Int8> {
