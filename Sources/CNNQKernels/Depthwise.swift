@@ -238,8 +238,10 @@ public enum Depthwise {
             }
         }
 
-        /// The weights go through `weights` in memory: as values built in this function, LLVM sees
-        /// row 2's zero partner and turns its products into `vpmulld` and shuffles (1.4× slower).
+        /// The weights go through `weights` in memory, and this body stays a call of its own so that
+        /// the buffer stays opaque: as values, LLVM sees row 2's zero partner and turns its products
+        /// into `vpmulld` and shuffles (1.4× slower).
+        @inline(never)
         func runSliding<G: Geometry, R: ScaleRange>(_ row: Int, _ g: G, _ range: R.Type, padding: UnsafeRawPointer,
                                                     weights w: UnsafeMutablePointer<SIMD16<Int16>>) {
             let sw = g.sw
