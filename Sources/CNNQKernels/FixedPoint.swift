@@ -218,11 +218,12 @@ public func addZeroPoint(_ y: Int32, _ zeroPoint: Int32, lower: Int32, upper: In
 /// The same on 8 lanes: clamps before adding the zero point, so nothing can overflow.
 @_transparent
 public func addZeroPoint(_ y: SIMD8<Int32>, _ zeroPoint: Int32, lower: Int32, upper: Int32) -> SIMD8<Int32> {
-    // A compare and blend each; `clamped` and `pointwiseMin` would be `vpmaxsd`/`vpminsd`, but they
-    // stay calls into the host's standard library.
-    let lowerBound = SIMD8<Int32>(repeating: lower &- zeroPoint), upperBound = SIMD8<Int32>(repeating: upper &- zeroPoint)
-    var result = y.replacing(with: lowerBound, where: y .< lowerBound)
-    result = result.replacing(with: upperBound, where: result .> upperBound)
+    // Lane by lane, `vpmaxsd` and `vpminsd` (`smax`/`smin` on aarch64); `replacing(with:where:)` is
+    // a compare and a blend each, and `clamped` and `pointwiseMin` stay calls into the host's
+    // standard library.
+    let lowest = lower &- zeroPoint, highest = upper &- zeroPoint
+    var result = SIMD8<Int32>()
+    for i in 0..<8 { result[i] = min(max(y[i], lowest), highest) }
     return result &+ SIMD8<Int32>(repeating: zeroPoint)
 }
 
