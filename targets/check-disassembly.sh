@@ -57,7 +57,7 @@ case "$arch" in
     expect 9DepthwiseO4RowsV10runSliding 'smull2?\s+v\d+\.4s' "3×3 paired taps: int16 × int16 widened into int32 lanes"
     expect 9DepthwiseO4RowsV10runSliding 'smull2?\s+v\d+\.2d' "3×3: requantization high multiply in vector lanes"
     expect 9DepthwiseO4RowsV8runPairs 'smull2?\s+v\d+\.4s' "5×5 paired taps: int16 × int16 widened into int32 lanes"
-    expect 9DepthwiseO4RowsV8runPairs 'smull2?\s+v\d+\.2d' "requantization high multiply in vector lanes"
+    expect 9DepthwiseO4RowsV8runPairs 'smull2?\s+v\d+\.2d' "5×5: requantization high multiply in vector lanes"
     expect 9DepthwiseO4RowsV3run 'mul\s+v\d+\.8h' "other geometries: 16 channels multiplied exactly in int16"
     expect 9DepthwiseO4RowsV3run 'saddw2?\s+v\d+\.4s' "other geometries: int16 products added straight into int32 accumulators"
     refuse 9PointwiseO 'mul\s+v\d+\.4s' "a 32-bit multiply there means the widening pattern was missed"

@@ -11,10 +11,13 @@ public enum Depthwise {
         kernelHeight * kernelWidth * (channels + channelBlock - 1) / channelBlock * channelBlock
     }
 
+    /// Channels rounded up to whole blocks: the stride of one tap in the packed weights.
+    static func paddedChannels(_ channels: Int) -> Int { (channels + channelBlock - 1) / channelBlock * channelBlock }
+
     /// Packs OHWI depthwise weights [c][kh][kw][1] into [kh][kw][c16].
     public static func pack(weights: UnsafePointer<Int8>, channels: Int, kernelHeight: Int, kernelWidth: Int,
                             packed: UnsafeMutablePointer<Int8>) {
-        let stride = (channels + channelBlock - 1) / channelBlock * channelBlock
+        let stride = paddedChannels(channels)
         for tap in 0..<(kernelHeight * kernelWidth) {
             for c in 0..<stride { packed[tap * stride + c] = c < channels ? weights[c * kernelHeight * kernelWidth + tap] : 0 }
         }
@@ -122,7 +125,7 @@ public enum Depthwise {
             }
             let (kh, kw, sh, sw, dh, dw) = (g.kh, g.kw, g.sh, g.sw, g.dh, g.dw)
             let c = s.inputChannels
-            let wStride = (c + channelBlock - 1) / channelBlock * channelBlock
+            let wStride = paddedChannels(c)
             let full = c / channelBlock * channelBlock
             let zero16 = SIMD16<Int16>(repeating: Int16(zero))
             let b = row / s.outputHeight, oy = row % s.outputHeight
@@ -246,7 +249,7 @@ public enum Depthwise {
                                                     weights w: UnsafeMutablePointer<SIMD16<Int16>>) {
             let sw = g.sw
             let c = s.inputChannels
-            let wStride = (c + channelBlock - 1) / channelBlock * channelBlock
+            let wStride = paddedChannels(c)
             let b = row / s.outputHeight, oy = row % s.outputHeight
             let iy0 = oy &* g.sh &- s.padTop
             let outputRow = output + row &* s.outputWidth &* c
@@ -256,7 +259,7 @@ public enum Depthwise {
                 iy0 &+ ky >= 0 && iy0 &+ ky < s.inputHeight ? source.row(b, iy0 &+ ky) : nil
             }
             let rows = (inputRow(0), inputRow(1), inputRow(2), inputRow(3))
-            for index in 0..<((c + channelBlock - 1) / channelBlock) {
+            for index in 0..<(wStride / channelBlock) {
                 // The last block ends at the last channel, overlapping the one before when C is not a
                 // multiple of 16: those channels are computed twice, identically.
                 let block = min(index &* channelBlock, c &- channelBlock)
@@ -309,7 +312,7 @@ public enum Depthwise {
             }
         }
 
-        /// The specialised geometries' output row, at least 16 channels. The input zero point moves
+        /// 5×5 at stride 1 and 2, at least 16 channels: the output row. The input zero point moves
         /// into the bias (b − x_zero · Σ w), so padding reads as x_zero and border pixels take the same
         /// path as the rest. Kernel rows are taken two by two and their inputs interleaved into int16
         /// pairs, so that one `vpmaddwd` multiplies and sums two taps of 8 channels (an odd last row
@@ -337,7 +340,7 @@ public enum Depthwise {
             let pairs = (kh + 1) / 2, slots = 2 * pairs
             let chunk = (capacity / slots - kw) / sw + 1
             let c = s.inputChannels
-            let wStride = (c + channelBlock - 1) / channelBlock * channelBlock
+            let wStride = paddedChannels(c)
             let b = row / s.outputHeight, oy = row % s.outputHeight
             let iy0 = oy * g.sh - s.padTop
             let outputRow = output + row * s.outputWidth * c
@@ -346,7 +349,7 @@ public enum Depthwise {
             // Where each kernel row's input row starts; rows in the padding read nothing.
             var starts = InlineArray<5, UnsafePointer<Int8>?>(repeating: nil)
             for ky in 0..<kh where iy0 &+ ky >= 0 && iy0 &+ ky < s.inputHeight { starts[ky] = source.row(b, iy0 &+ ky) }
-            for index in 0..<((c + channelBlock - 1) / channelBlock) {
+            for index in 0..<(wStride / channelBlock) {
                 // The last block ends at the last channel, overlapping the one before when C is not a
                 // multiple of 16: those channels are computed twice, identically.
                 let block = min(index &* channelBlock, c &- channelBlock)
