@@ -30,12 +30,12 @@ refuse() {  # refuse SYMBOL-PART INSTRUCTION-REGEX WHY
 
 case "$arch" in
   x86_64)
-    expect 9PointwiseO vpmaddwd "int16 pairs multiplied and summed exactly into int32"
-    expect 9PointwiseO vpbroadcastd "input pairs broadcast straight from the widened row"
-    expect 9PointwiseO vpmovsxbw "weights widened from memory"
-    expect 9PointwiseO vpmuldq "requantization high multiply in vector lanes"
-    refuse 9PointwiseO vpmaddubsw "saturating u8×s8 pairs would lose exactness"
-    refuse 9PointwiseO 'R_\S+\s+\S*loadUnaligned' "loads left as calls: the microkernel outgrew the SIL inliner's budget"
+    expect 4GEMMO vpmaddwd "int16 pairs multiplied and summed exactly into int32"
+    expect 4GEMMO vpbroadcastd "input pairs broadcast straight from the widened row"
+    expect 4GEMMO vpmovsxbw "weights widened from memory"
+    expect 4GEMMO vpmuldq "requantization high multiply in vector lanes"
+    refuse 4GEMMO vpmaddubsw "saturating u8×s8 pairs would lose exactness"
+    refuse 4GEMMO 'R_\S+\s+\S*loadUnaligned' "loads left as calls: the microkernel outgrew the SIL inliner's budget"
     expect 9DepthwiseO4RowsV10runSliding vpmaddwd "3×3: two kernel rows' taps of 8 channels multiplied and summed exactly"
     expect 9DepthwiseO4RowsV10runSliding vpunpcklbw "3×3: input rows interleaved into pairs before widening"
     expect 9DepthwiseO4RowsV10runSliding vpmuldq "3×3: requantization high multiply in vector lanes"
@@ -45,23 +45,23 @@ case "$arch" in
     expect 9DepthwiseO4RowsV8runPairs vpmuldq "5×5: requantization high multiply in vector lanes"
     expect 9DepthwiseO4RowsV3run vpmullw "other geometries: 16 channels multiplied exactly in int16"
     expect 9DepthwiseO4RowsV3run vpmovsxwd "other geometries: products widened to int32 accumulators"
-    refuse 9PointwiseO vpmulld "a 32-bit multiply there means the vpmaddwd pattern was missed"
-    refuse 9PointwiseO vpmuludq "an emulated 64-bit multiply: the multipliers' sign extension was out of LLVM's sight"
+    refuse 4GEMMO vpmulld "a 32-bit multiply there means the vpmaddwd pattern was missed"
+    refuse 4GEMMO vpmuludq "an emulated 64-bit multiply: the multipliers' sign extension was out of LLVM's sight"
     refuse 9DepthwiseO vpmuludq "an emulated 64-bit multiply: the multipliers' sign extension was out of LLVM's sight"
     ;;
   aarch64)
     # Armv8.0 baseline: no sdot (an optional v8.2 extension), so int16 widening multiplies.
-    expect 9PointwiseO 'smull\s+v\d+\.4s' "int16 × int16 widened into int32 lanes"
-    expect 9PointwiseO 'uzp[12]\s+v' "even and odd products de-interleaved to sum the input-channel pairs"
-    expect 9PointwiseO 'smull2?\s+v\d+\.2d' "requantization high multiply in vector lanes"
+    expect 4GEMMO 'smull\s+v\d+\.4s' "int16 × int16 widened into int32 lanes"
+    expect 4GEMMO 'uzp[12]\s+v' "even and odd products de-interleaved to sum the input-channel pairs"
+    expect 4GEMMO 'smull2?\s+v\d+\.2d' "requantization high multiply in vector lanes"
     expect 9DepthwiseO4RowsV10runSliding 'smull2?\s+v\d+\.4s' "3×3 paired taps: int16 × int16 widened into int32 lanes"
     expect 9DepthwiseO4RowsV10runSliding 'smull2?\s+v\d+\.2d' "3×3: requantization high multiply in vector lanes"
     expect 9DepthwiseO4RowsV8runPairs 'smull2?\s+v\d+\.4s' "5×5 paired taps: int16 × int16 widened into int32 lanes"
     expect 9DepthwiseO4RowsV8runPairs 'smull2?\s+v\d+\.2d' "5×5: requantization high multiply in vector lanes"
     expect 9DepthwiseO4RowsV3run 'mul\s+v\d+\.8h' "other geometries: 16 channels multiplied exactly in int16"
     expect 9DepthwiseO4RowsV3run 'saddw2?\s+v\d+\.4s' "other geometries: int16 products added straight into int32 accumulators"
-    refuse 9PointwiseO 'mul\s+v\d+\.4s' "a 32-bit multiply there means the widening pattern was missed"
-    refuse 9PointwiseO 'R_\S+\s+\S*loadUnaligned' "loads left as calls: the microkernel outgrew the SIL inliner's budget"
+    refuse 4GEMMO 'mul\s+v\d+\.4s' "a 32-bit multiply there means the widening pattern was missed"
+    refuse 4GEMMO 'R_\S+\s+\S*loadUnaligned' "loads left as calls: the microkernel outgrew the SIL inliner's budget"
     ;;
   *) echo "unknown architecture $arch" >&2; exit 2 ;;
 esac

@@ -6,18 +6,32 @@
 public enum Depthwise {
     public static let channelBlock = 16
 
-    /// Int8 entries of packed weights: [kh][kw][channels rounded up to 16], zero-padded.
-    public static func packedWeightCount(channels: Int, kernelHeight: Int, kernelWidth: Int) -> Int {
-        kernelHeight * kernelWidth * (channels + channelBlock - 1) / channelBlock * channelBlock
+    /// Where `pack` puts the weights, [kh][kw][channels rounded up to 16] zero-padded, and how many
+    /// bias and requantization entries the kernel reads: the one place these sizes are computed.
+    public struct Layout: Equatable, Sendable {
+        public let channels: Int, kernelHeight: Int, kernelWidth: Int
+        /// Channels rounded up to whole blocks: the stride of one tap in the packed weights, and the
+        /// entries of the bias and of each per-channel requantization array.
+        public let channelSlots: Int
+        /// Int8 entries of packed weights.
+        public let weightCount: Int
+
+        /// Nil when a size overflows `Int`.
+        public init?(checkedChannels c: Int, kernelHeight kh: Int, kernelWidth kw: Int) {
+            guard c >= 1, kh >= 1, kw >= 1, let slots = CheckedSize.roundedUp(c, toMultipleOf: channelBlock),
+                  let taps = CheckedSize.product(kh, kw), let weights = CheckedSize.product(taps, slots) else { return nil }
+            (channels, kernelHeight, kernelWidth, channelSlots, weightCount) = (c, kh, kw, slots, weights)
+        }
+
+        public init(channels c: Int, kernelHeight kh: Int, kernelWidth kw: Int) {
+            self = Layout(checkedChannels: c, kernelHeight: kh, kernelWidth: kw)!
+        }
     }
 
-    /// Channels rounded up to whole blocks: the stride of one tap in the packed weights.
-    static func paddedChannels(_ channels: Int) -> Int { (channels + channelBlock - 1) / channelBlock * channelBlock }
-
-    /// Packs OHWI depthwise weights [c][kh][kw][1] into [kh][kw][c16].
+    /// Packs OHWI depthwise weights [c][kh][kw][1] into [kh][kw][c16] (`Layout`).
     public static func pack(weights: UnsafePointer<Int8>, channels: Int, kernelHeight: Int, kernelWidth: Int,
                             packed: UnsafeMutablePointer<Int8>) {
-        let stride = paddedChannels(channels)
+        let stride = Layout(channels: channels, kernelHeight: kernelHeight, kernelWidth: kernelWidth).channelSlots
         for tap in 0..<(kernelHeight * kernelWidth) {
             for c in 0..<stride { packed[tap * stride + c] = c < channels ? weights[c * kernelHeight * kernelWidth + tap] : 0 }
         }
@@ -95,6 +109,14 @@ public enum Depthwise {
     struct Rows<Source: InputRows> {
         let source: Source, zero: Int32, packed: UnsafePointer<Int8>, bias: UnsafePointer<Int32>
         let s: ConvolutionShape, stage: OutputStage, output: UnsafeMutablePointer<Int8>
+        /// Distance between taps in the packed weights (`Layout.channelSlots`).
+        let wStride: Int
+
+        init(source: Source, zero: Int32, packed: UnsafePointer<Int8>, bias: UnsafePointer<Int32>, s: ConvolutionShape, stage: OutputStage,
+             output: UnsafeMutablePointer<Int8>) {
+            (self.source, self.zero, self.packed, self.bias, self.s, self.stage, self.output) = (source, zero, packed, bias, s, stage, output)
+            wStride = Layout(channels: s.inputChannels, kernelHeight: s.kernelHeight, kernelWidth: s.kernelWidth).channelSlots
+        }
 
         /// Output row `row` (image row / outputHeight, line row % outputHeight).
         @inline(__always)
@@ -125,7 +147,6 @@ public enum Depthwise {
             }
             let (kh, kw, sh, sw, dh, dw) = (g.kh, g.kw, g.sh, g.sw, g.dh, g.dw)
             let c = s.inputChannels
-            let wStride = paddedChannels(c)
             let full = c / channelBlock * channelBlock
             let zero16 = SIMD16<Int16>(repeating: Int16(zero))
             let b = row / s.outputHeight, oy = row % s.outputHeight
@@ -249,7 +270,6 @@ public enum Depthwise {
                                                     weights w: UnsafeMutablePointer<SIMD16<Int16>>) {
             let sw = g.sw
             let c = s.inputChannels
-            let wStride = paddedChannels(c)
             let b = row / s.outputHeight, oy = row % s.outputHeight
             let iy0 = oy &* g.sh &- s.padTop
             let outputRow = output + row &* s.outputWidth &* c
@@ -340,7 +360,6 @@ public enum Depthwise {
             let pairs = (kh + 1) / 2, slots = 2 * pairs
             let chunk = (capacity / slots - kw) / sw + 1
             let c = s.inputChannels
-            let wStride = paddedChannels(c)
             let b = row / s.outputHeight, oy = row % s.outputHeight
             let iy0 = oy * g.sh - s.padTop
             let outputRow = output + row * s.outputWidth * c

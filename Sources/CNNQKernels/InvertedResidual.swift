@@ -4,7 +4,7 @@
 /// whose pool needs every depthwise output first, the depthwise output (at output resolution) is
 /// held, then scaled and projected. Results are bit for bit those of the unfused kernels.
 public struct InvertedResidual {
-    /// A 1×1 layer: weights and bias packed by `Pointwise.pack`, and its output stage.
+    /// A 1×1 layer: weights and bias packed by `GEMM.pack`, and its output stage.
     public struct Pointwise1x1 {
         public var packedWeights: UnsafePointer<Int8>, packedBias: UnsafePointer<Int32>, stage: OutputStage
         public init(packedWeights: UnsafePointer<Int8>, packedBias: UnsafePointer<Int32>, stage: OutputStage) {
@@ -66,7 +66,7 @@ public struct InvertedResidual {
 
     /// Bytes of workspace `run` needs with `threads` threads for the 1×1 layers.
     public func workspaceCount(threads: Int) -> Int {
-        layout().rows + 2 * Pointwise.workspaceCount(depth: max(inputChannels, expanded), threads: threads)
+        layout().rows + 2 * GEMM.workspaceCount(depth: max(inputChannels, expanded), threads: threads)
     }
 
     /// One image: `input` is [H][W][inputChannels], `output` [H'][W'][outputChannels].

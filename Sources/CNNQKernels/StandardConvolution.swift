@@ -4,57 +4,61 @@
 /// OHWI, i.e. already [outputChannels][kh·kw·inputChannels/groups], packed with `pack`. Padded taps
 /// hold the input zero point, which the packed bias cancels exactly.
 public enum StandardConvolution {
-    /// Int8 entries of packed weights: each group's [O/G][kh·kw·C/G] packed by `Pointwise.pack`.
-    public static func packedWeightCount(shape s: ConvolutionShape) -> Int {
-        s.groups * Pointwise.packedWeightCount(outputChannels: s.outputChannels / s.groups, inputChannels: depth(s))
+    /// Where `pack` puts a layer's weights and per-channel arrays: each group is a pointwise GEMM
+    /// (`GEMM.Layout`) of depth kh·kw·C/G whose channel slots start on a block, group after group.
+    public struct Layout: Equatable, Sendable {
+        public let groups: Int
+        /// One group's GEMM.
+        public let group: GEMM.Layout
+        /// Int8 entries of packed weights.
+        public let weightCount: Int
+        /// Int32 entries of the packed bias and of each per-channel requantization array.
+        public let channelSlots: Int
+        /// Int16 entries of one thread's workspace (one group runs at a time).
+        public var workspacePerThread: Int { group.workspacePerThread }
+
+        /// Nil when a size overflows `Int`.
+        public init?(checkedShape s: ConvolutionShape) {
+            guard s.groups >= 1, s.outputChannels % s.groups == 0, s.inputChannels % s.groups == 0,
+                  let taps = CheckedSize.product(s.kernelHeight, s.kernelWidth),
+                  let depth = CheckedSize.product(taps, s.inputChannels / s.groups),
+                  let group = GEMM.Layout(checkedOutputChannels: s.outputChannels / s.groups, depth: depth),
+                  let weights = CheckedSize.product(s.groups, group.weightCount),
+                  let slots = CheckedSize.product(s.groups, group.channelSlots) else { return nil }
+            (groups, self.group, weightCount, channelSlots) = (s.groups, group, weights, slots)
+        }
+
+        public init(shape s: ConvolutionShape) { self = Layout(checkedShape: s)! }
+
+        /// Index of output channel `c` in the packed bias and requantization arrays.
+        public func channelSlot(_ c: Int) -> Int { c / group.outputChannels * group.channelSlots + c % group.outputChannels }
     }
 
-    /// Int32 entries of one group's bias, multipliers and shifts: O/G rounded up to 16, so that every
-    /// group's channel blocks start aligned. A whole layer holds `groups` times as many.
-    public static func groupChannelStride(shape s: ConvolutionShape) -> Int {
-        Pointwise.packedBiasCount(outputChannels: s.outputChannels / s.groups)
-    }
-
-    /// Int32 entries of the whole layer's packed bias, multipliers and shifts: every group's stride.
-    public static func slotCount(shape s: ConvolutionShape) -> Int { s.groups * groupChannelStride(shape: s) }
-
-    /// Index of output channel `c`'s bias, multiplier and shift in the per-group padded arrays.
-    public static func channelSlot(_ c: Int, shape s: ConvolutionShape) -> Int {
-        let perGroup = s.outputChannels / s.groups
-        return c / perGroup * groupChannelStride(shape: s) + c % perGroup
-    }
-
-    /// Packs OHWI weights and int32 bias group by group (see `Pointwise.pack`); `packedBias` holds
-    /// `slotCount` entries.
+    /// Packs OHWI weights and int32 bias group by group (see `GEMM.pack`); `packedBias` holds
+    /// `Layout.channelSlots` entries.
     public static func pack(weights: UnsafePointer<Int8>, bias: UnsafePointer<Int32>, shape s: ConvolutionShape, inputZeroPoint: Int32,
                             packedWeights: UnsafeMutablePointer<Int8>, packedBias: UnsafeMutablePointer<Int32>) {
-        let perGroup = s.outputChannels / s.groups, k = depth(s)
-        let groupWeights = Pointwise.packedWeightCount(outputChannels: perGroup, inputChannels: k), stride = groupChannelStride(shape: s)
+        let layout = Layout(shape: s)
+        let (perGroup, k) = (layout.group.outputChannels, layout.group.depth)
+        let (groupWeights, stride) = (layout.group.weightCount, layout.group.channelSlots)
         for g in 0..<s.groups {
-            Pointwise.pack(weights: weights + g * perGroup * k, bias: bias + g * perGroup, outputChannels: perGroup, inputChannels: k,
+            GEMM.pack(weights: weights + g * perGroup * k, bias: bias + g * perGroup, outputChannels: perGroup, inputChannels: k,
                            inputZeroPoint: inputZeroPoint, packedWeights: packedWeights + g * groupWeights, packedBias: packedBias + g * stride)
         }
     }
 
-    /// Int16 entries of workspace `run` needs with `threads` threads.
-    public static func workspaceCount(shape s: ConvolutionShape, threads: Int) -> Int {
-        Pointwise.workspaceCount(depth: depth(s), threads: threads)
-    }
-
-    /// GEMM depth: the taps one output channel sees.
-    static func depth(_ s: ConvolutionShape) -> Int { s.kernelHeight * s.kernelWidth * (s.inputChannels / s.groups) }
-
-    /// `stage` holds per-group padded multipliers and shifts (`channelSlot`) when `groups` > 1.
+    /// `stage` holds per-group padded multipliers and shifts (`Layout.channelSlot`) when `groups` > 1.
     public static func run(input: UnsafePointer<Int8>, inputZeroPoint: Int32, packedWeights: UnsafePointer<Int8>,
                            packedBias: UnsafePointer<Int32>, shape s: ConvolutionShape, stage: OutputStage,
                            workspace: UnsafeMutablePointer<Int16>, output: UnsafeMutablePointer<Int8>) {
-        let perGroup = s.outputChannels / s.groups, k = depth(s)
-        let groupWeights = Pointwise.packedWeightCount(outputChannels: perGroup, inputChannels: k), stride = groupChannelStride(shape: s)
+        let layout = Layout(shape: s)
+        let (perGroup, k) = (layout.group.outputChannels, layout.group.depth)
+        let (groupWeights, stride) = (layout.group.weightCount, layout.group.channelSlots)
         // One GEMM per group, over the group's input channels, into its slice of every output pixel.
         for g in 0..<s.groups {
             var groupStage = stage
             (groupStage.multipliers, groupStage.shifts) = (stage.multipliers + g * stride, stage.shifts + g * stride)
-            Pointwise.gemm(pixels: s.batch * s.outputHeight * s.outputWidth, depth: k, packedWeights: packedWeights + g * groupWeights,
+            GEMM.run(pixels: s.batch * s.outputHeight * s.outputWidth, depth: k, packedWeights: packedWeights + g * groupWeights,
                            packedBias: packedBias + g * stride, outputChannels: perGroup, outputStride: s.outputChannels, stage: groupStage,
                            workspace: workspace, output: output + g * perGroup,
                            rows: PatchRows(input: input + g * (s.inputChannels / s.groups), s: s, padding: Int16(inputZeroPoint)))
@@ -63,7 +67,7 @@ public enum StandardConvolution {
 
     /// The kh·kw·C/G input values an output pixel sees, in OHWI tap order (im2col of one pixel);
     /// `input` points at the group's first channel.
-    struct PatchRows: Pointwise.InputRows {
+    struct PatchRows: GEMM.RowWriter {
         let input: UnsafePointer<Int8>, s: ConvolutionShape, padding: Int16
 
         @inline(__always)
@@ -78,7 +82,7 @@ public enum StandardConvolution {
                ix0 >= 0, ix0 + s.kernelWidth <= s.inputWidth {
                 let span = s.kernelWidth * c
                 for ky in 0..<s.kernelHeight {
-                    Pointwise.widenRow(input + ((b * s.inputHeight + iy0 + ky * s.dilationHeight) * s.inputWidth + ix0) * c, count: span, into: out)
+                    GEMM.widenRow(input + ((b * s.inputHeight + iy0 + ky * s.dilationHeight) * s.inputWidth + ix0) * c, count: span, into: out)
                     out += span
                 }
                 return
@@ -90,7 +94,7 @@ public enum StandardConvolution {
                     if iy < 0 || iy >= s.inputHeight || ix < 0 || ix >= s.inputWidth {
                         out.update(repeating: padding, count: taps)
                     } else {
-                        Pointwise.widenRow(input + ((b * s.inputHeight + iy) * s.inputWidth + ix) * c, count: taps, into: out)
+                        GEMM.widenRow(input + ((b * s.inputHeight + iy) * s.inputWidth + ix) * c, count: taps, into: out)
                     }
                     out += taps
                 }

@@ -5,7 +5,10 @@ public enum ModelFormat {
     /// "CNNQ" read as a little-endian word.
     public static let magic: UInt32 = 0x514E_4E43
     public static let versionMajor: UInt32 = 1
-    public static let versionMinor: UInt32 = 2
+    public static let versionMinor: UInt32 = 3
+    /// The oldest minor version this reader takes: 1.3 packs each group of a grouped convolution
+    /// right after the one before, where 1.2 and older left a gap for an even depth.
+    public static let oldestReadableMinor: UInt32 = 3
     /// Constant blobs (packed weights) start on this boundary in the file; arena tensors too.
     public static let alignment = 64
     /// Bytes the caller's model buffer and arena must be aligned to.
@@ -17,6 +20,8 @@ public enum ModelFormat {
         case tensorCount, tensorTable, opCount, opTable
         case operandCount, operands, inputCount, inputs, outputCount, outputs
         case namesOffset, namesSize, constantsOffset, constantsSize
+        /// `workspacePerThread` is what the writer's kernels needed; a reader derives its own from
+        /// the kernels it runs (format 1.3).
         case activationBytes, workspaceFixed, workspacePerThread
         case reserved0, reserved1, reserved2
         public static let size = (reserved2.rawValue + 1) * 4
@@ -29,7 +34,8 @@ public enum ModelFormat {
     }
 
     /// Words of one op record. Inputs are `inputCount` tensor indices at `firstOperand` of the
-    /// operand list; parameters are `paramWords` words at `paramOffset` in the constants section.
+    /// operand list; parameters are `paramWords` words at `paramOffset` in the constants section,
+    /// laid out by the op's `Parameters` in `Ops/`.
     public enum OpRecord: Int {
         case kind, output, inputCount, firstOperand, paramOffset, paramWords, nameOffset, reserved
         public static let size = (reserved.rawValue + 1) * 4
@@ -66,55 +72,6 @@ public enum ModelFormat {
 
         public var isFloat: Bool { self == .floatConvolution || self == .floatAdd }
     }
-
-    /// Parameter words of convolution, pointwise and depthwise ops. Offsets are byte offsets into
-    /// the constants section: packed weights, int32 packed bias, int32 multipliers and shifts (the
-    /// int32 arrays hold the output channels rounded up to 16).
-    public enum ConvolutionParameter: Int {
-        case kernelHeight, kernelWidth, strideHeight, strideWidth, dilationHeight, dilationWidth
-        case padTop, padLeft, padBottom, padRight, lower, upper
-        case weights, bias, multipliers, shifts
-        public static let count = shifts.rawValue + 1
-    }
-
-    /// A grouped convolution's words: those of `ConvolutionParameter`, then the group count. Its bias,
-    /// multipliers and shifts hold each group's output channels rounded up to 16, group after group.
-    public static let groupsWord = ConvolutionParameter.count
-
-    /// Parameter words of a float convolution: the geometry words of `ConvolutionParameter` (same
-    /// positions), then groups, the clamp as float bits, and byte offsets of float32 OHWI weights
-    /// (I = input channels / groups) and float32 bias.
-    public enum FloatConvolutionParameter: Int {
-        case kernelHeight, kernelWidth, strideHeight, strideWidth, dilationHeight, dilationWidth
-        case padTop, padLeft, padBottom, padRight, groups, lowerBits, upperBits
-        case weights, bias
-        public static let count = bias.rawValue + 1
-    }
-
-    public enum AddParameter: Int {
-        case multiplierA, shiftA, multiplierB, shiftB, multiplier, shift, lower, upper
-        public static let count = upper.rawValue + 1
-    }
-
-    /// Multiply, global average pool: one output requantization and its clamp.
-    public enum RequantizeParameter: Int {
-        case multiplier, shift, lower, upper
-        public static let count = upper.rawValue + 1
-    }
-
-    public enum PoolParameter: Int {
-        case kernelHeight, kernelWidth, strideHeight, strideWidth, padTop, padLeft, padBottom, padRight
-        public static let count = padRight.rawValue + 1
-    }
-
-    /// Lookup: byte offset of its 256-entry table.
-    public enum LookupParameter: Int {
-        case table
-        public static let count = 1
-    }
-
-    /// Concat: three words per input (identity flag, multiplier, shift).
-    public static let concatWordsPerInput = 3
 
     /// Tensor flags.
     public static let inputFlag: UInt32 = 1, outputFlag: UInt32 = 2

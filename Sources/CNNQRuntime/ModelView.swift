@@ -39,8 +39,10 @@ public struct ModelView {
     let tensorTable: Int, opTable: Int, operandCount: Int, operands: Int, inputs: Int, outputs: Int
     let names: Int, namesSize: Int, constants: Int, constantsSize: Int
     /// Bytes of the activation tensors (planned at conversion), and of the kernels' scratch memory:
-    /// a fixed part plus a part per thread.
-    public let activationBytes: Int, workspaceFixed: Int, workspacePerThread: Int
+    /// a fixed part plus a part per thread, the largest any op's kernel needs (derived here from the
+    /// kernels, not taken from the file).
+    public let activationBytes: Int, workspaceFixed: Int
+    public private(set) var workspacePerThread = 0
 
     public init(_ pointer: UnsafeRawPointer?, size: Int) throws(Status) {
         guard let pointer, size >= 0 else { throw .invalidArgument }
@@ -49,7 +51,8 @@ public struct ModelView {
         base = pointer
         func header(_ field: ModelFormat.Header) -> UInt32 { pointer.load(fromByteOffset: field.rawValue * 4, as: UInt32.self) }
         guard header(.magic) == ModelFormat.magic else { throw .badMagic }
-        guard header(.version) >> 16 == ModelFormat.versionMajor else { throw .unsupportedVersion }
+        let version = header(.version)
+        guard version >> 16 == ModelFormat.versionMajor, version & 0xFFFF >= ModelFormat.oldestReadableMinor else { throw .unsupportedVersion }
         let declared = header(.fileSize)
         guard declared >= UInt32(ModelFormat.Header.size), declared <= UInt32(Int32.max) else { throw .malformed }
         guard Int(declared) <= size else { throw .truncated }
@@ -87,12 +90,11 @@ public struct ModelView {
         constants = try section(.constantsOffset, constantsSize, 1)
         activationBytes = try value(.activationBytes)
         workspaceFixed = try value(.workspaceFixed)
-        workspacePerThread = try value(.workspacePerThread)
         guard constants % ModelFormat.bufferAlignment == 0 else { throw .malformed }
         // Names are NUL-terminated; a final NUL makes every in-range offset a terminated string.
         guard namesSize > 0, pointer.load(fromByteOffset: names + namesSize - 1, as: UInt8.self) == 0 else { throw .malformed }
         guard tensorCount > 0, opCount > 0, inputCount > 0, outputCount > 0 else { throw .malformed }
-        guard activationBytes <= Int(Int32.max) / 2, workspaceFixed <= Int(Int32.max) / 4, workspacePerThread <= Int(Int32.max) / 1024 else {
+        guard activationBytes <= Int(Int32.max) / 2, workspaceFixed <= Int(Int32.max) / 4 else {
             throw .malformed
         }
 
@@ -101,14 +103,16 @@ public struct ModelView {
         // The C API reads and writes inputs and outputs as int8.
         for i in 0..<inputCount { guard input(i) < tensorCount, !tensor(input(i)).isFloat else { throw .malformed } }
         for i in 0..<outputCount { guard output(i) < tensorCount, !tensor(output(i)).isFloat else { throw .malformed } }
-        for o in 0..<opCount { try validate(op: o) }
+        var workspace = 0
+        for o in 0..<opCount { workspace = max(workspace, try validate(op: o)) }
+        // At most 512 KiB (4 rows of 65,536 int16), so the sum in `arenaSize` fits 32 bits.
+        workspacePerThread = CheckedSize.roundedUp(workspace, toMultipleOf: ModelFormat.alignment)!
     }
 
     // MARK: Reading
 
     @inline(__always) func word(_ offset: Int) -> UInt32 { base.load(fromByteOffset: offset, as: UInt32.self) }
-    @inline(__always) func signed(_ offset: Int) -> Int32 { Int32(bitPattern: word(offset)) }
-
+    @inline(__always) 
     public func input(_ i: Int) -> Int { Int(word(inputs + 4 * i)) }
     public func output(_ i: Int) -> Int { Int(word(outputs + 4 * i)) }
     func operand(_ i: Int) -> Int { Int(word(operands + 4 * i)) }
@@ -137,17 +141,9 @@ public struct ModelView {
     /// Tensor index of input `i` of `op`.
     public func input(of op: OpInfo, _ i: Int) -> Int { operand(op.firstOperand + i) }
 
-    @inline(__always) func parameter<P: RawRepresentable>(_ op: OpInfo, _ p: P) -> Int32 where P.RawValue == Int {
-        signed(op.parameters + p.rawValue * 4)
-    }
-
-    /// Parameter word `index` of `op` (for tools that describe a model).
-    public func parameter(_ op: OpInfo, index: Int) -> Int32 { signed(op.parameters + index * 4) }
-    public func parameterCount(_ op: OpInfo) -> Int { Int(word(opTable + op.index * ModelFormat.OpRecord.size + ModelFormat.OpRecord.paramWords.rawValue * 4)) }
-
-    /// A byte offset parameter as a pointer into the constants section.
-    @inline(__always) func constant<T, P: RawRepresentable>(_ op: OpInfo, _ p: P, as: T.Type) -> UnsafePointer<T> where P.RawValue == Int {
-        (base + constants + Int(parameter(op, p))).assumingMemoryBound(to: T.self)
+    /// A constant blob at byte `offset` of the constants section.
+    @inline(__always) func constant<T>(_ offset: Int32, as: T.Type) -> UnsafePointer<T> {
+        (base + constants + Int(offset)).assumingMemoryBound(to: T.self)
     }
 
     /// Bytes of arena `Interpreter.invoke` needs with `threads` threads.
@@ -175,212 +171,48 @@ public struct ModelView {
         guard info.nameOffset < namesSize else { throw .malformed }
     }
 
-    /// A byte range of the constants section: `offset` aligned to `alignment`, `bytes` long.
-    func checkConstant(_ offset: Int32, bytes: Int, alignment: Int) throws(Status) {
-        guard offset >= 0, Int(offset) % alignment == 0, bytes <= constantsSize, Int(offset) <= constantsSize - bytes else { throw .malformed }
-    }
-
-    func validate(op o: Int) throws(Status) {
+    /// Checks op `o`'s record, then its kind's own parameters; returns the kernel scratch bytes per
+    /// thread the op needs.
+    func validate(op o: Int) throws(Status) -> Int {
         let r = opTable + o * ModelFormat.OpRecord.size
         guard let kind = ModelFormat.OpKind(rawValue: word(r)) else { throw .malformed }
-        func field(_ f: ModelFormat.OpRecord) -> Int { Int(word(r + f.rawValue * 4)) }
-        guard field(.output) < tensorCount, field(.nameOffset) < namesSize, field(.paramOffset) % 4 == 0 else { throw .malformed }
-        guard field(.inputCount) >= 1, field(.inputCount) <= operandCount, field(.firstOperand) <= operandCount - field(.inputCount) else {
-            throw .malformed
-        }
+        // Compared as words before any becomes an `Int`, which is 32 bits on armv7.
+        func field(_ f: ModelFormat.OpRecord) -> UInt32 { word(r + f.rawValue * 4) }
         let words = field(.paramWords)
-        guard words <= constantsSize / 4, field(.paramOffset) <= constantsSize - words * 4 else { throw .malformed }
+        guard field(.output) < UInt32(tensorCount), field(.nameOffset) < UInt32(namesSize), field(.paramOffset) % 4 == 0,
+              field(.inputCount) >= 1, field(.inputCount) <= UInt32(operandCount),
+              field(.firstOperand) <= UInt32(operandCount) - field(.inputCount),
+              words <= UInt32(constantsSize / 4), field(.paramOffset) <= UInt32(constantsSize) - words * 4 else { throw .malformed }
         let op = op(o)
-        let out = tensor(op.output), x = tensor(input(of: op, 0))
-        func inputs(_ n: Int) throws(Status) { guard op.inputCount == n else { throw .malformed } }
-        func parameters(_ n: Int) throws(Status) { guard words == n else { throw .malformed } }
-        func clamp(_ lower: Int32, _ upper: Int32) throws(Status) {
-            guard lower >= -128, lower <= upper, upper <= 127 else { throw .malformed }
-        }
-        func multiplier(_ m: Int32, _ shift: Int32) throws(Status) { guard m >= 0, shift >= -31, shift <= 30 else { throw .malformed } }
-        guard out.batch == x.batch else { throw .malformed }
+        let check = OpCheck(model: self, op: op, words: Int(words))
+        guard check.out.batch == check.x.batch else { throw .malformed }
         // Element types: float ops read and write float tensors, the boundary ops convert, every
         // other op is int8 throughout.
         var floats = 0
         for i in 0..<op.inputCount where tensor(input(of: op, i)).isFloat { floats += 1 }
         switch kind {
-        case .quantize: guard x.isFloat, !out.isFloat else { throw .malformed }
-        case .dequantize: guard !x.isFloat, out.isFloat else { throw .malformed }
-        default: guard floats == (kind.isFloat ? op.inputCount : 0), out.isFloat == kind.isFloat else { throw .malformed }
+        case .quantize: guard check.x.isFloat, !check.out.isFloat else { throw .malformed }
+        case .dequantize: guard !check.x.isFloat, check.out.isFloat else { throw .malformed }
+        default: guard floats == (kind.isFloat ? op.inputCount : 0), check.out.isFloat == kind.isFloat else { throw .malformed }
         }
-
         switch kind {
-        case .convolution, .pointwise, .depthwise, .groupedConvolution:
-            try inputs(1)
-            try parameters(ModelFormat.ConvolutionParameter.count + (kind == .groupedConvolution ? 1 : 0))
-            let s = try convolutionShape(op, x, out)
-            try clamp(parameter(op, ModelFormat.ConvolutionParameter.lower), parameter(op, ModelFormat.ConvolutionParameter.upper))
-            let depth = s.kernelHeight * s.kernelWidth * (s.inputChannels / s.groups)
-            let weightBytes: Int
-            var channels = (s.outputChannels + 15) / 16 * 16
-            switch kind {
-            case .pointwise, .convolution, .groupedConvolution:
-                if kind == .pointwise {
-                    guard s.kernelHeight == 1, s.kernelWidth == 1, s.strideHeight == 1, s.strideWidth == 1, s.padTop == 0, s.padLeft == 0,
-                          s.outputHeight == s.inputHeight, s.outputWidth == s.inputWidth else { throw .malformed }
-                }
-                // A 1×1 layer's depth is its input channels (at most 65,535); the im2col depth is bounded.
-                guard kind == .pointwise || depth <= 1 << 16, 2 * Pointwise.workspaceCount(depth: depth, threads: 1) <= workspacePerThread else {
-                    throw .malformed
-                }
-                // `StandardConvolution.packedWeightCount` in 64 bits: 65,535 channels × 2^16 taps
-                // overflows Int where it is 32 bits.
-                let perGroup = Int64(s.outputChannels / s.groups)
-                let bytes = Int64(s.groups) * ((perGroup + 15) / 16 * 16) * Int64((depth + 1) / 2 * 2)
-                guard bytes <= Int64(constantsSize) else { throw .malformed }
-                weightBytes = Int(bytes)
-                channels = StandardConvolution.slotCount(shape: s)
-            default:
-                guard s.outputChannels == s.inputChannels else { throw .malformed }
-                weightBytes = Depthwise.packedWeightCount(channels: s.inputChannels, kernelHeight: s.kernelHeight, kernelWidth: s.kernelWidth)
-            }
-            guard weightBytes <= constantsSize else { throw .malformed }
-            try checkConstant(parameter(op, ModelFormat.ConvolutionParameter.weights), bytes: weightBytes, alignment: 1)
-            try checkConstant(parameter(op, ModelFormat.ConvolutionParameter.bias), bytes: 4 * channels, alignment: 4)
-            try checkConstant(parameter(op, ModelFormat.ConvolutionParameter.multipliers), bytes: 4 * channels, alignment: 4)
-            try checkConstant(parameter(op, ModelFormat.ConvolutionParameter.shifts), bytes: 4 * channels, alignment: 4)
-            let multipliers = constant(op, ModelFormat.ConvolutionParameter.multipliers, as: Int32.self)
-            let shifts = constant(op, ModelFormat.ConvolutionParameter.shifts, as: Int32.self)
-            for c in 0..<channels { try multiplier(multipliers[c], shifts[c]) }
-        case .add:
-            try inputs(2)
-            try parameters(ModelFormat.AddParameter.count)
-            guard sameDims(x, out), sameDims(tensor(input(of: op, 1)), out) else { throw .malformed }
-            typealias P = ModelFormat.AddParameter
-            try multiplier(parameter(op, P.multiplierA), parameter(op, P.shiftA))
-            try multiplier(parameter(op, P.multiplierB), parameter(op, P.shiftB))
-            try multiplier(parameter(op, P.multiplier), parameter(op, P.shift))
-            try clamp(parameter(op, P.lower), parameter(op, P.upper))
-        case .multiply:
-            try inputs(2)
-            try parameters(ModelFormat.RequantizeParameter.count)
-            let gate = tensor(input(of: op, 1))
-            let broadcast = gate.batch == x.batch && gate.height == 1 && gate.width == 1 && gate.channels == x.channels
-            guard sameDims(x, out), broadcast || sameDims(gate, out) else { throw .malformed }
-            try requantization(op, multiplier, clamp)
-        case .lookup:
-            try inputs(1)
-            try parameters(1)
-            guard sameDims(x, out) else { throw .malformed }
-            try checkConstant(parameter(op, ModelFormat.LookupParameter.table), bytes: 256, alignment: 1)
-        case .globalAveragePool:
-            try inputs(1)
-            try parameters(ModelFormat.RequantizeParameter.count)
-            guard out.height == 1, out.width == 1, out.channels == x.channels else { throw .malformed }
-            try requantization(op, multiplier, clamp)
-        case .maxPool, .averagePool:
-            try inputs(1)
-            try parameters(ModelFormat.PoolParameter.count)
-            // Pooling keeps the quantization: the kernel compares and averages raw values.
-            guard x.zeroPoint == out.zeroPoint, x.scale == out.scale else { throw .malformed }
-            _ = try poolShape(op, x, out)
-        case .concat:
-            try parameters(ModelFormat.concatWordsPerInput * op.inputCount)
-            var channels = 0
-            for i in 0..<op.inputCount {
-                let part = tensor(input(of: op, i))
-                guard part.batch == out.batch, part.height == out.height, part.width == out.width else { throw .malformed }
-                channels += part.channels
-                let m = signed(op.parameters + (i * 3 + 1) * 4), shift = signed(op.parameters + (i * 3 + 2) * 4)
-                try multiplier(m, shift)
-            }
-            guard channels == out.channels else { throw .malformed }
-        case .quantize, .dequantize:
-            try inputs(1)
-            try parameters(0)
-            guard sameDims(x, out) else { throw .malformed }
-        case .floatAdd:
-            try inputs(2)
-            try parameters(0)
-            guard sameDims(x, out), sameDims(tensor(input(of: op, 1)), out) else { throw .malformed }
-        case .floatConvolution:
-            typealias P = ModelFormat.FloatConvolutionParameter
-            try inputs(1)
-            try parameters(P.count)
-            let s = try convolutionShape(op, x, out)
-            let lower = Float(bitPattern: word(op.parameters + P.lowerBits.rawValue * 4))
-            let upper = Float(bitPattern: word(op.parameters + P.upperBits.rawValue * 4))
-            guard lower <= upper else { throw .malformed }  // also refuses NaN
-            // Overflow-checked: Int is 32 bits on some boards.
-            let (taps, o1) = (s.kernelHeight * s.kernelWidth).multipliedReportingOverflow(by: s.inputChannels / s.groups)
-            let (values, o2) = taps.multipliedReportingOverflow(by: s.outputChannels)
-            let (weights, o3) = values.multipliedReportingOverflow(by: 4)
-            guard !o1, !o2, !o3, weights <= constantsSize else { throw .malformed }
-            try checkConstant(parameter(op, P.weights), bytes: weights, alignment: 4)
-            try checkConstant(parameter(op, P.bias), bytes: 4 * s.outputChannels, alignment: 4)
+        case .convolution, .pointwise, .depthwise, .groupedConvolution: return try ConvolutionOp.validate(check)
+        case .add: try AddOp.validate(check)
+        case .multiply: try MultiplyOp.validate(check)
+        case .lookup: try LookupOp.validate(check)
+        case .globalAveragePool: try GlobalAveragePoolOp.validate(check)
+        case .maxPool, .averagePool: try WindowPoolOp.validate(check)
+        case .concat: try ConcatOp.validate(check)
+        case .quantize: try QuantizeOp.validate(check)
+        case .dequantize: try DequantizeOp.validate(check)
+        case .floatAdd: try FloatAddOp.validate(check)
+        case .floatConvolution: try FloatConvolutionOp.validate(check)
         }
+        return 0
     }
 
-    func requantization(_ op: OpInfo, _ multiplier: (Int32, Int32) throws(Status) -> Void,
-                        _ clamp: (Int32, Int32) throws(Status) -> Void) throws(Status) {
-        typealias P = ModelFormat.RequantizeParameter
-        try multiplier(parameter(op, P.multiplier), parameter(op, P.shift))
-        try clamp(parameter(op, P.lower), parameter(op, P.upper))
-    }
-
-    /// Parameter `p` of `op`, which must lie in `range`.
-    func bounded<P: RawRepresentable>(_ op: OpInfo, _ p: P, _ range: ClosedRange<Int32>) throws(Status) -> Int where P.RawValue == Int {
-        try bounded(op, index: p.rawValue, range)
-    }
-
-    func bounded(_ op: OpInfo, index: Int, _ range: ClosedRange<Int32>) throws(Status) -> Int {
-        let v = parameter(op, index: index)
-        guard range.contains(v) else { throw .malformed }
-        return Int(v)
-    }
-
-    func sameDims(_ a: TensorInfo, _ b: TensorInfo) -> Bool {
-        a.batch == b.batch && a.height == b.height && a.width == b.width && a.channels == b.channels
-    }
-
-    /// The convolution geometry of `op`, checked: small positive kernel, stride and dilation, padding
-    /// smaller than the kernel, a group count that divides both channel counts (read from the op's
-    /// words for grouped and float convolutions), and an output size that matches the output tensor.
-    public func convolutionShape(_ op: OpInfo, _ x: TensorInfo, _ out: TensorInfo) throws(Status) -> ConvolutionShape {
-        let groups: Int
-        switch op.kind {
-        case .depthwise: groups = x.channels
-        case .groupedConvolution: groups = try bounded(op, index: ModelFormat.groupsWord, 2...65_535)
-        case .floatConvolution: groups = try bounded(op, ModelFormat.FloatConvolutionParameter.groups, 1...65_535)
-        default: groups = 1
-        }
-        guard x.channels % groups == 0, out.channels % groups == 0 else { throw .malformed }
-        func small(_ p: ModelFormat.ConvolutionParameter, _ range: ClosedRange<Int32>) throws(Status) -> Int { try bounded(op, p, range) }
-        let kh = try small(.kernelHeight, 1...31), kw = try small(.kernelWidth, 1...31)
-        let sh = try small(.strideHeight, 1...16), sw = try small(.strideWidth, 1...16)
-        let dh = try small(.dilationHeight, 1...16), dw = try small(.dilationWidth, 1...16)
-        let pt = try small(.padTop, 0...255), pl = try small(.padLeft, 0...255)
-        let pb = try small(.padBottom, 0...255), pr = try small(.padRight, 0...255)
-        guard pt < (kh - 1) * dh + 1, pb < (kh - 1) * dh + 1, pl < (kw - 1) * dw + 1, pr < (kw - 1) * dw + 1 else {
-            throw .malformed
-        }
-        guard x.height + pt + pb >= (kh - 1) * dh + 1, x.width + pl + pr >= (kw - 1) * dw + 1 else { throw .malformed }
-        let s = ConvolutionShape(batch: x.batch, inputHeight: x.height, inputWidth: x.width, inputChannels: x.channels,
-                                 outputChannels: out.channels, kernelHeight: kh, kernelWidth: kw, strideHeight: sh, strideWidth: sw,
-                                 dilationHeight: dh, dilationWidth: dw, padTop: pt, padLeft: pl, padBottom: pb, padRight: pr,
-                                 groups: groups)
-        guard s.outputHeight == out.height, s.outputWidth == out.width else { throw .malformed }
-        return s
-    }
-
-    func poolShape(_ op: OpInfo, _ x: TensorInfo, _ out: TensorInfo) throws(Status) -> ConvolutionShape {
-        func small(_ p: ModelFormat.PoolParameter, _ range: ClosedRange<Int32>) throws(Status) -> Int { try bounded(op, p, range) }
-        let kh = try small(.kernelHeight, 1...255), kw = try small(.kernelWidth, 1...255)
-        let sh = try small(.strideHeight, 1...255), sw = try small(.strideWidth, 1...255)
-        let pt = try small(.padTop, 0...254), pl = try small(.padLeft, 0...254)
-        let pb = try small(.padBottom, 0...254), pr = try small(.padRight, 0...254)
-        guard pt < kh, pb < kh, pl < kw, pr < kw, x.height + pt + pb >= kh, x.width + pl + pr >= kw, out.channels == x.channels else {
-            throw .malformed
-        }
-        let s = ConvolutionShape(batch: x.batch, inputHeight: x.height, inputWidth: x.width, inputChannels: x.channels,
-                                 outputChannels: x.channels, kernelHeight: kh, kernelWidth: kw, strideHeight: sh, strideWidth: sw,
-                                 padTop: pt, padLeft: pl, padBottom: pb, padRight: pr)
-        guard s.outputHeight == out.height, s.outputWidth == out.width else { throw .malformed }
-        return s
+    /// The geometry of a convolution op (int8 or float), as validated at load.
+    public func convolutionShape(_ op: OpInfo) throws(Status) -> ConvolutionShape {
+        op.kind == .floatConvolution ? try FloatConvolutionOp.shape(self, op) : try ConvolutionOp.shape(self, op)
     }
 }

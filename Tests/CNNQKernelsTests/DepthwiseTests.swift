@@ -19,7 +19,7 @@ import Testing
         let stage = StageStorage(channels: c, depth: kernel * kernel, random: &random)
         let expected = referenceConvolution(input, zero: zero, weights, bias, shape, stage)
 
-        var packed = [Int8](repeating: 0, count: Depthwise.packedWeightCount(channels: c, kernelHeight: kernel, kernelWidth: kernel))
+        var packed = [Int8](repeating: 0, count: Depthwise.Layout(channels: c, kernelHeight: kernel, kernelWidth: kernel).weightCount)
         Depthwise.pack(weights: weights, channels: c, kernelHeight: kernel, kernelWidth: kernel, packed: &packed)
         let (one, two) = withOneAndTwoThreads { () -> [Int8] in
             var output = [Int8](repeating: 0, count: shape.outputCount)

@@ -88,7 +88,7 @@ import Testing
         // Fused.
         let (pe, qe) = packPointwise(we, be, n: c.expanded, k: c.inputChannels, zero: zx)
         let (pp, qp) = packPointwise(wp, bp, n: c.outputChannels, k: c.expanded, zero: zProjectInput)
-        var pd = [Int8](repeating: 0, count: Depthwise.packedWeightCount(channels: c.expanded, kernelHeight: c.kernel, kernelWidth: c.kernel))
+        var pd = [Int8](repeating: 0, count: Depthwise.Layout(channels: c.expanded, kernelHeight: c.kernel, kernelWidth: c.kernel).weightCount)
         Depthwise.pack(weights: wd, channels: c.expanded, kernelHeight: c.kernel, kernelWidth: c.kernel, packed: &pd)
         let (one, two) = withOneAndTwoThreads { () -> [Int8] in
             var output = [Int8](repeating: 0, count: expected.count)
@@ -108,9 +108,9 @@ import Testing
     }
 
     func packPointwise(_ w: [Int8], _ b: [Int32], n: Int, k: Int, zero: Int32) -> ([Int8], [Int32]) {
-        var packed = [Int8](repeating: 0, count: Pointwise.packedWeightCount(outputChannels: n, inputChannels: k))
-        var bias = [Int32](repeating: 0, count: Pointwise.packedBiasCount(outputChannels: n))
-        Pointwise.pack(weights: w, bias: b, outputChannels: n, inputChannels: k, inputZeroPoint: zero, packedWeights: &packed, packedBias: &bias)
+        var packed = [Int8](repeating: 0, count: GEMM.Layout(outputChannels: n, depth: k).weightCount)
+        var bias = [Int32](repeating: 0, count: GEMM.Layout(outputChannels: n, depth: 1).channelSlots)
+        GEMM.pack(weights: w, bias: b, outputChannels: n, inputChannels: k, inputZeroPoint: zero, packedWeights: &packed, packedBias: &bias)
         return (packed, bias)
     }
 }

@@ -14,11 +14,11 @@ import Testing
         let shape = ConvolutionShape(inputHeight: 1, inputWidth: pixels, inputChannels: k, outputChannels: n, kernelHeight: 1, kernelWidth: 1)
         let expected = referenceConvolution(input, zero: zero, weights, bias, shape, stage)
 
-        var packedWeights = [Int8](repeating: 0, count: Pointwise.packedWeightCount(outputChannels: n, inputChannels: k))
-        var packedBias = [Int32](repeating: 0, count: Pointwise.packedBiasCount(outputChannels: n))
-        Pointwise.pack(weights: weights, bias: bias, outputChannels: n, inputChannels: k, inputZeroPoint: zero,
+        var packedWeights = [Int8](repeating: 0, count: GEMM.Layout(outputChannels: n, depth: k).weightCount)
+        var packedBias = [Int32](repeating: 0, count: GEMM.Layout(outputChannels: n, depth: 1).channelSlots)
+        GEMM.pack(weights: weights, bias: bias, outputChannels: n, inputChannels: k, inputZeroPoint: zero,
                        packedWeights: &packedWeights, packedBias: &packedBias)
-        var workspace = [Int16](repeating: 0, count: Pointwise.workspaceCount(depth: k, threads: 2))
+        var workspace = [Int16](repeating: 0, count: GEMM.workspaceCount(depth: k, threads: 2))
         let (one, two) = withOneAndTwoThreads { () -> [Int8] in
             var output = [Int8](repeating: 0, count: pixels * n)
             stage.withStage { stage in

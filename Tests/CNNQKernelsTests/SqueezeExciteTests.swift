@@ -32,13 +32,13 @@ import Testing
         Multiply.reference(x, gate: gate, pixels: pixels, channels: channels, parameters: scale, output: &expected)
 
         // The SE kernel.
-        var p1 = [Int8](repeating: 0, count: Pointwise.packedWeightCount(outputChannels: squeeze, inputChannels: channels))
-        var q1 = [Int32](repeating: 0, count: Pointwise.packedBiasCount(outputChannels: squeeze))
-        var p2 = [Int8](repeating: 0, count: Pointwise.packedWeightCount(outputChannels: channels, inputChannels: squeeze))
-        var q2 = [Int32](repeating: 0, count: Pointwise.packedBiasCount(outputChannels: channels))
-        Pointwise.pack(weights: w1, bias: b1, outputChannels: squeeze, inputChannels: channels, inputZeroPoint: pool.output.zeroPoint,
+        var p1 = [Int8](repeating: 0, count: GEMM.Layout(outputChannels: squeeze, depth: channels).weightCount)
+        var q1 = [Int32](repeating: 0, count: GEMM.Layout(outputChannels: squeeze, depth: 1).channelSlots)
+        var p2 = [Int8](repeating: 0, count: GEMM.Layout(outputChannels: channels, depth: squeeze).weightCount)
+        var q2 = [Int32](repeating: 0, count: GEMM.Layout(outputChannels: channels, depth: 1).channelSlots)
+        GEMM.pack(weights: w1, bias: b1, outputChannels: squeeze, inputChannels: channels, inputZeroPoint: pool.output.zeroPoint,
                        packedWeights: &p1, packedBias: &q1)
-        Pointwise.pack(weights: w2, bias: b2, outputChannels: channels, inputChannels: squeeze, inputZeroPoint: reduce.zeroPoint,
+        GEMM.pack(weights: w2, bias: b2, outputChannels: channels, inputChannels: squeeze, inputZeroPoint: reduce.zeroPoint,
                        packedWeights: &p2, packedBias: &q2)
         var workspace = [UInt8](repeating: 0, count: SqueezeExcite.workspaceCount(channels: channels, squeeze: squeeze))
         var actual = [Int8](repeating: 0, count: x.count)

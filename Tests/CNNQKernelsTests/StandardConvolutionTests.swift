@@ -15,14 +15,14 @@ import Testing
         let stage = StageStorage(channels: shape.outputChannels, depth: k, random: &random)
         let expected = referenceConvolution(input, zero: zero, weights, bias, shape, stage)
 
-        var packedWeights = [Int8](repeating: 0, count: StandardConvolution.packedWeightCount(shape: shape))
-        let slots = StandardConvolution.slotCount(shape: shape)
+        var packedWeights = [Int8](repeating: 0, count: StandardConvolution.Layout(shape: shape).weightCount)
+        let slots = StandardConvolution.Layout(shape: shape).channelSlots
         var packedBias = [Int32](repeating: 0, count: slots)
         StandardConvolution.pack(weights: weights, bias: bias, shape: shape, inputZeroPoint: zero, packedWeights: &packedWeights,
                                  packedBias: &packedBias)
         // The kernel reads multipliers and shifts in the per-group padded layout the model file holds.
-        let slotted = StageStorage(stage, count: slots) { StandardConvolution.channelSlot($0, shape: shape) }
-        var workspace = [Int16](repeating: 0, count: StandardConvolution.workspaceCount(shape: shape, threads: 2))
+        let slotted = StageStorage(stage, count: slots) { StandardConvolution.Layout(shape: shape).channelSlot($0) }
+        var workspace = [Int16](repeating: 0, count: StandardConvolution.Layout(shape: shape).group.workspaceCount(threads: 2))
         let (one, two) = withOneAndTwoThreads { () -> [Int8] in
             var output = [Int8](repeating: 0, count: shape.outputCount)
             slotted.withStage { stage in

@@ -79,6 +79,9 @@ import Testing
         var future = Self.bytes
         future[6] = 9  // major version 9 (high half of the version word)
         #expect(Self.load(future) == .unsupportedVersion)
+        var old = Self.bytes
+        old[4] = 2  // 1.2: grouped convolutions packed with the old group stride
+        #expect(Self.load(old) == .unsupportedVersion)
     }
 
     /// Words of the header, tables and parameters replaced by hostile values, CRC made valid again:

@@ -57,18 +57,18 @@ public enum BlockBenchmark {
         let q = QuantizedMultiplier.convolution([1e-3])[0]  // as the quantizer stores it
         let multipliers = [Int32](repeating: q.multiplier, count: max(e, cout) + 16)
         let shifts = [Int32](repeating: q.shift, count: max(e, cout) + 16)
-        var pe = [Int8](repeating: 0, count: Pointwise.packedWeightCount(outputChannels: e, inputChannels: cin))
-        var qe = [Int32](repeating: 0, count: Pointwise.packedBiasCount(outputChannels: e))
-        var pp = [Int8](repeating: 0, count: Pointwise.packedWeightCount(outputChannels: cout, inputChannels: e))
-        var qp = [Int32](repeating: 0, count: Pointwise.packedBiasCount(outputChannels: cout))
-        var pd = [Int8](repeating: 0, count: Depthwise.packedWeightCount(channels: e, kernelHeight: dw.kernelHeight, kernelWidth: dw.kernelWidth))
-        Pointwise.pack(weights: we, bias: bias, outputChannels: e, inputChannels: cin, inputZeroPoint: 3, packedWeights: &pe, packedBias: &qe)
-        Pointwise.pack(weights: wp, bias: bias, outputChannels: cout, inputChannels: e, inputZeroPoint: -4, packedWeights: &pp, packedBias: &qp)
+        var pe = [Int8](repeating: 0, count: GEMM.Layout(outputChannels: e, depth: cin).weightCount)
+        var qe = [Int32](repeating: 0, count: GEMM.Layout(outputChannels: e, depth: 1).channelSlots)
+        var pp = [Int8](repeating: 0, count: GEMM.Layout(outputChannels: cout, depth: e).weightCount)
+        var qp = [Int32](repeating: 0, count: GEMM.Layout(outputChannels: cout, depth: 1).channelSlots)
+        var pd = [Int8](repeating: 0, count: Depthwise.Layout(channels: e, kernelHeight: dw.kernelHeight, kernelWidth: dw.kernelWidth).weightCount)
+        GEMM.pack(weights: we, bias: bias, outputChannels: e, inputChannels: cin, inputZeroPoint: 3, packedWeights: &pe, packedBias: &qe)
+        GEMM.pack(weights: wp, bias: bias, outputChannels: cout, inputChannels: e, inputZeroPoint: -4, packedWeights: &pp, packedBias: &qp)
         Depthwise.pack(weights: wd, channels: e, kernelHeight: dw.kernelHeight, kernelWidth: dw.kernelWidth, packed: &pd)
         let add = block.residual ? AddParameters(inputScales: (0.04, 0.05), inputZeroPoints: (2, 3), outputScale: 0.07, outputZeroPoint: 1) : nil
         var expanded = [Int8](repeating: 0, count: h * w * e), depthwiseOut = [Int8](repeating: 0, count: oh * ow * e)
         var output = [Int8](repeating: 0, count: oh * ow * cout)
-        var rows16 = [Int16](repeating: 0, count: Pointwise.workspaceCount(depth: max(cin, e), threads: threadCount))
+        var rows16 = [Int16](repeating: 0, count: GEMM.workspaceCount(depth: max(cin, e), threads: threadCount))
         return multipliers.withUnsafeBufferPointer { m in shifts.withUnsafeBufferPointer { sh in
             let stage = OutputStage(multipliers: m.baseAddress!, shifts: sh.baseAddress!, zeroPoint: -4, lower: -4, upper: 127)
             let unfused = KernelBenchmark.median(runs: runs, warmup: warmup) {

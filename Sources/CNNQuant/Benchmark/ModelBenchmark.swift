@@ -72,7 +72,7 @@ extension Int8Model {
         switch op.kind {
         case .convolution, .pointwise, .depthwise, .groupedConvolution, .floatConvolution:
             // The model was validated at load; its geometry cannot fail here.
-            return try! view.convolutionShape(op, view.tensor(view.input(of: op, 0)), view.tensor(op.output)).macs
+            return try! view.convolutionShape(op).macs
         default:
             return 0
         }

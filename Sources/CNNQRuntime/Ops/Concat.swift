@@ -1,0 +1,52 @@
+import CNNQKernels
+
+/// Int8 concatenation along channels, each input requantized to the output.
+public enum ConcatOp {
+    /// The words of one input: whether it already has the output's quantization, and its multiplier.
+    public struct Part: OpParameters {
+        public var identity: Int32 = 0, multiplier: Int32 = 0, shift: Int32 = 0
+
+        public init() {}
+
+#if !hasFeature(Embedded)  // host only: the quantizer builds the words
+        public init(_ p: RequantizeParameters) {
+            (identity, multiplier, shift) = (p.isIdentity ? 1 : 0, p.output.multiplier.multiplier, p.output.multiplier.shift)
+        }
+#endif
+
+        public mutating func code<C: ParameterCoder>(_ c: inout C) { c.code(&identity); c.code(&multiplier); c.code(&shift) }
+    }
+
+    static func validate(_ c: OpCheck) throws(Status) {
+        let partWords = Part().wordCount
+        guard c.op.inputCount <= c.words / partWords, c.words == partWords * c.op.inputCount else { throw .malformed }
+        var channels = 0
+        for i in 0..<c.op.inputCount {
+            let part = c.tensor(input: i)
+            guard part.batch == c.out.batch, part.height == c.out.height, part.width == c.out.width else { throw .malformed }
+            channels += part.channels  // each at most 65,535, and at most `words / 3` of them: no overflow
+            guard channels <= c.out.channels else { throw .malformed }
+            let p = c.parameters(Part(), firstWord: i * partWords)
+            try c.multiplier(p.multiplier, p.shift)
+        }
+        guard channels == c.out.channels else { throw .malformed }
+    }
+
+    static func run(_ c: OpContext) {
+        let out = c.outputTensor
+        let pixels = out.batch * out.height * out.width
+        let partWords = Part().wordCount
+        var offset = 0
+        for i in 0..<c.op.inputCount {
+            let part = c.tensor(input: i)
+            let p = c.parameters(Part(), firstWord: i * partWords)
+            let parameters = RequantizeParameters(
+                inputZeroPoint: part.zeroPoint,
+                output: Requantization(multiplier: QuantizedMultiplier(multiplier: p.multiplier, shift: p.shift), zeroPoint: out.zeroPoint),
+                isIdentity: p.identity != 0)
+            Concat.run(c.input(i), pixels: pixels, channels: part.channels, parameters: parameters, output: c.output, offset: offset,
+                       outputChannels: out.channels)
+            offset += part.channels
+        }
+    }
+}
