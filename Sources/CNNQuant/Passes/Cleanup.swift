@@ -26,17 +26,4 @@ extension Graph {
         nodes = kept.reversed()
         initializers = initializers.filter { live.contains($0.key) }
     }
-
-    /// The full preparation pipeline run after import, in dependency order.
-    public mutating func prepare() throws(CNNQError) {
-        removeIdentities()
-        try foldConstantsAndInferShapes()
-        foldBatchNorms()
-        batchNormsToDepthwise()
-        foldScaleMuls()
-        foldBiasAdds()
-        fuseActivations()
-        removeDeadNodes()
-        try validate()
-    }
 }

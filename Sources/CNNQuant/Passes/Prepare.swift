@@ -1,0 +1,14 @@
+extension Graph {
+    /// The full preparation pipeline run after import, in dependency order.
+    public mutating func prepare() throws(CNNQError) {
+        removeIdentities()
+        try foldConstantsAndInferShapes()
+        foldBatchNorms()
+        batchNormsToDepthwise()
+        foldScaleMuls()
+        foldBiasAdds()
+        fuseActivations()
+        removeDeadNodes()
+        try validate()
+    }
+}
