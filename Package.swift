@@ -4,9 +4,9 @@ import PackageDescription
 // The kernels use AVX2 on x86_64 hosts (every x86_64 machine we build on has it); the device build in
 // targets/ sets its own instruction set per board.
 #if arch(x86_64)
-let vectorSettings: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma"])]
+    let vectorSettings: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma"])]
 #else
-let vectorSettings: [SwiftSetting] = []
+    let vectorSettings: [SwiftSetting] = []
 #endif
 // The kernels, the runtime and the host library are optimised in debug builds too: the accuracy
 // tests run thousands of images through them, which unoptimised SIMD code makes ten times slower.
@@ -33,7 +33,8 @@ let package = Package(
             linkerSettings: [.linkedLibrary(":libomp.so.5", .when(platforms: [.linux]))]
         ),
         // JPEG/PNG decoding and gzip reading for calibration data (host only): libjpeg-turbo, libpng, zlib.
-        .target(name: "CNNQImageIO", linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16"), .linkedLibrary("z")]),
+        .target(
+            name: "CNNQImageIO", linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16"), .linkedLibrary("z")]),
         // The core's effective clock, measured, for bench-kernels' floor (host only).
         .target(name: "CNNQClock"),
         .target(name: "CNNQKernels", dependencies: ["CNNQThreads"], swiftSettings: vectorSettings + optimised),

@@ -23,20 +23,27 @@ public struct RequantizeParameters: Equatable, Sendable {
 public enum Concat {
     /// Writes `channels` values of each of `pixels` pixels from `input` into `output` at channel
     /// `offset` of rows `outputChannels` wide.
-    public static func reference(_ input: UnsafePointer<Int8>, pixels: Int, channels: Int, parameters p: RequantizeParameters,
-                                 output: UnsafeMutablePointer<Int8>, offset: Int, outputChannels: Int) {
+    public static func reference(
+        _ input: UnsafePointer<Int8>, pixels: Int, channels: Int, parameters p: RequantizeParameters,
+        output: UnsafeMutablePointer<Int8>, offset: Int, outputChannels: Int
+    ) {
         for pixel in 0..<pixels {
             for c in 0..<channels {
-                output[pixel * outputChannels + offset + c] = p.output.apply(Int32(input[pixel * channels + c]) - p.inputZeroPoint)
+                output[pixel * outputChannels + offset + c] = p.output.apply(
+                    Int32(input[pixel * channels + c]) - p.inputZeroPoint)
             }
         }
     }
 
     /// 8 channels at a time, copies where the quantization is unchanged; bit for bit `reference`.
-    public static func run(_ input: UnsafePointer<Int8>, pixels: Int, channels: Int, parameters p: RequantizeParameters,
-                           output: UnsafeMutablePointer<Int8>, offset: Int, outputChannels: Int) {
+    public static func run(
+        _ input: UnsafePointer<Int8>, pixels: Int, channels: Int, parameters p: RequantizeParameters,
+        output: UnsafeMutablePointer<Int8>, offset: Int, outputChannels: Int
+    ) {
         if p.isIdentity {
-            for pixel in 0..<pixels { (output + (pixel * outputChannels + offset)).update(from: input + pixel * channels, count: channels) }
+            for pixel in 0..<pixels {
+                (output + (pixel * outputChannels + offset)).update(from: input + pixel * channels, count: channels)
+            }
             return
         }
         let zx = SIMD8<Int32>(repeating: p.inputZeroPoint)
@@ -45,11 +52,15 @@ public enum Concat {
             let source = input + pixel &* channels, target = output + (pixel &* outputChannels &+ offset)
             var c = 0
             while c < full {
-                store8(p.output.apply(widen8(UnsafeRawPointer(source + c).loadUnaligned(as: SIMD8<Int8>.self)) &- zx), to: target + c)
+                store8(
+                    p.output.apply(widen8(UnsafeRawPointer(source + c).loadUnaligned(as: SIMD8<Int8>.self)) &- zx),
+                    to: target + c)
                 c &+= 8
             }
             if full < channels {
-                reference(source + full, pixels: 1, channels: channels - full, parameters: p, output: target + full, offset: 0, outputChannels: 0)
+                reference(
+                    source + full, pixels: 1, channels: channels - full, parameters: p, output: target + full,
+                    offset: 0, outputChannels: 0)
             }
         }
     }

@@ -19,12 +19,14 @@ public func convolutionReference(
                         for kx in 0..<s.kernelWidth {
                             let ix = ox * s.strideWidth - s.padLeft + kx * s.dilationWidth
                             if ix < 0 || ix >= s.inputWidth { continue }
-                            let pixel = input + ((b * s.inputHeight + iy) * s.inputWidth + ix) * s.inputChannels + g * groupIn
+                            let pixel =
+                                input + ((b * s.inputHeight + iy) * s.inputWidth + ix) * s.inputChannels + g * groupIn
                             let taps = weights + ((oc * s.kernelHeight + ky) * s.kernelWidth + kx) * groupIn
                             for i in 0..<groupIn { acc += (Int32(pixel[i]) - inputZeroPoint) * Int32(taps[i]) }
                         }
                     }
-                    output[((b * s.outputHeight + oy) * s.outputWidth + ox) * s.outputChannels + oc] = stage.apply(acc, channel: oc)
+                    output[((b * s.outputHeight + oy) * s.outputWidth + ox) * s.outputChannels + oc] = stage.apply(
+                        acc, channel: oc)
                 }
             }
         }

@@ -10,10 +10,12 @@ public struct ConvolutionShape: Equatable, Sendable {
     public var groups: Int
 
     /// Output size follows from the explicit pads: out = (in + padBegin + padEnd − effectiveKernel) / stride + 1.
-    public init(batch: Int = 1, inputHeight: Int, inputWidth: Int, inputChannels: Int, outputChannels: Int,
-                kernelHeight: Int, kernelWidth: Int, strideHeight: Int = 1, strideWidth: Int = 1,
-                dilationHeight: Int = 1, dilationWidth: Int = 1,
-                padTop: Int = 0, padLeft: Int = 0, padBottom: Int = 0, padRight: Int = 0, groups: Int = 1) {
+    public init(
+        batch: Int = 1, inputHeight: Int, inputWidth: Int, inputChannels: Int, outputChannels: Int,
+        kernelHeight: Int, kernelWidth: Int, strideHeight: Int = 1, strideWidth: Int = 1,
+        dilationHeight: Int = 1, dilationWidth: Int = 1,
+        padTop: Int = 0, padLeft: Int = 0, padBottom: Int = 0, padRight: Int = 0, groups: Int = 1
+    ) {
         self.batch = batch
         self.inputHeight = inputHeight
         self.inputWidth = inputWidth

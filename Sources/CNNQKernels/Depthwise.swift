@@ -19,7 +19,8 @@ public enum Depthwise {
         /// Nil when a size overflows `Int`.
         public init?(checkedChannels c: Int, kernelHeight kh: Int, kernelWidth kw: Int) {
             guard c >= 1, kh >= 1, kw >= 1, let slots = CheckedSize.roundedUp(c, toMultipleOf: channelBlock),
-                  let taps = CheckedSize.product(kh, kw), let weights = CheckedSize.product(taps, slots) else { return nil }
+                let taps = CheckedSize.product(kh, kw), let weights = CheckedSize.product(taps, slots)
+            else { return nil }
             (channels, kernelHeight, kernelWidth, channelSlots, weightCount) = (c, kh, kw, slots, weights)
         }
 
@@ -29,11 +30,15 @@ public enum Depthwise {
     }
 
     /// Packs OHWI depthwise weights [c][kh][kw][1] into [kh][kw][c16] (`Layout`).
-    public static func pack(weights: UnsafePointer<Int8>, channels: Int, kernelHeight: Int, kernelWidth: Int,
-                            packed: UnsafeMutablePointer<Int8>) {
+    public static func pack(
+        weights: UnsafePointer<Int8>, channels: Int, kernelHeight: Int, kernelWidth: Int,
+        packed: UnsafeMutablePointer<Int8>
+    ) {
         let stride = Layout(channels: channels, kernelHeight: kernelHeight, kernelWidth: kernelWidth).channelSlots
         for tap in 0..<(kernelHeight * kernelWidth) {
-            for c in 0..<stride { packed[tap * stride + c] = c < channels ? weights[c * kernelHeight * kernelWidth + tap] : 0 }
+            for c in 0..<stride {
+                packed[tap * stride + c] = c < channels ? weights[c * kernelHeight * kernelWidth + tap] : 0
+            }
         }
     }
 
@@ -50,17 +55,31 @@ public enum Depthwise {
         static var pairs: Bool { get }
     }
 
-    struct K3S1: Geometry { var kh: Int { 3 }; var kw: Int { 3 }; var sh: Int { 1 }; var sw: Int { 1 }; var dh: Int { 1 }; var dw: Int { 1 }; static var pairs: Bool { true } }
-    struct K3S2: Geometry { var kh: Int { 3 }; var kw: Int { 3 }; var sh: Int { 2 }; var sw: Int { 2 }; var dh: Int { 1 }; var dw: Int { 1 }; static var pairs: Bool { true } }
-    struct K5S1: Geometry { var kh: Int { 5 }; var kw: Int { 5 }; var sh: Int { 1 }; var sw: Int { 1 }; var dh: Int { 1 }; var dw: Int { 1 }; static var pairs: Bool { true } }
-    struct K5S2: Geometry { var kh: Int { 5 }; var kw: Int { 5 }; var sh: Int { 2 }; var sw: Int { 2 }; var dh: Int { 1 }; var dw: Int { 1 }; static var pairs: Bool { true } }
+    struct K3S1: Geometry {
+        var kh: Int { 3 }; var kw: Int { 3 }; var sh: Int { 1 }; var sw: Int { 1 }; var dh: Int { 1 };
+        var dw: Int { 1 }; static var pairs: Bool { true }
+    }
+    struct K3S2: Geometry {
+        var kh: Int { 3 }; var kw: Int { 3 }; var sh: Int { 2 }; var sw: Int { 2 }; var dh: Int { 1 };
+        var dw: Int { 1 }; static var pairs: Bool { true }
+    }
+    struct K5S1: Geometry {
+        var kh: Int { 5 }; var kw: Int { 5 }; var sh: Int { 1 }; var sw: Int { 1 }; var dh: Int { 1 };
+        var dw: Int { 1 }; static var pairs: Bool { true }
+    }
+    struct K5S2: Geometry {
+        var kh: Int { 5 }; var kw: Int { 5 }; var sh: Int { 2 }; var sw: Int { 2 }; var dh: Int { 1 };
+        var dw: Int { 1 }; static var pairs: Bool { true }
+    }
 
     /// Any other geometry, read from the shape at run time.
     struct AnyGeometry: Geometry {
         let kh: Int, kw: Int, sh: Int, sw: Int, dh: Int, dw: Int
         static var pairs: Bool { false }
         init(_ s: ConvolutionShape) {
-            (kh, kw, sh, sw, dh, dw) = (s.kernelHeight, s.kernelWidth, s.strideHeight, s.strideWidth, s.dilationHeight, s.dilationWidth)
+            (kh, kw, sh, sw, dh, dw) = (
+                s.kernelHeight, s.kernelWidth, s.strideHeight, s.strideWidth, s.dilationHeight, s.dilationWidth
+            )
         }
     }
 
@@ -69,13 +88,14 @@ public enum Depthwise {
 
         init(_ s: ConvolutionShape) {
             let plain = s.dilationHeight == 1 && s.dilationWidth == 1 && s.strideHeight == s.strideWidth
-            self = switch (s.kernelHeight, s.kernelWidth, s.strideHeight) {
-            case (3, 3, 1) where plain: .k3s1
-            case (3, 3, 2) where plain: .k3s2
-            case (5, 5, 1) where plain: .k5s1
-            case (5, 5, 2) where plain: .k5s2
-            default: .generic
-            }
+            self =
+                switch (s.kernelHeight, s.kernelWidth, s.strideHeight) {
+                case (3, 3, 1) where plain: .k3s1
+                case (3, 3, 2) where plain: .k3s2
+                case (5, 5, 1) where plain: .k5s1
+                case (5, 5, 2) where plain: .k5s2
+                default: .generic
+                }
         }
     }
 
@@ -87,7 +107,9 @@ public enum Depthwise {
 
     struct TensorRows: InputRows {
         let base: UnsafePointer<Int8>, rowStride: Int, imageStride: Int
-        @inline(__always) func row(_ b: Int, _ iy: Int) -> UnsafePointer<Int8> { base + (b &* imageStride &+ iy &* rowStride) }
+        @inline(__always) func row(_ b: Int, _ iy: Int) -> UnsafePointer<Int8> {
+            base + (b &* imageStride &+ iy &* rowStride)
+        }
     }
 
     struct RingRows: InputRows {
@@ -95,12 +117,16 @@ public enum Depthwise {
         @inline(__always) func row(_ b: Int, _ iy: Int) -> UnsafePointer<Int8> { base + (iy % count) &* rowStride }
     }
 
-    public static func run(input: UnsafePointer<Int8>, inputZeroPoint: Int32, packedWeights: UnsafePointer<Int8>,
-                           bias: UnsafePointer<Int32>, shape s: ConvolutionShape, stage: OutputStage,
-                           output: UnsafeMutablePointer<Int8>) {
-        let rows = Rows(source: TensorRows(base: input, rowStride: s.inputWidth * s.inputChannels,
-                                           imageStride: s.inputHeight * s.inputWidth * s.inputChannels),
-                        zero: inputZeroPoint, packed: packedWeights, bias: bias, s: s, stage: stage, output: output)
+    public static func run(
+        input: UnsafePointer<Int8>, inputZeroPoint: Int32, packedWeights: UnsafePointer<Int8>,
+        bias: UnsafePointer<Int32>, shape s: ConvolutionShape, stage: OutputStage,
+        output: UnsafeMutablePointer<Int8>
+    ) {
+        let rows = Rows(
+            source: TensorRows(
+                base: input, rowStride: s.inputWidth * s.inputChannels,
+                imageStride: s.inputHeight * s.inputWidth * s.inputChannels),
+            zero: inputZeroPoint, packed: packedWeights, bias: bias, s: s, stage: stage, output: output)
         let variant = Variant(s)
         let range = stage.range(channels: s.outputChannels)
         parallelFor(s.batch * s.outputHeight) { row in rows.run(row, variant, range) }
@@ -112,10 +138,16 @@ public enum Depthwise {
         /// Distance between taps in the packed weights (`Layout.channelSlots`).
         let wStride: Int
 
-        init(source: Source, zero: Int32, packed: UnsafePointer<Int8>, bias: UnsafePointer<Int32>, s: ConvolutionShape, stage: OutputStage,
-             output: UnsafeMutablePointer<Int8>) {
-            (self.source, self.zero, self.packed, self.bias, self.s, self.stage, self.output) = (source, zero, packed, bias, s, stage, output)
-            wStride = Layout(channels: s.inputChannels, kernelHeight: s.kernelHeight, kernelWidth: s.kernelWidth).channelSlots
+        init(
+            source: Source, zero: Int32, packed: UnsafePointer<Int8>, bias: UnsafePointer<Int32>, s: ConvolutionShape,
+            stage: OutputStage,
+            output: UnsafeMutablePointer<Int8>
+        ) {
+            (self.source, self.zero, self.packed, self.bias, self.s, self.stage, self.output) = (
+                source, zero, packed, bias, s, stage, output
+            )
+            wStride =
+                Layout(channels: s.inputChannels, kernelHeight: s.kernelHeight, kernelWidth: s.kernelWidth).channelSlots
         }
 
         /// Output row `row` (image row / outputHeight, line row % outputHeight).
@@ -166,7 +198,8 @@ public enum Depthwise {
             for index in 0..<blocks {
                 let block = min(index &* channelBlock, c &- channelBlock)
                 let bp = UnsafeRawPointer(bias + block)
-                let bias0 = bp.loadUnaligned(as: SIMD8<Int32>.self), bias1 = bp.loadUnaligned(fromByteOffset: 32, as: SIMD8<Int32>.self)
+                let bias0 = bp.loadUnaligned(as: SIMD8<Int32>.self),
+                    bias1 = bp.loadUnaligned(fromByteOffset: 32, as: SIMD8<Int32>.self)
                 let weights = UnsafeRawPointer(packed + block)
                 for ox in 0..<s.outputWidth {
                     let ix0 = ox &* sw &- s.padLeft
@@ -217,8 +250,15 @@ public enum Depthwise {
                         for kx in 0..<kw {
                             let ix = ix0 &+ kx &* dw
                             if ix < 0 || ix >= s.inputWidth { continue }
-                            let x = widen8(UnsafeRawPointer(source.row(b, iy) + ix &* 8).loadUnaligned(as: SIMD8<Int8>.self)) &- zero8
-                            acc &+= x &* widen8(UnsafeRawPointer(packed + (ky &* kw &+ kx) &* wStride).loadUnaligned(as: SIMD8<Int8>.self))
+                            let x =
+                                widen8(
+                                    UnsafeRawPointer(source.row(b, iy) + ix &* 8).loadUnaligned(as: SIMD8<Int8>.self))
+                                &- zero8
+                            acc &+=
+                                x
+                                &* widen8(
+                                    UnsafeRawPointer(packed + (ky &* kw &+ kx) &* wStride).loadUnaligned(
+                                        as: SIMD8<Int8>.self))
                         }
                     }
                     store8(stage.apply(acc, channel: 0, range), to: outputRow + ox &* 8)
@@ -237,7 +277,9 @@ public enum Depthwise {
                             let ix = ix0 + kx * dw
                             if ix < 0 || ix >= s.inputWidth { continue }
                             // Wrapping, as the vector path: a hostile bias must not trap.
-                            acc &+= (Int32(source.row(b, iy)[ix * c + ch]) &- zero) &* Int32(packed[(ky * kw + kx) * wStride + ch])
+                            acc &+=
+                                (Int32(source.row(b, iy)[ix * c + ch]) &- zero)
+                                &* Int32(packed[(ky * kw + kx) * wStride + ch])
                         }
                     }
                     outputRow[ox * c + ch] = stage.apply(acc, channel: ch)
@@ -256,8 +298,9 @@ public enum Depthwise {
             var weights = InlineArray<6, SIMD16<Int16>>(repeating: .zero)
             withUnsafeBytes(of: &padding) { padding in
                 withUnsafeMutableBytes(of: &weights) { weights in
-                    runSliding(row, g, range, padding: padding.baseAddress!,
-                               weights: weights.baseAddress!.assumingMemoryBound(to: SIMD16<Int16>.self))
+                    runSliding(
+                        row, g, range, padding: padding.baseAddress!,
+                        weights: weights.baseAddress!.assumingMemoryBound(to: SIMD16<Int16>.self))
                 }
             }
         }
@@ -266,8 +309,10 @@ public enum Depthwise {
         /// the buffer stays opaque: as values, LLVM sees row 2's zero partner and turns its products
         /// into `vpmulld` and shuffles (1.4× slower).
         @inline(never)
-        func runSliding<G: Geometry, R: ScaleRange>(_ row: Int, _ g: G, _ range: R.Type, padding: UnsafeRawPointer,
-                                                    weights w: UnsafeMutablePointer<SIMD16<Int16>>) {
+        func runSliding<G: Geometry, R: ScaleRange>(
+            _ row: Int, _ g: G, _ range: R.Type, padding: UnsafeRawPointer,
+            weights w: UnsafeMutablePointer<SIMD16<Int16>>
+        ) {
             let sw = g.sw
             let c = s.inputChannels
             let b = row / s.outputHeight, oy = row % s.outputHeight
@@ -286,7 +331,8 @@ public enum Depthwise {
                 for half in 0..<2 {
                     let channel = block &+ 8 &* half
                     @inline(__always) func tap(_ ky: Int, _ kx: Int) -> SIMD8<Int8> {
-                        UnsafeRawPointer(packed + ((ky &* 3 &+ kx) &* wStride &+ channel)).loadUnaligned(as: SIMD8<Int8>.self)
+                        UnsafeRawPointer(packed + ((ky &* 3 &+ kx) &* wStride &+ channel)).loadUnaligned(
+                            as: SIMD8<Int8>.self)
                     }
                     for kx in 0..<3 {
                         w[kx] = pairs(tap(0, kx), tap(1, kx))
@@ -300,7 +346,8 @@ public enum Depthwise {
                     @inline(__always) func start(_ p: UnsafePointer<Int8>?) -> (UnsafeRawPointer, Int) {
                         if let p { (UnsafeRawPointer(p + channel), c) } else { (padding, 0) }
                     }
-                    let (r0, s0) = start(rows.0), (r1, s1) = start(rows.1), (r2, s2) = start(rows.2), (r3, s3) = start(rows.3)
+                    let (r0, s0) = start(rows.0), (r1, s1) = start(rows.1), (r2, s2) = start(rows.2),
+                        (r3, s3) = start(rows.3)
                     /// Input column ix: rows 0 and 1, and rows 2 and 3, as int16 pairs.
                     @inline(__always) func column(_ ix: Int) -> (SIMD16<Int16>, SIMD16<Int16>) {
                         guard UInt(bitPattern: ix) < UInt(s.inputWidth) else { return (padPair, padPair) }
@@ -348,14 +395,17 @@ public enum Depthwise {
                 withUnsafeMutableBytes(of: &columnBuffer) { columns in
                     // A call, not the body itself: in a closure the geometry's constants would be
                     // captured values, and the tap loops would not unroll.
-                    runPairs(row, g, range, weights: weights.baseAddress!.assumingMemoryBound(to: SIMD16<Int16>.self),
-                             columns: columns.baseAddress!.assumingMemoryBound(to: SIMD16<Int16>.self), capacity: capacity)
+                    runPairs(
+                        row, g, range, weights: weights.baseAddress!.assumingMemoryBound(to: SIMD16<Int16>.self),
+                        columns: columns.baseAddress!.assumingMemoryBound(to: SIMD16<Int16>.self), capacity: capacity)
                 }
             }
         }
 
-        func runPairs<G: Geometry, R: ScaleRange>(_ row: Int, _ g: G, _ range: R.Type, weights: UnsafeMutablePointer<SIMD16<Int16>>,
-                                                  columns: UnsafeMutablePointer<SIMD16<Int16>>, capacity: Int) {
+        func runPairs<G: Geometry, R: ScaleRange>(
+            _ row: Int, _ g: G, _ range: R.Type, weights: UnsafeMutablePointer<SIMD16<Int16>>,
+            columns: UnsafeMutablePointer<SIMD16<Int16>>, capacity: Int
+        ) {
             let (kh, kw, sw) = (g.kh, g.kw, g.sw)
             let pairs = (kh + 1) / 2, slots = 2 * pairs
             let chunk = (capacity / slots - kw) / sw + 1
@@ -375,7 +425,8 @@ public enum Depthwise {
                 // Weights as pairs of rows (a missing second row is zero), and their sum for the bias.
                 var sum = SIMD16<Int16>.zero
                 @inline(__always) func tap(_ ky: Int, _ kx: Int) -> SIMD16<Int8> {
-                    UnsafeRawPointer(packed + ((ky &* kw &+ kx) &* wStride &+ block)).loadUnaligned(as: SIMD16<Int8>.self)
+                    UnsafeRawPointer(packed + ((ky &* kw &+ kx) &* wStride &+ block)).loadUnaligned(
+                        as: SIMD16<Int8>.self)
                 }
                 for p in 0..<pairs {
                     for kx in 0..<kw {
@@ -389,7 +440,8 @@ public enum Depthwise {
                 let biasBytes = UnsafeRawPointer(bias + block)
                 let zero32 = SIMD8<Int32>(repeating: zero)
                 let biasLow = biasBytes.loadUnaligned(as: SIMD8<Int32>.self) &- zero32 &* widenLow(sum)
-                let biasHigh = biasBytes.loadUnaligned(fromByteOffset: 32, as: SIMD8<Int32>.self) &- zero32 &* widenHigh(sum)
+                let biasHigh =
+                    biasBytes.loadUnaligned(fromByteOffset: 32, as: SIMD8<Int32>.self) &- zero32 &* widenHigh(sum)
                 let low = StageLanes(stage, channel: block, range), high = StageLanes(stage, channel: block &+ 8, range)
                 var first = 0
                 while first < s.outputWidth {
@@ -411,8 +463,11 @@ public enum Depthwise {
                         }
                         if kh & 1 == 1 {
                             if let x = input(kh &- 1) {
-                                column[slots &- 2] = unsafeBitCast(widen8(x.loadUnaligned(as: SIMD8<Int8>.self)), to: SIMD16<Int16>.self)
-                                column[slots &- 1] = unsafeBitCast(widen8(x.loadUnaligned(fromByteOffset: 8, as: SIMD8<Int8>.self)), to: SIMD16<Int16>.self)
+                                column[slots &- 2] = unsafeBitCast(
+                                    widen8(x.loadUnaligned(as: SIMD8<Int8>.self)), to: SIMD16<Int16>.self)
+                                column[slots &- 1] = unsafeBitCast(
+                                    widen8(x.loadUnaligned(fromByteOffset: 8, as: SIMD8<Int8>.self)),
+                                    to: SIMD16<Int16>.self)
                             } else {
                                 column[slots &- 2] = paddingWide
                                 column[slots &- 1] = paddingWide

@@ -123,8 +123,10 @@ public struct OutputStage {
     public var lower: Int32
     public var upper: Int32
 
-    public init(multipliers: UnsafePointer<Int32>, shifts: UnsafePointer<Int32>, zeroPoint: Int32,
-                lower: Int32 = -128, upper: Int32 = 127) {
+    public init(
+        multipliers: UnsafePointer<Int32>, shifts: UnsafePointer<Int32>, zeroPoint: Int32,
+        lower: Int32 = -128, upper: Int32 = 127
+    ) {
         self.multipliers = multipliers
         self.shifts = shifts
         self.zeroPoint = zeroPoint
@@ -150,7 +152,9 @@ public struct OutputStage {
 
     /// `apply` for channels c ..< c + 8, bit for bit the same; `range` must hold for these channels.
     @_transparent
-    public func apply<R: ScaleRange>(_ accumulator: SIMD8<Int32>, channel c: Int, _ range: R.Type = AnyScale.self) -> SIMD8<Int32> {
+    public func apply<R: ScaleRange>(_ accumulator: SIMD8<Int32>, channel c: Int, _ range: R.Type = AnyScale.self)
+        -> SIMD8<Int32>
+    {
         StageLanes(self, channel: c, range).apply(accumulator)
     }
 }
@@ -174,7 +178,9 @@ public struct StageLanes<R: ScaleRange> {
     @_transparent
     public func apply(_ accumulator: SIMD8<Int32>) -> SIMD8<Int32> {
         let m = UnsafeRawPointer(multipliers).loadUnaligned(as: SIMD8<Int32>.self)
-        return addZeroPoint(multiplyByQuantizedMultiplier(accumulator, multiplier: m, shifts: shifts), zeroPoint, lower: lower, upper: upper)
+        return addZeroPoint(
+            multiplyByQuantizedMultiplier(accumulator, multiplier: m, shifts: shifts), zeroPoint, lower: lower,
+            upper: upper)
     }
 }
 
@@ -204,7 +210,8 @@ public struct Requantization: Equatable, Sendable {
     /// `apply` on 8 lanes, bit for bit the same; the lanes hold int8 values.
     @_transparent
     public func apply(_ x: SIMD8<Int32>) -> SIMD8<Int32> {
-        let scaled = multiplyByQuantizedMultiplier(x, multiplier: SIMD8(repeating: multiplier.multiplier), shift: SIMD8(repeating: multiplier.shift))
+        let scaled = multiplyByQuantizedMultiplier(
+            x, multiplier: SIMD8(repeating: multiplier.multiplier), shift: SIMD8(repeating: multiplier.shift))
         return addZeroPoint(scaled, zeroPoint, lower: lower, upper: upper)
     }
 }
@@ -229,15 +236,19 @@ public func addZeroPoint(_ y: SIMD8<Int32>, _ zeroPoint: Int32, lower: Int32, up
 
 /// `multiplyByQuantizedMultiplier` on 8 lanes, bit for bit the same.
 @_transparent
-public func multiplyByQuantizedMultiplier<R: ScaleRange>(_ x: SIMD8<Int32>, multiplier m: SIMD8<Int32>, shift: SIMD8<Int32>,
-                                                         _: R.Type = AnyScale.self) -> SIMD8<Int32> {
+public func multiplyByQuantizedMultiplier<R: ScaleRange>(
+    _ x: SIMD8<Int32>, multiplier m: SIMD8<Int32>, shift: SIMD8<Int32>,
+    _: R.Type = AnyScale.self
+) -> SIMD8<Int32> {
     multiplyByQuantizedMultiplier(x, multiplier: m, shifts: ShiftLanes<R>(shift))
 }
 
 /// The same with the shifts' masks worked out ahead. Multipliers are never negative (they come from
 /// `QuantizedMultiplier`), so the one saturating case of the high multiply cannot occur.
 @_transparent
-public func multiplyByQuantizedMultiplier<R: ScaleRange>(_ x: SIMD8<Int32>, multiplier m: SIMD8<Int32>, shifts: ShiftLanes<R>) -> SIMD8<Int32> {
+public func multiplyByQuantizedMultiplier<R: ScaleRange>(
+    _ x: SIMD8<Int32>, multiplier m: SIMD8<Int32>, shifts: ShiftLanes<R>
+) -> SIMD8<Int32> {
     shifts.roundingDivide(highMultiply(shifts.scaleUp(x), m))
 }
 

@@ -5,8 +5,10 @@
 public enum FloatIsland {
     /// NHWC grouped convolution; weights OHWI with I = input channels / groups; output clamped to
     /// [lower, upper].
-    public static func convolution(input: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                                   shape s: ConvolutionShape, lower: Float, upper: Float, output: UnsafeMutablePointer<Float>) {
+    public static func convolution(
+        input: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+        shape s: ConvolutionShape, lower: Float, upper: Float, output: UnsafeMutablePointer<Float>
+    ) {
         let perGroupIn = s.inputChannels / s.groups, perGroupOut = s.outputChannels / s.groups
         let taps = s.kernelHeight * s.kernelWidth * perGroupIn
         for b in 0..<s.batch {
@@ -22,7 +24,9 @@ public enum FloatIsland {
                             for kx in 0..<s.kernelWidth {
                                 let ix = ox * s.strideWidth - s.padLeft + kx * s.dilationWidth
                                 if ix < 0 || ix >= s.inputWidth { continue }
-                                let pixel = input + ((b * s.inputHeight + iy) * s.inputWidth + ix) * s.inputChannels + g * perGroupIn
+                                let pixel =
+                                    input + ((b * s.inputHeight + iy) * s.inputWidth + ix) * s.inputChannels + g
+                                    * perGroupIn
                                 let tap = weights + oc * taps + (ky * s.kernelWidth + kx) * perGroupIn
                                 for i in 0..<perGroupIn { sum += pixel[i] * tap[i] }
                             }
@@ -34,7 +38,9 @@ public enum FloatIsland {
         }
     }
 
-    public static func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>) {
+    public static func add(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>
+    ) {
         for i in 0..<count { output[i] = a[i] + b[i] }
     }
 
@@ -47,11 +53,15 @@ public enum FloatIsland {
         return Int8(max(-128, min(127, rounded + zeroPoint)))
     }
 
-    public static func quantize(_ input: UnsafePointer<Float>, count: Int, scale: Float, zeroPoint: Int32, output: UnsafeMutablePointer<Int8>) {
+    public static func quantize(
+        _ input: UnsafePointer<Float>, count: Int, scale: Float, zeroPoint: Int32, output: UnsafeMutablePointer<Int8>
+    ) {
         for i in 0..<count { output[i] = quantize(input[i], scale: scale, zeroPoint: zeroPoint) }
     }
 
-    public static func dequantize(_ input: UnsafePointer<Int8>, count: Int, scale: Float, zeroPoint: Int32, output: UnsafeMutablePointer<Float>) {
+    public static func dequantize(
+        _ input: UnsafePointer<Int8>, count: Int, scale: Float, zeroPoint: Int32, output: UnsafeMutablePointer<Float>
+    ) {
         for i in 0..<count { output[i] = Float(Int32(input[i]) - zeroPoint) * scale }
     }
 }

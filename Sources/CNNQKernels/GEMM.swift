@@ -25,10 +25,13 @@ public enum GEMM {
         /// Nil when a size overflows `Int`.
         public init?(checkedOutputChannels n: Int, depth k: Int) {
             guard n >= 1, k >= 1, let slots = CheckedSize.roundedUp(n, toMultipleOf: channelBlock),
-                  let row = CheckedSize.roundedUp(k, toMultipleOf: 2), let weights = CheckedSize.product(slots, row),
-                  let rows = CheckedSize.product(pixelBlock, row), let workspace = CheckedSize.roundedUp(rows, toMultipleOf: 32)
+                let row = CheckedSize.roundedUp(k, toMultipleOf: 2), let weights = CheckedSize.product(slots, row),
+                let rows = CheckedSize.product(pixelBlock, row),
+                let workspace = CheckedSize.roundedUp(rows, toMultipleOf: 32)
             else { return nil }
-            (outputChannels, depth, channelSlots, rowLength, weightCount, workspacePerThread) = (n, k, slots, row, weights, workspace)
+            (outputChannels, depth, channelSlots, rowLength, weightCount, workspacePerThread) = (
+                n, k, slots, row, weights, workspace
+            )
         }
 
         /// A layout of sizes known to fit (the host's, and the loader's after `init(checkedOutputChannels:depth:)`).
@@ -46,9 +49,11 @@ public enum GEMM {
     /// Packs OHWI 1×1 weights [n][k] as, per block of 16 output channels and per pair of input
     /// channels, 16 × (w[c][2p], w[c][2p+1]); missing channels are zero. The bias absorbs the input
     /// zero point: b'[c] = b[c] − x_zero · Σ_k w[c][k], so the kernel multiplies raw inputs.
-    public static func pack(weights: UnsafePointer<Int8>, bias: UnsafePointer<Int32>, outputChannels n: Int,
-                            inputChannels k: Int, inputZeroPoint: Int32,
-                            packedWeights: UnsafeMutablePointer<Int8>, packedBias: UnsafeMutablePointer<Int32>) {
+    public static func pack(
+        weights: UnsafePointer<Int8>, bias: UnsafePointer<Int32>, outputChannels n: Int,
+        inputChannels k: Int, inputZeroPoint: Int32,
+        packedWeights: UnsafeMutablePointer<Int8>, packedBias: UnsafeMutablePointer<Int32>
+    ) {
         let layout = Layout(outputChannels: n, depth: k)
         let pairs = layout.rowLength / 2
         for block in 0..<(layout.channelSlots / channelBlock) {
@@ -79,9 +84,11 @@ public enum GEMM {
     /// even length), then multiplied by every output channel block.
     /// `outputStride` is the distance between output pixels (more than `n` for one group of a grouped
     /// convolution, whose outputs interleave with the other groups').
-    static func run<Rows: RowWriter>(pixels: Int, depth k: Int, packedWeights: UnsafePointer<Int8>, packedBias: UnsafePointer<Int32>,
-                                      outputChannels n: Int, outputStride: Int? = nil, stage: OutputStage,
-                                      workspace: UnsafeMutablePointer<Int16>, output: UnsafeMutablePointer<Int8>, rows source: Rows) {
+    static func run<Rows: RowWriter>(
+        pixels: Int, depth k: Int, packedWeights: UnsafePointer<Int8>, packedBias: UnsafePointer<Int32>,
+        outputChannels n: Int, outputStride: Int? = nil, stage: OutputStage,
+        workspace: UnsafeMutablePointer<Int16>, output: UnsafeMutablePointer<Int8>, rows source: Rows
+    ) {
         let ld = outputStride ?? n
         let layout = Layout(outputChannels: n, depth: k)
         let stride = layout.rowLength
@@ -97,9 +104,18 @@ public enum GEMM {
                 }
                 let out = output + first * ld
                 switch range {
-                case .any: multiply(rows: rows, count: count, rowLength: stride, packed: packedWeights, bias: packedBias, n: n, ld: ld, stage: stage, output: out, AnyScale.self)
-                case .down: multiply(rows: rows, count: count, rowLength: stride, packed: packedWeights, bias: packedBias, n: n, ld: ld, stage: stage, output: out, ScalesDown.self)
-                case .unshifted: multiply(rows: rows, count: count, rowLength: stride, packed: packedWeights, bias: packedBias, n: n, ld: ld, stage: stage, output: out, Unshifted.self)
+                case .any:
+                    multiply(
+                        rows: rows, count: count, rowLength: stride, packed: packedWeights, bias: packedBias, n: n,
+                        ld: ld, stage: stage, output: out, AnyScale.self)
+                case .down:
+                    multiply(
+                        rows: rows, count: count, rowLength: stride, packed: packedWeights, bias: packedBias, n: n,
+                        ld: ld, stage: stage, output: out, ScalesDown.self)
+                case .unshifted:
+                    multiply(
+                        rows: rows, count: count, rowLength: stride, packed: packedWeights, bias: packedBias, n: n,
+                        ld: ld, stage: stage, output: out, Unshifted.self)
                 }
             }
         }
@@ -117,7 +133,8 @@ public enum GEMM {
     static func widenRow(_ source: UnsafePointer<Int8>, count: Int, into row: UnsafeMutablePointer<Int16>) {
         var i = 0
         while i &+ 16 <= count {
-            UnsafeMutableRawPointer(row + i).storeBytes(of: widen(UnsafeRawPointer(source + i).loadUnaligned(as: SIMD16<Int8>.self)), as: SIMD16<Int16>.self)
+            UnsafeMutableRawPointer(row + i).storeBytes(
+                of: widen(UnsafeRawPointer(source + i).loadUnaligned(as: SIMD16<Int8>.self)), as: SIMD16<Int16>.self)
             i &+= 16
         }
         if i &+ 8 <= count {
@@ -130,26 +147,34 @@ public enum GEMM {
 
     /// All output channel blocks for up to 4 widened rows (`Layout.rowLength` apart), output
     /// pixels `ld` apart.
-    static func multiply<R: ScaleRange>(rows: UnsafePointer<Int16>, count: Int, rowLength: Int, packed: UnsafePointer<Int8>, bias: UnsafePointer<Int32>,
-                                        n: Int, ld: Int, stage: OutputStage, output: UnsafeMutablePointer<Int8>, _ range: R.Type = AnyScale.self) {
+    static func multiply<R: ScaleRange>(
+        rows: UnsafePointer<Int16>, count: Int, rowLength: Int, packed: UnsafePointer<Int8>, bias: UnsafePointer<Int32>,
+        n: Int, ld: Int, stage: OutputStage, output: UnsafeMutablePointer<Int8>, _ range: R.Type = AnyScale.self
+    ) {
         for block in 0..<((n + channelBlock - 1) / channelBlock) {
-            microkernel(rows: rows, count: count, rowLength: rowLength, packed: packed, bias: bias, block: block, n: n, ld: ld, stage: stage, output: output, range)
+            microkernel(
+                rows: rows, count: count, rowLength: rowLength, packed: packed, bias: bias, block: block, n: n, ld: ld,
+                stage: stage, output: output, range)
         }
     }
 
     /// The pair (x[i], x[i+1]) of a widened row, repeated over 8 lanes of int16 pairs (`vpbroadcastd`).
     @inline(__always)
     static func broadcastPair(_ row: UnsafePointer<Int16>, _ i: Int) -> SIMD16<Int16> {
-        unsafeBitCast(SIMD8<UInt32>(repeating: UnsafeRawPointer(row + i).loadUnaligned(as: UInt32.self)), to: SIMD16<Int16>.self)
+        unsafeBitCast(
+            SIMD8<UInt32>(repeating: UnsafeRawPointer(row + i).loadUnaligned(as: UInt32.self)), to: SIMD16<Int16>.self)
     }
 
     @inline(__always)
-    static func microkernel<R: ScaleRange>(rows: UnsafePointer<Int16>, count: Int, rowLength stride: Int, packed: UnsafePointer<Int8>,
-                                           bias: UnsafePointer<Int32>, block: Int, n: Int, ld: Int, stage: OutputStage,
-                                           output: UnsafeMutablePointer<Int8>, _ range: R.Type) {
+    static func microkernel<R: ScaleRange>(
+        rows: UnsafePointer<Int16>, count: Int, rowLength stride: Int, packed: UnsafePointer<Int8>,
+        bias: UnsafePointer<Int32>, block: Int, n: Int, ld: Int, stage: OutputStage,
+        output: UnsafeMutablePointer<Int8>, _ range: R.Type
+    ) {
         let pairs = stride / 2
         // Rows past the end repeat the last pixel; their results are not stored.
-        let r0 = rows, r1 = rows + min(1, count - 1) * stride, r2 = rows + min(2, count - 1) * stride, r3 = rows + min(3, count - 1) * stride
+        let r0 = rows, r1 = rows + min(1, count - 1) * stride, r2 = rows + min(2, count - 1) * stride,
+            r3 = rows + min(3, count - 1) * stride
         let b = UnsafeRawPointer(bias + block * channelBlock)
         let b0 = b.loadUnaligned(as: SIMD8<Int32>.self), b1 = b.loadUnaligned(fromByteOffset: 32, as: SIMD8<Int32>.self)
         var a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1
@@ -159,7 +184,8 @@ public enum GEMM {
             let w0 = widen(w.loadUnaligned(as: SIMD16<Int8>.self))
             let w1 = widen(w.loadUnaligned(fromByteOffset: 16, as: SIMD16<Int8>.self))
             w += 32
-            let x0 = broadcastPair(r0, i), x1 = broadcastPair(r1, i), x2 = broadcastPair(r2, i), x3 = broadcastPair(r3, i)
+            let x0 = broadcastPair(r0, i), x1 = broadcastPair(r1, i), x2 = broadcastPair(r2, i),
+                x3 = broadcastPair(r3, i)
             a00 &+= multiplyAddPairs(w0, x0); a01 &+= multiplyAddPairs(w1, x0)
             a10 &+= multiplyAddPairs(w0, x1); a11 &+= multiplyAddPairs(w1, x1)
             a20 &+= multiplyAddPairs(w0, x2); a21 &+= multiplyAddPairs(w1, x2)
@@ -177,19 +203,29 @@ public enum GEMM {
             return
         }
         storeRemainder(a00, a01, channels: channels, base: base, stage: stage, output: output, range)
-        if count > 1 { storeRemainder(a10, a11, channels: channels, base: base, stage: stage, output: output + ld, range) }
-        if count > 2 { storeRemainder(a20, a21, channels: channels, base: base, stage: stage, output: output + 2 * ld, range) }
-        if count > 3 { storeRemainder(a30, a31, channels: channels, base: base, stage: stage, output: output + 3 * ld, range) }
+        if count > 1 {
+            storeRemainder(a10, a11, channels: channels, base: base, stage: stage, output: output + ld, range)
+        }
+        if count > 2 {
+            storeRemainder(a20, a21, channels: channels, base: base, stage: stage, output: output + 2 * ld, range)
+        }
+        if count > 3 {
+            storeRemainder(a30, a31, channels: channels, base: base, stage: stage, output: output + 3 * ld, range)
+        }
     }
 
     /// The last block of n % 16 channels: a whole group of 8 through the vector stage, the rest lane
     /// by lane. Out of line: the microkernel's size decides whether the optimizer inlines its loads
     /// (docs/kernels.md), and this cold path need not count against it.
     @inline(never)
-    static func storeRemainder<R: ScaleRange>(_ low: SIMD8<Int32>, _ high: SIMD8<Int32>, channels: Int, base: Int, stage: OutputStage,
-                                              output: UnsafeMutablePointer<Int8>, _ range: R.Type) {
+    static func storeRemainder<R: ScaleRange>(
+        _ low: SIMD8<Int32>, _ high: SIMD8<Int32>, channels: Int, base: Int, stage: OutputStage,
+        output: UnsafeMutablePointer<Int8>, _ range: R.Type
+    ) {
         let out = output + base
-        if channels >= 8 { store8(stage.apply(low, channel: base, range), to: out) } else {
+        if channels >= 8 {
+            store8(stage.apply(low, channel: base, range), to: out)
+        } else {
             for c in 0..<channels { out[c] = stage.apply(low[c], channel: base + c) }
         }
         for c in 8..<max(8, channels) { out[c] = stage.apply(high[c - 8], channel: base + c) }

@@ -28,10 +28,12 @@ public struct InvertedResidual {
     /// Residual add of the block input (stride 1, equal channels), or nil.
     public var residual: AddParameters?
 
-    public init(depthwise: ConvolutionShape, inputChannels: Int, outputChannels: Int,
-                expand: Pointwise1x1?, expandedZeroPoint: Int32,
-                depthwiseWeights: UnsafePointer<Int8>, depthwiseBias: UnsafePointer<Int32>, depthwiseStage: OutputStage,
-                squeezeExcite: SqueezeExcite?, project: Pointwise1x1, residual: AddParameters?) {
+    public init(
+        depthwise: ConvolutionShape, inputChannels: Int, outputChannels: Int,
+        expand: Pointwise1x1?, expandedZeroPoint: Int32,
+        depthwiseWeights: UnsafePointer<Int8>, depthwiseBias: UnsafePointer<Int32>, depthwiseStage: OutputStage,
+        squeezeExcite: SqueezeExcite?, project: Pointwise1x1, residual: AddParameters?
+    ) {
         self.depthwise = depthwise
         self.inputChannels = inputChannels
         self.outputChannels = outputChannels
@@ -52,7 +54,9 @@ public struct InvertedResidual {
     /// Depthwise output rows held before projecting: all of them with SE; otherwise a band of at
     /// least 64 pixels, so the projection runs on full 4-pixel tiles at little per-call cost.
     var heldRows: Int {
-        squeezeExcite == nil ? min(depthwise.outputHeight, (64 + depthwise.outputWidth - 1) / depthwise.outputWidth) : depthwise.outputHeight
+        squeezeExcite == nil
+            ? min(depthwise.outputHeight, (64 + depthwise.outputWidth - 1) / depthwise.outputWidth)
+            : depthwise.outputHeight
     }
 
     /// Byte offsets of the workspace parts: the ring of expanded rows (none without expand), the held
@@ -60,7 +64,11 @@ public struct InvertedResidual {
     func layout() -> (held: Int, squeezeExcite: Int, rows: Int) {
         let held = expand == nil ? 0 : Self.aligned(ringRows * depthwise.inputWidth * expanded)
         let squeezeExcite = held + Self.aligned(heldRows * depthwise.outputWidth * expanded)
-        let rows = squeezeExcite + (self.squeezeExcite.map { Self.aligned(SqueezeExcite.workspaceCount(channels: $0.channels, squeeze: $0.squeeze)) } ?? 0)
+        let rows =
+            squeezeExcite
+            + (self.squeezeExcite.map {
+                Self.aligned(SqueezeExcite.workspaceCount(channels: $0.channels, squeeze: $0.squeeze))
+            } ?? 0)
         return (held, squeezeExcite, rows)
     }
 
@@ -70,7 +78,8 @@ public struct InvertedResidual {
     }
 
     /// One image: `input` is [H][W][inputChannels], `output` [H'][W'][outputChannels].
-    public func run(input: UnsafePointer<Int8>, workspace: UnsafeMutableRawPointer, output: UnsafeMutablePointer<Int8>) {
+    public func run(input: UnsafePointer<Int8>, workspace: UnsafeMutableRawPointer, output: UnsafeMutablePointer<Int8>)
+    {
         let s = depthwise
         let (w, e) = (s.inputWidth, expanded)
         let offsets = layout()
@@ -83,9 +92,12 @@ public struct InvertedResidual {
         let variant = Depthwise.Variant(s)
         let range = depthwiseStage.range(channels: e)
         /// Depthwise output row `oy` from `source`, written where row oy belongs in `base`.
-        func depthwiseRow<Source: Depthwise.InputRows>(_ oy: Int, from source: Source, base: UnsafeMutablePointer<Int8>) {
-            Depthwise.Rows(source: source, zero: expandedZeroPoint, packed: depthwiseWeights, bias: depthwiseBias,
-                           s: s, stage: depthwiseStage, output: base).run(oy, variant, range)
+        func depthwiseRow<Source: Depthwise.InputRows>(_ oy: Int, from source: Source, base: UnsafeMutablePointer<Int8>)
+        {
+            Depthwise.Rows(
+                source: source, zero: expandedZeroPoint, packed: depthwiseWeights, bias: depthwiseBias,
+                s: s, stage: depthwiseStage, output: base
+            ).run(oy, variant, range)
         }
         let band = heldRows
         var nextRow = 0
@@ -95,16 +107,20 @@ public struct InvertedResidual {
             // The depthwise kernel writes output row `oy` at offset oy·W'·E: shift the base back.
             let base = target - oy * s.outputWidth * e
             if let expand {
-                let last = min(s.inputHeight - 1, oy * s.strideHeight - s.padTop + (s.kernelHeight - 1) * s.dilationHeight)
+                let last = min(
+                    s.inputHeight - 1, oy * s.strideHeight - s.padTop + (s.kernelHeight - 1) * s.dilationHeight)
                 while nextRow <= last {
-                    Pointwise.run(input: input + nextRow * w * inputChannels, pixels: w, inputChannels: inputChannels,
-                                  packedWeights: expand.packedWeights, packedBias: expand.packedBias, outputChannels: e,
-                                  stage: expand.stage, workspace: rows16, output: ring + (nextRow % ringRows) * w * e)
+                    Pointwise.run(
+                        input: input + nextRow * w * inputChannels, pixels: w, inputChannels: inputChannels,
+                        packedWeights: expand.packedWeights, packedBias: expand.packedBias, outputChannels: e,
+                        stage: expand.stage, workspace: rows16, output: ring + (nextRow % ringRows) * w * e)
                     nextRow += 1
                 }
                 depthwiseRow(oy, from: Depthwise.RingRows(base: ring, rowStride: w * e, count: ringRows), base: base)
             } else {
-                depthwiseRow(oy, from: Depthwise.TensorRows(base: input, rowStride: w * e, imageStride: s.inputHeight * w * e), base: base)
+                depthwiseRow(
+                    oy, from: Depthwise.TensorRows(base: input, rowStride: w * e, imageStride: s.inputHeight * w * e),
+                    base: base)
             }
             if squeezeExcite == nil && (slot == band - 1 || oy == s.outputHeight - 1) {
                 projectRows(held, from: oy - slot, count: slot + 1, input: input, rows16: rows16, output: output)
@@ -119,14 +135,21 @@ public struct InvertedResidual {
 
     /// Projects `count` depthwise output rows starting at output row `from`, adding the residual.
     @inline(__always)
-    func projectRows(_ rows: UnsafePointer<Int8>, from: Int, count: Int, input: UnsafePointer<Int8>, rows16: UnsafeMutablePointer<Int16>,
-                     output: UnsafeMutablePointer<Int8>) {
+    func projectRows(
+        _ rows: UnsafePointer<Int8>, from: Int, count: Int, input: UnsafePointer<Int8>,
+        rows16: UnsafeMutablePointer<Int16>,
+        output: UnsafeMutablePointer<Int8>
+    ) {
         let pixels = count * depthwise.outputWidth
         let out = output + from * depthwise.outputWidth * outputChannels
-        Pointwise.run(input: rows, pixels: pixels, inputChannels: expanded, packedWeights: project.packedWeights,
-                      packedBias: project.packedBias, outputChannels: outputChannels, stage: project.stage, workspace: rows16, output: out)
+        Pointwise.run(
+            input: rows, pixels: pixels, inputChannels: expanded, packedWeights: project.packedWeights,
+            packedBias: project.packedBias, outputChannels: outputChannels, stage: project.stage, workspace: rows16,
+            output: out)
         if let residual {
-            Add.run(out, input + from * depthwise.outputWidth * inputChannels, count: pixels * outputChannels, parameters: residual, output: out)
+            Add.run(
+                out, input + from * depthwise.outputWidth * inputChannels, count: pixels * outputChannels,
+                parameters: residual, output: out)
         }
     }
 }

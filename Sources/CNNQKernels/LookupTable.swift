@@ -4,8 +4,10 @@
 public enum LookupTable {
     /// Fills `table` (256 entries) with the quantized image of `f` for input (scale, zero point) and
     /// output (scale, zero point): q_out = clamp(round(f(s_in · (q − z_in)) / s_out) + z_out).
-    public static func build(_ f: (Double) -> Double, inputScale: Double, inputZeroPoint: Int32,
-                             outputScale: Double, outputZeroPoint: Int32, table: UnsafeMutablePointer<Int8>) {
+    public static func build(
+        _ f: (Double) -> Double, inputScale: Double, inputZeroPoint: Int32,
+        outputScale: Double, outputZeroPoint: Int32, table: UnsafeMutablePointer<Int8>
+    ) {
         for q in -128...127 {
             let y = f(inputScale * Double(Int32(q) - inputZeroPoint)) / outputScale
             let rounded = y.rounded(.toNearestOrAwayFromZero) + Double(outputZeroPoint)
@@ -13,7 +15,9 @@ public enum LookupTable {
         }
     }
 
-    public static func run(table: UnsafePointer<Int8>, input: UnsafePointer<Int8>, count: Int, output: UnsafeMutablePointer<Int8>) {
+    public static func run(
+        table: UnsafePointer<Int8>, input: UnsafePointer<Int8>, count: Int, output: UnsafeMutablePointer<Int8>
+    ) {
         for i in 0..<count { output[i] = table[Int(input[i]) &+ 128] }
     }
 }

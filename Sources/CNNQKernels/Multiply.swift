@@ -5,11 +5,14 @@ public struct MultiplyParameters: Equatable, Sendable {
     public var inputZeroPoint: Int32, gateZeroPoint: Int32
     public var output: Requantization
 
-    public init(inputScale: Double, inputZeroPoint: Int32, gateScale: Double, gateZeroPoint: Int32,
-                outputScale: Double, outputZeroPoint: Int32, lower: Int32 = -128, upper: Int32 = 127) {
+    public init(
+        inputScale: Double, inputZeroPoint: Int32, gateScale: Double, gateZeroPoint: Int32,
+        outputScale: Double, outputZeroPoint: Int32, lower: Int32 = -128, upper: Int32 = 127
+    ) {
         self.inputZeroPoint = inputZeroPoint
         self.gateZeroPoint = gateZeroPoint
-        output = Requantization(inputScale * gateScale / outputScale, zeroPoint: outputZeroPoint, lower: lower, upper: upper)
+        output = Requantization(
+            inputScale * gateScale / outputScale, zeroPoint: outputZeroPoint, lower: lower, upper: upper)
     }
 
     public init(inputZeroPoint: Int32, gateZeroPoint: Int32, output: Requantization) {
@@ -20,8 +23,10 @@ public struct MultiplyParameters: Equatable, Sendable {
 }
 
 public enum Multiply {
-    public static func reference(_ x: UnsafePointer<Int8>, gate: UnsafePointer<Int8>, pixels: Int, channels: Int,
-                                 parameters p: MultiplyParameters, output: UnsafeMutablePointer<Int8>) {
+    public static func reference(
+        _ x: UnsafePointer<Int8>, gate: UnsafePointer<Int8>, pixels: Int, channels: Int,
+        parameters p: MultiplyParameters, output: UnsafeMutablePointer<Int8>
+    ) {
         for pixel in 0..<pixels {
             for c in 0..<channels {
                 let i = pixel * channels + c
@@ -31,8 +36,10 @@ public enum Multiply {
     }
 
     /// 8 channels at a time, the channel tail through `reference`. Bit for bit the same.
-    public static func run(_ x: UnsafePointer<Int8>, gate: UnsafePointer<Int8>, pixels: Int, channels: Int,
-                           parameters p: MultiplyParameters, output: UnsafeMutablePointer<Int8>) {
+    public static func run(
+        _ x: UnsafePointer<Int8>, gate: UnsafePointer<Int8>, pixels: Int, channels: Int,
+        parameters p: MultiplyParameters, output: UnsafeMutablePointer<Int8>
+    ) {
         let zx = SIMD8<Int32>(repeating: p.inputZeroPoint), zg = SIMD8<Int32>(repeating: p.gateZeroPoint)
         let full = channels / 8 * 8
         for pixel in 0..<pixels {
@@ -45,7 +52,9 @@ public enum Multiply {
                 c &+= 8
             }
             if full < channels {
-                reference(x + (row &+ full), gate: gate + full, pixels: 1, channels: channels - full, parameters: p, output: output + (row &+ full))
+                reference(
+                    x + (row &+ full), gate: gate + full, pixels: 1, channels: channels - full, parameters: p,
+                    output: output + (row &+ full))
             }
         }
     }

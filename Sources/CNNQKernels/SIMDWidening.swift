@@ -5,7 +5,9 @@
 
 @inlinable @inline(__always)
 func widen(_ v: SIMD16<Int8>) -> SIMD16<Int16> {
-    SIMD16<Int16>(Int16(v[0]), Int16(v[1]), Int16(v[2]), Int16(v[3]), Int16(v[4]), Int16(v[5]), Int16(v[6]), Int16(v[7]), Int16(v[8]), Int16(v[9]), Int16(v[10]), Int16(v[11]), Int16(v[12]), Int16(v[13]), Int16(v[14]), Int16(v[15]))
+    SIMD16<Int16>(
+        Int16(v[0]), Int16(v[1]), Int16(v[2]), Int16(v[3]), Int16(v[4]), Int16(v[5]), Int16(v[6]), Int16(v[7]),
+        Int16(v[8]), Int16(v[9]), Int16(v[10]), Int16(v[11]), Int16(v[12]), Int16(v[13]), Int16(v[14]), Int16(v[15]))
 }
 
 @inlinable @inline(__always)
@@ -20,12 +22,15 @@ func widenLow(_ v: SIMD16<Int16>) -> SIMD8<Int32> {
 
 @inlinable @inline(__always)
 func widenHigh(_ v: SIMD16<Int16>) -> SIMD8<Int32> {
-    SIMD8<Int32>(Int32(v[8]), Int32(v[9]), Int32(v[10]), Int32(v[11]), Int32(v[12]), Int32(v[13]), Int32(v[14]), Int32(v[15]))
+    SIMD8<Int32>(
+        Int32(v[8]), Int32(v[9]), Int32(v[10]), Int32(v[11]), Int32(v[12]), Int32(v[13]), Int32(v[14]), Int32(v[15]))
 }
 
 @inlinable @inline(__always)
 func widen(_ v: SIMD16<Int16>) -> SIMD16<Int32> {
-    SIMD16<Int32>(Int32(v[0]), Int32(v[1]), Int32(v[2]), Int32(v[3]), Int32(v[4]), Int32(v[5]), Int32(v[6]), Int32(v[7]), Int32(v[8]), Int32(v[9]), Int32(v[10]), Int32(v[11]), Int32(v[12]), Int32(v[13]), Int32(v[14]), Int32(v[15]))
+    SIMD16<Int32>(
+        Int32(v[0]), Int32(v[1]), Int32(v[2]), Int32(v[3]), Int32(v[4]), Int32(v[5]), Int32(v[6]), Int32(v[7]),
+        Int32(v[8]), Int32(v[9]), Int32(v[10]), Int32(v[11]), Int32(v[12]), Int32(v[13]), Int32(v[14]), Int32(v[15]))
 }
 
 /// Lane i of the result is a[2i]·b[2i] + a[2i+1]·b[2i+1], exact in int32 (`vpmaddwd`).
@@ -51,7 +56,8 @@ func pairs(_ a: SIMD8<Int8>, _ b: SIMD8<Int8>) -> SIMD16<Int16> {
 /// (a[8], b[8], …, a[15], b[15]) (`vpunpckhbw`).
 @inlinable @inline(__always)
 func interleaveHigh(_ a: SIMD16<Int8>, _ b: SIMD16<Int8>) -> SIMD16<Int8> {
-    SIMD16<Int8>(a[8], b[8], a[9], b[9], a[10], b[10], a[11], b[11], a[12], b[12], a[13], b[13], a[14], b[14], a[15], b[15])
+    SIMD16<Int8>(
+        a[8], b[8], a[9], b[9], a[10], b[10], a[11], b[11], a[12], b[12], a[13], b[13], a[14], b[14], a[15], b[15])
 }
 
 /// Lanes of floor((x · m + 2^30) / 2^31) — gemmlowp's rounding doubling high multiply for m ≥ 0.
@@ -71,7 +77,8 @@ func highMultiply(_ x: SIMD8<Int32>, _ m: SIMD8<Int32>) -> SIMD8<Int32> {
 /// Stores 16 int32 lanes, each already within int8 range, as 16 bytes.
 @inlinable @inline(__always)
 func store16(_ low: SIMD8<Int32>, _ high: SIMD8<Int32>, to pointer: UnsafeMutablePointer<Int8>) {
-    UnsafeMutableRawPointer(pointer).storeBytes(of: SIMD16(lowHalf: narrow(low), highHalf: narrow(high)), as: SIMD16<Int8>.self)
+    UnsafeMutableRawPointer(pointer).storeBytes(
+        of: SIMD16(lowHalf: narrow(low), highHalf: narrow(high)), as: SIMD16<Int8>.self)
 }
 
 /// Stores 8 int32 lanes, each already within int8 range, as bytes.
@@ -83,12 +90,14 @@ func store8(_ v: SIMD8<Int32>, to pointer: UnsafeMutablePointer<Int8>) {
 /// The low byte of each lane.
 @inlinable @inline(__always)
 func narrow(_ v: SIMD8<Int32>) -> SIMD8<Int8> {
-    SIMD8<Int8>(Int8(truncatingIfNeeded: v[0]), Int8(truncatingIfNeeded: v[1]), Int8(truncatingIfNeeded: v[2]), Int8(truncatingIfNeeded: v[3]),
-                Int8(truncatingIfNeeded: v[4]), Int8(truncatingIfNeeded: v[5]), Int8(truncatingIfNeeded: v[6]), Int8(truncatingIfNeeded: v[7]))
+    SIMD8<Int8>(
+        Int8(truncatingIfNeeded: v[0]), Int8(truncatingIfNeeded: v[1]), Int8(truncatingIfNeeded: v[2]),
+        Int8(truncatingIfNeeded: v[3]),
+        Int8(truncatingIfNeeded: v[4]), Int8(truncatingIfNeeded: v[5]), Int8(truncatingIfNeeded: v[6]),
+        Int8(truncatingIfNeeded: v[7]))
 }
 
 @inlinable @inline(__always)
 func widen8(_ v: SIMD8<Int8>) -> SIMD8<Int32> {
     SIMD8<Int32>(Int32(v[0]), Int32(v[1]), Int32(v[2]), Int32(v[3]), Int32(v[4]), Int32(v[5]), Int32(v[6]), Int32(v[7]))
 }
-

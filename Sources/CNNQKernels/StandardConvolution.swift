@@ -20,37 +20,47 @@ public enum StandardConvolution {
         /// Nil when a size overflows `Int`.
         public init?(checkedShape s: ConvolutionShape) {
             guard s.groups >= 1, s.outputChannels % s.groups == 0, s.inputChannels % s.groups == 0,
-                  let taps = CheckedSize.product(s.kernelHeight, s.kernelWidth),
-                  let depth = CheckedSize.product(taps, s.inputChannels / s.groups),
-                  let group = GEMM.Layout(checkedOutputChannels: s.outputChannels / s.groups, depth: depth),
-                  let weights = CheckedSize.product(s.groups, group.weightCount),
-                  let slots = CheckedSize.product(s.groups, group.channelSlots) else { return nil }
+                let taps = CheckedSize.product(s.kernelHeight, s.kernelWidth),
+                let depth = CheckedSize.product(taps, s.inputChannels / s.groups),
+                let group = GEMM.Layout(checkedOutputChannels: s.outputChannels / s.groups, depth: depth),
+                let weights = CheckedSize.product(s.groups, group.weightCount),
+                let slots = CheckedSize.product(s.groups, group.channelSlots)
+            else { return nil }
             (groups, self.group, weightCount, channelSlots) = (s.groups, group, weights, slots)
         }
 
         public init(shape s: ConvolutionShape) { self = Layout(checkedShape: s)! }
 
         /// Index of output channel `c` in the packed bias and requantization arrays.
-        public func channelSlot(_ c: Int) -> Int { c / group.outputChannels * group.channelSlots + c % group.outputChannels }
+        public func channelSlot(_ c: Int) -> Int {
+            c / group.outputChannels * group.channelSlots + c % group.outputChannels
+        }
     }
 
     /// Packs OHWI weights and int32 bias group by group (see `GEMM.pack`); `packedBias` holds
     /// `Layout.channelSlots` entries.
-    public static func pack(weights: UnsafePointer<Int8>, bias: UnsafePointer<Int32>, shape s: ConvolutionShape, inputZeroPoint: Int32,
-                            packedWeights: UnsafeMutablePointer<Int8>, packedBias: UnsafeMutablePointer<Int32>) {
+    public static func pack(
+        weights: UnsafePointer<Int8>, bias: UnsafePointer<Int32>, shape s: ConvolutionShape, inputZeroPoint: Int32,
+        packedWeights: UnsafeMutablePointer<Int8>, packedBias: UnsafeMutablePointer<Int32>
+    ) {
         let layout = Layout(shape: s)
         let (perGroup, k) = (layout.group.outputChannels, layout.group.depth)
         let (groupWeights, stride) = (layout.group.weightCount, layout.group.channelSlots)
         for g in 0..<s.groups {
-            GEMM.pack(weights: weights + g * perGroup * k, bias: bias + g * perGroup, outputChannels: perGroup, inputChannels: k,
-                           inputZeroPoint: inputZeroPoint, packedWeights: packedWeights + g * groupWeights, packedBias: packedBias + g * stride)
+            GEMM.pack(
+                weights: weights + g * perGroup * k, bias: bias + g * perGroup, outputChannels: perGroup,
+                inputChannels: k,
+                inputZeroPoint: inputZeroPoint, packedWeights: packedWeights + g * groupWeights,
+                packedBias: packedBias + g * stride)
         }
     }
 
     /// `stage` holds per-group padded multipliers and shifts (`Layout.channelSlot`) when `groups` > 1.
-    public static func run(input: UnsafePointer<Int8>, inputZeroPoint: Int32, packedWeights: UnsafePointer<Int8>,
-                           packedBias: UnsafePointer<Int32>, shape s: ConvolutionShape, stage: OutputStage,
-                           workspace: UnsafeMutablePointer<Int16>, output: UnsafeMutablePointer<Int8>) {
+    public static func run(
+        input: UnsafePointer<Int8>, inputZeroPoint: Int32, packedWeights: UnsafePointer<Int8>,
+        packedBias: UnsafePointer<Int32>, shape s: ConvolutionShape, stage: OutputStage,
+        workspace: UnsafeMutablePointer<Int16>, output: UnsafeMutablePointer<Int8>
+    ) {
         let layout = Layout(shape: s)
         let (perGroup, k) = (layout.group.outputChannels, layout.group.depth)
         let (groupWeights, stride) = (layout.group.weightCount, layout.group.channelSlots)
@@ -58,10 +68,13 @@ public enum StandardConvolution {
         for g in 0..<s.groups {
             var groupStage = stage
             (groupStage.multipliers, groupStage.shifts) = (stage.multipliers + g * stride, stage.shifts + g * stride)
-            GEMM.run(pixels: s.batch * s.outputHeight * s.outputWidth, depth: k, packedWeights: packedWeights + g * groupWeights,
-                           packedBias: packedBias + g * stride, outputChannels: perGroup, outputStride: s.outputChannels, stage: groupStage,
-                           workspace: workspace, output: output + g * perGroup,
-                           rows: PatchRows(input: input + g * (s.inputChannels / s.groups), s: s, padding: Int16(inputZeroPoint)))
+            GEMM.run(
+                pixels: s.batch * s.outputHeight * s.outputWidth, depth: k,
+                packedWeights: packedWeights + g * groupWeights,
+                packedBias: packedBias + g * stride, outputChannels: perGroup, outputStride: s.outputChannels,
+                stage: groupStage,
+                workspace: workspace, output: output + g * perGroup,
+                rows: PatchRows(input: input + g * (s.inputChannels / s.groups), s: s, padding: Int16(inputZeroPoint)))
         }
     }
 
@@ -79,10 +92,13 @@ public enum StandardConvolution {
             let iy0 = oy * s.strideHeight - s.padTop, ix0 = ox * s.strideWidth - s.padLeft
             // One group, inside the image, no dilation across: each kernel row's taps are one contiguous run.
             if taps == c, s.dilationWidth == 1, iy0 >= 0, iy0 + (s.kernelHeight - 1) * s.dilationHeight < s.inputHeight,
-               ix0 >= 0, ix0 + s.kernelWidth <= s.inputWidth {
+                ix0 >= 0, ix0 + s.kernelWidth <= s.inputWidth
+            {
                 let span = s.kernelWidth * c
                 for ky in 0..<s.kernelHeight {
-                    GEMM.widenRow(input + ((b * s.inputHeight + iy0 + ky * s.dilationHeight) * s.inputWidth + ix0) * c, count: span, into: out)
+                    GEMM.widenRow(
+                        input + ((b * s.inputHeight + iy0 + ky * s.dilationHeight) * s.inputWidth + ix0) * c,
+                        count: span, into: out)
                     out += span
                 }
                 return
@@ -94,7 +110,8 @@ public enum StandardConvolution {
                     if iy < 0 || iy >= s.inputHeight || ix < 0 || ix >= s.inputWidth {
                         out.update(repeating: padding, count: taps)
                     } else {
-                        GEMM.widenRow(input + ((b * s.inputHeight + iy) * s.inputWidth + ix) * c, count: taps, into: out)
+                        GEMM.widenRow(
+                            input + ((b * s.inputHeight + iy) * s.inputWidth + ix) * c, count: taps, into: out)
                     }
                     out += taps
                 }

@@ -15,18 +15,19 @@ let contextStorageBytes = 4 * 8
 
 @_cdecl("cnnq_status_string")
 public func cnnq_status_string(_ status: Int32) -> UnsafePointer<CChar> {
-    let text: StaticString = switch Status(rawValue: status) {
-    case .ok: "ok"
-    case .invalidArgument: "invalid argument: null pointer, index out of range or size mismatch"
-    case .badMagic: "not a .cnnq model file (bad magic)"
-    case .unsupportedVersion: "unsupported .cnnq format version"
-    case .truncated: "truncated model: the buffer is shorter than the file"
-    case .checksumMismatch: "damaged model: CRC32 mismatch"
-    case .malformed: "malformed model: an offset, size or parameter is out of range"
-    case .misaligned: "model buffer or arena not aligned to 16 bytes"
-    case .arenaTooSmall: "arena smaller than cnnq_model_arena_size()"
-    case nil: "unknown status"
-    }
+    let text: StaticString =
+        switch Status(rawValue: status) {
+        case .ok: "ok"
+        case .invalidArgument: "invalid argument: null pointer, index out of range or size mismatch"
+        case .badMagic: "not a .cnnq model file (bad magic)"
+        case .unsupportedVersion: "unsupported .cnnq format version"
+        case .truncated: "truncated model: the buffer is shorter than the file"
+        case .checksumMismatch: "damaged model: CRC32 mismatch"
+        case .malformed: "malformed model: an offset, size or parameter is out of range"
+        case .misaligned: "model buffer or arena not aligned to 16 bytes"
+        case .arenaTooSmall: "arena smaller than cnnq_model_arena_size()"
+        case nil: "unknown status"
+        }
     return UnsafeRawPointer(text.utf8Start).assumingMemoryBound(to: CChar.self)
 }
 
@@ -52,16 +53,22 @@ public func cnnq_model_arena_size(_ model: UnsafeRawPointer?) -> Int {
 }
 
 @_cdecl("cnnq_model_input_count")
-public func cnnq_model_input_count(_ model: UnsafeRawPointer?) -> Int32 { view(model).map { Int32($0.pointee.inputCount) } ?? 0 }
+public func cnnq_model_input_count(_ model: UnsafeRawPointer?) -> Int32 {
+    view(model).map { Int32($0.pointee.inputCount) } ?? 0
+}
 
 @_cdecl("cnnq_model_output_count")
-public func cnnq_model_output_count(_ model: UnsafeRawPointer?) -> Int32 { view(model).map { Int32($0.pointee.outputCount) } ?? 0 }
+public func cnnq_model_output_count(_ model: UnsafeRawPointer?) -> Int32 {
+    view(model).map { Int32($0.pointee.outputCount) } ?? 0
+}
 
 /// Writes a `cnnq_tensor_info` field by field at the C layout's offsets.
 func describe(_ m: ModelView, tensor t: Int, into info: UnsafeMutableRawPointer) {
     let tensor = m.tensor(t)
-    let words: (Int32, Int32, Int32, Int32, Int32, Int32) = (Int32(tensor.batch), Int32(tensor.height), Int32(tensor.width),
-                                                             Int32(tensor.channels), Int32(tensor.rank), tensor.zeroPoint)
+    let words: (Int32, Int32, Int32, Int32, Int32, Int32) = (
+        Int32(tensor.batch), Int32(tensor.height), Int32(tensor.width),
+        Int32(tensor.channels), Int32(tensor.rank), tensor.zeroPoint
+    )
     info.storeBytes(of: words.0, toByteOffset: 0, as: Int32.self)
     info.storeBytes(of: words.1, toByteOffset: 4, as: Int32.self)
     info.storeBytes(of: words.2, toByteOffset: 8, as: Int32.self)
@@ -75,21 +82,27 @@ func describe(_ m: ModelView, tensor t: Int, into info: UnsafeMutableRawPointer)
 
 @_cdecl("cnnq_model_input")
 public func cnnq_model_input(_ model: UnsafeRawPointer?, _ index: Int32, _ info: UnsafeMutableRawPointer?) -> Int32 {
-    guard let m = view(model)?.pointee, let info, index >= 0, Int(index) < m.inputCount else { return Status.invalidArgument.rawValue }
+    guard let m = view(model)?.pointee, let info, index >= 0, Int(index) < m.inputCount else {
+        return Status.invalidArgument.rawValue
+    }
     describe(m, tensor: m.input(Int(index)), into: info)
     return Status.ok.rawValue
 }
 
 @_cdecl("cnnq_model_output")
 public func cnnq_model_output(_ model: UnsafeRawPointer?, _ index: Int32, _ info: UnsafeMutableRawPointer?) -> Int32 {
-    guard let m = view(model)?.pointee, let info, index >= 0, Int(index) < m.outputCount else { return Status.invalidArgument.rawValue }
+    guard let m = view(model)?.pointee, let info, index >= 0, Int(index) < m.outputCount else {
+        return Status.invalidArgument.rawValue
+    }
     describe(m, tensor: m.output(Int(index)), into: info)
     return Status.ok.rawValue
 }
 
 @_cdecl("cnnq_context_init")
-public func cnnq_context_init(_ context: UnsafeMutableRawPointer?, _ model: UnsafeRawPointer?, _ arena: UnsafeMutableRawPointer?,
-                              _ arenaSize: Int) -> Int32 {
+public func cnnq_context_init(
+    _ context: UnsafeMutableRawPointer?, _ model: UnsafeRawPointer?, _ arena: UnsafeMutableRawPointer?,
+    _ arenaSize: Int
+) -> Int32 {
     guard let context, let m = view(model), let arena, MemoryLayout<Context>.size <= contextStorageBytes else {
         return Status.invalidArgument.rawValue
     }
@@ -139,8 +152,12 @@ public func cnnq_invoke(_ pointer: UnsafeMutableRawPointer?) -> Int32 {
 }
 
 @_cdecl("cnnq_quantize_input")
-public func cnnq_quantize_input(_ pointer: UnsafeMutableRawPointer?, _ index: Int32, _ values: UnsafePointer<Float>?, _ count: Int) -> Int32 {
-    guard let c = context(pointer), let t = tensorIndex(c, index, output: false), let values else { return Status.invalidArgument.rawValue }
+public func cnnq_quantize_input(
+    _ pointer: UnsafeMutableRawPointer?, _ index: Int32, _ values: UnsafePointer<Float>?, _ count: Int
+) -> Int32 {
+    guard let c = context(pointer), let t = tensorIndex(c, index, output: false), let values else {
+        return Status.invalidArgument.rawValue
+    }
     let tensor = c.model.pointee.tensor(t)
     guard count == tensor.count else { return Status.invalidArgument.rawValue }
     let target = Interpreter.data(c.model.pointee, t, arena: c.arena)
@@ -149,12 +166,17 @@ public func cnnq_quantize_input(_ pointer: UnsafeMutableRawPointer?, _ index: In
 }
 
 @_cdecl("cnnq_quantize_image")
-public func cnnq_quantize_image(_ pointer: UnsafeMutableRawPointer?, _ index: Int32, _ rgb: UnsafePointer<UInt8>?, _ width: Int32,
-                                _ height: Int32, _ mean: UnsafePointer<Float>?, _ std: UnsafePointer<Float>?) -> Int32 {
-    guard let c = context(pointer), let t = tensorIndex(c, index, output: false), let rgb, let mean, let std, width > 0, height > 0
+public func cnnq_quantize_image(
+    _ pointer: UnsafeMutableRawPointer?, _ index: Int32, _ rgb: UnsafePointer<UInt8>?, _ width: Int32,
+    _ height: Int32, _ mean: UnsafePointer<Float>?, _ std: UnsafePointer<Float>?
+) -> Int32 {
+    guard let c = context(pointer), let t = tensorIndex(c, index, output: false), let rgb, let mean, let std, width > 0,
+        height > 0
     else { return Status.invalidArgument.rawValue }
     let tensor = c.model.pointee.tensor(t)
-    guard tensor.channels == 3 || tensor.channels == 1, std[0] != 0, std[1] != 0, std[2] != 0 else { return Status.invalidArgument.rawValue }
+    guard tensor.channels == 3 || tensor.channels == 1, std[0] != 0, std[1] != 0, std[2] != 0 else {
+        return Status.invalidArgument.rawValue
+    }
     let target = Interpreter.data(c.model.pointee, t, arena: c.arena)
     let (w, h) = (Int(width), Int(height))
     var i = 0
@@ -177,8 +199,12 @@ public func cnnq_quantize_image(_ pointer: UnsafeMutableRawPointer?, _ index: In
 }
 
 @_cdecl("cnnq_dequantize_output")
-public func cnnq_dequantize_output(_ pointer: UnsafeRawPointer?, _ index: Int32, _ values: UnsafeMutablePointer<Float>?, _ count: Int) -> Int32 {
-    guard let c = context(pointer), let t = tensorIndex(c, index, output: true), let values else { return Status.invalidArgument.rawValue }
+public func cnnq_dequantize_output(
+    _ pointer: UnsafeRawPointer?, _ index: Int32, _ values: UnsafeMutablePointer<Float>?, _ count: Int
+) -> Int32 {
+    guard let c = context(pointer), let t = tensorIndex(c, index, output: true), let values else {
+        return Status.invalidArgument.rawValue
+    }
     let tensor = c.model.pointee.tensor(t)
     guard count == tensor.count else { return Status.invalidArgument.rawValue }
     let source = Interpreter.data(c.model.pointee, t, arena: c.arena)

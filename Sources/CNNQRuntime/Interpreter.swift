@@ -5,8 +5,10 @@ import CNNQKernels
 public enum Interpreter {
     /// Runs every op in file order. `observe(op)` is called after each op, while its output tensor
     /// is still in the arena (the host uses it to compare layers with the float model).
-    public static func invoke(_ model: ModelView, arena: UnsafeMutableRawPointer?, arenaSize: Int,
-                              observe: (Int) -> Void = { _ in }) throws(Status) {
+    public static func invoke(
+        _ model: ModelView, arena: UnsafeMutableRawPointer?, arenaSize: Int,
+        observe: (Int) -> Void = { _ in }
+    ) throws(Status) {
         guard let arena else { throw .invalidArgument }
         guard UInt(bitPattern: arena) % UInt(ModelFormat.bufferAlignment) == 0 else { throw .misaligned }
         guard arenaSize >= model.arenaSize(threads: threadCount) else { throw .arenaTooSmall }
@@ -19,7 +21,9 @@ public enum Interpreter {
 
     /// Runs op `o` alone on whatever its inputs hold in the arena (host tools use it to measure one
     /// layer's own error, its inputs set from the float model).
-    public static func invoke(_ model: ModelView, op o: Int, arena: UnsafeMutableRawPointer?, arenaSize: Int) throws(Status) {
+    public static func invoke(_ model: ModelView, op o: Int, arena: UnsafeMutableRawPointer?, arenaSize: Int)
+        throws(Status)
+    {
         guard let arena, o >= 0, o < model.opCount else { throw .invalidArgument }
         guard UInt(bitPattern: arena) % UInt(ModelFormat.bufferAlignment) == 0 else { throw .misaligned }
         guard arenaSize >= model.arenaSize(threads: threadCount) else { throw .arenaTooSmall }
@@ -28,20 +32,25 @@ public enum Interpreter {
 
     /// Pointer to tensor `t` in the arena.
     @inline(__always)
-    public static func data(_ model: ModelView, _ t: Int, arena: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Int8> {
+    public static func data(_ model: ModelView, _ t: Int, arena: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Int8>
+    {
         (arena + model.tensor(t).arenaOffset).assumingMemoryBound(to: Int8.self)
     }
 
     /// Tensor `t` as float32 values (float-island tensors).
     @inline(__always)
-    public static func floatData(_ model: ModelView, _ t: Int, arena: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Float> {
+    public static func floatData(_ model: ModelView, _ t: Int, arena: UnsafeMutableRawPointer) -> UnsafeMutablePointer<
+        Float
+    > {
         (arena + model.tensor(t).arenaOffset).assumingMemoryBound(to: Float.self)
     }
 
     /// One op: each kind's `run` lives in `Ops/`, beside its parameter words and validation. Out of
     /// line, so that both `invoke`s call one copy of the dispatch (4 KB less on a board).
     @inline(never)
-    static func run(_ model: ModelView, _ op: OpInfo, arena: UnsafeMutableRawPointer, workspace: UnsafeMutableRawPointer) {
+    static func run(
+        _ model: ModelView, _ op: OpInfo, arena: UnsafeMutableRawPointer, workspace: UnsafeMutableRawPointer
+    ) {
         let c = OpContext(model: model, op: op, arena: arena, workspace: workspace)
         switch op.kind {
         case .convolution, .pointwise, .depthwise, .groupedConvolution: ConvolutionOp.run(c)

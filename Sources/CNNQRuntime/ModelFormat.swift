@@ -29,7 +29,8 @@ public enum ModelFormat {
 
     /// Words of one tensor record. Dims are physical NHWC; a rank-2 tensor [N, C] is N×1×1×C.
     public enum TensorRecord: Int {
-        case batch, height, width, channels, rank, zeroPoint, scaleBits, arenaOffset, byteCount, nameOffset, flags, reserved
+        case batch, height, width, channels, rank, zeroPoint, scaleBits, arenaOffset, byteCount, nameOffset, flags,
+            reserved
         public static let size = (reserved.rawValue + 1) * 4
     }
 

@@ -49,17 +49,21 @@ public struct ModelView {
         guard UInt(bitPattern: pointer) % UInt(ModelFormat.bufferAlignment) == 0 else { throw .misaligned }
         guard size >= ModelFormat.Header.size else { throw .truncated }
         base = pointer
-        func header(_ field: ModelFormat.Header) -> UInt32 { pointer.load(fromByteOffset: field.rawValue * 4, as: UInt32.self) }
+        func header(_ field: ModelFormat.Header) -> UInt32 {
+            pointer.load(fromByteOffset: field.rawValue * 4, as: UInt32.self)
+        }
         guard header(.magic) == ModelFormat.magic else { throw .badMagic }
         let version = header(.version)
-        guard version >> 16 == ModelFormat.versionMajor, version & 0xFFFF >= ModelFormat.oldestReadableMinor else { throw .unsupportedVersion }
+        guard version >> 16 == ModelFormat.versionMajor, version & 0xFFFF >= ModelFormat.oldestReadableMinor else {
+            throw .unsupportedVersion
+        }
         let declared = header(.fileSize)
         guard declared >= UInt32(ModelFormat.Header.size), declared <= UInt32(Int32.max) else { throw .malformed }
         guard Int(declared) <= size else { throw .truncated }
         let total = Int(declared)
         fileSize = total
         #if !CNNQ_FUZZING  // the fuzzing build skips the CRC so that mutations reach the structural checks
-        guard crc32(pointer + 12, count: total - 12) == header(.crc32) else { throw .checksumMismatch }
+            guard crc32(pointer + 12, count: total - 12) == header(.crc32) else { throw .checksumMismatch }
         #endif
 
         /// A header word as a size or offset, bounded so that sums of two stay below 2^32 on 32-bit boards.
@@ -71,7 +75,9 @@ public struct ModelView {
         /// A section of `count` records of `recordSize` bytes: 4-byte aligned and inside the file.
         func section(_ offset: ModelFormat.Header, _ count: Int, _ recordSize: Int) throws(Status) -> Int {
             let start = try value(offset)
-            guard start % 4 == 0, count <= total / max(recordSize, 1), start <= total - count * recordSize else { throw .malformed }
+            guard start % 4 == 0, count <= total / max(recordSize, 1), start <= total - count * recordSize else {
+                throw .malformed
+            }
             return start
         }
         tensorCount = try value(.tensorCount)
@@ -92,7 +98,9 @@ public struct ModelView {
         workspaceFixed = try value(.workspaceFixed)
         guard constants % ModelFormat.bufferAlignment == 0 else { throw .malformed }
         // Names are NUL-terminated; a final NUL makes every in-range offset a terminated string.
-        guard namesSize > 0, pointer.load(fromByteOffset: names + namesSize - 1, as: UInt8.self) == 0 else { throw .malformed }
+        guard namesSize > 0, pointer.load(fromByteOffset: names + namesSize - 1, as: UInt8.self) == 0 else {
+            throw .malformed
+        }
         guard tensorCount > 0, opCount > 0, inputCount > 0, outputCount > 0 else { throw .malformed }
         guard activationBytes <= Int(Int32.max) / 2, workspaceFixed <= Int(Int32.max) / 4 else {
             throw .malformed
@@ -112,7 +120,7 @@ public struct ModelView {
     // MARK: Reading
 
     @inline(__always) func word(_ offset: Int) -> UInt32 { base.load(fromByteOffset: offset, as: UInt32.self) }
-    @inline(__always) 
+    @inline(__always)
     public func input(_ i: Int) -> Int { Int(word(inputs + 4 * i)) }
     public func output(_ i: Int) -> Int { Int(word(outputs + 4 * i)) }
     func operand(_ i: Int) -> Int { Int(word(operands + 4 * i)) }
@@ -125,17 +133,24 @@ public struct ModelView {
     public func tensor(_ t: Int) -> TensorInfo {
         let r = tensorTable + t * ModelFormat.TensorRecord.size
         func field(_ f: ModelFormat.TensorRecord) -> UInt32 { word(r + f.rawValue * 4) }
-        return TensorInfo(batch: Int(field(.batch)), height: Int(field(.height)), width: Int(field(.width)), channels: Int(field(.channels)),
-                          rank: Int(field(.rank)), zeroPoint: Int32(bitPattern: field(.zeroPoint)), scale: Float(bitPattern: field(.scaleBits)),
-                          arenaOffset: Int(field(.arenaOffset)), byteCount: Int(field(.byteCount)), nameOffset: Int(field(.nameOffset)),
-                          flags: field(.flags))
+        return TensorInfo(
+            batch: Int(field(.batch)), height: Int(field(.height)), width: Int(field(.width)),
+            channels: Int(field(.channels)),
+            rank: Int(field(.rank)), zeroPoint: Int32(bitPattern: field(.zeroPoint)),
+            scale: Float(bitPattern: field(.scaleBits)),
+            arenaOffset: Int(field(.arenaOffset)), byteCount: Int(field(.byteCount)),
+            nameOffset: Int(field(.nameOffset)),
+            flags: field(.flags))
     }
 
     public func op(_ o: Int) -> OpInfo {
         let r = opTable + o * ModelFormat.OpRecord.size
         func field(_ f: ModelFormat.OpRecord) -> Int { Int(word(r + f.rawValue * 4)) }
-        return OpInfo(index: o, kind: ModelFormat.OpKind(rawValue: UInt32(field(.kind)))!, output: field(.output), inputCount: field(.inputCount),
-                      firstOperand: field(.firstOperand), parameters: constants + field(.paramOffset), nameOffset: field(.nameOffset))
+        return OpInfo(
+            index: o, kind: ModelFormat.OpKind(rawValue: UInt32(field(.kind)))!, output: field(.output),
+            inputCount: field(.inputCount),
+            firstOperand: field(.firstOperand), parameters: constants + field(.paramOffset),
+            nameOffset: field(.nameOffset))
     }
 
     /// Tensor index of input `i` of `op`.
@@ -151,23 +166,32 @@ public struct ModelView {
         workspaceOffset + workspaceFixed + max(1, threads) * workspacePerThread
     }
 
-    var workspaceOffset: Int { (activationBytes + ModelFormat.alignment - 1) / ModelFormat.alignment * ModelFormat.alignment }
+    var workspaceOffset: Int {
+        (activationBytes + ModelFormat.alignment - 1) / ModelFormat.alignment * ModelFormat.alignment
+    }
 
     // MARK: Validation
 
     func validate(tensor t: Int) throws(Status) {
         let info = tensor(t)
         func dimension(_ d: Int) -> Bool { d >= 1 && d <= 65_535 }
-        guard dimension(info.batch), dimension(info.height), dimension(info.width), dimension(info.channels) else { throw .malformed }
+        guard dimension(info.batch), dimension(info.height), dimension(info.width), dimension(info.channels) else {
+            throw .malformed
+        }
         guard info.rank == 4 || (info.rank == 2 && info.height == 1 && info.width == 1) else { throw .malformed }
         let (hw, o1) = info.height.multipliedReportingOverflow(by: info.width)
         let (nhw, o2) = hw.multipliedReportingOverflow(by: info.batch)
         let (count, o3) = nhw.multipliedReportingOverflow(by: info.channels)
-        guard !o1, !o2, !o3, count <= activationBytes / (info.isFloat ? 4 : 1), info.byteCount == count * (info.isFloat ? 4 : 1) else {
+        guard !o1, !o2, !o3, count <= activationBytes / (info.isFloat ? 4 : 1),
+            info.byteCount == count * (info.isFloat ? 4 : 1)
+        else {
             throw .malformed
         }
-        guard info.arenaOffset % ModelFormat.bufferAlignment == 0, info.arenaOffset <= activationBytes - info.byteCount else { throw .malformed }
-        guard info.zeroPoint >= -128, info.zeroPoint <= 127, info.scale > 0, info.scale.isFinite else { throw .malformed }
+        guard info.arenaOffset % ModelFormat.bufferAlignment == 0, info.arenaOffset <= activationBytes - info.byteCount
+        else { throw .malformed }
+        guard info.zeroPoint >= -128, info.zeroPoint <= 127, info.scale > 0, info.scale.isFinite else {
+            throw .malformed
+        }
         guard info.nameOffset < namesSize else { throw .malformed }
     }
 
@@ -179,10 +203,12 @@ public struct ModelView {
         // Compared as words before any becomes an `Int`, which is 32 bits on armv7.
         func field(_ f: ModelFormat.OpRecord) -> UInt32 { word(r + f.rawValue * 4) }
         let words = field(.paramWords)
-        guard field(.output) < UInt32(tensorCount), field(.nameOffset) < UInt32(namesSize), field(.paramOffset) % 4 == 0,
-              field(.inputCount) >= 1, field(.inputCount) <= UInt32(operandCount),
-              field(.firstOperand) <= UInt32(operandCount) - field(.inputCount),
-              words <= UInt32(constantsSize / 4), field(.paramOffset) <= UInt32(constantsSize) - words * 4 else { throw .malformed }
+        guard field(.output) < UInt32(tensorCount), field(.nameOffset) < UInt32(namesSize),
+            field(.paramOffset) % 4 == 0,
+            field(.inputCount) >= 1, field(.inputCount) <= UInt32(operandCount),
+            field(.firstOperand) <= UInt32(operandCount) - field(.inputCount),
+            words <= UInt32(constantsSize / 4), field(.paramOffset) <= UInt32(constantsSize) - words * 4
+        else { throw .malformed }
         let op = op(o)
         let check = OpCheck(model: self, op: op, words: Int(words))
         guard check.out.batch == check.x.batch else { throw .malformed }
@@ -193,7 +219,10 @@ public struct ModelView {
         switch kind {
         case .quantize: guard check.x.isFloat, !check.out.isFloat else { throw .malformed }
         case .dequantize: guard !check.x.isFloat, check.out.isFloat else { throw .malformed }
-        default: guard floats == (kind.isFloat ? op.inputCount : 0), check.out.isFloat == kind.isFloat else { throw .malformed }
+        default:
+            guard floats == (kind.isFloat ? op.inputCount : 0), check.out.isFloat == kind.isFloat else {
+                throw .malformed
+            }
         }
         switch kind {
         case .convolution, .pointwise, .depthwise, .groupedConvolution: return try ConvolutionOp.validate(check)

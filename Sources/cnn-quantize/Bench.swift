@@ -51,13 +51,21 @@ struct Bench: ParsableCommand {
 
     static func render(_ r: ModelBenchmark, model: String, layers: Int) -> String {
         let ms = { (s: Double) in String(format: "%.3f", s * 1e3) }
-        var table = TextTable(header: ["#", "layer", "op", "ms", "share", "MMACs", "GMAC/s"], rightAligned: [0, 3, 4, 5, 6])
+        var table = TextTable(
+            header: ["#", "layer", "op", "ms", "share", "MMACs", "GMAC/s"], rightAligned: [0, 3, 4, 5, 6])
         for layer in layers == 0 ? r.layers : Array(r.layers.prefix(layers)) {
-            table.add(["\(layer.index)", layer.name, layer.kind, ms(layer.seconds), String(format: "%.1f%%", 100 * layer.share),
-                       layer.macs == 0 ? "" : String(format: "%.2f", Double(layer.macs) / 1e6), layer.gmacs.map { String(format: "%.1f", $0) } ?? ""])
+            table.add([
+                "\(layer.index)", layer.name, layer.kind, ms(layer.seconds),
+                String(format: "%.1f%%", 100 * layer.share),
+                layer.macs == 0 ? "" : String(format: "%.2f", Double(layer.macs) / 1e6),
+                layer.gmacs.map { String(format: "%.1f", $0) } ?? "",
+            ])
         }
         var byKind: [String: (seconds: Double, macs: Int)] = [:]
-        for layer in r.layers { byKind[layer.kind, default: (0, 0)].seconds += layer.seconds; byKind[layer.kind, default: (0, 0)].macs += layer.macs }
+        for layer in r.layers {
+            byKind[layer.kind, default: (0, 0)].seconds += layer.seconds;
+            byKind[layer.kind, default: (0, 0)].macs += layer.macs
+        }
         let kinds = byKind.sorted { $0.value.seconds > $1.value.seconds }.map { kind, v in
             "\(kind) \(String(format: "%.1f%%", 100 * v.seconds / max(r.layers.reduce(0) { $0 + $1.seconds }, 1e-12)))"
                 + (v.macs == 0 ? "" : " (\(String(format: "%.1f", Double(v.macs) / v.seconds / 1e9)) GMAC/s)")

@@ -38,7 +38,8 @@ struct BenchKernels: ParsableCommand {
     func run() throws {
         try reportingErrors { () throws(CNNQError) in
             guard threads >= 1, runs >= 1, warmup >= 0, (clockGhz ?? 1) > 0 else {
-                throw .invalidArgument("--threads and --runs must be at least 1, --warmup at least 0, --clock-ghz positive")
+                throw .invalidArgument(
+                    "--threads and --runs must be at least 1, --warmup at least 0, --clock-ghz positive")
             }
             var graph = if let model { try ONNXImporter.load(path: model) } else { try MobileNet.v2.build() }
             try graph.prepare()
@@ -52,8 +53,9 @@ struct BenchKernels: ParsableCommand {
                 throw .invalidArgument("the core clock cannot be measured on this architecture; give --clock-ghz")
             }
             let floor = 32 * clock * Double(threads)
-            var table = TextTable(header: ["layer", "kernel", "in (H×W×C)", "out C", "k/s", "MMACs", "µs", "GMAC/s", "% floor"],
-                                  rightAligned: [3, 5, 6, 7, 8])
+            var table = TextTable(
+                header: ["layer", "kernel", "in (H×W×C)", "out C", "k/s", "MMACs", "µs", "GMAC/s", "% floor"],
+                rightAligned: [3, 5, 6, 7, 8])
             var totals: [KernelBenchmark.Kernel: (macs: Int, seconds: Double)] = [:]
             let layers = KernelBenchmark.shapes(of: graph)
             for (index, layer) in layers.enumerated() {
@@ -62,41 +64,57 @@ struct BenchKernels: ParsableCommand {
                 }
                 let r = KernelBenchmark.run(layer, runs: runs, warmup: warmup)
                 let s = r.shape
-                table.add([r.layer, r.kernel.rawValue, "\(s.inputHeight)×\(s.inputWidth)×\(s.inputChannels)", "\(s.outputChannels)",
-                           "\(s.kernelHeight)/\(s.strideHeight)", String(format: "%.2f", Double(s.macs) / 1e6),
-                           String(format: "%.0f", r.seconds * 1e6), String(format: "%.1f", r.gmacs), String(format: "%.0f", 100 * r.gmacs / floor)])
+                table.add([
+                    r.layer, r.kernel.rawValue, "\(s.inputHeight)×\(s.inputWidth)×\(s.inputChannels)",
+                    "\(s.outputChannels)",
+                    "\(s.kernelHeight)/\(s.strideHeight)", String(format: "%.2f", Double(s.macs) / 1e6),
+                    String(format: "%.0f", r.seconds * 1e6), String(format: "%.1f", r.gmacs),
+                    String(format: "%.0f", 100 * r.gmacs / floor),
+                ])
                 totals[r.kernel, default: (0, 0)].macs += s.macs
                 totals[r.kernel, default: (0, 0)].seconds += r.seconds
             }
             if isatty(STDERR_FILENO) != 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             print(table.render())
             let source = clockGhz == nil ? " (measured)" : ""
-            print("\nfloor: 32 MAC/cycle × \(String(format: "%.2f", clock)) GHz\(source) × \(threads) thread(s) = \(String(format: "%.1f", floor)) GMAC/s")
+            print(
+                "\nfloor: 32 MAC/cycle × \(String(format: "%.2f", clock)) GHz\(source) × \(threads) thread(s) = \(String(format: "%.1f", floor)) GMAC/s"
+            )
             for kernel in KernelBenchmark.Kernel.allCases {
                 guard let total = totals[kernel] else { continue }
                 let gmacs = Double(total.macs) / total.seconds / 1e9
-                print("\(kernel.rawValue): \(String(format: "%.1f", Double(total.macs) / 1e6)) MMACs in \(String(format: "%.2f", total.seconds * 1e3)) ms = \(String(format: "%.1f", gmacs)) GMAC/s (\(String(format: "%.0f", 100 * gmacs / floor))% of floor)")
+                print(
+                    "\(kernel.rawValue): \(String(format: "%.1f", Double(total.macs) / 1e6)) MMACs in \(String(format: "%.2f", total.seconds * 1e3)) ms = \(String(format: "%.1f", gmacs)) GMAC/s (\(String(format: "%.0f", 100 * gmacs / floor))% of floor)"
+                )
             }
         }
     }
 
     func benchmarkBlocks(_ graph: Graph) {
-        var table = TextTable(header: ["block", "in (H×W×C)", "expanded", "out C", "k/s", "MMACs", "unfused µs", "fused µs", "speed-up",
-                                       "unfused KiB", "fused KiB"],
-                              rightAligned: [2, 3, 5, 6, 7, 8, 9, 10])
+        var table = TextTable(
+            header: [
+                "block", "in (H×W×C)", "expanded", "out C", "k/s", "MMACs", "unfused µs", "fused µs", "speed-up",
+                "unfused KiB", "fused KiB",
+            ],
+            rightAligned: [2, 3, 5, 6, 7, 8, 9, 10])
         var totals = (unfused: 0.0, fused: 0.0)
         for block in BlockBenchmark.blocks(of: graph) {
             let r = BlockBenchmark.run(block, runs: runs, warmup: warmup)
             let dw = block.depthwise
-            table.add([block.name + (block.residual ? " (+)" : ""), "\(dw.inputHeight)×\(dw.inputWidth)×\(block.expand?.inputChannels ?? dw.inputChannels)",
-                       "\(dw.inputChannels)", "\(block.project.outputChannels)", "\(dw.kernelHeight)/\(dw.strideHeight)",
-                       String(format: "%.2f", Double(block.macs) / 1e6), String(format: "%.0f", r.unfused * 1e6),
-                       String(format: "%.0f", r.fused * 1e6), String(format: "%.2f×", r.unfused / r.fused),
-                       "\(r.unfusedBytes / 1024)", "\(r.fusedBytes / 1024)"])
+            table.add([
+                block.name + (block.residual ? " (+)" : ""),
+                "\(dw.inputHeight)×\(dw.inputWidth)×\(block.expand?.inputChannels ?? dw.inputChannels)",
+                "\(dw.inputChannels)", "\(block.project.outputChannels)", "\(dw.kernelHeight)/\(dw.strideHeight)",
+                String(format: "%.2f", Double(block.macs) / 1e6), String(format: "%.0f", r.unfused * 1e6),
+                String(format: "%.0f", r.fused * 1e6), String(format: "%.2f×", r.unfused / r.fused),
+                "\(r.unfusedBytes / 1024)", "\(r.fusedBytes / 1024)",
+            ])
             totals.unfused += r.unfused
             totals.fused += r.fused
         }
         print(table.render())
-        print("\nall blocks: unfused \(String(format: "%.2f", totals.unfused * 1e3)) ms, fused \(String(format: "%.2f", totals.fused * 1e3)) ms (\(String(format: "%.2f", totals.unfused / totals.fused))×), \(threads) thread(s)")
+        print(
+            "\nall blocks: unfused \(String(format: "%.2f", totals.unfused * 1e3)) ms, fused \(String(format: "%.2f", totals.fused * 1e3)) ms (\(String(format: "%.2f", totals.unfused / totals.fused))×), \(threads) thread(s)"
+        )
     }
 }

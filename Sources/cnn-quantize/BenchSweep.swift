@@ -35,8 +35,11 @@ struct BenchSweep: ParsableCommand {
 
     func run() throws {
         try reportingErrors { () throws(CNNQError) in
-            guard runs >= 1, warmup >= 0, !threads.isEmpty, threads.allSatisfy({ $0 >= 1 }), resolutions.allSatisfy({ (32...1024).contains($0) }) else {
-                throw .invalidArgument("--runs and --threads must be at least 1, --warmup at least 0, resolutions in 32…1024")
+            guard runs >= 1, warmup >= 0, !threads.isEmpty, threads.allSatisfy({ $0 >= 1 }),
+                resolutions.allSatisfy({ (32...1024).contains($0) })
+            else {
+                throw .invalidArgument(
+                    "--runs and --threads must be at least 1, --warmup at least 0, resolutions in 32…1024")
             }
             do { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) } catch {
                 throw .unwritableFile(path: output, reason: "cannot create the folder")
@@ -44,11 +47,16 @@ struct BenchSweep: ParsableCommand {
             let files = ["sweep.md", "sweep.csv", "sweep.svg"].map { (output as NSString).appendingPathComponent($0) }
             for file in files { try checkWritable(file) }
             var sweep = Sweep(threads: threads, runs: runs)
-            let cases = architectures.flatMap { a in Sweep.alphas(a).flatMap { alpha in resolutions.map { (a, alpha, $0) } } }
+            let cases = architectures.flatMap { a in
+                Sweep.alphas(a).flatMap { alpha in resolutions.map { (a, alpha, $0) } }
+            }
             var progress = Progress()
             for (i, (architecture, alpha, resolution)) in cases.enumerated() {
                 progress.update("\(architecture.rawValue) α \(alpha) ρ \(resolution)", i, cases.count)
-                sweep.rows.append(try Sweep.measure(architecture, alpha: alpha, resolution: resolution, threads: threads, runs: runs, warmup: warmup))
+                sweep.rows.append(
+                    try Sweep.measure(
+                        architecture, alpha: alpha, resolution: resolution, threads: threads, runs: runs, warmup: warmup
+                    ))
             }
             progress.finish()
             try AtomicFile.write(Data(sweep.markdown().utf8), to: files[0])
@@ -59,4 +67,3 @@ struct BenchSweep: ParsableCommand {
         }
     }
 }
-

@@ -11,7 +11,9 @@ struct CNNQuantize: ParsableCommand {
             Start with a model: `cnn-quantize zoo mobilenet-v2 -o model.onnx` writes a float MobileNet, \
             `cnn-quantize inspect model.onnx` lists its layers with shapes, parameters and MACs.
             """,
-        subcommands: [Zoo.self, Quantize.self, Eval.self, Inspect.self, Run.self, Bench.self, BenchSweep.self, BenchKernels.self]
+        subcommands: [
+            Zoo.self, Quantize.self, Eval.self, Inspect.self, Run.self, Bench.self, BenchSweep.self, BenchKernels.self,
+        ]
     )
 }
 

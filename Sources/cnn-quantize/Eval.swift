@@ -25,8 +25,12 @@ struct Eval: ParsableCommand {
 
     @Argument(help: "The float ONNX model.") var float: String
     @Argument(help: "The int8 .cnnq model made from it.") var model: String
-    @Option(help: "Folder of images (.jpg, .png) or preprocessed .npy arrays, or an IDX image file (MNIST format, .gz or not).") var data: String
-    @Option(help: "Labels: a file of 'NAME LABEL' lines for a folder, the IDX label file for IDX images.") var labels: String?
+    @Option(
+        help:
+            "Folder of images (.jpg, .png) or preprocessed .npy arrays, or an IDX image file (MNIST format, .gz or not)."
+    ) var data: String
+    @Option(help: "Labels: a file of 'NAME LABEL' lines for a folder, the IDX label file for IDX images.") var labels:
+        String?
     @Option(help: "Added to every label (e.g. 1 for a background class at 0).") var labelOffset: Int = 0
     @Option(help: "Input preprocessing: \(Preprocessing.Preset.allCases.map(\.rawValue).joined(separator: ", ")).")
     var preset: Preprocessing.Preset = .torchvision
@@ -34,8 +38,10 @@ struct Eval: ParsableCommand {
     @Option(help: "Largest allowed top-1 accuracy drop, in percentage points (needs labels).") var maxDrop: Double?
     @Option(help: "Smallest allowed top-1 agreement between float and int8, in percent.") var minAgreement: Double?
     @Option(help: "Smallest allowed output SQNR, in dB.") var minSqnr: Double?
-    @Option(help: "A previous evaluation of a good model (saved with --json) to compare every layer's own SQNR with.") var baseline: String?
-    @Option(help: "With --baseline: the most dB a layer's own SQNR may fall below the baseline's.") var maxLayerDrop: Double = 3
+    @Option(help: "A previous evaluation of a good model (saved with --json) to compare every layer's own SQNR with.")
+    var baseline: String?
+    @Option(help: "With --baseline: the most dB a layer's own SQNR may fall below the baseline's.") var maxLayerDrop:
+        Double = 3
     @Option(help: "Draw every layer's SQNR on these images as an SVG bar chart to this file.") var plot: String?
     @Flag(help: "Print the result as JSON (usable as a --baseline later).") var json = false
 
@@ -48,19 +54,25 @@ struct Eval: ParsableCommand {
             let int8 = try Int8Model(path: model)
             var isFolder: ObjCBool = false
             let folder = FileManager.default.fileExists(atPath: data, isDirectory: &isFolder) && isFolder.boolValue
-            let images = try openSamples(data, labels: folder ? nil : labels, preprocessing: .preset(preset), inputShape: graph.inputs[0].shape)
+            let images = try openSamples(
+                data, labels: folder ? nil : labels, preprocessing: .preset(preset), inputShape: graph.inputs[0].shape)
             let table = try folder ? labels.map { file throws(CNNQError) in try Evaluation.labels(file: file) } : nil
             let label = { (i: Int) -> Int? in
                 let path = images.name(i)
                 let relative = path.hasPrefix(data + "/") ? String(path.dropFirst(data.count + 1)) : path
-                let found = images.label(i) ?? table.map { $0[relative] ?? $0[(path as NSString).lastPathComponent] } ?? Evaluation.labelFromFileName(path)
+                let found =
+                    images.label(i) ?? table.map { $0[relative] ?? $0[(path as NSString).lastPathComponent] }
+                    ?? Evaluation.labelFromFileName(path)
                 return found.map { $0 + labelOffset }
             }
             var progress = Progress()
-            let result = try Evaluation.run(float: graph, int8: int8, images: images, label: label) { progress.update("evaluating", $0, $1) }
+            let result = try Evaluation.run(float: graph, int8: int8, images: images, label: label) {
+                progress.update("evaluating", $0, $1)
+            }
             progress.finish()
             if let plot {
-                let title = "\((float as NSString).lastPathComponent), int8 vs float: per-layer SQNR on \(result.images) images of \((data as NSString).lastPathComponent)"
+                let title =
+                    "\((float as NSString).lastPathComponent), int8 vs float: per-layer SQNR on \(result.images) images of \((data as NSString).lastPathComponent)"
                 try AtomicFile.write(Data(SQNRPlot.svg(title: title, layers: result.layers).utf8), to: plot)
             }
             if json {
@@ -75,7 +87,9 @@ struct Eval: ParsableCommand {
     }
 
     static func loadBaseline(_ path: String) throws(CNNQError) -> Evaluation {
-        guard let data = FileManager.default.contents(atPath: path) else { throw .unreadableFile(path: path, reason: "cannot read the baseline") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .unreadableFile(path: path, reason: "cannot read the baseline")
+        }
         do { return try JSONDecoder().decode(Evaluation.self, from: data) } catch {
             throw .unreadableFile(path: path, reason: "not an evaluation saved with 'eval --json' (\(error))")
         }
@@ -85,10 +99,14 @@ struct Eval: ParsableCommand {
         let pct = { (v: Double?) in v.map { String(format: "%.2f%%", $0) } ?? "—" }
         var lines = ["\(r.images) images, \(r.labelled) labelled"]
         if r.labelled > 0 {
-            lines.append("top-1: float \(pct(r.floatTop1)), int8 \(pct(r.int8Top1)), drop \(r.top1Drop.map { String(format: "%.2f", $0) } ?? "—") pts")
+            lines.append(
+                "top-1: float \(pct(r.floatTop1)), int8 \(pct(r.int8Top1)), drop \(r.top1Drop.map { String(format: "%.2f", $0) } ?? "—") pts"
+            )
             lines.append("top-5: float \(pct(r.floatTop5)), int8 \(pct(r.int8Top5))")
         }
-        lines.append("top-1 agreement \(pct(r.agreement)), output SQNR \(r.outputSQNRDB.map { String(format: "%.1f dB", $0) } ?? "exact")")
+        lines.append(
+            "top-1 agreement \(pct(r.agreement)), output SQNR \(r.outputSQNRDB.map { String(format: "%.1f dB", $0) } ?? "exact")"
+        )
         lines.append("layers adding the most error (own SQNR, end-to-end SQNR): " + worstLayers(r))
         return lines.joined(separator: "\n")
     }
@@ -98,19 +116,33 @@ struct Eval: ParsableCommand {
     func check(_ r: Evaluation, baseline: Evaluation?) throws(CNNQError) {
         var broken: [String] = []
         if let maxDrop {
-            guard let drop = r.top1Drop else { throw .invalidArgument("--max-drop needs labels: none of the \(r.images) images has one") }
-            if drop > maxDrop { broken.append(String(format: "top-1 drop %.2f pts exceeds --max-drop %.2f by %.2f", drop, maxDrop, drop - maxDrop)) }
+            guard let drop = r.top1Drop else {
+                throw .invalidArgument("--max-drop needs labels: none of the \(r.images) images has one")
+            }
+            if drop > maxDrop {
+                broken.append(
+                    String(format: "top-1 drop %.2f pts exceeds --max-drop %.2f by %.2f", drop, maxDrop, drop - maxDrop)
+                )
+            }
         }
         if let minAgreement, r.agreement < minAgreement {
-            broken.append(String(format: "top-1 agreement %.2f%% is below --min-agreement %.2f%% by %.2f", r.agreement, minAgreement, minAgreement - r.agreement))
+            broken.append(
+                String(
+                    format: "top-1 agreement %.2f%% is below --min-agreement %.2f%% by %.2f", r.agreement, minAgreement,
+                    minAgreement - r.agreement))
         }
         if let minSqnr, let sqnr = r.outputSQNRDB, sqnr < minSqnr {
-            broken.append(String(format: "output SQNR %.1f dB is below --min-sqnr %.1f dB by %.1f", sqnr, minSqnr, minSqnr - sqnr))
+            broken.append(
+                String(format: "output SQNR %.1f dB is below --min-sqnr %.1f dB by %.1f", sqnr, minSqnr, minSqnr - sqnr)
+            )
         }
-        if let baseline, case let regressions = try r.layerRegressions(since: baseline, tolerance: maxLayerDrop), !regressions.isEmpty {
+        if let baseline, case let regressions = try r.layerRegressions(since: baseline, tolerance: maxLayerDrop),
+            !regressions.isEmpty
+        {
             let count = regressions.count == 1 ? "1 layer" : "\(regressions.count) layers"
-            broken.append("\(count) lost more than --max-layer-drop \(String(format: "%.1f", maxLayerDrop)) dB of own SQNR against the baseline: "
-                          + regressions.map(\.description).joined(separator: ", "))
+            broken.append(
+                "\(count) lost more than --max-layer-drop \(String(format: "%.1f", maxLayerDrop)) dB of own SQNR against the baseline: "
+                    + regressions.map(\.description).joined(separator: ", "))
         } else if !broken.isEmpty {
             broken.append("layers adding the most error: " + worstLayers(r))
         }

@@ -33,16 +33,20 @@ struct Inspect: ParsableCommand {
                 try graph.foldConstantsAndInferShapes()
             }
             let stats = LayerStatistics.of(graph)
-            var table = TextTable(header: ["#", "layer", "op", "input", "output", "params", "MACs"], rightAligned: [0, 5, 6])
+            var table = TextTable(
+                header: ["#", "layer", "op", "input", "output", "params", "MACs"], rightAligned: [0, 5, 6])
             let format = { (shape: [Int]) in shape.map(String.init).joined(separator: "×") }
             for (index, row) in stats.enumerated() {
-                table.add(["\(index)", row.name, row.op, format(row.inputShape), format(row.outputShape),
-                           row.params == 0 ? "" : grouped(row.params), row.macs == 0 ? "" : grouped(row.macs)])
+                table.add([
+                    "\(index)", row.name, row.op, format(row.inputShape), format(row.outputShape),
+                    row.params == 0 ? "" : grouped(row.params), row.macs == 0 ? "" : grouped(row.macs),
+                ])
             }
             let params = stats.map(\.params).reduce(0, +)
             let macs = stats.map(\.macs).reduce(0, +)
             print(table.render())
-            print("""
+            print(
+                """
 
                 \(model): opset \(graph.opset), \(stats.count) layers, input \(graph.inputs.map { "\($0.name) \(format($0.shape))" }.joined(separator: ", "))
                 total: \(grouped(params)) params (\(String(format: "%.2f", Double(params) / 1e6)) M), \(grouped(macs)) MACs (\(String(format: "%.1f", Double(macs) / 1e6)) M)

@@ -13,8 +13,11 @@ enum InspectModelFile {
     static func describe(_ path: String) throws(CNNQError) -> String {
         let model = try Int8Model(path: path)
         let view = model.view
-        let shape = { (t: TensorInfo) in t.rank == 2 ? "\(t.batch)×\(t.channels)" : "\(t.height)×\(t.width)×\(t.channels)" }
-        var table = TextTable(header: ["#", "op", "kind", "input", "output", "scale", "zero", "MACs"], rightAligned: [0, 5, 6, 7])
+        let shape = { (t: TensorInfo) in
+            t.rank == 2 ? "\(t.batch)×\(t.channels)" : "\(t.height)×\(t.width)×\(t.channels)"
+        }
+        var table = TextTable(
+            header: ["#", "op", "kind", "input", "output", "scale", "zero", "MACs"], rightAligned: [0, 5, 6, 7])
         var macs = 0
         for o in 0..<view.opCount {
             let op = view.op(o)
@@ -22,14 +25,18 @@ enum InspectModelFile {
             let opMACs = model.macs(op: o)
             macs += opMACs
             let inputs = (0..<op.inputCount).map { shape(view.tensor(view.input(of: op, $0))) }.joined(separator: ", ")
-            table.add(["\(o)", model.name(ofOp: o), "\(op.kind)", inputs, shape(y), y.isFloat ? "float32" : String(format: "%.5g", y.scale),
-                       y.isFloat ? "" : "\(y.zeroPoint)",
-                       opMACs == 0 ? "" : grouped(opMACs)])
+            table.add([
+                "\(o)", model.name(ofOp: o), "\(op.kind)", inputs, shape(y),
+                y.isFloat ? "float32" : String(format: "%.5g", y.scale),
+                y.isFloat ? "" : "\(y.zeroPoint)",
+                opMACs == 0 ? "" : grouped(opMACs),
+            ])
         }
         let io = { (count: Int, index: (Int) -> Int) in
             (0..<count).map { i -> String in
                 let t = view.tensor(index(i))
-                return "\(model.name(ofTensor: index(i))) \(shape(t)) int8 (scale \(String(format: "%.5g", t.scale)), zero point \(t.zeroPoint))"
+                return
+                    "\(model.name(ofTensor: index(i))) \(shape(t)) int8 (scale \(String(format: "%.5g", t.scale)), zero point \(t.zeroPoint))"
             }.joined(separator: "; ")
         }
         return """

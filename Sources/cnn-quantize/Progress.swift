@@ -12,7 +12,8 @@ struct Progress {
         self.stage = stage
         let filled = 30 * done / total
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: 30 - filled)
-        FileHandle.standardError.write(Data("\r\(stage.padding(toLength: 26, withPad: " ", startingAt: 0)) \(bar) \(done)/\(total)".utf8))
+        FileHandle.standardError.write(
+            Data("\r\(stage.padding(toLength: 26, withPad: " ", startingAt: 0)) \(bar) \(done)/\(total)".utf8))
     }
 
     func finish() {

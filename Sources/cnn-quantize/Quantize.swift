@@ -47,7 +47,9 @@ struct Quantize: ParsableCommand {
     @Option(name: .shortAndLong, help: "Where to write the int8 model (.cnnq).")
     var output: String
 
-    @Option(help: "How activation ranges are chosen: \(CalibrationMethod.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(
+        help: "How activation ranges are chosen: \(CalibrationMethod.allCases.map(\.rawValue).joined(separator: ", "))."
+    )
     var method: CalibrationMethod = .percentile
 
     @Option(help: "Images used for calibration (a fixed shuffle of the folder).")
@@ -64,9 +66,11 @@ struct Quantize: ParsableCommand {
 
     @Flag(help: .hidden) var perTensorDepthwise = false
 
-    @Option(name: .customLong("exclude"), parsing: .singleValue,
-            help: ArgumentHelp("Keep this Conv, Gemm, MatMul or Add layer in float32 on the device (repeatable or comma-separated; names as in the SQNR table).",
-                               valueName: "layer"))
+    @Option(
+        name: .customLong("exclude"), parsing: .singleValue,
+        help: ArgumentHelp(
+            "Keep this Conv, Gemm, MatMul or Add layer in float32 on the device (repeatable or comma-separated; names as in the SQNR table).",
+            valueName: "layer"))
     var exclude: [String] = []
 
     @Option(help: "Input preprocessing: \(Preprocessing.Preset.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -92,16 +96,20 @@ struct Quantize: ParsableCommand {
 
     func run() throws {
         try reportingErrors { () throws(CNNQError) in
-            guard samples >= 1, heldOut >= 0, worst >= 0 else { throw .invalidArgument("--samples must be at least 1, --held-out and --worst at least 0") }
+            guard samples >= 1, heldOut >= 0, worst >= 0 else {
+                throw .invalidArgument("--samples must be at least 1, --held-out and --worst at least 0")
+            }
             for path in [output, report, plot].compactMap({ $0 }) { try checkWritable(path) }
             var preprocessing = Preprocessing.preset(preset)
             if let mean { preprocessing.mean = try numbers(mean, "--mean") }
             if let std { preprocessing.std = try numbers(std, "--std") }
             if let order { preprocessing.order = order }
 
-            let graph = try ONNXImporter.load(path: model, inputShape: inputShape.map { text throws(CNNQError) in try Self.shape(text) })
+            let graph = try ONNXImporter.load(
+                path: model, inputShape: inputShape.map { text throws(CNNQError) in try Self.shape(text) })
             guard let input = graph.inputs.first else { throw .invalidGraph("the model has no input") }
-            let images = try openSamples(calibration, preprocessing: preprocessing, inputShape: input.shape, limit: samples + heldOut)
+            let images = try openSamples(
+                calibration, preprocessing: preprocessing, inputShape: input.shape, limit: samples + heldOut)
             var options = QuantizationPipeline.Options()
             options.method = method
             options.biasCorrection = biasCorrection
@@ -110,7 +118,9 @@ struct Quantize: ParsableCommand {
             options.exclude = Set(exclude.flatMap { $0.split(separator: ",").map(String.init) })
             options.heldOut = heldOut
             var progress = Progress()
-            let result = try QuantizationPipeline.run(graph, samples: images, options: options) { progress.update($0, $1, $2) }
+            let result = try QuantizationPipeline.run(graph, samples: images, options: options) {
+                progress.update($0, $1, $2)
+            }
             progress.finish()
 
             try AtomicFile.write(Data(result.bytes), to: output)
@@ -124,12 +134,16 @@ struct Quantize: ParsableCommand {
     }
 
     func render(_ r: QuantizationReport, int8: Int8Model) -> String {
-        var table = TextTable(header: ["#", "layer", "op", "output", "own dB", "end-to-end dB"], rightAligned: [0, 4, 5])
+        var table = TextTable(
+            header: ["#", "layer", "op", "output", "own dB", "end-to-end dB"], rightAligned: [0, 4, 5])
         let sorted = r.layers.sorted { ($0.ownSQNRDB ?? .infinity) < ($1.ownSQNRDB ?? .infinity) }
         for layer in worst == 0 ? sorted : Array(sorted.prefix(worst)) {
             let info = int8.tensor(int8.view.op(layer.index).output)
-            table.add(["\(layer.index)", layer.name, layer.kind, "\(info.height)×\(info.width)×\(info.channels)",
-                       layer.ownSQNRDB.map { String(format: "%.1f", $0) } ?? "exact", layer.sqnrDB.map { String(format: "%.1f", $0) } ?? "exact"])
+            table.add([
+                "\(layer.index)", layer.name, layer.kind, "\(info.height)×\(info.width)×\(info.channels)",
+                layer.ownSQNRDB.map { String(format: "%.1f", $0) } ?? "exact",
+                layer.sqnrDB.map { String(format: "%.1f", $0) } ?? "exact",
+            ])
         }
         let kib = { (bytes: Int) in String(format: "%.1f KiB", Double(bytes) / 1024) }
         var lines = [
@@ -139,8 +153,13 @@ struct Quantize: ParsableCommand {
             "output SQNR \(r.outputSQNRDB.map { String(format: "%.1f dB", $0) } ?? "exact"), top-1 agreement \(r.topOneAgreement)/\(r.comparisonSamples) on held-out images",
         ]
         lines += r.notes.map { "note: \($0)" }
-        lines += ["", (worst == 0 || worst >= r.layers.count ? "every layer" : "the \(worst) of \(r.layers.count) layers (--worst 0 lists all)")
-                  + " adding the most error first — own: the layer alone on float inputs; end-to-end: with what it inherits:", table.render()]
+        lines += [
+            "",
+            (worst == 0 || worst >= r.layers.count
+                ? "every layer" : "the \(worst) of \(r.layers.count) layers (--worst 0 lists all)")
+                + " adding the most error first — own: the layer alone on float inputs; end-to-end: with what it inherits:",
+            table.render(),
+        ]
         if let report { lines.append("report: \(report)") }
         if let plot { lines.append("plot: \(plot)") }
         return lines.joined(separator: "\n")
@@ -154,7 +173,9 @@ struct Quantize: ParsableCommand {
 
     static func shape(_ text: String) throws(CNNQError) -> [Int] {
         let dims = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !dims.isEmpty, dims.allSatisfy({ ($0 ?? 0) > 0 }) else { throw .invalidArgument("--input-shape takes positive sizes like 1,3,48,192, got '\(text)'") }
+        guard !dims.isEmpty, dims.allSatisfy({ ($0 ?? 0) > 0 }) else {
+            throw .invalidArgument("--input-shape takes positive sizes like 1,3,48,192, got '\(text)'")
+        }
         return dims.map { $0! }
     }
 
@@ -175,5 +196,7 @@ func checkWritable(_ path: String) throws(CNNQError) {
     guard FileManager.default.fileExists(atPath: directory, isDirectory: &isFolder), isFolder.boolValue else {
         throw .unwritableFile(path: path, reason: "folder \(directory) does not exist")
     }
-    guard FileManager.default.isWritableFile(atPath: directory) else { throw .unwritableFile(path: path, reason: "folder \(directory) is not writable") }
+    guard FileManager.default.isWritableFile(atPath: directory) else {
+        throw .unwritableFile(path: path, reason: "folder \(directory) is not writable")
+    }
 }

@@ -23,7 +23,9 @@ struct Run: ParsableCommand {
 
     func run() throws {
         try reportingErrors { () throws(CNNQError) in
-            guard let data = FileManager.default.contents(atPath: model) else { throw .unreadableFile(path: model, reason: "no such file") }
+            guard let data = FileManager.default.contents(atPath: model) else {
+                throw .unreadableFile(path: model, reason: "no such file")
+            }
             let picture = try RGBImage(path: image)
             let (m, s) = (try triple(mean, "--mean"), try triple(std, "--std"))
             // The C API's own storage, aligned like the structs cnnq.h declares.
@@ -33,33 +35,45 @@ struct Run: ParsableCommand {
             defer { file.deallocate(); modelStorage.deallocate(); contextStorage.deallocate() }
             data.copyBytes(to: file)
             func check(_ status: Int32) throws(CNNQError) {
-                guard status == 0 else { throw .invalidArgument("\(model): \(String(cString: cnnq_status_string(status)))") }
+                guard status == 0 else {
+                    throw .invalidArgument("\(model): \(String(cString: cnnq_status_string(status)))")
+                }
             }
             try check(cnnq_model_load(modelStorage, UnsafeRawPointer(file.baseAddress), data.count))
             let need = cnnq_model_arena_size(modelStorage)
             let arena = UnsafeMutableRawPointer.allocate(byteCount: need, alignment: 64)
             defer { arena.deallocate() }
             try check(cnnq_context_init(contextStorage, modelStorage, arena, need))
-            try check(cnnq_quantize_image(contextStorage, 0, picture.pixels, Int32(picture.width), Int32(picture.height), m, s))
+            try check(
+                cnnq_quantize_image(
+                    contextStorage, 0, picture.pixels, Int32(picture.width), Int32(picture.height), m, s))
             try check(cnnq_invoke(contextStorage))
             // cnnq_tensor_info: channels at byte 12, zero point at 20, scale at 24, bytes at 28.
             let info = UnsafeMutableRawPointer.allocate(byteCount: 48, alignment: 8)
             defer { info.deallocate() }
             try check(cnnq_model_output(modelStorage, 0, info))
-            let (channels, zeroPoint) = (Int(info.load(fromByteOffset: 12, as: Int32.self)), info.load(fromByteOffset: 20, as: Int32.self))
+            let (channels, zeroPoint) = (
+                Int(info.load(fromByteOffset: 12, as: Int32.self)), info.load(fromByteOffset: 20, as: Int32.self)
+            )
             let scale = info.load(fromByteOffset: 24, as: Float.self)
-            let output = UnsafeBufferPointer(start: cnnq_output_data(contextStorage, 0), count: Int(info.load(fromByteOffset: 28, as: UInt32.self)))
+            let output = UnsafeBufferPointer(
+                start: cnnq_output_data(contextStorage, 0), count: Int(info.load(fromByteOffset: 28, as: UInt32.self)))
             if let raw { try AtomicFile.write(Data(output.map { UInt8(bitPattern: $0) }), to: raw) }
             let ranked = output.indices.sorted { output[$0] > output[$1] || (output[$0] == output[$1] && $0 < $1) }
             for (rank, c) in ranked.prefix(top).enumerated() {
-                print(String(format: "  %d. class %4d  %8.4f", rank + 1, c % channels, Double(scale) * Double(Int32(output[c]) - zeroPoint)))
+                print(
+                    String(
+                        format: "  %d. class %4d  %8.4f", rank + 1, c % channels,
+                        Double(scale) * Double(Int32(output[c]) - zeroPoint)))
             }
         }
     }
 
     func triple(_ text: String, _ option: String) throws(CNNQError) -> [Float] {
         let values = text.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
-        guard values.count == 3 else { throw .invalidArgument("\(option) takes 3 comma-separated numbers, got '\(text)'") }
+        guard values.count == 3 else {
+            throw .invalidArgument("\(option) takes 3 comma-separated numbers, got '\(text)'")
+        }
         return values
     }
 }

@@ -37,7 +37,9 @@ struct Zoo: ParsableCommand {
             let graph = try architecture.build(alpha: alpha, resolution: resolution, classes: classes, seed: seed)
             try ONNXWriter.write(graph, to: output)
             let stats = LayerStatistics.of(graph)
-            print("wrote \(output): \(architecture.rawValue) α=\(alpha) ρ=\(resolution), \(grouped(stats.map(\.params).reduce(0, +))) params, \(grouped(stats.map(\.macs).reduce(0, +))) MACs")
+            print(
+                "wrote \(output): \(architecture.rawValue) α=\(alpha) ρ=\(resolution), \(grouped(stats.map(\.params).reduce(0, +))) params, \(grouped(stats.map(\.macs).reduce(0, +))) MACs"
+            )
         }
     }
 }

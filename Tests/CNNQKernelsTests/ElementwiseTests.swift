@@ -13,8 +13,9 @@ import Testing
             let count = Int.random(in: 1...300, using: &random)
             let (sa, sb, so) = (Self.scale(&random), Self.scale(&random), Self.scale(&random) * 2)
             let (za, zb, zo) = (random.zeroPoint(), random.zeroPoint(), random.zeroPoint())
-            let p = AddParameters(inputScales: (sa, sb), inputZeroPoints: (za, zb), outputScale: so, outputZeroPoint: zo,
-                                  lower: trial % 2 == 0 ? -128 : zo, upper: 127)
+            let p = AddParameters(
+                inputScales: (sa, sb), inputZeroPoints: (za, zb), outputScale: so, outputZeroPoint: zo,
+                lower: trial % 2 == 0 ? -128 : zo, upper: 127)
             let a = random.int8s(count), b = random.int8s(count)
             var expected = [Int8](repeating: 0, count: count), actual = expected
             Add.reference(a, b, count: count, parameters: p, output: &expected)
@@ -34,15 +35,18 @@ import Testing
             let channels = trial < 67 ? trial + 1 : mobileNetChannelCounts[trial % mobileNetChannelCounts.count]
             let pixels = Int.random(in: 1...9, using: &random)
             let (sx, sg, so) = (Self.scale(&random), 1.0 / 256, Self.scale(&random))
-            let p = MultiplyParameters(inputScale: sx, inputZeroPoint: random.zeroPoint(), gateScale: sg, gateZeroPoint: -128,
-                                       outputScale: so, outputZeroPoint: random.zeroPoint())
+            let p = MultiplyParameters(
+                inputScale: sx, inputZeroPoint: random.zeroPoint(), gateScale: sg, gateZeroPoint: -128,
+                outputScale: so, outputZeroPoint: random.zeroPoint())
             let x = random.int8s(pixels * channels), gate = random.int8s(channels)
             var expected = [Int8](repeating: 0, count: x.count), actual = expected
             Multiply.reference(x, gate: gate, pixels: pixels, channels: channels, parameters: p, output: &expected)
             Multiply.run(x, gate: gate, pixels: pixels, channels: channels, parameters: p, output: &actual)
             #expect(actual == expected, "channels \(channels), pixels \(pixels)")
             for i in x.indices {
-                let real = sx * Double(Int32(x[i]) - p.inputZeroPoint) * sg * Double(Int32(gate[i % channels]) + 128) / so + Double(p.output.zeroPoint)
+                let real =
+                    sx * Double(Int32(x[i]) - p.inputZeroPoint) * sg * Double(Int32(gate[i % channels]) + 128) / so
+                    + Double(p.output.zeroPoint)
                 #expect(abs(Double(expected[i]) - min(max(real.rounded(), -128), 127)) <= 1)
             }
         }
@@ -51,7 +55,8 @@ import Testing
     @Test func hardSwishTableIsExactOnTheQuantizedDomain() {
         let hardSwish = { (x: Double) in x * min(max(x + 3, 0), 6) / 6 }
         var table = [Int8](repeating: 0, count: 256)
-        LookupTable.build(hardSwish, inputScale: 0.05, inputZeroPoint: 10, outputScale: 0.03, outputZeroPoint: -100, table: &table)
+        LookupTable.build(
+            hardSwish, inputScale: 0.05, inputZeroPoint: 10, outputScale: 0.03, outputZeroPoint: -100, table: &table)
         let input = (-128...127).map { Int8($0) }
         var output = [Int8](repeating: 0, count: 256)
         LookupTable.run(table: table, input: input, count: 256, output: &output)
@@ -66,8 +71,9 @@ import Testing
         for trial in 0..<150 {
             let channels = trial < 67 ? trial + 1 : mobileNetChannelCounts[trial % mobileNetChannelCounts.count]
             let pixels = [1, 4, 49, 100, 196, 1089][trial % 6]
-            let p = Pooling.AverageParameters(inputScale: Self.scale(&random), inputZeroPoint: random.zeroPoint(),
-                                              outputScale: Self.scale(&random), outputZeroPoint: random.zeroPoint(), pixels: pixels)
+            let p = Pooling.AverageParameters(
+                inputScale: Self.scale(&random), inputZeroPoint: random.zeroPoint(),
+                outputScale: Self.scale(&random), outputZeroPoint: random.zeroPoint(), pixels: pixels)
             let x = random.int8s(pixels * channels)
             var expected = [Int8](repeating: 0, count: channels), actual = expected
             Pooling.globalAverageReference(x, pixels: pixels, channels: channels, parameters: p, output: &expected)
@@ -79,24 +85,38 @@ import Testing
     @Test func windowPoolingAgainstFloat() {
         var random = SeededRandom(seed: 14)
         for _ in 0..<40 {
-            let k = Int.random(in: 1...3, using: &random), stride = Int.random(in: 1...2, using: &random), pad = Int.random(in: 0..<k, using: &random)
-            let shape = ConvolutionShape(inputHeight: Int.random(in: k...12, using: &random), inputWidth: Int.random(in: k...12, using: &random),
-                                         inputChannels: Int.random(in: 1...20, using: &random), outputChannels: 0, kernelHeight: k, kernelWidth: k,
-                                         strideHeight: stride, strideWidth: stride, padTop: pad, padLeft: pad, padBottom: pad, padRight: pad)
+            let k = Int.random(in: 1...3, using: &random), stride = Int.random(in: 1...2, using: &random),
+                pad = Int.random(in: 0..<k, using: &random)
+            let shape = ConvolutionShape(
+                inputHeight: Int.random(in: k...12, using: &random), inputWidth: Int.random(in: k...12, using: &random),
+                inputChannels: Int.random(in: 1...20, using: &random), outputChannels: 0, kernelHeight: k,
+                kernelWidth: k,
+                strideHeight: stride, strideWidth: stride, padTop: pad, padLeft: pad, padBottom: pad, padRight: pad)
             let c = shape.inputChannels
             let x = random.int8s(shape.inputHeight * shape.inputWidth * c)
             for kind in [Pooling.Kind.max, .average] {
                 var output = [Int8](repeating: 0, count: shape.outputHeight * shape.outputWidth * c)
                 Pooling.windowReference(x, shape: shape, kind: kind, output: &output)
-                for oy in 0..<shape.outputHeight { for ox in 0..<shape.outputWidth { for ch in 0..<c {
-                    var values: [Double] = []
-                    for ky in 0..<k { for kx in 0..<k {
-                        let iy = oy * stride - pad + ky, ix = ox * stride - pad + kx
-                        if iy >= 0 && iy < shape.inputHeight && ix >= 0 && ix < shape.inputWidth { values.append(Double(x[(iy * shape.inputWidth + ix) * c + ch])) }
-                    } }
-                    let expected = kind == .max ? values.max()! : (values.reduce(0, +) / Double(values.count)).rounded(.toNearestOrAwayFromZero)
-                    #expect(Double(output[(oy * shape.outputWidth + ox) * c + ch]) == expected)
-                } } }
+                for oy in 0..<shape.outputHeight {
+                    for ox in 0..<shape.outputWidth {
+                        for ch in 0..<c {
+                            var values: [Double] = []
+                            for ky in 0..<k {
+                                for kx in 0..<k {
+                                    let iy = oy * stride - pad + ky, ix = ox * stride - pad + kx
+                                    if iy >= 0 && iy < shape.inputHeight && ix >= 0 && ix < shape.inputWidth {
+                                        values.append(Double(x[(iy * shape.inputWidth + ix) * c + ch]))
+                                    }
+                                }
+                            }
+                            let expected =
+                                kind == .max
+                                ? values.max()!
+                                : (values.reduce(0, +) / Double(values.count)).rounded(.toNearestOrAwayFromZero)
+                            #expect(Double(output[(oy * shape.outputWidth + ox) * c + ch]) == expected)
+                        }
+                    }
+                }
             }
         }
     }
@@ -119,14 +139,21 @@ import Testing
                 let same = trial % 2 == 0 && index == 0
                 let scale = same ? outputScale : Double.random(in: 0.01...0.1, using: &random)
                 let zero = same ? outputZero : random.zeroPoint()
-                let p = RequantizeParameters(inputScale: scale, inputZeroPoint: zero, outputScale: outputScale, outputZeroPoint: outputZero)
+                let p = RequantizeParameters(
+                    inputScale: scale, inputZeroPoint: zero, outputScale: outputScale, outputZeroPoint: outputZero)
                 let x = random.int8s(pixels * width)
-                Concat.reference(x, pixels: pixels, channels: width, parameters: p, output: &expected, offset: offset, outputChannels: total)
-                Concat.run(x, pixels: pixels, channels: width, parameters: p, output: &actual, offset: offset, outputChannels: total)
+                Concat.reference(
+                    x, pixels: pixels, channels: width, parameters: p, output: &expected, offset: offset,
+                    outputChannels: total)
+                Concat.run(
+                    x, pixels: pixels, channels: width, parameters: p, output: &actual, offset: offset,
+                    outputChannels: total)
                 for pixel in 0..<pixels {
                     for c in 0..<width {
                         let real = scale * Double(Int32(x[pixel * width + c]) - zero) / outputScale + Double(outputZero)
-                        #expect(abs(Double(expected[pixel * total + offset + c]) - min(max(real.rounded(), -128), 127)) <= 1)
+                        #expect(
+                            abs(Double(expected[pixel * total + offset + c]) - min(max(real.rounded(), -128), 127)) <= 1
+                        )
                     }
                 }
                 offset += width

@@ -20,8 +20,9 @@ import Testing
     }
 
     @Test func groupsFollowEachOther() {
-        let shape = ConvolutionShape(inputHeight: 8, inputWidth: 8, inputChannels: 24, outputChannels: 24, kernelHeight: 3,
-                                     kernelWidth: 3, groups: 3)
+        let shape = ConvolutionShape(
+            inputHeight: 8, inputWidth: 8, inputChannels: 24, outputChannels: 24, kernelHeight: 3,
+            kernelWidth: 3, groups: 3)
         let layout = StandardConvolution.Layout(shape: shape)
         #expect(layout.group.depth == 72 && layout.group.channelSlots == 16)
         #expect(layout.weightCount == 3 * 16 * 72 && layout.channelSlots == 48)

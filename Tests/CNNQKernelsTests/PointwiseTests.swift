@@ -11,19 +11,23 @@ import Testing
         let weights = random.weights(n * k)
         let bias = (0..<n).map { _ in Int32.random(in: -20_000...20_000, using: &random) }
         let stage = StageStorage(channels: n, depth: k, random: &random)
-        let shape = ConvolutionShape(inputHeight: 1, inputWidth: pixels, inputChannels: k, outputChannels: n, kernelHeight: 1, kernelWidth: 1)
+        let shape = ConvolutionShape(
+            inputHeight: 1, inputWidth: pixels, inputChannels: k, outputChannels: n, kernelHeight: 1, kernelWidth: 1)
         let expected = referenceConvolution(input, zero: zero, weights, bias, shape, stage)
 
         var packedWeights = [Int8](repeating: 0, count: GEMM.Layout(outputChannels: n, depth: k).weightCount)
         var packedBias = [Int32](repeating: 0, count: GEMM.Layout(outputChannels: n, depth: 1).channelSlots)
-        GEMM.pack(weights: weights, bias: bias, outputChannels: n, inputChannels: k, inputZeroPoint: zero,
-                       packedWeights: &packedWeights, packedBias: &packedBias)
+        GEMM.pack(
+            weights: weights, bias: bias, outputChannels: n, inputChannels: k, inputZeroPoint: zero,
+            packedWeights: &packedWeights, packedBias: &packedBias)
         var workspace = [Int16](repeating: 0, count: GEMM.workspaceCount(depth: k, threads: 2))
         let (one, two) = withOneAndTwoThreads { () -> [Int8] in
             var output = [Int8](repeating: 0, count: pixels * n)
             stage.withStage { stage in
-                Pointwise.run(input: input, pixels: pixels, inputChannels: k, packedWeights: packedWeights, packedBias: packedBias,
-                              outputChannels: n, stage: stage, workspace: &workspace, output: &output)
+                Pointwise.run(
+                    input: input, pixels: pixels, inputChannels: k, packedWeights: packedWeights,
+                    packedBias: packedBias,
+                    outputChannels: n, stage: stage, workspace: &workspace, output: &output)
             }
             return output
         }

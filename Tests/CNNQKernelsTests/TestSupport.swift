@@ -9,7 +9,9 @@ extension SeededRandom {
     mutating func weights(_ count: Int) -> [Int8] { (0..<count).map { _ in Int8.random(in: -127...127, using: &self) } }
 
     /// A zero point, often at the extremes.
-    mutating func zeroPoint() -> Int32 { [-128, 127, 0, Int32.random(in: -128...127, using: &self)].randomElement(using: &self)! }
+    mutating func zeroPoint() -> Int32 {
+        [-128, 127, 0, Int32.random(in: -128...127, using: &self)].randomElement(using: &self)!
+    }
 }
 
 /// Per-channel requantization data that outlives the OutputStage pointing into it.
@@ -24,8 +26,11 @@ final class StageStorage {
         let kind = Int.random(in: 0..<5, using: &random)
         let base = kind == 0 ? 1.0 : 1.0 / (Double(depth).squareRoot() * 128 * 127 / 24)
         let reals = (0..<channels).map { _ in base * Double.random(in: 0.05...4, using: &random) }
-        let quantized = kind >= 3
-            ? reals.map { QuantizedMultiplier(multiplier: Int32(max(1, min(0x1p31 - 1, ($0 * 0x1p31).rounded()))), shift: 0) }
+        let quantized =
+            kind >= 3
+            ? reals.map {
+                QuantizedMultiplier(multiplier: Int32(max(1, min(0x1p31 - 1, ($0 * 0x1p31).rounded()))), shift: 0)
+            }
             : reals.map(QuantizedMultiplier.init)
         multipliers = quantized.map(\.multiplier)
         shifts = quantized.map(\.shift)
@@ -34,7 +39,8 @@ final class StageStorage {
         switch Int.random(in: 0..<3, using: &random) {
         case 0: (lower, upper) = (-128, 127)
         case 1: (lower, upper) = (zeroPoint, 127)
-        default: (lower, upper) = (max(-128, zeroPoint), min(127, zeroPoint + Int32.random(in: 1...200, using: &random)))
+        default:
+            (lower, upper) = (max(-128, zeroPoint), min(127, zeroPoint + Int32.random(in: 1...200, using: &random)))
         }
     }
 
@@ -48,7 +54,10 @@ final class StageStorage {
     func withStage<R>(_ body: (OutputStage) -> R) -> R {
         multipliers.withUnsafeBufferPointer { m in
             shifts.withUnsafeBufferPointer { s in
-                body(OutputStage(multipliers: m.baseAddress!, shifts: s.baseAddress!, zeroPoint: zeroPoint, lower: lower, upper: upper))
+                body(
+                    OutputStage(
+                        multipliers: m.baseAddress!, shifts: s.baseAddress!, zeroPoint: zeroPoint, lower: lower,
+                        upper: upper))
             }
         }
     }
@@ -66,12 +75,15 @@ func withOneAndTwoThreads<R>(_ body: () -> R) -> (R, R) {
 }
 
 /// The reference convolution into a new array.
-func referenceConvolution(_ input: [Int8], zero: Int32, _ weights: [Int8], _ bias: [Int32], _ shape: ConvolutionShape,
-                          _ stage: StageStorage) -> [Int8] {
+func referenceConvolution(
+    _ input: [Int8], zero: Int32, _ weights: [Int8], _ bias: [Int32], _ shape: ConvolutionShape,
+    _ stage: StageStorage
+) -> [Int8] {
     var output = [Int8](repeating: 0, count: shape.outputCount)
     stage.withStage { stage in
-        convolutionReference(input: input, inputZeroPoint: zero, weights: weights, bias: bias, shape: shape, stage: stage,
-                             output: &output)
+        convolutionReference(
+            input: input, inputZeroPoint: zero, weights: weights, bias: bias, shape: shape, stage: stage,
+            output: &output)
     }
     return output
 }

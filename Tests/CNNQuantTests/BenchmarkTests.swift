@@ -38,7 +38,8 @@ import Testing
     /// Every convolution of RegNetY, grouped ones included, runs through the kernel the runtime uses.
     @Test func kernelBenchmarkTimesGroupedConvolutions() throws {
         let model = Fixtures.path("fashion-mnist/regnet_y_400mf_0.25_32.onnx")
-        let layers = try KernelBenchmark.shapes(of: QuantizationPipeline.floatGraph(ONNXImporter.load(path: model)).graph)
+        let layers = try KernelBenchmark.shapes(
+            of: QuantizationPipeline.floatGraph(ONNXImporter.load(path: model)).graph)
         let grouped = try #require(layers.first { $0.shape.groups > 1 && !$0.shape.isDepthwise })
         #expect(KernelBenchmark.kernel(for: grouped.shape) == .standard)
         let result = KernelBenchmark.run(grouped, runs: 1, warmup: 0)
@@ -48,8 +49,10 @@ import Testing
     @Test func sweepWritesTableCSVAndPlot() throws {
         let work = CommandLineTests.temporary("sweep")
         defer { try? FileManager.default.removeItem(atPath: work) }
-        let result = try CommandLineTests.run(["bench-sweep", "--architectures", "mobilenet-v3-small", "--resolutions", "32", "48",
-                                               "--threads", "1", "2", "--runs", "1", "--warmup", "0", "-o", work])
+        let result = try CommandLineTests.run([
+            "bench-sweep", "--architectures", "mobilenet-v3-small", "--resolutions", "32", "48",
+            "--threads", "1", "2", "--runs", "1", "--warmup", "0", "-o", work,
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         let csv = try String(contentsOfFile: work + "/sweep.csv", encoding: .utf8).split(separator: "\n")
         #expect(csv.count == 1 + 4 * 2, "header + 4 widths × 2 resolutions")
@@ -57,6 +60,8 @@ import Testing
         let markdown = try String(contentsOfFile: work + "/sweep.md", encoding: .utf8)
         #expect(markdown.contains("| mobilenet-v3-small | 0.35 | 32 |") && markdown.contains("2t speed-up"))
         let svg = try String(contentsOfFile: work + "/sweep.svg", encoding: .utf8)
-        #expect(svg.hasPrefix("<svg") && svg.components(separatedBy: "<circle").count - 1 == 8 + 1, "8 points and one legend mark")
+        #expect(
+            svg.hasPrefix("<svg") && svg.components(separatedBy: "<circle").count - 1 == 8 + 1,
+            "8 points and one legend mark")
     }
 }

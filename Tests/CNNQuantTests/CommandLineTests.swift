@@ -16,11 +16,15 @@ import Testing
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        return (
+            process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self)
+        )
     }
 
     static func temporary(_ name: String) -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(ProcessInfo.processInfo.processIdentifier)-\(name)").path
+        FileManager.default.temporaryDirectory.appendingPathComponent(
+            "cli-\(ProcessInfo.processInfo.processIdentifier)-\(name)"
+        ).path
     }
 
     @Test func zooThenInspect() throws {
@@ -48,7 +52,8 @@ import Testing
             try model.prefix(model.count / 3).write(to: URL(fileURLWithPath: path))
         case "garbage": try Data("PK\u{3}\u{4} definitely not onnx".utf8).write(to: URL(fileURLWithPath: path))
         case "empty": try Data().write(to: URL(fileURLWithPath: path))
-        case "unsupported": try FileManager.default.copyItem(atPath: Fixtures.path("errors/unsupported_op.onnx"), toPath: path)
+        case "unsupported":
+            try FileManager.default.copyItem(atPath: Fixtures.path("errors/unsupported_op.onnx"), toPath: path)
         default: break
         }
         let result = try Self.run(["inspect", path])

@@ -8,9 +8,12 @@ import Testing
 
     static func samples() -> TensorSamples {
         var random = SeededRandom(seed: 9)
-        return TensorSamples((0..<8).map { _ in
-            Tensor(shape: [1, 3, 32, 32], floats: (0..<(3 * 32 * 32)).map { _ in Float(random.next() % 2001) / 1000 - 1 })
-        })
+        return TensorSamples(
+            (0..<8).map { _ in
+                Tensor(
+                    shape: [1, 3, 32, 32],
+                    floats: (0..<(3 * 32 * 32)).map { _ in Float(random.next() % 2001) / 1000 - 1 })
+            })
     }
 
     /// Names of the prepared graph's nodes that `--exclude` accepts.
@@ -40,7 +43,9 @@ import Testing
         let island = try Self.quantize(excluding: Set(names))
         let kinds = Set((0..<island.int8.view.opCount).map { island.int8.view.op($0).kind })
         #expect(kinds.isSuperset(of: [.floatConvolution, .floatAdd, .quantize, .dequantize]))
-        #expect(island.outputSQNR > int8.outputSQNR + 10, "float islands \(island.outputSQNR) dB, int8 \(int8.outputSQNR) dB")
+        #expect(
+            island.outputSQNR > int8.outputSQNR + 10,
+            "float islands \(island.outputSQNR) dB, int8 \(int8.outputSQNR) dB")
         for layer in island.comparison.layers where layer.kind.hasPrefix("float") {
             #expect(layer.ownSQNR > 100, "\(layer.name) (\(layer.kind)): own SQNR \(layer.ownSQNR) dB")
         }
@@ -67,7 +72,9 @@ import Testing
         } throws: { error in
             "\(error)".contains("no-such-layer") && "\(error)".contains("no such layer")
         }
-        let pool = try QuantizationPipeline.floatGraph(Self.graph()).graph.nodes.first { $0.op.name == "GlobalAveragePool" }!
+        let pool = try QuantizationPipeline.floatGraph(Self.graph()).graph.nodes.first {
+            $0.op.name == "GlobalAveragePool"
+        }!
         #expect {
             _ = try Self.quantize(excluding: [pool.name])
         } throws: { error in

@@ -47,16 +47,21 @@ import Testing
             "pw.scale": Tensor(shape: [1, 3, 1, 1], floats: [1, -2, 0.5]),
         ]
         let nodes = [
-            Node(name: "dw", op: .conv(window: window, group: 4, clamp: .none), inputs: ["x", "dw.w"], outputs: ["dw.y"]),
+            Node(
+                name: "dw", op: .conv(window: window, group: 4, clamp: .none), inputs: ["x", "dw.w"], outputs: ["dw.y"]),
             Node(name: "bn.mul", op: .mul, inputs: ["dw.y", "bn.scale"], outputs: ["bn.m"]),
             Node(name: "bn.add", op: .add, inputs: ["bn.shift", "bn.m"], outputs: ["bn.y"]),
             Node(name: "relu6", op: .clip(.relu6), inputs: ["bn.y"], outputs: ["r"]),
             Node(name: "pool", op: .globalAveragePool, inputs: ["r"], outputs: ["p"]),
-            Node(name: "pw", op: .conv(window: Window(kernel: [1, 1]), group: 1, clamp: .none), inputs: ["p", "pw.w", "pw.b"], outputs: ["pw.y"]),
+            Node(
+                name: "pw", op: .conv(window: Window(kernel: [1, 1]), group: 1, clamp: .none),
+                inputs: ["p", "pw.w", "pw.b"], outputs: ["pw.y"]),
             Node(name: "pw.mul", op: .mul, inputs: ["pw.y", "pw.scale"], outputs: ["pw.m"]),
             Node(name: "squeeze", op: .squeeze(axes: [2, 3]), inputs: ["pw.m"], outputs: ["logits"]),
         ]
-        let graph = Graph(name: "tf-slim", inputs: [("x", [1, 4, 6, 6])], outputs: ["logits"], nodes: nodes, initializers: initializers, opset: 13)
+        let graph = Graph(
+            name: "tf-slim", inputs: [("x", [1, 4, 6, 6])], outputs: ["logits"], nodes: nodes,
+            initializers: initializers, opset: 13)
         var shapesOnly = graph
         try shapesOnly.foldConstantsAndInferShapes()
         var prepared = graph
@@ -66,7 +71,9 @@ import Testing
         let expected = try #require(try FloatExecutor(graph: shapesOnly).run(["x": x])["logits"])
         let folded = try #require(try FloatExecutor(graph: prepared).run(["x": x])["logits"])
         #expect(folded.shape == [1, 3])
-        #expect(zip(folded.floats, expected.floats).allSatisfy { abs($0 - $1) <= 1e-5 }, "\(folded.floats) vs \(expected.floats)")
+        #expect(
+            zip(folded.floats, expected.floats).allSatisfy { abs($0 - $1) <= 1e-5 },
+            "\(folded.floats) vs \(expected.floats)")
 
         var options = QuantizationPipeline.Options()
         options.heldOut = 0

@@ -19,7 +19,9 @@ import Testing
         let text = try RGBImage(path: Fixtures.path("images/png/text.png"))
         #expect((text.width, text.height) == (448, 172))
         let pixels = text.pixels
-        let grey = stride(from: 0, to: pixels.count, by: 3).allSatisfy { (i: Int) -> Bool in pixels[i] == pixels[i + 1] && pixels[i] == pixels[i + 2] }
+        let grey = stride(from: 0, to: pixels.count, by: 3).allSatisfy { (i: Int) -> Bool in
+            pixels[i] == pixels[i + 1] && pixels[i] == pixels[i + 2]
+        }
         #expect(grey, "a grey PNG decodes to equal R, G, B")
         let horse = try RGBImage(path: Fixtures.path("images/png/horse.png"))
         #expect((horse.width, horse.height) == (400, 328))
@@ -31,11 +33,16 @@ import Testing
 
     @Test(arguments: [
         ("not-an-image", [UInt8]("hello".utf8), "not a JPEG or PNG"),
-        ("broken-jpeg", [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x02, 0x13, 0x37] + [UInt8](repeating: 0x55, count: 64), "JPEG:"),
+        (
+            "broken-jpeg", [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x02, 0x13, 0x37] + [UInt8](repeating: 0x55, count: 64),
+            "JPEG:"
+        ),
         ("broken-png", [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + [UInt8](repeating: 0x55, count: 64), "PNG:"),
     ])
     func corruptImagesAreErrors(name: String, bytes: [UInt8], message: String) throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(ProcessInfo.processInfo.processIdentifier).jpg").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "\(name)-\(ProcessInfo.processInfo.processIdentifier).jpg"
+        ).path
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
         #expect {
@@ -55,10 +62,14 @@ import Testing
         #expect(tensor.shape == [1, 3, 224, 224])
         var worst: Float = 0
         let values = tensor.floats, expected = reference.floats
-        for y in 0..<224 { for x in 0..<224 { for c in 0..<3 {
-            let pixel = (values[(c * 224 + y) * 224 + x] * preprocessing.std[c] + preprocessing.mean[c]) * 255
-            worst = max(worst, abs(pixel - expected[(y * 224 + x) * 3 + c]))
-        } } }
+        for y in 0..<224 {
+            for x in 0..<224 {
+                for c in 0..<3 {
+                    let pixel = (values[(c * 224 + y) * 224 + x] * preprocessing.std[c] + preprocessing.mean[c]) * 255
+                    worst = max(worst, abs(pixel - expected[(y * 224 + x) * 3 + c]))
+                }
+            }
+        }
         #expect(worst <= 1.5, "largest difference from PIL: \(worst) levels")
     }
 
@@ -73,22 +84,28 @@ import Testing
 
     /// IDX images and labels (the MNIST format): count, labels, and grey pixels as three equal channels.
     @Test func readsIDXImagesAndLabels() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("idx-\(ProcessInfo.processInfo.processIdentifier)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "idx-\(ProcessInfo.processInfo.processIdentifier)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         var images: [UInt8] = [0, 0, 8, 3, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 4]
         images += (0..<48).map { UInt8($0 * 5) }
         try Data(images).write(to: folder.appendingPathComponent("images"))
         try Data([0, 0, 8, 1, 0, 0, 0, 3, 7, 2, 9]).write(to: folder.appendingPathComponent("labels"))
-        let source = try IDXImages(path: folder.appendingPathComponent("images").path, labels: folder.appendingPathComponent("labels").path,
-                                   preprocessing: .preset(.unit), inputShape: [1, 3, 4, 4])
+        let source = try IDXImages(
+            path: folder.appendingPathComponent("images").path, labels: folder.appendingPathComponent("labels").path,
+            preprocessing: .preset(.unit), inputShape: [1, 3, 4, 4])
         #expect(source.count == 3)
         #expect((0..<3).map { source.label($0) } == [7, 2, 9])
         let tensor = try source.sample(1)
         #expect(tensor.shape == [1, 3, 4, 4])
-        #expect(tensor.floats[0] == Float(16 * 5) / 255 && tensor.floats[16] == tensor.floats[0] && tensor.floats[32] == tensor.floats[0])
+        #expect(
+            tensor.floats[0] == Float(16 * 5) / 255 && tensor.floats[16] == tensor.floats[0]
+                && tensor.floats[32] == tensor.floats[0])
         #expect(throws: CNNQError.self) {
-            _ = try IDXImages(path: folder.appendingPathComponent("labels").path, labels: nil, preprocessing: .preset(.unit), inputShape: [1, 3, 4, 4])
+            _ = try IDXImages(
+                path: folder.appendingPathComponent("labels").path, labels: nil, preprocessing: .preset(.unit),
+                inputShape: [1, 3, 4, 4])
         }
     }
 }

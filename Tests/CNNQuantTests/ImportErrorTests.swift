@@ -31,7 +31,9 @@ import Testing
         var random = SystemRandomNumberGenerator()
         for _ in 0..<50 {
             var data = Self.model
-            for _ in 0..<8 { data[Int.random(in: 0..<data.count, using: &random)] = UInt8.random(in: 0...255, using: &random) }
+            for _ in 0..<8 {
+                data[Int.random(in: 0..<data.count, using: &random)] = UInt8.random(in: 0...255, using: &random)
+            }
             _ = Self.failure(data)
         }
     }
@@ -43,13 +45,22 @@ import Testing
     }
 
     @Test func unsupportedAttributeNamesNode() {
-        #expect(throws: CNNQError.unsupportedAttribute(node: "conv_1d", op: "Conv", detail: "only 2-D windows are supported (kernel_shape [3])")) {
+        #expect(
+            throws: CNNQError.unsupportedAttribute(
+                node: "conv_1d", op: "Conv", detail: "only 2-D windows are supported (kernel_shape [3])")
+        ) {
             try ONNXImporter.load(path: Fixtures.path("errors/conv1d.onnx"))
         }
     }
 
     @Test func localResponseNormalisationIsRefusedWithAReason() {
-        #expect(throws: CNNQError.unsupportedAttribute(node: "lrn_1", op: "LRN", detail: "local response normalisation has no int8 kernel; export torchvision's AlexNet or GoogLeNet (which have none) or retrain without LRN")) {
+        #expect(
+            throws: CNNQError.unsupportedAttribute(
+                node: "lrn_1", op: "LRN",
+                detail:
+                    "local response normalisation has no int8 kernel; export torchvision's AlexNet or GoogLeNet (which have none) or retrain without LRN"
+            )
+        ) {
             try ONNXImporter.load(path: Fixtures.path("errors/lrn.onnx"))
         }
     }

@@ -12,16 +12,24 @@ import Testing
     /// The same with every third Conv/Gemm/Add kept in float: float islands and their borders.
     static let islandBytes = model(excludingEvery: 3)
     /// The Fashion-MNIST RegNetY: grouped convolutions (op kind 15).
-    static let groupedBytes = model(try! ONNXImporter.load(path: Fixtures.path("fashion-mnist/regnet_y_400mf_0.25_32.onnx")))
+    static let groupedBytes = model(
+        try! ONNXImporter.load(path: Fixtures.path("fashion-mnist/regnet_y_400mf_0.25_32.onnx")))
 
-    static func model(_ graph: Graph = try! MobileNet.v3Small.build(alpha: 0.35, resolution: 32, classes: 10, seed: 1),
-                      excludingEvery n: Int = 0) -> [UInt8] {
+    static func model(
+        _ graph: Graph = try! MobileNet.v3Small.build(alpha: 0.35, resolution: 32, classes: 10, seed: 1),
+        excludingEvery n: Int = 0
+    ) -> [UInt8] {
         var random = SeededRandom(seed: 3)
-        let inputs = (0..<4).map { _ in Tensor(shape: [1, 3, 32, 32], floats: (0..<(3 * 32 * 32)).map { _ in Float(random.next() % 2001) / 1000 - 1 }) }
+        let inputs = (0..<4).map { _ in
+            Tensor(
+                shape: [1, 3, 32, 32], floats: (0..<(3 * 32 * 32)).map { _ in Float(random.next() % 2001) / 1000 - 1 })
+        }
         var options = QuantizationPipeline.Options()
         options.heldOut = 0
         if n > 0 {
-            let names = try! QuantizationPipeline.floatGraph(graph).graph.nodes.filter { ["Conv", "Gemm", "Add"].contains($0.op.name) }.map(\.name)
+            let names = try! QuantizationPipeline.floatGraph(graph).graph.nodes.filter {
+                ["Conv", "Gemm", "Add"].contains($0.op.name)
+            }.map(\.name)
             options.exclude = Set(stride(from: 0, to: names.count, by: n).map { names[$0] })
         }
         return try! QuantizationPipeline.run(graph, samples: TensorSamples(inputs), options: options).bytes
@@ -34,7 +42,8 @@ import Testing
         do {
             let view = try ModelView(UnsafeRawPointer(buffer.baseAddress), size: bytes.count)
             // A file that validates must also run: the interpreter trusts the validation.
-            let arena = UnsafeMutableRawBufferPointer.allocate(byteCount: view.arenaSize(threads: threadCount), alignment: 64)
+            let arena = UnsafeMutableRawBufferPointer.allocate(
+                byteCount: view.arenaSize(threads: threadCount), alignment: 64)
             defer { arena.deallocate() }
             arena.initializeMemory(as: UInt8.self, repeating: 0)
             try Interpreter.invoke(view, arena: arena.baseAddress, arenaSize: arena.count)
@@ -90,16 +99,22 @@ import Testing
     func hostileWordsAreRejectedOrHarmless(model: String) {
         var random = SeededRandom(seed: 11)
         let bytes = ["islands": Self.islandBytes, "grouped": Self.groupedBytes][model] ?? Self.bytes
-        let constants = bytes.withUnsafeBytes { Int($0.load(fromByteOffset: ModelFormat.Header.constantsOffset.rawValue * 4, as: UInt32.self)) }
-        let hostile: [UInt32] = [0, 1, 2, 3, 15, 16, 17, 31, 64, 255, 256, 65_535, 65_536, 0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFF,
-                                 UInt32(bytes.count), UInt32(bytes.count - 4), UInt32(constants)]
+        let constants = bytes.withUnsafeBytes {
+            Int($0.load(fromByteOffset: ModelFormat.Header.constantsOffset.rawValue * 4, as: UInt32.self))
+        }
+        let hostile: [UInt32] = [
+            0, 1, 2, 3, 15, 16, 17, 31, 64, 255, 256, 65_535, 65_536, 0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFF,
+            UInt32(bytes.count), UInt32(bytes.count - 4), UInt32(constants),
+        ]
         var outcomes: [Status: Int] = [:]
         for trial in 0..<1000 {
             var damaged = bytes
             // Most mutations hit the structure before the constants; some hit parameter words.
             let region = trial % 4 == 0 ? bytes.count : constants + 4096
             let word = 3 + Int(random.next() % UInt64(min(region, bytes.count) / 4 - 3))
-            let value = trial % 3 == 0 ? UInt32(truncatingIfNeeded: random.next()) : hostile[Int(random.next() % UInt64(hostile.count))]
+            let value =
+                trial % 3 == 0
+                ? UInt32(truncatingIfNeeded: random.next()) : hostile[Int(random.next() % UInt64(hostile.count))]
             withUnsafeBytes(of: value.littleEndian) { damaged.replaceSubrange((word * 4)..<(word * 4 + 4), with: $0) }
             let status = Self.load(Self.resealed(damaged))
             outcomes[status, default: 0] += 1

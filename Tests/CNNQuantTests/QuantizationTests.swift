@@ -14,10 +14,14 @@ import Testing
         var tensors = [input]
         for variant in 1..<10 {
             var values = v
-            for ch in 0..<c { for y in 0..<h { for x in 0..<w {
-                let sx = variant % 2 == 1 ? w - 1 - x : x, sy = (y + variant * 7) % h
-                values[(ch * h + y) * w + x] = v[(ch * h + sy) * w + sx] * (0.7 + 0.06 * Float(variant))
-            } } }
+            for ch in 0..<c {
+                for y in 0..<h {
+                    for x in 0..<w {
+                        let sx = variant % 2 == 1 ? w - 1 - x : x, sy = (y + variant * 7) % h
+                        values[(ch * h + y) * w + x] = v[(ch * h + sy) * w + sx] * (0.7 + 0.06 * Float(variant))
+                    }
+                }
+            }
             tensors.append(Tensor(shape: input.shape, floats: values))
         }
         return TensorSamples(tensors)

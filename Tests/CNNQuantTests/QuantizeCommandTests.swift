@@ -18,12 +18,18 @@ import Testing
     @Test func quantizesReportsAndInspects() throws {
         let out = try Self.folder("quantize-ok")
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let result = try CLI.run(["quantize", Self.model, "--calibration", Self.images, "-o", out + "/m.cnnq", "--samples", "14", "--held-out", "6",
-                                  "--method", "mse", "--bias-correction", "--report", out + "/r.json", "--plot", out + "/p.svg", "--worst", "0"])
+        let result = try CLI.run([
+            "quantize", Self.model, "--calibration", Self.images, "-o", out + "/m.cnnq", "--samples", "14",
+            "--held-out", "6",
+            "--method", "mse", "--bias-correction", "--report", out + "/r.json", "--plot", out + "/p.svg", "--worst",
+            "0",
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("calibration: 14 images, mse, bias correction"))
         #expect(result.stdout.contains("every layer adding the most error first"))
-        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/r.json"))) as! [String: Any]
+        let report =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/r.json")))
+            as! [String: Any]
         let layers = report["layers"] as! [[String: Any]]
         #expect(layers.count == 64)
         #expect(layers.allSatisfy { ($0["sqnrDB"] as? Double).map { $0 > 10 } ?? true })
@@ -43,31 +49,46 @@ import Testing
         let out = try Self.folder("eval")
         defer { try? FileManager.default.removeItem(atPath: out) }
         let model = out + "/m.cnnq"
-        let quantize = try CLI.run(["quantize", Self.model, "--calibration", Self.images, "-o", model, "--samples", "12", "--held-out", "0"])
+        let quantize = try CLI.run([
+            "quantize", Self.model, "--calibration", Self.images, "-o", model, "--samples", "12", "--held-out", "0",
+        ])
         #expect(quantize.status == 0, "\(quantize.stderr)")
-        let pass = try CLI.run(["eval", Self.model, model, "--data", Self.images, "--min-agreement", "50", "--min-sqnr", "15"])
+        let pass = try CLI.run([
+            "eval", Self.model, model, "--data", Self.images, "--min-agreement", "50", "--min-sqnr", "15",
+        ])
         #expect(pass.status == 0, "\(pass.stderr)")
-        #expect(pass.stdout.contains("20 images, 20 labelled") && pass.stdout.contains("top-1 agreement"), "\(pass.stdout)")
+        #expect(
+            pass.stdout.contains("20 images, 20 labelled") && pass.stdout.contains("top-1 agreement"), "\(pass.stdout)")
         let fail = try CLI.run(["eval", Self.model, model, "--data", Self.images, "--min-sqnr", "99"])
         #expect(fail.status == 1)
-        #expect(fail.stderr.hasPrefix("error: output SQNR") && fail.stderr.contains("below --min-sqnr 99.0") && fail.stderr.contains("layers adding the most error: #"),
-                "stderr: \(fail.stderr)")
+        #expect(
+            fail.stderr.hasPrefix("error: output SQNR") && fail.stderr.contains("below --min-sqnr 99.0")
+                && fail.stderr.contains("layers adding the most error: #"),
+            "stderr: \(fail.stderr)")
 
         // A baseline saved with --json: the same model passes against it (and draws its plot); one with
         // per-tensor depthwise weights fails, naming only depthwise layers.
         let good = try CLI.run(["eval", Self.model, model, "--data", Self.images, "--json"])
         try good.stdout.write(toFile: out + "/good.json", atomically: true, encoding: .utf8)
-        let same = try CLI.run(["eval", Self.model, model, "--data", Self.images, "--baseline", out + "/good.json", "--plot", out + "/p.svg"])
+        let same = try CLI.run([
+            "eval", Self.model, model, "--data", Self.images, "--baseline", out + "/good.json", "--plot",
+            out + "/p.svg",
+        ])
         #expect(same.status == 0, "\(same.stderr)")
         #expect(try String(contentsOfFile: out + "/p.svg", encoding: .utf8).hasPrefix("<svg"))
         let broken = out + "/broken.cnnq"
-        let quantizeBroken = try CLI.run(["quantize", Self.model, "--calibration", Self.images, "-o", broken, "--samples", "12", "--held-out", "0",
-                                          "--per-tensor-depthwise"])
+        let quantizeBroken = try CLI.run([
+            "quantize", Self.model, "--calibration", Self.images, "-o", broken, "--samples", "12", "--held-out", "0",
+            "--per-tensor-depthwise",
+        ])
         #expect(quantizeBroken.status == 0, "\(quantizeBroken.stderr)")
-        let regressed = try CLI.run(["eval", Self.model, broken, "--data", Self.images, "--baseline", out + "/good.json"])
+        let regressed = try CLI.run([
+            "eval", Self.model, broken, "--data", Self.images, "--baseline", out + "/good.json",
+        ])
         #expect(regressed.status == 1)
         let named = regressed.stderr.components(separatedBy: "own SQNR against the baseline: ").last ?? ""
-        #expect(regressed.stderr.contains("lost more than --max-layer-drop 3.0 dB") && named.contains("(depthwise)")
+        #expect(
+            regressed.stderr.contains("lost more than --max-layer-drop 3.0 dB") && named.contains("(depthwise)")
                 && !named.contains("(pointwise)"), "stderr: \(regressed.stderr)")
 
         let run = try CLI.run(["run", model, Self.images + "/imagenet_01_559.jpg", "--raw", out + "/out.bin"])
@@ -76,7 +97,10 @@ import Testing
         #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/out.bin")).count == 100)
     }
 
-    enum BadInput: String, CaseIterable { case noImages, unreadableImage, wrongInputSize, unsupportedOp, unwritableOutput, missingFolder, unknownExcludedLayer }
+    enum BadInput: String, CaseIterable {
+        case noImages, unreadableImage, wrongInputSize, unsupportedOp, unwritableOutput, missingFolder,
+            unknownExcludedLayer
+    }
 
     @Test(arguments: BadInput.allCases)
     func badInputGivesOneErrorLineAndNoFile(_ bad: BadInput) throws {
@@ -91,7 +115,8 @@ import Testing
             expected = "no images in"
         case .unreadableImage:
             calibration = try Self.folder("quantize-broken")
-            try FileManager.default.copyItem(atPath: Self.images + "/imagenet_00_243.jpg", toPath: calibration + "/good.jpg")
+            try FileManager.default.copyItem(
+                atPath: Self.images + "/imagenet_00_243.jpg", toPath: calibration + "/good.jpg")
             try Data([0xFF, 0xD8, 0xFF, 0xE0, 0, 2, 9, 9]).write(to: URL(fileURLWithPath: calibration + "/broken.jpg"))
             expected = "broken.jpg"
         case .wrongInputSize:
@@ -119,10 +144,14 @@ import Testing
             expected = "--exclude 'Conv_42': no such layer"
         }
         defer { if calibration != Self.images { try? FileManager.default.removeItem(atPath: calibration) } }
-        let result = try CLI.run(["quantize", model, "--calibration", calibration, "-o", output, "--samples", "4", "--held-out", "0"] + extra)
+        let result = try CLI.run(
+            ["quantize", model, "--calibration", calibration, "-o", output, "--samples", "4", "--held-out", "0"] + extra
+        )
         #expect(result.status == 1)
         let lines = result.stderr.split(separator: "\n")
-        #expect(lines.count == 1 && lines[0].hasPrefix("error: ") && lines[0].contains(expected), "stderr: \(result.stderr)")
+        #expect(
+            lines.count == 1 && lines[0].hasPrefix("error: ") && lines[0].contains(expected), "stderr: \(result.stderr)"
+        )
         let left = try FileManager.default.contentsOfDirectory(atPath: work)
         #expect(left.isEmpty, "left behind: \(left)")
     }
@@ -131,16 +160,24 @@ import Testing
     @Test(.enabled(if: SmallDisk.mount(), "needs root to mount a 64 KiB tmpfs"))
     func fullDiskLeavesNothing() throws {
         defer { SmallDisk.unmount() }
-        let result = try CLI.run(["quantize", Self.model, "--calibration", Self.images, "-o", SmallDisk.path + "/m.cnnq", "--samples", "4", "--held-out", "0"])
+        let result = try CLI.run([
+            "quantize", Self.model, "--calibration", Self.images, "-o", SmallDisk.path + "/m.cnnq", "--samples", "4",
+            "--held-out", "0",
+        ])
         #expect(result.status == 1)
-        #expect(result.stderr.hasPrefix("error: cannot write") && result.stderr.contains("m.cnnq"), "stderr: \(result.stderr)")
+        #expect(
+            result.stderr.hasPrefix("error: cannot write") && result.stderr.contains("m.cnnq"),
+            "stderr: \(result.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: SmallDisk.path).isEmpty)
     }
 
     @Test func helpExplainsTheOptions() throws {
         let result = try CLI.run(["quantize", "--help"])
         #expect(result.status == 0)
-        for option in ["--calibration", "--method", "--samples", "--cle", "--bias-correction", "--exclude", "--preset", "--report", "--plot", "paddleocr"] {
+        for option in [
+            "--calibration", "--method", "--samples", "--cle", "--bias-correction", "--exclude", "--preset", "--report",
+            "--plot", "paddleocr",
+        ] {
             #expect(result.stdout.contains(option), "--help does not mention \(option)")
         }
     }

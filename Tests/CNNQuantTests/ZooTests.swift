@@ -35,7 +35,8 @@ import Testing
     @Test(arguments: MobileNet.allCases)
     func writtenModelReimportsAndRuns(architecture: MobileNet) throws {
         let graph = try architecture.build(alpha: 0.5, resolution: 96, classes: 10, seed: 7)
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-\(architecture.rawValue).onnx").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-\(architecture.rawValue).onnx")
+            .path
         defer { try? FileManager.default.removeItem(atPath: path) }
         try ONNXWriter.write(graph, to: path)
         var imported = try ONNXImporter.load(path: path)

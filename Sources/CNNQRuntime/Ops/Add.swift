@@ -9,14 +9,14 @@ public enum AddOp {
 
         public init() {}
 
-#if !hasFeature(Embedded)  // host only: the quantizer builds the words
-        public init(_ p: AddParameters) {
-            (multiplierA, shiftA) = (p.inputMultipliers.0.multiplier, p.inputMultipliers.0.shift)
-            (multiplierB, shiftB) = (p.inputMultipliers.1.multiplier, p.inputMultipliers.1.shift)
-            (multiplier, shift) = (p.output.multiplier.multiplier, p.output.multiplier.shift)
-            (lower, upper) = (p.output.lower, p.output.upper)
-        }
-#endif
+        #if !hasFeature(Embedded)  // host only: the quantizer builds the words
+            public init(_ p: AddParameters) {
+                (multiplierA, shiftA) = (p.inputMultipliers.0.multiplier, p.inputMultipliers.0.shift)
+                (multiplierB, shiftB) = (p.inputMultipliers.1.multiplier, p.inputMultipliers.1.shift)
+                (multiplier, shift) = (p.output.multiplier.multiplier, p.output.multiplier.shift)
+                (lower, upper) = (p.output.lower, p.output.upper)
+            }
+        #endif
 
         public mutating func code<C: ParameterCoder>(_ c: inout C) {
             c.code(&multiplierA); c.code(&shiftA); c.code(&multiplierB); c.code(&shiftB)
@@ -39,9 +39,13 @@ public enum AddOp {
         let out = c.outputTensor
         let kernel = AddParameters(
             inputZeroPoints: (c.tensor(input: 0).zeroPoint, c.tensor(input: 1).zeroPoint),
-            inputMultipliers: (QuantizedMultiplier(multiplier: p.multiplierA, shift: p.shiftA), QuantizedMultiplier(multiplier: p.multiplierB, shift: p.shiftB)),
-            output: Requantization(multiplier: QuantizedMultiplier(multiplier: p.multiplier, shift: p.shift), zeroPoint: out.zeroPoint,
-                                   lower: p.lower, upper: p.upper))
+            inputMultipliers: (
+                QuantizedMultiplier(multiplier: p.multiplierA, shift: p.shiftA),
+                QuantizedMultiplier(multiplier: p.multiplierB, shift: p.shiftB)
+            ),
+            output: Requantization(
+                multiplier: QuantizedMultiplier(multiplier: p.multiplier, shift: p.shift), zeroPoint: out.zeroPoint,
+                lower: p.lower, upper: p.upper))
         Add.run(c.input(0), c.input(1), count: out.count, parameters: kernel, output: c.output)
     }
 }

@@ -8,13 +8,17 @@ public enum ConcatOp {
 
         public init() {}
 
-#if !hasFeature(Embedded)  // host only: the quantizer builds the words
-        public init(_ p: RequantizeParameters) {
-            (identity, multiplier, shift) = (p.isIdentity ? 1 : 0, p.output.multiplier.multiplier, p.output.multiplier.shift)
-        }
-#endif
+        #if !hasFeature(Embedded)  // host only: the quantizer builds the words
+            public init(_ p: RequantizeParameters) {
+                (identity, multiplier, shift) = (
+                    p.isIdentity ? 1 : 0, p.output.multiplier.multiplier, p.output.multiplier.shift
+                )
+            }
+        #endif
 
-        public mutating func code<C: ParameterCoder>(_ c: inout C) { c.code(&identity); c.code(&multiplier); c.code(&shift) }
+        public mutating func code<C: ParameterCoder>(_ c: inout C) {
+            c.code(&identity); c.code(&multiplier); c.code(&shift)
+        }
     }
 
     static func validate(_ c: OpCheck) throws(Status) {
@@ -23,7 +27,9 @@ public enum ConcatOp {
         var channels = 0
         for i in 0..<c.op.inputCount {
             let part = c.tensor(input: i)
-            guard part.batch == c.out.batch, part.height == c.out.height, part.width == c.out.width else { throw .malformed }
+            guard part.batch == c.out.batch, part.height == c.out.height, part.width == c.out.width else {
+                throw .malformed
+            }
             channels += part.channels  // each at most 65,535, and at most `words / 3` of them: no overflow
             guard channels <= c.out.channels else { throw .malformed }
             let p = c.parameters(Part(), firstWord: i * partWords)
@@ -42,10 +48,13 @@ public enum ConcatOp {
             let p = c.parameters(Part(), firstWord: i * partWords)
             let parameters = RequantizeParameters(
                 inputZeroPoint: part.zeroPoint,
-                output: Requantization(multiplier: QuantizedMultiplier(multiplier: p.multiplier, shift: p.shift), zeroPoint: out.zeroPoint),
+                output: Requantization(
+                    multiplier: QuantizedMultiplier(multiplier: p.multiplier, shift: p.shift), zeroPoint: out.zeroPoint),
                 isIdentity: p.identity != 0)
-            Concat.run(c.input(i), pixels: pixels, channels: part.channels, parameters: parameters, output: c.output, offset: offset,
-                       outputChannels: out.channels)
+            Concat.run(
+                c.input(i), pixels: pixels, channels: part.channels, parameters: parameters, output: c.output,
+                offset: offset,
+                outputChannels: out.channels)
             offset += part.channels
         }
     }

@@ -18,7 +18,8 @@ public enum ConvolutionOp {
         public mutating func code<C: ParameterCoder>(_ c: inout C) {
             geometry.code(&c)
             c.code(&lower); c.code(&upper)
-            c.code(constant: &weights); c.code(constant: &bias); c.code(constant: &multipliers); c.code(constant: &shifts)
+            c.code(constant: &weights); c.code(constant: &bias); c.code(constant: &multipliers);
+            c.code(constant: &shifts)
             if var g = groups {
                 c.code(&g)
                 groups = g
@@ -39,9 +40,13 @@ public enum ConvolutionOp {
 
         public init?(kind: ModelFormat.OpKind, shape s: ConvolutionShape) {
             if kind == .depthwise {
-                guard let layout = Depthwise.Layout(checkedChannels: s.outputChannels, kernelHeight: s.kernelHeight, kernelWidth: s.kernelWidth)
+                guard
+                    let layout = Depthwise.Layout(
+                        checkedChannels: s.outputChannels, kernelHeight: s.kernelHeight, kernelWidth: s.kernelWidth)
                 else { return nil }
-                (weightCount, channelSlots, workspaceBytesPerThread, standard) = (layout.weightCount, layout.channelSlots, 0, nil)
+                (weightCount, channelSlots, workspaceBytesPerThread, standard) = (
+                    layout.weightCount, layout.channelSlots, 0, nil
+                )
             } else {
                 guard let layout = StandardConvolution.Layout(checkedShape: s) else { return nil }
                 (weightCount, channelSlots, standard) = (layout.weightCount, layout.channelSlots, layout)
@@ -73,22 +78,27 @@ public enum ConvolutionOp {
         try c.clamp(p.lower, p.upper)
         switch kind {
         case .pointwise:
-            guard s.kernelHeight == 1, s.kernelWidth == 1, s.strideHeight == 1, s.strideWidth == 1, s.padTop == 0, s.padLeft == 0,
-                  s.outputHeight == s.inputHeight, s.outputWidth == s.inputWidth else { throw .malformed }
+            guard s.kernelHeight == 1, s.kernelWidth == 1, s.strideHeight == 1, s.strideWidth == 1, s.padTop == 0,
+                s.padLeft == 0,
+                s.outputHeight == s.inputHeight, s.outputWidth == s.inputWidth
+            else { throw .malformed }
         case .depthwise:
             guard s.outputChannels == s.inputChannels else { throw .malformed }
         default:
             // A 1×1 layer's depth is its input channels (at most 65,535); the im2col depth is bounded.
             guard s.kernelHeight * s.kernelWidth * (s.inputChannels / s.groups) <= 1 << 16 else { throw .malformed }
         }
-        guard let layout = PackedLayout(kind: kind, shape: s), let arrayBytes = CheckedSize.product(4, layout.channelSlots) else {
+        guard let layout = PackedLayout(kind: kind, shape: s),
+            let arrayBytes = CheckedSize.product(4, layout.channelSlots)
+        else {
             throw .malformed
         }
         try c.constant(p.weights, bytes: layout.weightCount, alignment: 1)
         try c.constant(p.bias, bytes: arrayBytes, alignment: 4)
         try c.constant(p.multipliers, bytes: arrayBytes, alignment: 4)
         try c.constant(p.shifts, bytes: arrayBytes, alignment: 4)
-        let multipliers = c.model.constant(p.multipliers, as: Int32.self), shifts = c.model.constant(p.shifts, as: Int32.self)
+        let multipliers = c.model.constant(p.multipliers, as: Int32.self),
+            shifts = c.model.constant(p.shifts, as: Int32.self)
         for i in 0..<layout.channelSlots { try c.multiplier(multipliers[i], shifts[i]) }
         return layout.workspaceBytesPerThread
     }
@@ -104,20 +114,26 @@ public enum ConvolutionOp {
         let x = c.tensor(input: 0), out = c.outputTensor
         let p = c.parameters(Parameters(kind: c.op.kind))
         let s = try! shape(c.model, c.op)  // validated at load
-        let stage = OutputStage(multipliers: c.constant(p.multipliers, as: Int32.self), shifts: c.constant(p.shifts, as: Int32.self),
-                                zeroPoint: out.zeroPoint, lower: p.lower, upper: p.upper)
+        let stage = OutputStage(
+            multipliers: c.constant(p.multipliers, as: Int32.self), shifts: c.constant(p.shifts, as: Int32.self),
+            zeroPoint: out.zeroPoint, lower: p.lower, upper: p.upper)
         let weights = c.constant(p.weights, as: Int8.self), bias = c.constant(p.bias, as: Int32.self)
         let rows = c.workspace.assumingMemoryBound(to: Int16.self)
         switch c.op.kind {
         case .pointwise:
-            Pointwise.run(input: c.input(0), pixels: x.batch * x.height * x.width, inputChannels: x.channels, packedWeights: weights,
-                          packedBias: bias, outputChannels: out.channels, stage: stage, workspace: rows, output: c.output)
+            Pointwise.run(
+                input: c.input(0), pixels: x.batch * x.height * x.width, inputChannels: x.channels,
+                packedWeights: weights,
+                packedBias: bias, outputChannels: out.channels, stage: stage, workspace: rows, output: c.output)
         case .depthwise:
-            Depthwise.run(input: c.input(0), inputZeroPoint: x.zeroPoint, packedWeights: weights, bias: bias, shape: s, stage: stage,
-                          output: c.output)
+            Depthwise.run(
+                input: c.input(0), inputZeroPoint: x.zeroPoint, packedWeights: weights, bias: bias, shape: s,
+                stage: stage,
+                output: c.output)
         default:
-            StandardConvolution.run(input: c.input(0), inputZeroPoint: x.zeroPoint, packedWeights: weights, packedBias: bias, shape: s,
-                                    stage: stage, workspace: rows, output: c.output)
+            StandardConvolution.run(
+                input: c.input(0), inputZeroPoint: x.zeroPoint, packedWeights: weights, packedBias: bias, shape: s,
+                stage: stage, workspace: rows, output: c.output)
         }
     }
 }

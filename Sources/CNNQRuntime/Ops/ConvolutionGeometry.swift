@@ -10,14 +10,19 @@ public struct ConvolutionGeometry: OpParameters, Equatable {
 
     public init() {}
 
-#if !hasFeature(Embedded)  // host only: the quantizer builds the words
-    public init(kernel: (Int, Int), stride: (Int, Int), dilation: (Int, Int), pads: (top: Int, left: Int, bottom: Int, right: Int)) {
-        (kernelHeight, kernelWidth) = (Int32(kernel.0), Int32(kernel.1))
-        (strideHeight, strideWidth) = (Int32(stride.0), Int32(stride.1))
-        (dilationHeight, dilationWidth) = (Int32(dilation.0), Int32(dilation.1))
-        (padTop, padLeft, padBottom, padRight) = (Int32(pads.top), Int32(pads.left), Int32(pads.bottom), Int32(pads.right))
-    }
-#endif
+    #if !hasFeature(Embedded)  // host only: the quantizer builds the words
+        public init(
+            kernel: (Int, Int), stride: (Int, Int), dilation: (Int, Int),
+            pads: (top: Int, left: Int, bottom: Int, right: Int)
+        ) {
+            (kernelHeight, kernelWidth) = (Int32(kernel.0), Int32(kernel.1))
+            (strideHeight, strideWidth) = (Int32(stride.0), Int32(stride.1))
+            (dilationHeight, dilationWidth) = (Int32(dilation.0), Int32(dilation.1))
+            (padTop, padLeft, padBottom, padRight) = (
+                Int32(pads.top), Int32(pads.left), Int32(pads.bottom), Int32(pads.right)
+            )
+        }
+    #endif
 
     public mutating func code<C: ParameterCoder>(_ c: inout C) {
         c.code(&kernelHeight); c.code(&kernelWidth)
@@ -43,10 +48,11 @@ public struct ConvolutionGeometry: OpParameters, Equatable {
         let spanHeight = (kh - 1) * dh + 1, spanWidth = (kw - 1) * dw + 1
         guard pt < spanHeight, pb < spanHeight, pl < spanWidth, pr < spanWidth else { throw .malformed }
         guard x.height + pt + pb >= spanHeight, x.width + pl + pr >= spanWidth else { throw .malformed }
-        let s = ConvolutionShape(batch: x.batch, inputHeight: x.height, inputWidth: x.width, inputChannels: x.channels,
-                                 outputChannels: out.channels, kernelHeight: kh, kernelWidth: kw, strideHeight: sh, strideWidth: sw,
-                                 dilationHeight: dh, dilationWidth: dw, padTop: pt, padLeft: pl, padBottom: pb, padRight: pr,
-                                 groups: groups)
+        let s = ConvolutionShape(
+            batch: x.batch, inputHeight: x.height, inputWidth: x.width, inputChannels: x.channels,
+            outputChannels: out.channels, kernelHeight: kh, kernelWidth: kw, strideHeight: sh, strideWidth: sw,
+            dilationHeight: dh, dilationWidth: dw, padTop: pt, padLeft: pl, padBottom: pb, padRight: pr,
+            groups: groups)
         guard s.outputHeight == out.height, s.outputWidth == out.width else { throw .malformed }
         return s
     }

@@ -9,6 +9,7 @@ enum DequantizeOp {
 
     static func run(_ c: OpContext) {
         let x = c.tensor(input: 0)
-        FloatIsland.dequantize(c.input(0), count: x.count, scale: x.scale, zeroPoint: x.zeroPoint, output: c.floatOutput)
+        FloatIsland.dequantize(
+            c.input(0), count: x.count, scale: x.scale, zeroPoint: x.zeroPoint, output: c.floatOutput)
     }
 }

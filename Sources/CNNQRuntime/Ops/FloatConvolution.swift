@@ -25,7 +25,8 @@ public enum FloatConvolutionOp {
         let s = try shape(c.model, c.op)
         guard p.lower <= p.upper else { throw .malformed }  // also refuses NaN
         guard let taps = CheckedSize.product(s.kernelHeight * s.kernelWidth, s.inputChannels / s.groups),
-              let values = CheckedSize.product(taps, s.outputChannels), let weightBytes = CheckedSize.product(values, 4) else { throw .malformed }
+            let values = CheckedSize.product(taps, s.outputChannels), let weightBytes = CheckedSize.product(values, 4)
+        else { throw .malformed }
         try c.constant(p.weights, bytes: weightBytes, alignment: 4)
         try c.constant(p.bias, bytes: 4 * s.outputChannels, alignment: 4)
     }
@@ -34,13 +35,16 @@ public enum FloatConvolutionOp {
     static func shape(_ model: ModelView, _ op: OpInfo) throws(Status) -> ConvolutionShape {
         let p = OpContext.read(Parameters(), model, op)
         guard p.groups >= 1, p.groups <= 65_535 else { throw .malformed }
-        return try p.geometry.shape(groups: Int(p.groups), model.tensor(model.input(of: op, 0)), model.tensor(op.output))
+        return try p.geometry.shape(
+            groups: Int(p.groups), model.tensor(model.input(of: op, 0)), model.tensor(op.output))
     }
 
     static func run(_ c: OpContext) {
         let p = c.parameters(Parameters())
         let s = try! shape(c.model, c.op)  // validated at load
-        FloatIsland.convolution(input: c.floatInput(0), weights: c.constant(p.weights, as: Float.self), bias: c.constant(p.bias, as: Float.self),
-                                shape: s, lower: p.lower, upper: p.upper, output: c.floatOutput)
+        FloatIsland.convolution(
+            input: c.floatInput(0), weights: c.constant(p.weights, as: Float.self),
+            bias: c.constant(p.bias, as: Float.self),
+            shape: s, lower: p.lower, upper: p.upper, output: c.floatOutput)
     }
 }

@@ -13,12 +13,14 @@ public enum GlobalAveragePoolOp {
 
     static func run(_ c: OpContext) {
         let x = c.tensor(input: 0)
-        let parameters = Pooling.AverageParameters(inputZeroPoint: x.zeroPoint,
-                                                   output: c.parameters(Parameters()).requantization(zeroPoint: c.outputTensor.zeroPoint))
+        let parameters = Pooling.AverageParameters(
+            inputZeroPoint: x.zeroPoint,
+            output: c.parameters(Parameters()).requantization(zeroPoint: c.outputTensor.zeroPoint))
         let pixels = x.height * x.width
         for b in 0..<x.batch {
-            Pooling.globalAverage(c.input(0) + b * pixels * x.channels, pixels: pixels, channels: x.channels, parameters: parameters,
-                                  output: c.output + b * x.channels)
+            Pooling.globalAverage(
+                c.input(0) + b * pixels * x.channels, pixels: pixels, channels: x.channels, parameters: parameters,
+                output: c.output + b * x.channels)
         }
     }
 }

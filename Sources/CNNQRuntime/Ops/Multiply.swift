@@ -16,16 +16,19 @@ public enum MultiplyOp {
     static func run(_ c: OpContext) {
         let (x, g) = (c.tensor(input: 0), c.tensor(input: 1))
         let (input, gate, output) = (c.input(0), c.input(1), c.output)
-        let parameters = MultiplyParameters(inputZeroPoint: x.zeroPoint, gateZeroPoint: g.zeroPoint,
-                                            output: c.parameters(Parameters()).requantization(zeroPoint: c.outputTensor.zeroPoint))
+        let parameters = MultiplyParameters(
+            inputZeroPoint: x.zeroPoint, gateZeroPoint: g.zeroPoint,
+            output: c.parameters(Parameters()).requantization(zeroPoint: c.outputTensor.zeroPoint))
         if g.count == x.count {
             Multiply.run(input, gate: gate, pixels: 1, channels: x.count, parameters: parameters, output: output)
             return
         }
         let pixels = x.height * x.width, image = pixels * x.channels
         for b in 0..<x.batch {
-            Multiply.run(input + b * image, gate: gate + b * x.channels, pixels: pixels, channels: x.channels, parameters: parameters,
-                         output: output + b * image)
+            Multiply.run(
+                input + b * image, gate: gate + b * x.channels, pixels: pixels, channels: x.channels,
+                parameters: parameters,
+                output: output + b * image)
         }
     }
 }

@@ -20,13 +20,17 @@ struct OpCheck {
     }
 
     /// Words `first ..< first + count` read into `template` (ops with a record per input: concat).
-    func parameters<P: OpParameters>(_ template: P, firstWord: Int) -> P { OpContext.read(template, model, op, firstWord: firstWord) }
+    func parameters<P: OpParameters>(_ template: P, firstWord: Int) -> P {
+        OpContext.read(template, model, op, firstWord: firstWord)
+    }
 
     func clamp(_ lower: Int32, _ upper: Int32) throws(Status) {
         guard lower >= -128, lower <= upper, upper <= 127 else { throw .malformed }
     }
 
-    func multiplier(_ m: Int32, _ shift: Int32) throws(Status) { guard m >= 0, shift >= -31, shift <= 30 else { throw .malformed } }
+    func multiplier(_ m: Int32, _ shift: Int32) throws(Status) {
+        guard m >= 0, shift >= -31, shift <= 30 else { throw .malformed }
+    }
 
     func sameDims(_ a: TensorInfo, _ b: TensorInfo) -> Bool {
         a.batch == b.batch && a.height == b.height && a.width == b.width && a.channels == b.channels
@@ -35,7 +39,9 @@ struct OpCheck {
     /// A byte range of the constants section: `offset` aligned to `alignment`, `bytes` long.
     func constant(_ offset: Int32, bytes: Int, alignment: Int) throws(Status) {
         let size = model.constantsSize
-        guard offset >= 0, Int(offset) % alignment == 0, bytes >= 0, bytes <= size, Int(offset) <= size - bytes else { throw .malformed }
+        guard offset >= 0, Int(offset) % alignment == 0, bytes >= 0, bytes <= size, Int(offset) <= size - bytes else {
+            throw .malformed
+        }
     }
 
     /// Parameter `value` as an `Int`, which must lie in `range`.

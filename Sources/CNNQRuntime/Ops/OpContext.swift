@@ -10,14 +10,22 @@ struct OpContext {
     @inline(never) func tensor(input i: Int) -> TensorInfo { model.tensor(model.input(of: op, i)) }
     var outputTensor: TensorInfo { @inline(never) get { model.tensor(op.output) } }
 
-    @inline(never) func input(_ i: Int) -> UnsafePointer<Int8> { UnsafePointer(Interpreter.data(model, model.input(of: op, i), arena: arena)) }
+    @inline(never) func input(_ i: Int) -> UnsafePointer<Int8> {
+        UnsafePointer(Interpreter.data(model, model.input(of: op, i), arena: arena))
+    }
     var output: UnsafeMutablePointer<Int8> { @inline(never) get { Interpreter.data(model, op.output, arena: arena) } }
-    @inline(never) func floatInput(_ i: Int) -> UnsafePointer<Float> { UnsafePointer(Interpreter.floatData(model, model.input(of: op, i), arena: arena)) }
-    var floatOutput: UnsafeMutablePointer<Float> { @inline(never) get { Interpreter.floatData(model, op.output, arena: arena) } }
+    @inline(never) func floatInput(_ i: Int) -> UnsafePointer<Float> {
+        UnsafePointer(Interpreter.floatData(model, model.input(of: op, i), arena: arena))
+    }
+    var floatOutput: UnsafeMutablePointer<Float> {
+        @inline(never) get { Interpreter.floatData(model, op.output, arena: arena) }
+    }
 
     /// The op's words from `firstWord` on, read into `template` (which says the variant, e.g.
     /// grouped or not).
-    func parameters<P: OpParameters>(_ template: P, firstWord: Int = 0) -> P { Self.read(template, model, op, firstWord: firstWord) }
+    func parameters<P: OpParameters>(_ template: P, firstWord: Int = 0) -> P {
+        Self.read(template, model, op, firstWord: firstWord)
+    }
 
     static func read<P: OpParameters>(_ template: P, _ model: ModelView, _ op: OpInfo, firstWord: Int = 0) -> P {
         var p = template

@@ -51,29 +51,29 @@ public struct ParameterReader: ParameterCoder {
 }
 
 #if !hasFeature(Embedded)
-/// Collects the words the host writes into a model file.
-public struct ParameterWriter: ParameterCoder {
-    public private(set) var words: [Int32] = []
-    /// Indices in `words` of the constant offsets, in coding order.
-    public private(set) var constantWords: [Int] = []
+    /// Collects the words the host writes into a model file.
+    public struct ParameterWriter: ParameterCoder {
+        public private(set) var words: [Int32] = []
+        /// Indices in `words` of the constant offsets, in coding order.
+        public private(set) var constantWords: [Int] = []
 
-    public init() {}
+        public init() {}
 
-    public mutating func code(_ word: inout Int32) { words.append(word) }
+        public mutating func code(_ word: inout Int32) { words.append(word) }
 
-    public mutating func code(constant word: inout Int32) {
-        constantWords.append(words.count)
-        words.append(word)
+        public mutating func code(constant word: inout Int32) {
+            constantWords.append(words.count)
+            words.append(word)
+        }
     }
-}
 
-extension OpParameters {
-    /// The words as the file stores them, and which of them are constant offsets.
-    public var encoded: ParameterWriter {
-        var writer = ParameterWriter()
-        var copy = self
-        copy.code(&writer)
-        return writer
+    extension OpParameters {
+        /// The words as the file stores them, and which of them are constant offsets.
+        public var encoded: ParameterWriter {
+            var writer = ParameterWriter()
+            var copy = self
+            copy.code(&writer)
+            return writer
+        }
     }
-}
 #endif

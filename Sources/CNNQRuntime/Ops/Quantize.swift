@@ -9,6 +9,7 @@ enum QuantizeOp {
 
     static func run(_ c: OpContext) {
         let out = c.outputTensor
-        FloatIsland.quantize(c.floatInput(0), count: out.count, scale: out.scale, zeroPoint: out.zeroPoint, output: c.output)
+        FloatIsland.quantize(
+            c.floatInput(0), count: out.count, scale: out.scale, zeroPoint: out.zeroPoint, output: c.output)
     }
 }

@@ -7,11 +7,11 @@ public struct RequantizeWords: OpParameters {
 
     public init() {}
 
-#if !hasFeature(Embedded)  // host only: the quantizer builds the words
-    public init(_ r: Requantization) {
-        (multiplier, shift, lower, upper) = (r.multiplier.multiplier, r.multiplier.shift, r.lower, r.upper)
-    }
-#endif
+    #if !hasFeature(Embedded)  // host only: the quantizer builds the words
+        public init(_ r: Requantization) {
+            (multiplier, shift, lower, upper) = (r.multiplier.multiplier, r.multiplier.shift, r.lower, r.upper)
+        }
+    #endif
 
     public mutating func code<C: ParameterCoder>(_ c: inout C) {
         c.code(&multiplier); c.code(&shift); c.code(&lower); c.code(&upper)
@@ -23,6 +23,8 @@ public struct RequantizeWords: OpParameters {
     }
 
     func requantization(zeroPoint: Int32) -> Requantization {
-        Requantization(multiplier: QuantizedMultiplier(multiplier: multiplier, shift: shift), zeroPoint: zeroPoint, lower: lower, upper: upper)
+        Requantization(
+            multiplier: QuantizedMultiplier(multiplier: multiplier, shift: shift), zeroPoint: zeroPoint, lower: lower,
+            upper: upper)
     }
 }

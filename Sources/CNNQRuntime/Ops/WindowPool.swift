@@ -9,12 +9,16 @@ public enum WindowPoolOp {
 
         public init() {}
 
-#if !hasFeature(Embedded)  // host only: the quantizer builds the words
-        public init(kernel: (Int, Int), stride: (Int, Int), pads: (top: Int, left: Int, bottom: Int, right: Int)) {
-            (kernelHeight, kernelWidth, strideHeight, strideWidth) = (Int32(kernel.0), Int32(kernel.1), Int32(stride.0), Int32(stride.1))
-            (padTop, padLeft, padBottom, padRight) = (Int32(pads.top), Int32(pads.left), Int32(pads.bottom), Int32(pads.right))
-        }
-#endif
+        #if !hasFeature(Embedded)  // host only: the quantizer builds the words
+            public init(kernel: (Int, Int), stride: (Int, Int), pads: (top: Int, left: Int, bottom: Int, right: Int)) {
+                (kernelHeight, kernelWidth, strideHeight, strideWidth) = (
+                    Int32(kernel.0), Int32(kernel.1), Int32(stride.0), Int32(stride.1)
+                )
+                (padTop, padLeft, padBottom, padRight) = (
+                    Int32(pads.top), Int32(pads.left), Int32(pads.bottom), Int32(pads.right)
+                )
+            }
+        #endif
 
         public mutating func code<C: ParameterCoder>(_ c: inout C) {
             c.code(&kernelHeight); c.code(&kernelWidth); c.code(&strideHeight); c.code(&strideWidth)
@@ -28,12 +32,15 @@ public enum WindowPoolOp {
             let sh = try c.bounded(strideHeight, 1...255), sw = try c.bounded(strideWidth, 1...255)
             let pt = try c.bounded(padTop, 0...254), pl = try c.bounded(padLeft, 0...254)
             let pb = try c.bounded(padBottom, 0...254), pr = try c.bounded(padRight, 0...254)
-            guard pt < kh, pb < kh, pl < kw, pr < kw, x.height + pt + pb >= kh, x.width + pl + pr >= kw, out.channels == x.channels else {
+            guard pt < kh, pb < kh, pl < kw, pr < kw, x.height + pt + pb >= kh, x.width + pl + pr >= kw,
+                out.channels == x.channels
+            else {
                 throw .malformed
             }
-            let s = ConvolutionShape(batch: x.batch, inputHeight: x.height, inputWidth: x.width, inputChannels: x.channels,
-                                     outputChannels: x.channels, kernelHeight: kh, kernelWidth: kw, strideHeight: sh, strideWidth: sw,
-                                     padTop: pt, padLeft: pl, padBottom: pb, padRight: pr)
+            let s = ConvolutionShape(
+                batch: x.batch, inputHeight: x.height, inputWidth: x.width, inputChannels: x.channels,
+                outputChannels: x.channels, kernelHeight: kh, kernelWidth: kw, strideHeight: sh, strideWidth: sw,
+                padTop: pt, padLeft: pl, padBottom: pb, padRight: pr)
             guard s.outputHeight == out.height, s.outputWidth == out.width else { throw .malformed }
             return s
         }

@@ -23,8 +23,10 @@ public struct Evaluation: Codable, Sendable {
     }
 
     /// `label(i)` gives sample i's class (already offset to the model's numbering), or nil.
-    public static func run(float graph: Graph, int8 model: Int8Model, images: some SampleSource, label: (Int) -> Int?,
-                           progress: (Int, Int) -> Void = { _, _ in }) throws(CNNQError) -> Evaluation {
+    public static func run(
+        float graph: Graph, int8 model: Int8Model, images: some SampleSource, label: (Int) -> Int?,
+        progress: (Int, Int) -> Void = { _, _ in }
+    ) throws(CNNQError) -> Evaluation {
         let executor = try FloatExecutor(graph: graph)
         var comparison = LayerComparison(model: model)
         var labels: [Int?] = []
@@ -34,17 +36,20 @@ public struct Evaluation: Codable, Sendable {
             progress(i + 1, images.count)
         }
         let rankings = comparison.rankings
-        guard rankings.count == images.count else { throw .invalidArgument("the int8 model's first output has no float counterpart to compare") }
+        guard rankings.count == images.count else {
+            throw .invalidArgument("the int8 model's first output has no float counterpart to compare")
+        }
         let known = zip(rankings, labels).compactMap { ranking, label in label.map { (ranking, $0) } }
         func percent(_ hits: Int, _ total: Int) -> Double { total == 0 ? 0 : 100 * Double(hits) / Double(total) }
         func accuracy(_ k: Int, _ pick: ((float: [Int], int8: [Int])) -> [Int]) -> Double? {
             known.isEmpty ? nil : percent(known.filter { pick($0.0).prefix(k).contains($0.1) }.count, known.count)
         }
         let (f1, i1) = (accuracy(1, \.float), accuracy(1, \.int8))
-        return Evaluation(images: images.count, labelled: known.count, floatTop1: f1, floatTop5: accuracy(5, \.float), int8Top1: i1,
-                          int8Top5: accuracy(5, \.int8), top1Drop: f1.flatMap { f in i1.map { f - $0 } },
-                          agreement: percent(comparison.topOneMatches, images.count),
-                          outputSQNRDB: comparison.outputSQNR.isFinite ? comparison.outputSQNR : nil, layers: comparison.summaries)
+        return Evaluation(
+            images: images.count, labelled: known.count, floatTop1: f1, floatTop5: accuracy(5, \.float), int8Top1: i1,
+            int8Top5: accuracy(5, \.int8), top1Drop: f1.flatMap { f in i1.map { f - $0 } },
+            agreement: percent(comparison.topOneMatches, images.count),
+            outputSQNRDB: comparison.outputSQNR.isFinite ? comparison.outputSQNR : nil, layers: comparison.summaries)
     }
 
     /// A layer whose own SQNR fell below a baseline's.
@@ -65,9 +70,12 @@ public struct Evaluation: Codable, Sendable {
     /// the largest loss first. Own SQNR is the error a layer adds by itself, so a recipe or model
     /// change that hurts a few layers names them even when accuracy barely moves.
     public func layerRegressions(since baseline: Evaluation, tolerance: Double) throws(CNNQError) -> [LayerRegression] {
-        let before = Dictionary(baseline.layers.map { ($0.name, $0.ownSQNRDB) }, uniquingKeysWith: { first, _ in first })
+        let before = Dictionary(
+            baseline.layers.map { ($0.name, $0.ownSQNRDB) }, uniquingKeysWith: { first, _ in first })
         guard layers.contains(where: { before[$0.name] != nil }) else {
-            throw .invalidArgument("the baseline shares no layer name with this model (\(baseline.layers.count) layers there, \(layers.count) here)")
+            throw .invalidArgument(
+                "the baseline shares no layer name with this model (\(baseline.layers.count) layers there, \(layers.count) here)"
+            )
         }
         return layers.compactMap { layer -> LayerRegression? in
             guard let old = before[layer.name] else { return nil }
@@ -84,14 +92,17 @@ public struct Evaluation: Codable, Sendable {
 
     /// A labels file: one `NAME LABEL` per line (NAME a file name or a path under the data folder).
     public static func labels(file: String) throws(CNNQError) -> [String: Int] {
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw .unreadableFile(path: file, reason: "cannot read the labels file") }
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+            throw .unreadableFile(path: file, reason: "cannot read the labels file")
+        }
         var labels: [String: Int] = [:]
-        for (number, line) in text.split(separator: "\n").enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+        for (number, line) in text.split(separator: "\n").enumerated()
+        where !line.trimmingCharacters(in: .whitespaces).isEmpty {
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," })
             guard fields.count >= 2, let label = Int(fields[fields.count - 1]) else {
                 throw .unreadableFile(path: file, reason: "line \(number + 1) is not 'NAME LABEL': \(line)")
             }
-            labels[fields[0 ..< fields.count - 1].joined(separator: " ")] = label
+            labels[fields[0..<fields.count - 1].joined(separator: " ")] = label
         }
         return labels
     }

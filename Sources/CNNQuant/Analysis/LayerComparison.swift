@@ -39,8 +39,11 @@ public struct LayerComparison {
     }
 
     /// Runs both models on one input and adds every layer's error.
-    public mutating func add(_ feeds: [String: Tensor], float executor: FloatExecutor, int8 model: Int8Model) throws(CNNQError) {
-        let wanted = Set(layers.map(\.tensor)).union((0..<model.view.inputCount).map { model.name(ofTensor: model.view.input($0)) })
+    public mutating func add(_ feeds: [String: Tensor], float executor: FloatExecutor, int8 model: Int8Model)
+        throws(CNNQError)
+    {
+        let wanted = Set(layers.map(\.tensor)).union(
+            (0..<model.view.inputCount).map { model.name(ofTensor: model.view.input($0)) })
         var reference: [String: [Float]] = [:]
         _ = try executor.run(feeds) { name, values in if wanted.contains(name) { reference[name] = values } }
         for i in 0..<model.view.inputCount {
@@ -89,8 +92,9 @@ public struct LayerComparison {
     /// Every layer's figures in op order, as reports and evaluations keep them.
     public var summaries: [LayerSQNR] {
         layers.map {
-            LayerSQNR(index: $0.op, name: $0.name, kind: $0.kind, tensor: $0.tensor, sqnrDB: $0.sqnr.isFinite ? $0.sqnr : nil,
-                      ownSQNRDB: $0.ownSQNR.isFinite ? $0.ownSQNR : nil)
+            LayerSQNR(
+                index: $0.op, name: $0.name, kind: $0.kind, tensor: $0.tensor, sqnrDB: $0.sqnr.isFinite ? $0.sqnr : nil,
+                ownSQNRDB: $0.ownSQNR.isFinite ? $0.ownSQNR : nil)
         }
     }
 

@@ -34,8 +34,9 @@ public struct LayerStatistics: Sendable {
             default:
                 break
             }
-            return LayerStatistics(name: node.name, op: node.op.name, inputShape: shapeOf(node.inputs[0]), outputShape: out,
-                                   params: params, macs: macs)
+            return LayerStatistics(
+                name: node.name, op: node.op.name, inputShape: shapeOf(node.inputs[0]), outputShape: out,
+                params: params, macs: macs)
         }
     }
 }

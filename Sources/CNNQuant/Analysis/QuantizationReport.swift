@@ -22,7 +22,9 @@ public struct QuantizationReport: Codable, Sendable {
     /// In op order.
     public var layers: [LayerSQNR]
 
-    public init(model: String, options: QuantizationPipeline.Options, result: QuantizationPipeline.Result, arenaBytes: Int) {
+    public init(
+        model: String, options: QuantizationPipeline.Options, result: QuantizationPipeline.Result, arenaBytes: Int
+    ) {
         self.model = model
         method = options.method.rawValue
         biasCorrection = options.biasCorrection
@@ -48,7 +50,9 @@ public struct QuantizationReport: Codable, Sendable {
     }
 
     public func svg() -> String {
-        SQNRPlot.svg(title: "\(model): per-layer SQNR, int8 vs float (\(method)\(biasCorrection ? ", bias correction" : "")\(crossLayerEqualization ? ", CLE" : ""))",
-                     layers: layers)
+        SQNRPlot.svg(
+            title:
+                "\(model): per-layer SQNR, int8 vs float (\(method)\(biasCorrection ? ", bias correction" : "")\(crossLayerEqualization ? ", CLE" : ""))",
+            layers: layers)
     }
 }

@@ -22,24 +22,30 @@ public enum BlockBenchmark {
 
     /// Blocks found in a prepared graph: [1×1 →] depthwise → 1×1 [→ Add with the block input].
     public static func blocks(of graph: Graph) -> [Block] {
-        let convolutions = Dictionary(KernelBenchmark.shapes(of: graph).map { ($0.name, $0.shape) }, uniquingKeysWith: { a, _ in a })
+        let convolutions = Dictionary(
+            KernelBenchmark.shapes(of: graph).map { ($0.name, $0.shape) }, uniquingKeysWith: { a, _ in a })
         let nodes = graph.nodes
         var blocks: [Block] = []
         for (i, node) in nodes.enumerated() {
             guard let dw = convolutions[node.name], dw.isDepthwise, i + 1 < nodes.count,
-                  let project = convolutions[nodes[i + 1].name], nodes[i + 1].inputs.first == node.outputs[0],
-                  KernelBenchmark.kernel(for: project) == .pointwise else { continue }
+                let project = convolutions[nodes[i + 1].name], nodes[i + 1].inputs.first == node.outputs[0],
+                KernelBenchmark.kernel(for: project) == .pointwise
+            else { continue }
             var expand: ConvolutionShape?
             var blockInput = node.inputs[0]
             if i > 0, let e = convolutions[nodes[i - 1].name], nodes[i - 1].outputs[0] == node.inputs[0],
-               KernelBenchmark.kernel(for: e) == .pointwise {
+                KernelBenchmark.kernel(for: e) == .pointwise
+            {
                 expand = e
                 blockInput = nodes[i - 1].inputs[0]
             }
-            let residual = i + 2 < nodes.count && nodes[i + 2].op == .add
+            let residual =
+                i + 2 < nodes.count && nodes[i + 2].op == .add
                 && Set(nodes[i + 2].inputs) == [nodes[i + 1].outputs[0], blockInput]
-            blocks.append(Block(name: String(node.name.split(separator: ".").first ?? Substring(node.name)),
-                                expand: expand, depthwise: dw, project: project, residual: residual))
+            blocks.append(
+                Block(
+                    name: String(node.name.split(separator: ".").first ?? Substring(node.name)),
+                    expand: expand, depthwise: dw, project: project, residual: residual))
         }
         return blocks
     }
@@ -47,7 +53,9 @@ public enum BlockBenchmark {
     public static func run(_ block: Block, runs: Int, warmup: Int) -> Result {
         var random = SeededRandom(seed: UInt64(block.macs))
         let dw = block.depthwise
-        let (cin, e, cout) = (block.expand?.inputChannels ?? dw.inputChannels, dw.inputChannels, block.project.outputChannels)
+        let (cin, e, cout) = (
+            block.expand?.inputChannels ?? dw.inputChannels, dw.inputChannels, block.project.outputChannels
+        )
         let (h, w, oh, ow) = (dw.inputHeight, dw.inputWidth, dw.outputHeight, dw.outputWidth)
         func bytes(_ n: Int) -> [Int8] { (0..<n).map { _ in Int8.random(in: -128...127, using: &random) } }
         func weights(_ n: Int) -> [Int8] { (0..<n).map { _ in Int8.random(in: -127...127, using: &random) } }
@@ -61,39 +69,64 @@ public enum BlockBenchmark {
         var qe = [Int32](repeating: 0, count: GEMM.Layout(outputChannels: e, depth: 1).channelSlots)
         var pp = [Int8](repeating: 0, count: GEMM.Layout(outputChannels: cout, depth: e).weightCount)
         var qp = [Int32](repeating: 0, count: GEMM.Layout(outputChannels: cout, depth: 1).channelSlots)
-        var pd = [Int8](repeating: 0, count: Depthwise.Layout(channels: e, kernelHeight: dw.kernelHeight, kernelWidth: dw.kernelWidth).weightCount)
-        GEMM.pack(weights: we, bias: bias, outputChannels: e, inputChannels: cin, inputZeroPoint: 3, packedWeights: &pe, packedBias: &qe)
-        GEMM.pack(weights: wp, bias: bias, outputChannels: cout, inputChannels: e, inputZeroPoint: -4, packedWeights: &pp, packedBias: &qp)
-        Depthwise.pack(weights: wd, channels: e, kernelHeight: dw.kernelHeight, kernelWidth: dw.kernelWidth, packed: &pd)
-        let add = block.residual ? AddParameters(inputScales: (0.04, 0.05), inputZeroPoints: (2, 3), outputScale: 0.07, outputZeroPoint: 1) : nil
+        var pd = [Int8](
+            repeating: 0,
+            count: Depthwise.Layout(channels: e, kernelHeight: dw.kernelHeight, kernelWidth: dw.kernelWidth).weightCount
+        )
+        GEMM.pack(
+            weights: we, bias: bias, outputChannels: e, inputChannels: cin, inputZeroPoint: 3, packedWeights: &pe,
+            packedBias: &qe)
+        GEMM.pack(
+            weights: wp, bias: bias, outputChannels: cout, inputChannels: e, inputZeroPoint: -4, packedWeights: &pp,
+            packedBias: &qp)
+        Depthwise.pack(
+            weights: wd, channels: e, kernelHeight: dw.kernelHeight, kernelWidth: dw.kernelWidth, packed: &pd)
+        let add =
+            block.residual
+            ? AddParameters(inputScales: (0.04, 0.05), inputZeroPoints: (2, 3), outputScale: 0.07, outputZeroPoint: 1)
+            : nil
         var expanded = [Int8](repeating: 0, count: h * w * e), depthwiseOut = [Int8](repeating: 0, count: oh * ow * e)
         var output = [Int8](repeating: 0, count: oh * ow * cout)
         var rows16 = [Int16](repeating: 0, count: GEMM.workspaceCount(depth: max(cin, e), threads: threadCount))
-        return multipliers.withUnsafeBufferPointer { m in shifts.withUnsafeBufferPointer { sh in
-            let stage = OutputStage(multipliers: m.baseAddress!, shifts: sh.baseAddress!, zeroPoint: -4, lower: -4, upper: 127)
-            let unfused = KernelBenchmark.median(runs: runs, warmup: warmup) {
-                var source = input
-                if block.expand != nil {
-                    Pointwise.run(input: input, pixels: h * w, inputChannels: cin, packedWeights: pe, packedBias: qe, outputChannels: e,
-                                  stage: stage, workspace: &rows16, output: &expanded)
-                    source = expanded
+        return multipliers.withUnsafeBufferPointer { m in
+            shifts.withUnsafeBufferPointer { sh in
+                let stage = OutputStage(
+                    multipliers: m.baseAddress!, shifts: sh.baseAddress!, zeroPoint: -4, lower: -4, upper: 127)
+                let unfused = KernelBenchmark.median(runs: runs, warmup: warmup) {
+                    var source = input
+                    if block.expand != nil {
+                        Pointwise.run(
+                            input: input, pixels: h * w, inputChannels: cin, packedWeights: pe, packedBias: qe,
+                            outputChannels: e,
+                            stage: stage, workspace: &rows16, output: &expanded)
+                        source = expanded
+                    }
+                    Depthwise.run(
+                        input: source, inputZeroPoint: -4, packedWeights: pd, bias: bias, shape: dw, stage: stage,
+                        output: &depthwiseOut)
+                    Pointwise.run(
+                        input: depthwiseOut, pixels: oh * ow, inputChannels: e, packedWeights: pp, packedBias: qp,
+                        outputChannels: cout,
+                        stage: stage, workspace: &rows16, output: &output)
+                    if let add { Add.run(output, input, count: output.count, parameters: add, output: &output) }
                 }
-                Depthwise.run(input: source, inputZeroPoint: -4, packedWeights: pd, bias: bias, shape: dw, stage: stage, output: &depthwiseOut)
-                Pointwise.run(input: depthwiseOut, pixels: oh * ow, inputChannels: e, packedWeights: pp, packedBias: qp, outputChannels: cout,
-                              stage: stage, workspace: &rows16, output: &output)
-                if let add { Add.run(output, input, count: output.count, parameters: add, output: &output) }
+                let fusedBlock = InvertedResidual(
+                    depthwise: dw, inputChannels: cin, outputChannels: cout,
+                    expand: block.expand == nil ? nil : .init(packedWeights: pe, packedBias: qe, stage: stage),
+                    expandedZeroPoint: -4,
+                    depthwiseWeights: pd, depthwiseBias: bias, depthwiseStage: stage, squeezeExcite: nil,
+                    project: .init(packedWeights: pp, packedBias: qp, stage: stage), residual: add)
+                var workspace = [UInt8](repeating: 0, count: fusedBlock.workspaceCount(threads: threadCount))
+                let fused = KernelBenchmark.median(runs: runs, warmup: warmup) {
+                    workspace.withUnsafeMutableBytes {
+                        fusedBlock.run(input: input, workspace: $0.baseAddress!, output: &output)
+                    }
+                }
+                return Result(
+                    block: block, unfused: unfused, fused: fused,
+                    unfusedBytes: (block.expand == nil ? 0 : expanded.count) + depthwiseOut.count,
+                    fusedBytes: workspace.count)
             }
-            let fusedBlock = InvertedResidual(
-                depthwise: dw, inputChannels: cin, outputChannels: cout,
-                expand: block.expand == nil ? nil : .init(packedWeights: pe, packedBias: qe, stage: stage), expandedZeroPoint: -4,
-                depthwiseWeights: pd, depthwiseBias: bias, depthwiseStage: stage, squeezeExcite: nil,
-                project: .init(packedWeights: pp, packedBias: qp, stage: stage), residual: add)
-            var workspace = [UInt8](repeating: 0, count: fusedBlock.workspaceCount(threads: threadCount))
-            let fused = KernelBenchmark.median(runs: runs, warmup: warmup) {
-                workspace.withUnsafeMutableBytes { fusedBlock.run(input: input, workspace: $0.baseAddress!, output: &output) }
-            }
-            return Result(block: block, unfused: unfused, fused: fused,
-                          unfusedBytes: (block.expand == nil ? 0 : expanded.count) + depthwiseOut.count, fusedBytes: workspace.count)
-        } }
+        }
     }
 }

@@ -29,7 +29,8 @@ public struct ModelBenchmark: Codable, Sendable {
 
     /// `warmup` untimed runs, then `runs` timed ones on a fixed pseudo-random input (int8 kernels take
     /// the same time whatever the values).
-    public static func run(_ model: Int8Model, threads: Int, runs: Int, warmup: Int) throws(CNNQError) -> ModelBenchmark {
+    public static func run(_ model: Int8Model, threads: Int, runs: Int, warmup: Int) throws(CNNQError) -> ModelBenchmark
+    {
         let saved = threadCount
         setThreadCount(threads)
         defer { setThreadCount(saved) }
@@ -55,13 +56,17 @@ public struct ModelBenchmark: Codable, Sendable {
         let opSeconds = perOp.map(median)
         let sum = max(opSeconds.reduce(0, +), .leastNonzeroMagnitude)
         let layers = (0..<view.opCount).map { o in
-            Layer(index: o, name: model.name(ofOp: o), kind: "\(view.op(o).kind)", macs: model.macs(op: o), seconds: opSeconds[o], share: opSeconds[o] / sum)
+            Layer(
+                index: o, name: model.name(ofOp: o), kind: "\(view.op(o).kind)", macs: model.macs(op: o),
+                seconds: opSeconds[o], share: opSeconds[o] / sum)
         }
         let sorted = totals.sorted()
-        return ModelBenchmark(threads: threads, runs: runs, minSeconds: sorted[0], medianSeconds: median(totals),
-                              p90Seconds: sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.9).rounded(.up)) - 1)],
-                              macs: layers.reduce(0) { $0 + $1.macs }, arenaBytes: view.arenaSize(threads: threads), modelBytes: view.fileSize,
-                              layers: layers.sorted { $0.seconds > $1.seconds })
+        return ModelBenchmark(
+            threads: threads, runs: runs, minSeconds: sorted[0], medianSeconds: median(totals),
+            p90Seconds: sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.9).rounded(.up)) - 1)],
+            macs: layers.reduce(0) { $0 + $1.macs }, arenaBytes: view.arenaSize(threads: threads),
+            modelBytes: view.fileSize,
+            layers: layers.sorted { $0.seconds > $1.seconds })
     }
 }
 

@@ -83,9 +83,13 @@ struct Histogram {
         var error = 0.0
         for (bin, count) in counts.enumerated() where count > 0 {
             let x = center(bin)
-            if x < Double(a) { error += count * (Double(a) - x) * (Double(a) - x) } else if x > Double(b) {
+            if x < Double(a) {
+                error += count * (Double(a) - x) * (Double(a) - x)
+            } else if x > Double(b) {
                 error += count * (x - Double(b)) * (x - Double(b))
-            } else { error += count * delta * delta / 12 }
+            } else {
+                error += count * delta * delta / 12
+            }
         }
         return error
     }
@@ -94,7 +98,8 @@ struct Histogram {
     /// Q is the restricted histogram without that mass, merged into 255 levels and spread back evenly
     /// over each level's non-empty bins. Leaving the clipped mass out of Q is what penalises clipping.
     func divergence(_ a: Float, _ b: Float) -> Double {
-        let first = max(0, Int((Double(a) - Double(lower)) / width)), last = min(Self.binCount, Int(((Double(b) - Double(lower)) / width).rounded(.up)))
+        let first = max(0, Int((Double(a) - Double(lower)) / width)),
+            last = min(Self.binCount, Int(((Double(b) - Double(lower)) / width).rounded(.up)))
         guard last - first >= 255 else { return .infinity }
         var inside = Array(counts[first..<last])
         // Zero is a level of every range (the zero point), so the spike of exact zeros after a ReLU

@@ -54,7 +54,8 @@ public final class Calibrator {
     /// padding value, is exact).
     public func ranges(_ method: CalibrationMethod) -> [String: (lower: Float, upper: Float)] {
         statistics.mapValues { s in
-            let (lower, upper) = method.needsHistogram ? (s.histogram?.range(method) ?? (s.lower, s.upper)) : (s.lower, s.upper)
+            let (lower, upper) =
+                method.needsHistogram ? (s.histogram?.range(method) ?? (s.lower, s.upper)) : (s.lower, s.upper)
             return (min(lower, 0), max(upper, 0))
         }
     }

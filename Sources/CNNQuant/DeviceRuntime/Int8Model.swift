@@ -11,7 +11,8 @@ public final class Int8Model {
 
     /// Validates `bytes` as the device would; `path` only names the file in errors.
     public init(bytes: [UInt8], path: String = "model") throws(CNNQError) {
-        let file = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: ModelFormat.alignment)
+        let file = UnsafeMutableRawBufferPointer.allocate(
+            byteCount: max(bytes.count, 1), alignment: ModelFormat.alignment)
         bytes.withUnsafeBytes { file.copyMemory(from: $0) }
         self.file = file
         do {
@@ -25,7 +26,9 @@ public final class Int8Model {
 
     /// Reads and validates the file at `path`.
     public convenience init(path: String) throws(CNNQError) {
-        guard let data = FileManager.default.contents(atPath: path) else { throw .unreadableFile(path: path, reason: "cannot read the file") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .unreadableFile(path: path, reason: "cannot read the file")
+        }
         try self.init(bytes: [UInt8](data), path: path)
     }
 
@@ -61,10 +64,15 @@ public final class Int8Model {
     /// Dequantized values of tensor `t` (a float tensor's own values), in NHWC order.
     public func dequantized(_ t: Int) -> [Float] {
         let info = view.tensor(t)
-        if info.isFloat { return Array(UnsafeBufferPointer(start: Interpreter.floatData(view, t, arena: arena.baseAddress!), count: info.count)) }
+        if info.isFloat {
+            return Array(
+                UnsafeBufferPointer(start: Interpreter.floatData(view, t, arena: arena.baseAddress!), count: info.count)
+            )
+        }
         return [Float](unsafeUninitializedCapacity: info.count) { buffer, initialized in
-            FloatIsland.dequantize(Interpreter.data(view, t, arena: arena.baseAddress!), count: info.count, scale: info.scale,
-                                   zeroPoint: info.zeroPoint, output: buffer.baseAddress!)
+            FloatIsland.dequantize(
+                Interpreter.data(view, t, arena: arena.baseAddress!), count: info.count, scale: info.scale,
+                zeroPoint: info.zeroPoint, output: buffer.baseAddress!)
             initialized = info.count
         }
     }
@@ -95,7 +103,8 @@ public final class Int8Model {
     public func setInput(_ i: Int, _ tensor: Tensor) throws(CNNQError) {
         let t = view.input(i)
         let info = view.tensor(t)
-        let expected = info.rank == 2 ? [info.batch, info.channels] : [info.batch, info.channels, info.height, info.width]
+        let expected =
+            info.rank == 2 ? [info.batch, info.channels] : [info.batch, info.channels, info.height, info.width]
         guard tensor.shape == expected else {
             throw .invalidArgument("input has shape \(tensor.shape); the model expects \(expected)")
         }
@@ -117,7 +126,8 @@ public final class Int8Model {
         let info = view.tensor(t)
         let values = dequantized(t)
         if info.rank == 2 { return Tensor(shape: [info.batch, info.channels], floats: values) }
-        return Tensor(shape: [info.batch, info.channels, info.height, info.width],
-                      floats: Layout.toNCHW(values, [info.batch, info.channels, info.height, info.width]))
+        return Tensor(
+            shape: [info.batch, info.channels, info.height, info.width],
+            floats: Layout.toNCHW(values, [info.batch, info.channels, info.height, info.width]))
     }
 }

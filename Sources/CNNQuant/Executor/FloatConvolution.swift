@@ -21,12 +21,21 @@ struct FloatConvolution {
         let og = o / group
         let source = weight.floats
         var packed = [Float](repeating: 0, count: source.count)
-        for g in 0..<group { for co in 0..<og { for ci in 0..<i { for y in 0..<kh { for x in 0..<kw {
-            let target = i == 1 && og == 1
-                ? (y * kw + x) * o + g  // depthwise: [kh][kw][c]
-                : ((((g * kh + y) * kw + x) * i + ci) * og) + co
-            packed[target] = source[(((g * og + co) * i + ci) * kh + y) * kw + x]
-        } } } } }
+        for g in 0..<group {
+            for co in 0..<og {
+                for ci in 0..<i {
+                    for y in 0..<kh {
+                        for x in 0..<kw {
+                            let target =
+                                i == 1 && og == 1
+                                ? (y * kw + x) * o + g  // depthwise: [kh][kw][c]
+                                : ((((g * kh + y) * kw + x) * i + ci) * og) + co
+                            packed[target] = source[(((g * og + co) * i + ci) * kh + y) * kw + x]
+                        }
+                    }
+                }
+            }
+        }
         self.packed = packed
         self.bias = bias?.floats ?? Array(repeating: 0, count: o)
     }
@@ -41,42 +50,46 @@ struct FloatConvolution {
         let ci = inChannels / group, co = outChannels / group
         let depthwise = ci == 1 && co == 1
         let (cin, cout, lower, upper) = (inChannels, outChannels, clamp.lower, clamp.upper)
-        input.withUnsafeBufferPointer { x in packed.withUnsafeBufferPointer { wt in bias.withUnsafeBufferPointer { b in
-            output.withUnsafeMutableBufferPointer { out in
-                let y = out.baseAddress!
-                parallelFor(n * oh) { row in
-                    let batch = row / oh, oy = row % oh
-                    for ox in 0..<ow {
-                        let acc = y + ((row * ow) + ox) * cout
-                        for c in 0..<cout { acc[c] = b[c] }
-                        for ky in 0..<kh {
-                            let iy = oy * sh - top + ky * dh
-                            guard iy >= 0 && iy < h else { continue }
-                            for kx in 0..<kw {
-                                let ix = ox * sw - left + kx * dw
-                                guard ix >= 0 && ix < w else { continue }
-                                let pixel = x.baseAddress! + ((batch * h + iy) * w + ix) * cin
-                                if depthwise {
-                                    let tap = wt.baseAddress! + (ky * kw + kx) * cout
-                                    for c in 0..<cout { acc[c] += pixel[c] * tap[c] }
-                                    continue
-                                }
-                                for g in 0..<group {
-                                    let taps = wt.baseAddress! + ((g * kh + ky) * kw + kx) * ci * co
-                                    let groupAcc = acc + g * co
-                                    for i in 0..<ci {
-                                        let value = pixel[g * ci + i]
-                                        let row = taps + i * co
-                                        for o in 0..<co { groupAcc[o] += value * row[o] }
+        input.withUnsafeBufferPointer { x in
+            packed.withUnsafeBufferPointer { wt in
+                bias.withUnsafeBufferPointer { b in
+                    output.withUnsafeMutableBufferPointer { out in
+                        let y = out.baseAddress!
+                        parallelFor(n * oh) { row in
+                            let batch = row / oh, oy = row % oh
+                            for ox in 0..<ow {
+                                let acc = y + ((row * ow) + ox) * cout
+                                for c in 0..<cout { acc[c] = b[c] }
+                                for ky in 0..<kh {
+                                    let iy = oy * sh - top + ky * dh
+                                    guard iy >= 0 && iy < h else { continue }
+                                    for kx in 0..<kw {
+                                        let ix = ox * sw - left + kx * dw
+                                        guard ix >= 0 && ix < w else { continue }
+                                        let pixel = x.baseAddress! + ((batch * h + iy) * w + ix) * cin
+                                        if depthwise {
+                                            let tap = wt.baseAddress! + (ky * kw + kx) * cout
+                                            for c in 0..<cout { acc[c] += pixel[c] * tap[c] }
+                                            continue
+                                        }
+                                        for g in 0..<group {
+                                            let taps = wt.baseAddress! + ((g * kh + ky) * kw + kx) * ci * co
+                                            let groupAcc = acc + g * co
+                                            for i in 0..<ci {
+                                                let value = pixel[g * ci + i]
+                                                let row = taps + i * co
+                                                for o in 0..<co { groupAcc[o] += value * row[o] }
+                                            }
+                                        }
                                     }
                                 }
+                                for c in 0..<cout { acc[c] = min(max(acc[c], lower), upper) }
                             }
                         }
-                        for c in 0..<cout { acc[c] = min(max(acc[c], lower), upper) }
                     }
                 }
             }
-        } } }
+        }
         return output
     }
 }

@@ -10,13 +10,16 @@ public final class FloatExecutor {
         for (index, node) in graph.nodes.enumerated() {
             guard case let .conv(window, group, clamp) = node.op else { continue }
             guard let weight = graph.initializers[node.inputs[1]] else {
-                throw .unsupportedAttribute(node: node.name, op: "Conv", detail: "weights computed at run time are not supported")
+                throw .unsupportedAttribute(
+                    node: node.name, op: "Conv", detail: "weights computed at run time are not supported")
             }
             let bias = node.inputs.count > 2 ? graph.initializers[node.inputs[2]] : nil
             if node.inputs.count > 2 && bias == nil {
-                throw .unsupportedAttribute(node: node.name, op: "Conv", detail: "a bias computed at run time is not supported")
+                throw .unsupportedAttribute(
+                    node: node.name, op: "Conv", detail: "a bias computed at run time is not supported")
             }
-            convolutions[index] = FloatConvolution(window: window, group: group, clamp: clamp, weight: weight, bias: bias)
+            convolutions[index] = FloatConvolution(
+                window: window, group: group, clamp: clamp, weight: weight, bias: bias)
         }
     }
 
@@ -31,12 +34,15 @@ public final class FloatExecutor {
 
     /// Runs the graph; inputs and outputs are in logical (ONNX NCHW) order. `observe(name, values)`
     /// sees every graph input and node result in physical order (NHWC for rank 4: channels innermost).
-    public func run(_ feeds: [String: Tensor], observe: (String, [Float]) -> Void = { _, _ in }) throws(CNNQError) -> [String: Tensor] {
+    public func run(_ feeds: [String: Tensor], observe: (String, [Float]) -> Void = { _, _ in }) throws(CNNQError)
+        -> [String: Tensor]
+    {
         var values: [String: Value] = [:]
         for input in graph.inputs {
             guard let tensor = feeds[input.name] else { throw .invalidArgument("missing input '\(input.name)'") }
             guard tensor.shape == input.shape else {
-                throw .invalidArgument("input '\(input.name)' has shape \(tensor.shape); the model expects \(input.shape)")
+                throw .invalidArgument(
+                    "input '\(input.name)' has shape \(tensor.shape); the model expects \(input.shape)")
             }
             values[input.name] = Value(logical: tensor)
             observe(input.name, values[input.name]!.data)
@@ -48,7 +54,8 @@ public final class FloatExecutor {
         for (index, node) in graph.nodes.enumerated() {
             let inputs = node.inputs.filter { !$0.isEmpty }.map(value)
             let shape = graph.shapes[node.outputs[0]]!
-            values[node.outputs[0]] = Value(shape: shape, data: try execute(node, index: index, inputs, outputShape: shape))
+            values[node.outputs[0]] = Value(
+                shape: shape, data: try execute(node, index: index, inputs, outputShape: shape))
             observe(node.outputs[0], values[node.outputs[0]]!.data)
         }
         var results: [String: Tensor] = [:]
@@ -59,7 +66,9 @@ public final class FloatExecutor {
         return results
     }
 
-    private func execute(_ node: Node, index: Int, _ inputs: [Value], outputShape out: [Int]) throws(CNNQError) -> [Float] {
+    private func execute(_ node: Node, index: Int, _ inputs: [Value], outputShape out: [Int]) throws(CNNQError)
+        -> [Float]
+    {
         let x = inputs[0]
         if let f = FloatMath.unary(node.op) { return x.data.map(f) }
         if let f = FloatMath.binary(node.op) {
@@ -79,11 +88,14 @@ public final class FloatExecutor {
         case let .gemm(transA, transB, alpha, beta, clamp):
             let b = inputs[1].data
             let (m, k) = transA ? (x.shape[1], x.shape[0]) : (x.shape[0], x.shape[1])
-            return FloatMath.gemm(x.data, b, m: m, k: k, n: out[1], transA: transA, transB: transB, alpha: alpha, beta: beta,
-                                  bias: inputs.count > 2 ? inputs[2].data : nil, biasShape: inputs.count > 2 ? inputs[2].shape : [], clamp: clamp)
+            return FloatMath.gemm(
+                x.data, b, m: m, k: k, n: out[1], transA: transA, transB: transB, alpha: alpha, beta: beta,
+                bias: inputs.count > 2 ? inputs[2].data : nil, biasShape: inputs.count > 2 ? inputs[2].shape : [],
+                clamp: clamp)
         case .matMul:
             let k = x.shape.last!
-            return FloatMath.gemm(x.logical, inputs[1].data, m: x.data.count / k, k: k, n: out.last!, transA: false, transB: false)
+            return FloatMath.gemm(
+                x.logical, inputs[1].data, m: x.data.count / k, k: k, n: out.last!, transA: false, transB: false)
         case let .batchNorm(epsilon):
             let (gamma, beta, mean, variance) = (inputs[1].data, inputs[2].data, inputs[3].data, inputs[4].data)
             let c = gamma.count
@@ -98,11 +110,13 @@ public final class FloatExecutor {
         case .globalAveragePool:
             return FloatPooling.globalAverage(x.data, n: x.shape[0], h: x.shape[2], w: x.shape[3], c: x.shape[1])
         case let .averagePool(window, countIncludePad):
-            return FloatPooling.window(x.data, n: x.shape[0], h: x.shape[2], w: x.shape[3], c: x.shape[1], oh: out[2], ow: out[3],
-                                       window: window, kind: .average(countIncludePad: countIncludePad))
+            return FloatPooling.window(
+                x.data, n: x.shape[0], h: x.shape[2], w: x.shape[3], c: x.shape[1], oh: out[2], ow: out[3],
+                window: window, kind: .average(countIncludePad: countIncludePad))
         case let .maxPool(window):
-            return FloatPooling.window(x.data, n: x.shape[0], h: x.shape[2], w: x.shape[3], c: x.shape[1], oh: out[2], ow: out[3],
-                                       window: window, kind: .max)
+            return FloatPooling.window(
+                x.data, n: x.shape[0], h: x.shape[2], w: x.shape[3], c: x.shape[1], oh: out[2], ow: out[3],
+                window: window, kind: .max)
         case let .reduceMean(axes, _):
             if x.shape.count == 4 && axes == [2, 3] {
                 return FloatPooling.globalAverage(x.data, n: x.shape[0], h: x.shape[2], w: x.shape[3], c: x.shape[1])
@@ -116,7 +130,9 @@ public final class FloatExecutor {
             var result: [Float] = []
             result.reserveCapacity(out.reduce(1, *))
             let blocks = inputs.map { Layout.physicalShape($0.shape)[physical...].reduce(1, *) }
-            for o in 0..<outer { for (part, block) in zip(inputs, blocks) { result += part.data[(o * block)..<((o + 1) * block)] } }
+            for o in 0..<outer {
+                for (part, block) in zip(inputs, blocks) { result += part.data[(o * block)..<((o + 1) * block)] }
+            }
             return result
         case let .softmax(axis, legacy):
             let axis = axis < 0 ? axis + x.shape.count : axis

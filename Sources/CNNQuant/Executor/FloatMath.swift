@@ -25,8 +25,10 @@ enum FloatMath {
     }
 
     /// C[m, n] = Σ_k A[m, k] · B[k, n] with optional transposes, alpha, beta·bias, clamp.
-    static func gemm(_ a: [Float], _ b: [Float], m: Int, k: Int, n: Int, transA: Bool, transB: Bool,
-                     alpha: Float = 1, beta: Float = 1, bias: [Float]? = nil, biasShape: [Int] = [], clamp: Clamp = .none) -> [Float] {
+    static func gemm(
+        _ a: [Float], _ b: [Float], m: Int, k: Int, n: Int, transA: Bool, transB: Bool,
+        alpha: Float = 1, beta: Float = 1, bias: [Float]? = nil, biasShape: [Int] = [], clamp: Clamp = .none
+    ) -> [Float] {
         var c = [Float](repeating: 0, count: m * n)
         for i in 0..<m {
             for p in 0..<k {

@@ -14,9 +14,15 @@ enum Layout {
         guard shape.count == 4, shape[1] > 1, shape[2] * shape[3] > 1 else { return data }
         let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
         var out = [Float](repeating: 0, count: data.count)
-        for b in 0..<n { for y in 0..<h { for x in 0..<w { for ch in 0..<c {
-            out[((b * h + y) * w + x) * c + ch] = data[((b * c + ch) * h + y) * w + x]
-        } } } }
+        for b in 0..<n {
+            for y in 0..<h {
+                for x in 0..<w {
+                    for ch in 0..<c {
+                        out[((b * h + y) * w + x) * c + ch] = data[((b * c + ch) * h + y) * w + x]
+                    }
+                }
+            }
+        }
         return out
     }
 
@@ -24,9 +30,15 @@ enum Layout {
         guard shape.count == 4, shape[1] > 1, shape[2] * shape[3] > 1 else { return data }
         let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
         var out = [Float](repeating: 0, count: data.count)
-        for b in 0..<n { for ch in 0..<c { for y in 0..<h { for x in 0..<w {
-            out[((b * c + ch) * h + y) * w + x] = data[((b * h + y) * w + x) * c + ch]
-        } } } }
+        for b in 0..<n {
+            for ch in 0..<c {
+                for y in 0..<h {
+                    for x in 0..<w {
+                        out[((b * c + ch) * h + y) * w + x] = data[((b * h + y) * w + x) * c + ch]
+                    }
+                }
+            }
+        }
         return out
     }
 }

@@ -23,8 +23,10 @@ public struct Graph: Sendable {
     public var shapes: [String: [Int]] = [:]
     public var opset: Int
 
-    public init(name: String, inputs: [(name: String, shape: [Int])], outputs: [String], nodes: [Node],
-                initializers: [String: Tensor], opset: Int) {
+    public init(
+        name: String, inputs: [(name: String, shape: [Int])], outputs: [String], nodes: [Node],
+        initializers: [String: Tensor], opset: Int
+    ) {
         self.name = name
         self.inputs = inputs
         self.outputs = outputs
@@ -60,7 +62,9 @@ public struct Graph: Sendable {
         var known = Set(inputs.map(\.name)).union(initializers.keys)
         for node in nodes {
             for input in node.inputs where !input.isEmpty && !known.contains(input) {
-                throw .invalidGraph("node '\(node.name)' (\(node.op.name)) reads '\(input)', which no earlier node, input or initializer provides")
+                throw .invalidGraph(
+                    "node '\(node.name)' (\(node.op.name)) reads '\(input)', which no earlier node, input or initializer provides"
+                )
             }
             for output in node.outputs { known.insert(output) }
         }

@@ -1,18 +1,22 @@
 /// Geometry of a 2-D sliding window (convolution or pooling), NCHW terms as in ONNX.
 public struct Window: Equatable, Sendable {
-    public var kernel: [Int]      // [kh, kw]
-    public var strides: [Int]     // [sh, sw]
-    public var dilations: [Int]   // [dh, dw]
+    public var kernel: [Int]  // [kh, kw]
+    public var strides: [Int]  // [sh, sw]
+    public var dilations: [Int]  // [dh, dw]
     /// Explicit pads [top, left, bottom, right]; `autoPad` other than `.notSet` recomputes them
     /// during shape inference.
     public var pads: [Int]
     public var autoPad: AutoPad
     public var ceilMode: Bool
 
-    public enum AutoPad: String, Sendable { case notSet = "NOTSET", valid = "VALID", sameUpper = "SAME_UPPER", sameLower = "SAME_LOWER" }
+    public enum AutoPad: String, Sendable {
+        case notSet = "NOTSET", valid = "VALID", sameUpper = "SAME_UPPER", sameLower = "SAME_LOWER"
+    }
 
-    public init(kernel: [Int], strides: [Int] = [1, 1], dilations: [Int] = [1, 1], pads: [Int] = [0, 0, 0, 0],
-                autoPad: AutoPad = .notSet, ceilMode: Bool = false) {
+    public init(
+        kernel: [Int], strides: [Int] = [1, 1], dilations: [Int] = [1, 1], pads: [Int] = [0, 0, 0, 0],
+        autoPad: AutoPad = .notSet, ceilMode: Bool = false
+    ) {
         self.kernel = kernel
         self.strides = strides
         self.dilations = dilations
@@ -144,7 +148,8 @@ public enum Op: Equatable, Sendable {
     func with(clamp: Clamp) -> Op {
         switch self {
         case let .conv(window, group, _): .conv(window: window, group: group, clamp: clamp)
-        case let .gemm(transA, transB, alpha, beta, _): .gemm(transA: transA, transB: transB, alpha: alpha, beta: beta, clamp: clamp)
+        case let .gemm(transA, transB, alpha, beta, _):
+            .gemm(transA: transA, transB: transB, alpha: alpha, beta: beta, clamp: clamp)
         default: self
         }
     }

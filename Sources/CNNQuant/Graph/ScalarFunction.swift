@@ -96,9 +96,11 @@ extension Graph {
         var removed = Set<Int>()
         for (index, node) in nodes.enumerated() {
             guard let (root, f) = functions[node.outputs[0]] else { continue }
-            let absorbed = !outputs.contains(node.outputs[0]) && (consumers[node.outputs[0]] ?? []).allSatisfy {
-                functions[nodes[$0].outputs[0]]?.root == root
-            }
+            let absorbed =
+                !outputs.contains(node.outputs[0])
+                && (consumers[node.outputs[0]] ?? []).allSatisfy {
+                    functions[nodes[$0].outputs[0]]?.root == root
+                }
             if absorbed {
                 removed.insert(index)
             } else {

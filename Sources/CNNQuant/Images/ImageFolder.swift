@@ -14,17 +14,26 @@ public struct ImageFolder: SampleSource {
     /// mixed across subfolders).
     public init(path: String, preprocessing: Preprocessing, inputShape: [Int], limit: Int? = nil) throws(CNNQError) {
         var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw .unreadableFile(path: path, reason: "no such folder") }
-        guard isFolder.boolValue else { throw .unreadableFile(path: path, reason: "not a folder (give a folder of .jpg, .png or .npy files)") }
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+            throw .unreadableFile(path: path, reason: "no such folder")
+        }
+        guard isFolder.boolValue else {
+            throw .unreadableFile(path: path, reason: "not a folder (give a folder of .jpg, .png or .npy files)")
+        }
         guard inputShape.count == 4, inputShape[0] == 1, [1, 3].contains(inputShape[1]) else {
-            throw .invalidArgument("the model input has shape \(inputShape); image inputs are [1, 3, H, W] or [1, 1, H, W]")
+            throw .invalidArgument(
+                "the model input has shape \(inputShape); image inputs are [1, 3, H, W] or [1, 1, H, W]")
         }
         let enumerator = FileManager.default.enumerator(atPath: path)
         var found: [String] = []
         while let relative = enumerator?.nextObject() as? String {
-            if Self.extensions.contains((relative as NSString).pathExtension.lowercased()) { found.append(path + "/" + relative) }
+            if Self.extensions.contains((relative as NSString).pathExtension.lowercased()) {
+                found.append(path + "/" + relative)
+            }
         }
-        guard !found.isEmpty else { throw .invalidArgument("no images in \(path): expected .jpg, .jpeg, .png or .npy files") }
+        guard !found.isEmpty else {
+            throw .invalidArgument("no images in \(path): expected .jpg, .jpeg, .png or .npy files")
+        }
         var random = SeededRandom(seed: 0x5EED)
         var files = found.sorted()
         for i in stride(from: files.count - 1, to: 0, by: -1) { files.swapAt(i, Int(random.next() % UInt64(i + 1))) }
@@ -42,7 +51,8 @@ public struct ImageFolder: SampleSource {
             var tensor = try NumpyArray.load(path: path)
             if tensor.shape == Array(shape.dropFirst()) { tensor.shape = shape }
             guard tensor.shape == shape else {
-                throw .invalidArgument("\(path): array of shape \(tensor.shape); the model input is \(shape) (NCHW, preprocessed)")
+                throw .invalidArgument(
+                    "\(path): array of shape \(tensor.shape); the model input is \(shape) (NCHW, preprocessed)")
             }
             return tensor
         }

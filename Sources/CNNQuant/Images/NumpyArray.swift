@@ -4,10 +4,14 @@ import Foundation
 /// saved with numpy.save.
 public enum NumpyArray {
     public static func load(path: String) throws(CNNQError) -> Tensor {
-        guard let data = FileManager.default.contents(atPath: path) else { throw .unreadableFile(path: path, reason: "no such file") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .unreadableFile(path: path, reason: "no such file")
+        }
         func fail(_ reason: String) -> CNNQError { .unreadableFile(path: path, reason: reason) }
         let bytes = [UInt8](data)
-        guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else { throw fail("not a .npy file") }
+        guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else {
+            throw fail("not a .npy file")
+        }
         let major = bytes[6]
         let (lengthBytes, start) = major == 1 ? (2, 10) : (4, 12)
         guard bytes.count >= start else { throw fail("truncated header") }
@@ -18,15 +22,29 @@ public enum NumpyArray {
             guard let range = header.range(of: "'\(key)':") else { return nil }
             return String(header[range.upperBound...]).trimmingCharacters(in: .whitespaces)
         }
-        guard let descr = field("descr"), let order = field("fortran_order"), let shapeField = field("shape") else { throw fail("header without descr, fortran_order or shape") }
-        guard order.hasPrefix("False") else { throw fail("Fortran-order arrays are not supported; save with numpy.ascontiguousarray") }
-        guard let open = shapeField.firstIndex(of: "("), let close = shapeField.firstIndex(of: ")") else { throw fail("unreadable shape") }
-        let shape = shapeField[shapeField.index(after: open)..<close].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard let descr = field("descr"), let order = field("fortran_order"), let shapeField = field("shape") else {
+            throw fail("header without descr, fortran_order or shape")
+        }
+        guard order.hasPrefix("False") else {
+            throw fail("Fortran-order arrays are not supported; save with numpy.ascontiguousarray")
+        }
+        guard let open = shapeField.firstIndex(of: "("), let close = shapeField.firstIndex(of: ")") else {
+            throw fail("unreadable shape")
+        }
+        let shape = shapeField[shapeField.index(after: open)..<close].split(separator: ",").compactMap {
+            Int($0.trimmingCharacters(in: .whitespaces))
+        }
         let count = shape.reduce(1, *)
         let payload = bytes[(start + headerLength)...]
         if descr.hasPrefix("'<f4'") {
-            guard payload.count >= count * 4 else { throw fail("\(payload.count) data bytes for \(count) float32 values") }
-            let values = payload.withUnsafeBytes { raw in (0..<count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) } }
+            guard payload.count >= count * 4 else {
+                throw fail("\(payload.count) data bytes for \(count) float32 values")
+            }
+            let values = payload.withUnsafeBytes { raw in
+                (0..<count).map {
+                    Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)))
+                }
+            }
             return Tensor(shape: shape, floats: values)
         }
         if descr.hasPrefix("'|u1'") {

@@ -44,16 +44,22 @@ public struct Preprocessing: Sendable, Equatable {
     public static func preset(_ preset: Preset) -> Preprocessing {
         switch preset {
         case .torchvision:
-            Preprocessing(resize: .shorterSideThenCrop(ratio: 256.0 / 224.0), order: .rgb, scale: 1 / 255,
-                          mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225])
+            Preprocessing(
+                resize: .shorterSideThenCrop(ratio: 256.0 / 224.0), order: .rgb, scale: 1 / 255,
+                mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225])
         case .keras:
-            Preprocessing(resize: .shorterSideThenCrop(ratio: 1 / 0.875), order: .rgb, scale: 1 / 255, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5])
+            Preprocessing(
+                resize: .shorterSideThenCrop(ratio: 1 / 0.875), order: .rgb, scale: 1 / 255, mean: [0.5, 0.5, 0.5],
+                std: [0.5, 0.5, 0.5])
         case .paddleocr:
-            Preprocessing(resize: .heightThenPadRight, order: .bgr, scale: 1 / 255, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5])
+            Preprocessing(
+                resize: .heightThenPadRight, order: .bgr, scale: 1 / 255, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5])
         case .unit:
             Preprocessing(resize: .stretch, order: .rgb, scale: 1 / 255, mean: [0, 0, 0], std: [1, 1, 1])
         case .fashionMNIST:
-            Preprocessing(resize: .stretch, order: .rgb, scale: 1 / 255, mean: [0.2860, 0.2860, 0.2860], std: [0.3530, 0.3530, 0.3530])
+            Preprocessing(
+                resize: .stretch, order: .rgb, scale: 1 / 255, mean: [0.2860, 0.2860, 0.2860],
+                std: [0.3530, 0.3530, 0.3530])
         }
     }
 
@@ -67,7 +73,8 @@ public struct Preprocessing: Sendable, Equatable {
         case let .shorterSideThenCrop(ratio):
             // torchvision Resize(int): the shorter side becomes `side`, the longer one is truncated.
             let side = Int((Double(min(height, width)) * ratio).rounded())
-            let (w, h) = image.width <= image.height
+            let (w, h) =
+                image.width <= image.height
                 ? (side, Int(Double(side) * Double(image.height) / Double(image.width)))
                 : (Int(Double(side) * Double(image.width) / Double(image.height)), side)
             fitted = image.resized(width: max(w, width), height: max(h, height)).cropped(width: width, height: height)

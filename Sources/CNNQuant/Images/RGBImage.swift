@@ -16,7 +16,8 @@ public struct RGBImage: Sendable {
     /// Decodes a JPEG, PNG or binary PPM (P6, 8-bit) file.
     public init(path: String) throws(CNNQError) {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw .unreadableFile(path: path, reason: FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")
+            throw .unreadableFile(
+                path: path, reason: FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")
         }
         if data.starts(with: Array("P6".utf8)) {
             self = try Self.ppm([UInt8](data), path: path)
@@ -26,13 +27,18 @@ public struct RGBImage: Sendable {
         var (w, h): (Int32, Int32) = (0, 0)
         var message = [CChar](repeating: 0, count: 256)
         let status = data.withUnsafeBytes { bytes in
-            cnnq_image_decode(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, &rgb, &w, &h, &message, message.count)
+            cnnq_image_decode(
+                bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, &rgb, &w, &h, &message,
+                message.count)
         }
         guard status == 0, let rgb else {
-            throw .unreadableFile(path: path, reason: String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            throw .unreadableFile(
+                path: path,
+                reason: String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
         defer { cnnq_image_free(rgb) }
-        self.init(width: Int(w), height: Int(h), pixels: Array(UnsafeBufferPointer(start: rgb, count: Int(w) * Int(h) * 3)))
+        self.init(
+            width: Int(w), height: Int(h), pixels: Array(UnsafeBufferPointer(start: rgb, count: Int(w) * Int(h) * 3)))
     }
 
     /// A binary PPM: "P6", width, height, maxval 255 (whitespace separated), one whitespace, pixels.
@@ -41,12 +47,16 @@ public struct RGBImage: Sendable {
         while fields.count < 3 && i < bytes.count {
             while i < bytes.count && [0x20, 0x0A, 0x0D, 0x09].contains(bytes[i]) { i += 1 }
             var value = 0, digits = 0
-            while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39, digits < 6 { value = value * 10 + Int(bytes[i] - 0x30); i += 1; digits += 1 }
+            while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39, digits < 6 {
+                value = value * 10 + Int(bytes[i] - 0x30); i += 1; digits += 1
+            }
             guard digits > 0 else { break }
             fields.append(value)
         }
         i += 1
-        guard fields.count == 3, fields[0] > 0, fields[1] > 0, fields[2] == 255, bytes.count - i >= fields[0] * fields[1] * 3 else {
+        guard fields.count == 3, fields[0] > 0, fields[1] > 0, fields[2] == 255,
+            bytes.count - i >= fields[0] * fields[1] * 3
+        else {
             throw .unreadableFile(path: path, reason: "not an 8-bit binary PPM (P6 width height 255)")
         }
         return RGBImage(width: fields[0], height: fields[1], pixels: Array(bytes[i..<(i + fields[0] * fields[1] * 3)]))
@@ -55,7 +65,8 @@ public struct RGBImage: Sendable {
     /// Resampled to `width`×`height` with a triangle (bilinear) filter widened by the scale factor
     /// when shrinking, so every source pixel contributes (antialiased, as PIL and torchvision resize).
     public func resized(width newWidth: Int, height newHeight: Int) -> RGBImage {
-        let horizontal = Self.resample(pixels, lines: height, from: width, to: newWidth, stride: 3, pitch: width * 3, linePitch: newWidth * 3)
+        let horizontal = Self.resample(
+            pixels, lines: height, from: width, to: newWidth, stride: 3, pitch: width * 3, linePitch: newWidth * 3)
         // Transpose-free vertical pass: treat columns as lines.
         var out = [UInt8](repeating: 0, count: newWidth * newHeight * 3)
         let weights = Self.weights(from: height, to: newHeight)
@@ -71,7 +82,9 @@ public struct RGBImage: Sendable {
     }
 
     /// Horizontal pass in float: each output column is a weighted sum of source columns.
-    static func resample(_ pixels: [UInt8], lines: Int, from: Int, to: Int, stride: Int, pitch: Int, linePitch: Int) -> [Float] {
+    static func resample(_ pixels: [UInt8], lines: Int, from: Int, to: Int, stride: Int, pitch: Int, linePitch: Int)
+        -> [Float]
+    {
         let weights = weights(from: from, to: to)
         var out = [Float](repeating: 0, count: lines * linePitch)
         for line in 0..<lines {
@@ -79,7 +92,9 @@ public struct RGBImage: Sendable {
                 let (first, taps) = weights[x]
                 for c in 0..<stride {
                     var sum: Float = 0
-                    for (k, w) in taps.enumerated() { sum += w * Float(pixels[line * pitch + (first + k) * stride + c]) }
+                    for (k, w) in taps.enumerated() {
+                        sum += w * Float(pixels[line * pitch + (first + k) * stride + c])
+                    }
                     out[line * linePitch + x * stride + c] = sum
                 }
             }

@@ -19,7 +19,8 @@ public enum ONNXImporter {
         guard !data.isEmpty else { throw .malformedModel("the file is empty") }
         let model: Onnx_ModelProto
         do { model = try Onnx_ModelProto(serializedBytes: data) } catch {
-            throw .malformedModel("not a valid ONNX protobuf (\(error)); the file may be truncated or of another format")
+            throw .malformedModel(
+                "not a valid ONNX protobuf (\(error)); the file may be truncated or of another format")
         }
         return try graph(from: model, inputShape: inputShape)
     }
@@ -29,9 +30,13 @@ public enum ONNXImporter {
             throw .malformedModel("no IR version or no graph; the file may be truncated or of another format")
         }
         let opsets = model.opsetImport.filter { $0.domain.isEmpty || $0.domain == "ai.onnx" }
-        guard let opset = opsets.first.map({ Int($0.version) }) else { throw .malformedModel("the model imports no ONNX opset") }
+        guard let opset = opsets.first.map({ Int($0.version) }) else {
+            throw .malformedModel("the model imports no ONNX opset")
+        }
         guard supportedOpsets.contains(opset) else {
-            throw .malformedModel("opset \(opset) is not supported (supported: \(supportedOpsets.lowerBound)–\(supportedOpsets.upperBound))")
+            throw .malformedModel(
+                "opset \(opset) is not supported (supported: \(supportedOpsets.lowerBound)–\(supportedOpsets.upperBound))"
+            )
         }
         let proto = model.graph
         guard !proto.node.isEmpty else { throw .malformedModel("the graph has no nodes") }
@@ -57,8 +62,9 @@ public enum ONNXImporter {
                 initializers[nodeProto.output[0]] = try reader.constantValue()
             }
         }
-        let graph = Graph(name: proto.name, inputs: inputs, outputs: proto.output.map(\.name), nodes: nodes,
-                          initializers: initializers, opset: opset)
+        let graph = Graph(
+            name: proto.name, inputs: inputs, outputs: proto.output.map(\.name), nodes: nodes,
+            initializers: initializers, opset: opset)
         try graph.validate()
         return graph
     }
@@ -86,7 +92,9 @@ public enum ONNXImporter {
             } else if axis == 0 {
                 shape.append(1)
             } else {
-                throw .malformedModel("input '\(info.name)' has a symbolic or zero dimension at axis \(axis); give the size with --input-shape (e.g. 1,3,48,192) or export it fixed")
+                throw .malformedModel(
+                    "input '\(info.name)' has a symbolic or zero dimension at axis \(axis); give the size with --input-shape (e.g. 1,3,48,192) or export it fixed"
+                )
             }
         }
         return shape
@@ -150,13 +158,17 @@ struct NodeReader {
 
     private func constantInput(_ index: Int, _ what: String) throws(CNNQError) -> Tensor? {
         guard let value = input(index) else { return nil }
-        guard let tensor = initializers[value] else { throw fail("\(what) must be a constant, but '\(value)' is computed") }
+        guard let tensor = initializers[value] else {
+            throw fail("\(what) must be a constant, but '\(value)' is computed")
+        }
         return tensor
     }
 
     private func requireInputs(_ range: ClosedRange<Int>) throws(CNNQError) {
         guard range.contains(proto.input.count) else {
-            throw .malformedModel("node '\(name)' (\(op)) has \(proto.input.count) inputs; expected \(range.lowerBound)–\(range.upperBound)")
+            throw .malformedModel(
+                "node '\(name)' (\(op)) has \(proto.input.count) inputs; expected \(range.lowerBound)–\(range.upperBound)"
+            )
         }
     }
 
@@ -173,14 +185,18 @@ struct NodeReader {
         let dilations = ints("dilations") ?? [1, 1]
         let pads = ints("pads") ?? [0, 0, 0, 0]
         guard strides.count == 2, dilations.count == 2, pads.count == 4,
-              (strides + dilations + kernel).allSatisfy({ $0 >= 1 }), pads.allSatisfy({ $0 >= 0 }) else {
+            (strides + dilations + kernel).allSatisfy({ $0 >= 1 }), pads.allSatisfy({ $0 >= 0 })
+        else {
             throw fail("invalid window: kernel \(kernel), strides \(strides), dilations \(dilations), pads \(pads)")
         }
         let autoPadName = string("auto_pad", "NOTSET")
-        guard let autoPad = Window.AutoPad(rawValue: autoPadName) else { throw fail("unknown auto_pad '\(autoPadName)'") }
+        guard let autoPad = Window.AutoPad(rawValue: autoPadName) else {
+            throw fail("unknown auto_pad '\(autoPadName)'")
+        }
         // ONNX pads are [top, left, bottom, right] for 2-D: begins then ends.
-        return Window(kernel: kernel, strides: strides, dilations: dilations, pads: pads, autoPad: autoPad,
-                      ceilMode: int("ceil_mode", 0) != 0)
+        return Window(
+            kernel: kernel, strides: strides, dilations: dilations, pads: pads, autoPad: autoPad,
+            ceilMode: int("ceil_mode", 0) != 0)
     }
 
     // MARK: nodes
@@ -202,8 +218,9 @@ struct NodeReader {
             parsed = .conv(window: try window(defaultKernel: kernel), group: int("group", 1), clamp: .none)
         case "Gemm":
             try requireInputs(2...3)
-            parsed = .gemm(transA: int("transA", 0) != 0, transB: int("transB", 0) != 0,
-                           alpha: float("alpha", 1), beta: float("beta", 1), clamp: .none)
+            parsed = .gemm(
+                transA: int("transA", 0) != 0, transB: int("transB", 0) != 0,
+                alpha: float("alpha", 1), beta: float("beta", 1), clamp: .none)
         case "MatMul":
             try requireInputs(2...2)
             parsed = .matMul
@@ -238,7 +255,8 @@ struct NodeReader {
         case "GlobalAveragePool":
             parsed = .globalAveragePool
         case "AveragePool":
-            parsed = .averagePool(window: try window(defaultKernel: nil), countIncludePad: int("count_include_pad", 0) != 0)
+            parsed = .averagePool(
+                window: try window(defaultKernel: nil), countIncludePad: int("count_include_pad", 0) != 0)
         case "MaxPool":
             try requireSingleOutput()
             guard int("storage_order", 0) == 0 else { throw fail("storage_order=1 is not supported") }
@@ -259,7 +277,9 @@ struct NodeReader {
         case "Softmax":
             parsed = .softmax(axis: int("axis", opset >= 13 ? -1 : 1), legacy: opset < 13)
         case "Dropout":
-            guard proto.output.count == 1 || proto.output[1].isEmpty else { throw fail("the dropout mask output is not supported") }
+            guard proto.output.count == 1 || proto.output[1].isEmpty else {
+                throw fail("the dropout mask output is not supported")
+            }
             _ = float("ratio", 0.5)
             _ = int("seed", 0)
             inputs = [proto.input[0]]
@@ -268,16 +288,21 @@ struct NodeReader {
             parsed = .identity
         case "LRN":
             // Caffe-era AlexNet and GoogLeNet exports carry it; torchvision's definitions do not.
-            throw fail("local response normalisation has no int8 kernel; export torchvision's AlexNet or GoogLeNet (which have none) or retrain without LRN")
+            throw fail(
+                "local response normalisation has no int8 kernel; export torchvision's AlexNet or GoogLeNet (which have none) or retrain without LRN"
+            )
         case "Shape":
             parsed = .shape(start: int("start", 0), end: attribute("end").map { Int($0.i) })
         case "Slice":
             try requireInputs(3...5)
-            guard let starts = try constantInput(1, "Slice starts"), let ends = try constantInput(2, "Slice ends") else { throw fail("starts and ends are required") }
+            guard let starts = try constantInput(1, "Slice starts"), let ends = try constantInput(2, "Slice ends")
+            else { throw fail("starts and ends are required") }
             let ints = { (t: Tensor) in t.ints.map { Int(clamping: $0) } }
             let axes = try constantInput(3, "Slice axes").map(ints) ?? Array(0..<starts.count)
             let steps = try constantInput(4, "Slice steps").map(ints) ?? Array(repeating: 1, count: starts.count)
-            guard axes.count == starts.count, ends.count == starts.count, steps.count == starts.count, !steps.contains(0) else {
+            guard axes.count == starts.count, ends.count == starts.count, steps.count == starts.count,
+                !steps.contains(0)
+            else {
                 throw fail("starts, ends, axes and steps must have one entry per sliced axis, steps non-zero")
             }
             inputs = [proto.input[0]]

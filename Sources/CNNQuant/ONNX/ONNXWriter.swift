@@ -10,7 +10,9 @@ public enum ONNXWriter {
         proto.name = graph.name
         var initializers = graph.initializers
         for node in graph.nodes { proto.node.append(try nodeProto(node, initializers: &initializers)) }
-        proto.initializer = initializers.keys.sorted().map { TensorProtoConversion.proto(named: $0, from: initializers[$0]!) }
+        proto.initializer = initializers.keys.sorted().map {
+            TensorProtoConversion.proto(named: $0, from: initializers[$0]!)
+        }
         proto.input = graph.inputs.map { valueInfo($0.name, shape: $0.shape) }
         proto.output = graph.outputs.map { valueInfo($0, shape: graph.shapes[$0]) }
         var model = Onnx_ModelProto()
@@ -43,7 +45,9 @@ public enum ONNXWriter {
         return info
     }
 
-    private static func nodeProto(_ node: Node, initializers: inout [String: Tensor]) throws(CNNQError) -> Onnx_NodeProto {
+    private static func nodeProto(_ node: Node, initializers: inout [String: Tensor]) throws(CNNQError)
+        -> Onnx_NodeProto
+    {
         var proto = Onnx_NodeProto()
         proto.name = node.name
         proto.input = node.inputs

@@ -9,24 +9,34 @@ enum TensorProtoConversion {
 
     static func tensor(from proto: Onnx_TensorProto, context: String) throws(CNNQError) -> Tensor {
         if proto.hasDataLocation && proto.dataLocation == .external {
-            throw .malformedModel("tensor '\(proto.name)' (\(context)) keeps its data in an external file; re-export the model with weights embedded")
+            throw .malformedModel(
+                "tensor '\(proto.name)' (\(context)) keeps its data in an external file; re-export the model with weights embedded"
+            )
         }
         let shape = proto.dims.map { Int($0) }
-        guard shape.allSatisfy({ $0 >= 0 }) else { throw .malformedModel("tensor '\(proto.name)' has a negative dimension \(shape)") }
+        guard shape.allSatisfy({ $0 >= 0 }) else {
+            throw .malformedModel("tensor '\(proto.name)' has a negative dimension \(shape)")
+        }
         let count = shape.reduce(1, { $0.multipliedReportingOverflow(by: $1).partialValue })
         guard count <= 1 << 31 else { throw .malformedModel("tensor '\(proto.name)' is implausibly large (\(shape))") }
         let raw = proto.hasRawData ? proto.rawData : nil
 
         func checkCount(_ actual: Int) throws(CNNQError) {
             guard actual == count else {
-                throw .malformedModel("tensor '\(proto.name)' (\(context)) has \(actual) values for shape \(shape) (expected \(count)); the file may be truncated")
+                throw .malformedModel(
+                    "tensor '\(proto.name)' (\(context)) has \(actual) values for shape \(shape) (expected \(count)); the file may be truncated"
+                )
             }
         }
         func rawValues<T: FixedWidthInteger>(_ data: Data, as _: T.Type) throws(CNNQError) -> [T] {
             try checkCount(data.count / MemoryLayout<T>.size)
-            guard data.count % MemoryLayout<T>.size == 0 else { throw .malformedModel("tensor '\(proto.name)' has a ragged raw_data size \(data.count)") }
+            guard data.count % MemoryLayout<T>.size == 0 else {
+                throw .malformedModel("tensor '\(proto.name)' has a ragged raw_data size \(data.count)")
+            }
             return data.withUnsafeBytes { bytes in
-                (0..<count).map { T(littleEndian: bytes.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.size, as: T.self)) }
+                (0..<count).map {
+                    T(littleEndian: bytes.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.size, as: T.self))
+                }
             }
         }
 
@@ -39,7 +49,8 @@ enum TensorProtoConversion {
             return Tensor(shape: shape, floats: proto.floatData)
         case double:
             if let raw {
-                return Tensor(shape: shape, floats: try rawValues(raw, as: UInt64.self).map { Float(Double(bitPattern: $0)) })
+                return Tensor(
+                    shape: shape, floats: try rawValues(raw, as: UInt64.self).map { Float(Double(bitPattern: $0)) })
             }
             try checkCount(proto.doubleData.count)
             return Tensor(shape: shape, floats: proto.doubleData.map { Float($0) })
@@ -53,7 +64,9 @@ enum TensorProtoConversion {
             return Tensor(shape: shape, ints: proto.int32Data.map { Int64($0) })
         default:
             let name = Onnx_TensorProto.DataType(rawValue: Int(proto.dataType)).map { "\($0)" } ?? "\(proto.dataType)"
-            throw .malformedModel("tensor '\(proto.name)' (\(context)) has element type \(name); only float, double, int32 and int64 are supported")
+            throw .malformedModel(
+                "tensor '\(proto.name)' (\(context)) has element type \(name); only float, double, int32 and int64 are supported"
+            )
         }
     }
 

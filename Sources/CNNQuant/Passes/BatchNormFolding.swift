@@ -6,14 +6,15 @@ extension Graph {
         var removed = Set<Int>()
         for (index, node) in nodes.enumerated() {
             guard let (scale, shift) = batchNormAffine(node),
-                  let producer = nodes.firstIndex(where: { $0.outputs.contains(node.inputs[0]) }),
-                  consumers[node.inputs[0]]?.count == 1, !outputs.contains(node.inputs[0])
+                let producer = nodes.firstIndex(where: { $0.outputs.contains(node.inputs[0]) }),
+                consumers[node.inputs[0]]?.count == 1, !outputs.contains(node.inputs[0])
             else { continue }
             let target = nodes[producer]
             guard target.inputs.count >= 2, let weight = initializers[target.inputs[1]] else { continue }
             let channels = scale.count
             var folded = weight.floats
-            var bias = target.inputs.count > 2 ? initializers[target.inputs[2]]?.floats : Array(repeating: 0, count: channels)
+            var bias =
+                target.inputs.count > 2 ? initializers[target.inputs[2]]?.floats : Array(repeating: 0, count: channels)
             switch target.op {
             case .conv:
                 let block = weight.count / channels
@@ -46,14 +47,16 @@ extension Graph {
     /// kernel runs and a following ReLU fuses into.
     public mutating func batchNormsToDepthwise() {
         for (index, node) in nodes.enumerated() {
-            guard let (scale, shift) = batchNormAffine(node), let shape = shapes[node.inputs[0]], shape.count == 4, shape[1] == scale.count
+            guard let (scale, shift) = batchNormAffine(node), let shape = shapes[node.inputs[0]], shape.count == 4,
+                shape[1] == scale.count
             else { continue }
             let channels = scale.count
             let weightName = uniqueName(node.name + ".weight"), biasName = uniqueName(node.name + ".bias")
             initializers[weightName] = Tensor(shape: [channels, 1, 1, 1], floats: scale)
             initializers[biasName] = Tensor(shape: [channels], floats: shift)
-            nodes[index] = Node(name: node.name, op: .conv(window: Window(kernel: [1, 1]), group: channels, clamp: .none),
-                                inputs: [node.inputs[0], weightName, biasName], outputs: node.outputs)
+            nodes[index] = Node(
+                name: node.name, op: .conv(window: Window(kernel: [1, 1]), group: channels, clamp: .none),
+                inputs: [node.inputs[0], weightName, biasName], outputs: node.outputs)
         }
     }
 
@@ -61,8 +64,8 @@ extension Graph {
     /// scale = γ/√(σ²+ε), shift = β − μ·scale.
     func batchNormAffine(_ node: Node) -> (scale: [Float], shift: [Float])? {
         guard case let .batchNorm(epsilon) = node.op,
-              case let params = node.inputs[1...4].compactMap({ initializers[$0]?.floats }), params.count == 4,
-              Set(params.map(\.count)).count == 1
+            case let params = node.inputs[1...4].compactMap({ initializers[$0]?.floats }), params.count == 4,
+            Set(params.map(\.count)).count == 1
         else { return nil }
         let (gamma, beta, mean, variance) = (params[0], params[1], params[2], params[3])
         let scale = zip(gamma, variance).map { $0 / ($1 + epsilon).squareRoot() }

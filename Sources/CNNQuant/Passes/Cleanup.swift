@@ -5,7 +5,8 @@ extension Graph {
             let node = nodes.remove(at: index)
             let (source, result) = (node.inputs[0], node.outputs[0])
             if outputs.contains(result), let producer = nodes.firstIndex(where: { $0.outputs.contains(source) }),
-               !outputs.contains(source) {
+                !outputs.contains(source)
+            {
                 // Keep the graph output's name: the producer takes it over.
                 nodes[producer].outputs = nodes[producer].outputs.map { $0 == source ? result : $0 }
                 replaceUses(of: source, with: result)

@@ -11,16 +11,22 @@ extension Graph {
             let constants = node.inputs.map { $0.isEmpty ? nil : initializers[$0] }
             var inputShapes: [[Int]] = []
             for input in node.inputs where !input.isEmpty {
-                guard let shape = shapes[input] else { throw .invalidGraph("node '\(node.name)' reads '\(input)' before it is computed") }
+                guard let shape = shapes[input] else {
+                    throw .invalidGraph("node '\(node.name)' reads '\(input)' before it is computed")
+                }
                 inputShapes.append(shape)
             }
             let (op, shape) = try ShapeInference.infer(node, inputShapes, constants: constants)
             node.op = op
             shapes[node.outputs[0]] = shape
-            if let value = try ConstantFolding.evaluate(node, inputShapes: inputShapes, constants: constants, outputShape: shape) {
+            if let value = try ConstantFolding.evaluate(
+                node, inputShapes: inputShapes, constants: constants, outputShape: shape)
+            {
                 initializers[node.outputs[0]] = value
             } else if ConstantFolding.needsConstants(node.op) {
-                throw .unsupportedAttribute(node: node.name, op: node.op.name, detail: "shape arithmetic on values computed at run time is not supported")
+                throw .unsupportedAttribute(
+                    node: node.name, op: node.op.name,
+                    detail: "shape arithmetic on values computed at run time is not supported")
             } else {
                 kept.append(node)
             }
@@ -40,7 +46,9 @@ enum ConstantFolding {
         }
     }
 
-    static func evaluate(_ node: Node, inputShapes: [[Int]], constants: [Tensor?], outputShape: [Int]) throws(CNNQError) -> Tensor? {
+    static func evaluate(_ node: Node, inputShapes: [[Int]], constants: [Tensor?], outputShape: [Int]) throws(CNNQError)
+        -> Tensor?
+    {
         if case let .shape(start, _) = node.op {
             let x = inputShapes[0]
             let lower = max(0, min(x.count, start < 0 ? start + x.count : start))
@@ -57,7 +65,10 @@ enum ConstantFolding {
             // Row-major enumeration of the kept index along every axis.
             var order = [0]
             for axis in x.shape.indices {
-                let kept = axes.firstIndex(of: axis).map { Array(ShapeInference.sliceRange(starts[$0], ends[$0], steps[$0], extent: x.shape[axis])) }
+                let kept =
+                    axes.firstIndex(of: axis).map {
+                        Array(ShapeInference.sliceRange(starts[$0], ends[$0], steps[$0], extent: x.shape[axis]))
+                    }
                     ?? Array(0..<x.shape[axis])
                 order = order.flatMap { base in kept.map { base * x.shape[axis] + $0 } }
             }
@@ -69,7 +80,9 @@ enum ConstantFolding {
             }
             let outer = x.shape[..<axis].reduce(1, *)
             let inner = x.shape[(axis + 1)...].reduce(1, *)
-            let order = (0..<outer).flatMap { o in indices.flatMap { i in (0..<inner).map { (o * x.shape[axis] + i) * inner + $0 } } }
+            let order = (0..<outer).flatMap { o in
+                indices.flatMap { i in (0..<inner).map { (o * x.shape[axis] + i) * inner + $0 } }
+            }
             return gathered(x, order, outputShape)
         case let .concat(axis):
             let outer = x.shape[..<axis].reduce(1, *)
@@ -87,21 +100,25 @@ enum ConstantFolding {
         case .add, .sub, .mul, .div:
             let y = present[1]
             if x.isInteger && y.isInteger {
-                let f: (Int64, Int64) -> Int64 = switch node.op {
+                let f: (Int64, Int64) -> Int64 =
+                    switch node.op {
+                    case .add: { $0 + $1 }
+                    case .sub: { $0 - $1 }
+                    case .mul: { $0 * $1 }
+                    default: { $1 == 0 ? 0 : $0 / $1 }
+                    }
+                return Broadcast.apply(x.ints, x.shape, y.ints, y.shape, f).map { Tensor(shape: outputShape, ints: $0) }
+            }
+            let f: (Float, Float) -> Float =
+                switch node.op {
                 case .add: { $0 + $1 }
                 case .sub: { $0 - $1 }
                 case .mul: { $0 * $1 }
-                default: { $1 == 0 ? 0 : $0 / $1 }
+                default: { $0 / $1 }
                 }
-                return Broadcast.apply(x.ints, x.shape, y.ints, y.shape, f).map { Tensor(shape: outputShape, ints: $0) }
+            return Broadcast.apply(x.floats, x.shape, y.floats, y.shape, f).map {
+                Tensor(shape: outputShape, floats: $0)
             }
-            let f: (Float, Float) -> Float = switch node.op {
-            case .add: { $0 + $1 }
-            case .sub: { $0 - $1 }
-            case .mul: { $0 * $1 }
-            default: { $0 / $1 }
-            }
-            return Broadcast.apply(x.floats, x.shape, y.floats, y.shape, f).map { Tensor(shape: outputShape, floats: $0) }
         default:
             return nil
         }

@@ -9,11 +9,12 @@ extension Graph {
         var pairs = 0
         for (a, first) in nodes.enumerated() {
             guard case let .conv(window, group, clamp) = first.op, group > 1,
-                  let w1 = initializers[first.inputs[1]], w1.shape[0] == group, w1.shape[1] == 1,
-                  let readers = consumers[first.outputs[0]], readers.count == 1, !outputs.contains(first.outputs[0]),
-                  case .conv(_, 1, _) = nodes[readers[0]].op,
-                  let w2 = initializers[nodes[readers[0]].inputs[1]], w2.shape[1] == group, w2.shape[2] == 1, w2.shape[3] == 1,
-                  clamp.lower == 0 || clamp == .none
+                let w1 = initializers[first.inputs[1]], w1.shape[0] == group, w1.shape[1] == 1,
+                let readers = consumers[first.outputs[0]], readers.count == 1, !outputs.contains(first.outputs[0]),
+                case .conv(_, 1, _) = nodes[readers[0]].op,
+                let w2 = initializers[nodes[readers[0]].inputs[1]], w2.shape[1] == group, w2.shape[2] == 1,
+                w2.shape[3] == 1,
+                clamp.lower == 0 || clamp == .none
             else { continue }
             let b = readers[0]
             let channels = group, taps = w1.count / channels, outputs2 = w2.shape[0]
@@ -30,7 +31,8 @@ extension Graph {
             initializers[first.inputs[1]] = Tensor(shape: w1.shape, floats: v1)
             initializers[nodes[b].inputs[1]] = Tensor(shape: w2.shape, floats: v2)
             if first.inputs.count > 2, let bias = initializers[first.inputs[2]] {
-                initializers[first.inputs[2]] = Tensor(shape: bias.shape, floats: bias.floats.enumerated().map { $0.element / scales[$0.offset] })
+                initializers[first.inputs[2]] = Tensor(
+                    shape: bias.shape, floats: bias.floats.enumerated().map { $0.element / scales[$0.offset] })
             }
             nodes[a].op = .conv(window: window, group: group, clamp: clamp == .none ? .none : .relu)
             pairs += 1

@@ -6,7 +6,8 @@ extension Graph {
         var removed: [String] = []
         for (slot, output) in outputs.enumerated() {
             guard let index = nodes.firstIndex(where: { $0.outputs == [output] }), case .softmax = nodes[index].op,
-                  consumers()[output] == nil else { continue }
+                consumers()[output] == nil
+            else { continue }
             outputs[slot] = nodes[index].inputs[0]
             removed.append(nodes[index].name)
             nodes.remove(at: index)

@@ -1,7 +1,8 @@
 /// Output shape of one node from its input shapes (logical ONNX layout). Windows with auto_pad are
 /// resolved here, so the returned op may differ from the node's.
 enum ShapeInference {
-    static func infer(_ node: Node, _ shapes: [[Int]], constants: [Tensor?]) throws(CNNQError) -> (op: Op, shape: [Int]) {
+    static func infer(_ node: Node, _ shapes: [[Int]], constants: [Tensor?]) throws(CNNQError) -> (op: Op, shape: [Int])
+    {
         func fail(_ detail: String) -> CNNQError { .shapeMismatch(node: node.name, detail: detail) }
         func rank(_ index: Int, _ expected: Int) throws(CNNQError) {
             guard shapes[index].count == expected else {
@@ -22,7 +23,9 @@ enum ShapeInference {
             guard group >= 1, x[1] % group == 0, w[0] % group == 0, w[1] * group == x[1] else {
                 throw fail("input channels \(x[1]) do not match weight \(w) with group \(group)")
             }
-            guard Array(w[2...]) == window.kernel else { throw fail("kernel_shape \(window.kernel) disagrees with weight \(w)") }
+            guard Array(w[2...]) == window.kernel else {
+                throw fail("kernel_shape \(window.kernel) disagrees with weight \(w)")
+            }
             if shapes.count > 2 && shapes[2] != [w[0]] { throw fail("bias shape \(shapes[2]) should be [\(w[0])]") }
             let (h, wOut) = window.resolve(inputHeight: x[2], inputWidth: x[3])
             guard h >= 1, wOut >= 1 else { throw fail("output would be empty for input \(x)") }
@@ -33,14 +36,18 @@ enum ShapeInference {
             let (m, k) = transA ? (x[1], x[0]) : (x[0], x[1])
             let (k2, n) = transB ? (shapes[1][1], shapes[1][0]) : (shapes[1][0], shapes[1][1])
             guard k == k2 else { throw fail("inner dimensions differ: \(x) × \(shapes[1])") }
-            if shapes.count > 2 && Broadcast.shape(shapes[2], [m, n]) != [m, n] { throw fail("bias \(shapes[2]) does not broadcast to [\(m), \(n)]") }
+            if shapes.count > 2 && Broadcast.shape(shapes[2], [m, n]) != [m, n] {
+                throw fail("bias \(shapes[2]) does not broadcast to [\(m), \(n)]")
+            }
             return (node.op, [m, n])
         case .matMul:
             let b = shapes[1]
             guard x.count >= 2, b.count == 2, x.last == b[0] else { throw fail("cannot multiply \(x) by \(b)") }
             return (node.op, x.dropLast() + [b[1]])
         case .batchNorm:
-            guard x.count >= 2, shapes[1...].allSatisfy({ $0 == [x[1]] }) else { throw fail("BatchNormalization parameters must be [\(x.count >= 2 ? x[1] : 0)]") }
+            guard x.count >= 2, shapes[1...].allSatisfy({ $0 == [x[1]] }) else {
+                throw fail("BatchNormalization parameters must be [\(x.count >= 2 ? x[1] : 0)]")
+            }
             return (node.op, x)
         case .clip, .hardSwish, .hardSigmoid, .sigmoid, .tanh, .identity, .cast, .function:
             return (node.op, x)
@@ -48,7 +55,9 @@ enum ShapeInference {
             _ = try normalized(axis, rank: x.count)
             return (node.op, x)
         case .add, .sub, .mul, .div:
-            guard let shape = Broadcast.shape(shapes[0], shapes[1]) else { throw fail("shapes \(shapes[0]) and \(shapes[1]) do not broadcast") }
+            guard let shape = Broadcast.shape(shapes[0], shapes[1]) else {
+                throw fail("shapes \(shapes[0]) and \(shapes[1]) do not broadcast")
+            }
             return (node.op, shape)
         case let .concat(axis):
             let axis = try normalized(axis, rank: x.count)
@@ -84,7 +93,9 @@ enum ShapeInference {
             guard (0...x.count).contains(axis) else { throw fail("flatten axis out of range for \(x)") }
             return (.flatten(axis: axis), [x[..<axis].reduce(1, *), x[axis...].reduce(1, *)])
         case let .reshape(allowZero):
-            guard let target = constants[1] else { throw fail("the target shape is computed at run time; only constant shapes are supported") }
+            guard let target = constants[1] else {
+                throw fail("the target shape is computed at run time; only constant shapes are supported")
+            }
             return (node.op, try reshaped(x, to: target.ints.map { Int($0) }, allowZero: allowZero, fail: fail))
         case let .shape(start, end):
             let lower = max(0, min(x.count, start < 0 ? start + x.count : start))
@@ -129,7 +140,9 @@ enum ShapeInference {
             : stride(from: resolve(start, 0, extent - 1), to: resolve(end, -1, extent - 1), by: step)
     }
 
-    static func reshaped(_ x: [Int], to target: [Int], allowZero: Bool, fail: (String) -> CNNQError) throws(CNNQError) -> [Int] {
+    static func reshaped(_ x: [Int], to target: [Int], allowZero: Bool, fail: (String) -> CNNQError) throws(CNNQError)
+        -> [Int]
+    {
         var shape = target.enumerated().map { axis, dim in dim == 0 && !allowZero && axis < x.count ? x[axis] : dim }
         let total = x.reduce(1, *)
         if let unknown = shape.firstIndex(of: -1) {
@@ -137,7 +150,9 @@ enum ShapeInference {
             guard known > 0, total % known == 0 else { throw fail("cannot reshape \(x) to \(target)") }
             shape[unknown] = total / known
         }
-        guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) == total else { throw fail("cannot reshape \(x) to \(target)") }
+        guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) == total else {
+            throw fail("cannot reshape \(x) to \(target)")
+        }
         return shape
     }
 }

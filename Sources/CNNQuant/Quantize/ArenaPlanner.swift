@@ -30,7 +30,8 @@ public struct ArenaPlan {
             let owner = buffer[x]
             let sharedLater = (0..<count).contains { buffer[$0] == owner && $0 != x && last[$0] > i }
             if last[x] == i, !model.inputs.contains(x), !model.outputs.contains(x), !sharedLater,
-               model.tensors[x].byteCount == model.tensors[op.output].byteCount {
+                model.tensors[x].byteCount == model.tensors[op.output].byteCount
+            {
                 buffer[op.output] = owner
             }
         }
@@ -38,7 +39,9 @@ public struct ArenaPlan {
         for t in 0..<count {
             let b = buffer[t]
             let current = life[b] ?? (first[t], last[t], 0)
-            life[b] = (min(current.first, first[t]), max(current.last, last[t]), max(current.bytes, model.tensors[t].byteCount))
+            life[b] = (
+                min(current.first, first[t]), max(current.last, last[t]), max(current.bytes, model.tensors[t].byteCount)
+            )
         }
         let align = ModelFormat.alignment
         var placed: [(offset: Int, bytes: Int, first: Int, last: Int)] = []

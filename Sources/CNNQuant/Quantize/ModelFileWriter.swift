@@ -38,14 +38,20 @@ public enum ModelFileWriter {
 
         var tensorWords: [UInt32] = []
         for (t, tensor) in model.tensors.enumerated() {
-            tensorWords += [UInt32(tensor.batch), UInt32(tensor.height), UInt32(tensor.width), UInt32(tensor.channels), UInt32(tensor.rank),
-                            UInt32(bitPattern: tensor.zeroPoint), Float(tensor.scale).bitPattern, UInt32(plan.offsets[t]),
-                            UInt32(tensor.byteCount), name(tensor.name), tensor.flags, 0]
+            tensorWords += [
+                UInt32(tensor.batch), UInt32(tensor.height), UInt32(tensor.width), UInt32(tensor.channels),
+                UInt32(tensor.rank),
+                UInt32(bitPattern: tensor.zeroPoint), Float(tensor.scale).bitPattern, UInt32(plan.offsets[t]),
+                UInt32(tensor.byteCount), name(tensor.name), tensor.flags, 0,
+            ]
         }
         var opWords: [UInt32] = [], operands: [UInt32] = []
         for (i, op) in model.ops.enumerated() {
-            opWords += [op.kind.rawValue, UInt32(op.output), UInt32(op.inputs.count), UInt32(operands.count), UInt32(paramOffsets[i]),
-                        UInt32(op.words.count), name(op.name), 0]
+            opWords += [
+                op.kind.rawValue, UInt32(op.output), UInt32(op.inputs.count), UInt32(operands.count),
+                UInt32(paramOffsets[i]),
+                UInt32(op.words.count), name(op.name), 0,
+            ]
             operands += op.inputs.map { UInt32($0) }
         }
         var file = [UInt8](repeating: 0, count: H.size)

@@ -19,11 +19,14 @@ extension SampleSource {
 }
 
 /// A folder of images, or an IDX image file (with its labels when `labels` names an IDX label file).
-public func openSamples(_ path: String, labels: String? = nil, preprocessing: Preprocessing, inputShape: [Int],
-                        limit: Int? = nil) throws(CNNQError) -> any SampleSource {
+public func openSamples(
+    _ path: String, labels: String? = nil, preprocessing: Preprocessing, inputShape: [Int],
+    limit: Int? = nil
+) throws(CNNQError) -> any SampleSource {
     var isFolder: ObjCBool = false
     if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue {
-        return try IDXImages(path: path, labels: labels, preprocessing: preprocessing, inputShape: inputShape, limit: limit)
+        return try IDXImages(
+            path: path, labels: labels, preprocessing: preprocessing, inputShape: inputShape, limit: limit)
     }
     return try ImageFolder(path: path, preprocessing: preprocessing, inputShape: inputShape, limit: limit)
 }
@@ -81,8 +84,10 @@ public struct QuantizationPipeline {
     }
 
     /// `progress(stage, done, total)` is called after each sample.
-    public static func run(_ imported: Graph, samples: some SampleSource, options: Options,
-                           progress: (String, Int, Int) -> Void = { _, _, _ in }) throws(CNNQError) -> Result {
+    public static func run(
+        _ imported: Graph, samples: some SampleSource, options: Options,
+        progress: (String, Int, Int) -> Void = { _, _, _ in }
+    ) throws(CNNQError) -> Result {
         var (graph, notes) = try floatGraph(imported)
         try Quantizer.checkExcluded(options.exclude, in: graph)  // before minutes of calibration
         if options.crossLayerEqualization {
@@ -93,22 +98,29 @@ public struct QuantizationPipeline {
         let heldOut = samples.count > options.heldOut ? options.heldOut : 0
         let calibration = samples.count - heldOut
         let executor = try FloatExecutor(graph: graph)
-        guard graph.inputs.count == 1 else { throw .invalidArgument("models with \(graph.inputs.count) inputs are not supported (one image input)") }
+        guard graph.inputs.count == 1 else {
+            throw .invalidArgument("models with \(graph.inputs.count) inputs are not supported (one image input)")
+        }
         let inputName = graph.inputs[0].name
 
         // Per-channel means of convolution inputs, for bias correction.
         var channels: [String: Int] = [:]
         if options.biasCorrection {
             for node in graph.nodes {
-                if case .conv = node.op, let shape = graph.shapes[node.inputs[0]] { channels[node.inputs[0]] = shape[1] }
-                if case .gemm = node.op, let shape = graph.shapes[node.inputs[0]] { channels[node.inputs[0]] = shape[1] }
+                if case .conv = node.op, let shape = graph.shapes[node.inputs[0]] {
+                    channels[node.inputs[0]] = shape[1]
+                }
+                if case .gemm = node.op, let shape = graph.shapes[node.inputs[0]] {
+                    channels[node.inputs[0]] = shape[1]
+                }
             }
         }
         let calibrator = Calibrator(executor: executor, channelMeansOf: channels)
         func feeds(_ i: Int) throws(CNNQError) -> [String: Tensor] {
             let tensor = try samples.sample(i)
             guard tensor.shape == graph.inputs[0].shape else {
-                throw .invalidArgument("\(samples.name(i)): input of shape \(tensor.shape), the model expects \(graph.inputs[0].shape)")
+                throw .invalidArgument(
+                    "\(samples.name(i)): input of shape \(tensor.shape), the model expects \(graph.inputs[0].shape)")
             }
             return [inputName: tensor]
         }
@@ -123,9 +135,11 @@ public struct QuantizationPipeline {
             }
         }
         let means = calibrator.statistics.compactMapValues(\.channelMeans)
-        let model = try Quantizer.quantize(graph, ranges: calibrator.ranges(options.method), channelMeans: means,
-                                           options: .init(biasCorrection: options.biasCorrection, perTensorDepthwise: options.perTensorDepthwise,
-                                                         exclude: options.exclude))
+        let model = try Quantizer.quantize(
+            graph, ranges: calibrator.ranges(options.method), channelMeans: means,
+            options: .init(
+                biasCorrection: options.biasCorrection, perTensorDepthwise: options.perTensorDepthwise,
+                exclude: options.exclude))
         let plan = ArenaPlan(model)
         let bytes = ModelFileWriter.bytes(model, plan: plan)
         let int8 = try Int8Model(bytes: bytes)
@@ -138,7 +152,8 @@ public struct QuantizationPipeline {
         if heldOut == 0 && options.compareLayers {
             notes.append("only \(samples.count) samples: per-layer SQNR measured on the calibration samples themselves")
         }
-        return Result(bytes: bytes, model: model, int8: int8, plan: plan, comparison: comparison, calibrationSamples: calibration,
-                      notes: notes + model.notes)
+        return Result(
+            bytes: bytes, model: model, int8: int8, plan: plan, comparison: comparison, calibrationSamples: calibration,
+            notes: notes + model.notes)
     }
 }

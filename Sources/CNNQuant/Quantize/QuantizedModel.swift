@@ -35,17 +35,25 @@ public struct QuantizedModel {
         /// Kernel scratch bytes per thread.
         public var workspacePerThread = 0
 
-        public init(kind: ModelFormat.OpKind, name: String, inputs: [Int], output: Int, words: [Int32] = [], blobs: [Blob] = []) {
-            (self.kind, self.name, self.inputs, self.output, self.words, self.blobs) = (kind, name, inputs, output, words, blobs)
+        public init(
+            kind: ModelFormat.OpKind, name: String, inputs: [Int], output: Int, words: [Int32] = [], blobs: [Blob] = []
+        ) {
+            (self.kind, self.name, self.inputs, self.output, self.words, self.blobs) = (
+                kind, name, inputs, output, words, blobs
+            )
         }
 
         /// An op with the words of `parameters`; `constants` are the blobs of its constant-offset
         /// words, in the order its `code` lists them.
-        public init<P: OpParameters>(kind: ModelFormat.OpKind, name: String, inputs: [Int], output: Int, parameters: P,
-                                     constants: [(bytes: [UInt8], alignment: Int)] = []) {
+        public init<P: OpParameters>(
+            kind: ModelFormat.OpKind, name: String, inputs: [Int], output: Int, parameters: P,
+            constants: [(bytes: [UInt8], alignment: Int)] = []
+        ) {
             let encoded = parameters.encoded
             precondition(encoded.constantWords.count == constants.count, "one blob per constant word")
-            let blobs = zip(encoded.constantWords, constants).map { Blob(word: $0, bytes: $1.bytes, alignment: $1.alignment) }
+            let blobs = zip(encoded.constantWords, constants).map {
+                Blob(word: $0, bytes: $1.bytes, alignment: $1.alignment)
+            }
             self.init(kind: kind, name: name, inputs: inputs, output: output, words: encoded.words, blobs: blobs)
         }
     }

@@ -40,8 +40,10 @@ public struct Quantizer {
     var spatialFlatten: [String: String] = [:]
 
     /// `channelMeans` holds E[x] per channel for convolution inputs (needed by bias correction).
-    public static func quantize(_ graph: Graph, ranges: [String: (lower: Float, upper: Float)], channelMeans: [String: [Double]] = [:],
-                                options: Options = Options()) throws(CNNQError) -> QuantizedModel {
+    public static func quantize(
+        _ graph: Graph, ranges: [String: (lower: Float, upper: Float)], channelMeans: [String: [Double]] = [:],
+        options: Options = Options()
+    ) throws(CNNQError) -> QuantizedModel {
         var q = Quantizer(graph: graph, ranges: ranges, channelMeans: channelMeans, options: options)
         try q.run()
         return q.model
@@ -66,7 +68,9 @@ public struct Quantizer {
         }
         if !options.exclude.isEmpty {
             let borders = model.ops.filter { $0.kind == .quantize || $0.kind == .dequantize }.count
-            model.notes.append("kept in float32 (--exclude): \(options.exclude.sorted().joined(separator: ", ")); \(borders) quantize/dequantize ops at their borders")
+            model.notes.append(
+                "kept in float32 (--exclude): \(options.exclude.sorted().joined(separator: ", ")); \(borders) quantize/dequantize ops at their borders"
+            )
         }
     }
 
@@ -82,7 +86,9 @@ public struct Quantizer {
     }
 
     /// A float32 tensor for value `name`; `range` is what an int8 copy of it will span.
-    mutating func newFloatTensor(_ name: String, node: String, range: (lower: Float, upper: Float)?) throws(CNNQError) -> Int {
+    mutating func newFloatTensor(_ name: String, node: String, range: (lower: Float, upper: Float)?) throws(CNNQError)
+        -> Int
+    {
         guard let range = range ?? ranges[name] else { throw .invalidGraph("no calibration range for '\(name)'") }
         let int8 = tensorOf[name]
         let t = try newTensor(name, node: node, quantization: (1, 0))
@@ -91,23 +97,33 @@ public struct Quantizer {
         return t
     }
 
-    mutating func newTensor(_ name: String, node: String, range override: (lower: Float, upper: Float)? = nil,
-                            quantization: (scale: Double, zeroPoint: Int32)? = nil) throws(CNNQError) -> Int {
+    mutating func newTensor(
+        _ name: String, node: String, range override: (lower: Float, upper: Float)? = nil,
+        quantization: (scale: Double, zeroPoint: Int32)? = nil
+    ) throws(CNNQError) -> Int {
         guard let shape = graph.shapes[name] else { throw .invalidGraph("no shape for '\(name)'") }
         let dims: (Int, Int, Int, Int)
         switch shape.count {
         case 4: dims = (shape[0], shape[2], shape[3], shape[1])
         case 2: dims = (shape[0], 1, 1, shape[1])
         default:
-            throw .unsupportedAttribute(node: node, op: "tensor", detail: "'\(name)' has rank \(shape.count); int8 tensors have rank 4 (NCHW) or 2")
+            throw .unsupportedAttribute(
+                node: node, op: "tensor",
+                detail: "'\(name)' has rank \(shape.count); int8 tensors have rank 4 (NCHW) or 2")
         }
         let q: (scale: Double, zeroPoint: Int32)
-        if let quantization { q = quantization } else {
-            guard let range = override ?? ranges[name] else { throw .invalidGraph("no calibration range for '\(name)'") }
+        if let quantization {
+            q = quantization
+        } else {
+            guard let range = override ?? ranges[name] else {
+                throw .invalidGraph("no calibration range for '\(name)'")
+            }
             q = Self.activationParameters(lower: range.lower, upper: range.upper)
         }
-        model.tensors.append(.init(name: name, batch: dims.0, height: dims.1, width: dims.2, channels: dims.3, rank: shape.count,
-                                   scale: q.scale, zeroPoint: q.zeroPoint))
+        model.tensors.append(
+            .init(
+                name: name, batch: dims.0, height: dims.1, width: dims.2, channels: dims.3, rank: shape.count,
+                scale: q.scale, zeroPoint: q.zeroPoint))
         tensorOf[name] = model.tensors.count - 1
         return model.tensors.count - 1
     }
@@ -120,10 +136,13 @@ public struct Quantizer {
     mutating func tensor(_ name: String, node: String, op: String = "") throws(CNNQError) -> Int {
         if let t = tensorOf[name] { return t }
         if let map = spatialFlatten[name] {
-            throw .unsupportedAttribute(node: node, op: op, detail: "'\(name)' flattens the map '\(map)'; in int8 only a Gemm or MatMul may read a flattened map")
+            throw .unsupportedAttribute(
+                node: node, op: op,
+                detail: "'\(name)' flattens the map '\(map)'; in int8 only a Gemm or MatMul may read a flattened map")
         }
         guard let x = floatOf[name] else {
-            throw .unsupportedAttribute(node: node, op: op, detail: "input '\(name)' is a constant or is not int8; only activations may be")
+            throw .unsupportedAttribute(
+                node: node, op: op, detail: "input '\(name)' is a constant or is not int8; only activations may be")
         }
         let y = try newTensor(name, node: node, range: floatRange[name])
         append(.init(kind: .quantize, name: "\(name)/quantize", inputs: [x], output: y, words: []))
@@ -143,12 +162,15 @@ public struct Quantizer {
     public static func checkExcluded(_ exclude: Set<String>, in graph: Graph) throws(CNNQError) {
         for name in exclude.sorted() {
             guard let node = graph.nodes.first(where: { $0.name == name }) else {
-                throw .invalidArgument("--exclude '\(name)': no such layer (names as in the per-layer report or `cnn-quantize inspect --prepared`)")
+                throw .invalidArgument(
+                    "--exclude '\(name)': no such layer (names as in the per-layer report or `cnn-quantize inspect --prepared`)"
+                )
             }
             switch node.op {
             case .conv, .gemm, .matMul, .add: break
             default:
-                throw .invalidArgument("--exclude '\(name)': a \(node.op.name) cannot run in float; Conv, Gemm, MatMul and Add can")
+                throw .invalidArgument(
+                    "--exclude '\(name)': a \(node.op.name) cannot run in float; Conv, Gemm, MatMul and Add can")
             }
         }
     }
@@ -167,12 +189,14 @@ public struct Quantizer {
     mutating func quantize(_ node: Node) throws(CNNQError) {
         switch node.op {
         case let .conv(window, groups, clamp): try lowerConv(node, window: window, groups: groups, clamp: clamp)
-        case let .gemm(transA, transB, alpha, beta, clamp): try lowerGemm(node, transA: transA, transB: transB, alpha: alpha, beta: beta, clamp: clamp)
+        case let .gemm(transA, transB, alpha, beta, clamp):
+            try lowerGemm(node, transA: transA, transB: transB, alpha: alpha, beta: beta, clamp: clamp)
         case .matMul: try lowerMatMul(node)
         case let .function(f): try lowerFunction(node, f)
         case .add: try lowerAdd(node)
         case .mul: try lowerMul(node)
-        case .globalAveragePool, .reduceMean([2, 3], _), .reduceMean([-2, -1], _): try lowerGlobalAveragePool(node)  // keepdims 0 gives [N, C]: the same bytes
+        // ReduceMean over H and W: keepdims 0 gives [N, C], the same bytes.
+        case .globalAveragePool, .reduceMean([2, 3], _), .reduceMean([-2, -1], _): try lowerGlobalAveragePool(node)
         case let .maxPool(window), let .averagePool(window, _): try lowerWindowPool(node, window: window)
         case let .concat(axis): try lowerConcat(node, axis: axis)
         case .flatten, .reshape, .squeeze, .unsqueeze: try lowerReshape(node)

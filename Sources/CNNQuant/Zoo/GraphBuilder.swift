@@ -31,8 +31,10 @@ struct GraphBuilder {
         return name
     }
 
-    mutating func conv(_ x: String, name: String, in cin: Int, out cout: Int, kernel: Int, stride: Int = 1,
-                       groups: Int = 1, bias: Bool = false) -> String {
+    mutating func conv(
+        _ x: String, name: String, in cin: Int, out cout: Int, kernel: Int, stride: Int = 1,
+        groups: Int = 1, bias: Bool = false
+    ) -> String {
         let std = (2 / Float(cin / groups * kernel * kernel)).squareRoot()
         let weight = constant("\(name).weight", [cout, cin / groups, kernel, kernel], .normal(std: std))
         var inputs = [x, weight]
@@ -43,11 +45,13 @@ struct GraphBuilder {
     }
 
     mutating func batchNorm(_ x: String, name: String, channels: Int, epsilon: Float) -> String {
-        let inputs = [x,
-                      constant("\(name).weight", [channels], .uniform(from: 0.5)),
-                      constant("\(name).bias", [channels], .normal(std: 0.1)),
-                      constant("\(name).running_mean", [channels], .normal(std: 0.1)),
-                      constant("\(name).running_var", [channels], .uniform(from: 0.5))]
+        let inputs = [
+            x,
+            constant("\(name).weight", [channels], .uniform(from: 0.5)),
+            constant("\(name).bias", [channels], .normal(std: 0.1)),
+            constant("\(name).running_mean", [channels], .normal(std: 0.1)),
+            constant("\(name).running_var", [channels], .uniform(from: 0.5)),
+        ]
         return add(name, .batchNorm(epsilon: epsilon), inputs)
     }
 
@@ -61,8 +65,10 @@ struct GraphBuilder {
     }
 
     /// Conv (no bias) → BatchNorm → activation, torchvision's Conv2dNormActivation.
-    mutating func convBN(_ x: String, name: String, in cin: Int, out cout: Int, kernel: Int, stride: Int = 1,
-                         groups: Int = 1, epsilon: Float, activation kind: Activation) -> String {
+    mutating func convBN(
+        _ x: String, name: String, in cin: Int, out cout: Int, kernel: Int, stride: Int = 1,
+        groups: Int = 1, epsilon: Float, activation kind: Activation
+    ) -> String {
         let y = conv(x, name: "\(name).conv", in: cin, out: cout, kernel: kernel, stride: stride, groups: groups)
         let z = batchNorm(y, name: "\(name).bn", channels: cout, epsilon: epsilon)
         return activation(z, name: "\(name).act", kind)
@@ -95,8 +101,9 @@ struct GraphBuilder {
     }
 
     func graph(name: String, input: String, resolution: Int, output: String) throws(CNNQError) -> Graph {
-        var graph = Graph(name: name, inputs: [(input, [1, 3, resolution, resolution])], outputs: [output],
-                          nodes: nodes, initializers: initializers, opset: Int(ONNXWriter.opset))
+        var graph = Graph(
+            name: name, inputs: [(input, [1, 3, resolution, resolution])], outputs: [output],
+            nodes: nodes, initializers: initializers, opset: Int(ONNXWriter.opset))
         try graph.foldConstantsAndInferShapes()
         return graph
     }

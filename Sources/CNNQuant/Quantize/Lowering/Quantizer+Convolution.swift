@@ -11,12 +11,19 @@ extension Quantizer {
         // ONNX OIHW → OHWI, the kernels' order.
         let v = w.floats
         var ohwi = [Float](repeating: 0, count: v.count)
-        for oc in 0..<o { for i in 0..<perGroup { for ky in 0..<kh { for kx in 0..<kw {
-            ohwi[((oc * kh + ky) * kw + kx) * perGroup + i] = v[((oc * perGroup + i) * kh + ky) * kw + kx]
-        } } } }
+        for oc in 0..<o {
+            for i in 0..<perGroup {
+                for ky in 0..<kh {
+                    for kx in 0..<kw {
+                        ohwi[((oc * kh + ky) * kw + kx) * perGroup + i] = v[((oc * perGroup + i) * kh + ky) * kw + kx]
+                    }
+                }
+            }
+        }
         let bias = node.inputs.count > 2 ? graph.initializers[node.inputs[2]]?.floats : nil
         if options.exclude.contains(node.name) {
-            return try floatConvolution(node, weights: ohwi, bias: bias, kernel: (kh, kw), window: window, groups: group, clamp: clamp)
+            return try floatConvolution(
+                node, weights: ohwi, bias: bias, kernel: (kh, kw), window: window, groups: group, clamp: clamp)
         }
         let x = try tensor(node.inputs[0], node: node)
         let c = model.tensors[x].channels
@@ -29,34 +36,49 @@ extension Quantizer {
         } else if c % group == 0, o % group == 0, perGroup == c / group {
             kind = .groupedConvolution
         } else {
-            throw .shapeMismatch(node: node.name, detail: "\(group) groups do not divide \(c) input and \(o) output channels")
+            throw .shapeMismatch(
+                node: node.name, detail: "\(group) groups do not divide \(c) input and \(o) output channels")
         }
         let out = node.outputs[0]
         let y = try newTensor(out, node: node.name, range: clampedRange(out, clamp))
-        try convolution(node, kind: kind, x: x, y: y, weights: ohwi, bias: bias, kernel: (kh, kw), window: window, groups: group, clamp: clamp)
+        try convolution(
+            node, kind: kind, x: x, y: y, weights: ohwi, bias: bias, kernel: (kh, kw), window: window, groups: group,
+            clamp: clamp)
     }
 
     static func geometry(kernel: (Int, Int), window: Window) -> ConvolutionGeometry {
-        ConvolutionGeometry(kernel: kernel, stride: (window.strides[0], window.strides[1]), dilation: (window.dilations[0], window.dilations[1]),
-                            pads: (window.pads[0], window.pads[1], window.pads[2], window.pads[3]))
+        ConvolutionGeometry(
+            kernel: kernel, stride: (window.strides[0], window.strides[1]),
+            dilation: (window.dilations[0], window.dilations[1]),
+            pads: (window.pads[0], window.pads[1], window.pads[2], window.pads[3]))
     }
 
     /// An excluded convolution-like layer: float32 OHWI weights and bias, run by `FloatIsland`.
-    mutating func floatConvolution(_ node: Node, weights: [Float], bias: [Float]?, kernel: (Int, Int), window: Window, groups: Int,
-                                   clamp: Clamp) throws(CNNQError) {
+    mutating func floatConvolution(
+        _ node: Node, weights: [Float], bias: [Float]?, kernel: (Int, Int), window: Window, groups: Int,
+        clamp: Clamp
+    ) throws(CNNQError) {
         let out = node.outputs[0]
         let x = try floatTensor(node.inputs[0], node: node)
         let y = try newFloatTensor(out, node: node.name, range: clampedRange(out, clamp))
         let o = model.tensors[y].channels
-        guard weights.count % o == 0, weights.count / o * groups == kernel.0 * kernel.1 * model.tensors[x].channels else {
-            throw .shapeMismatch(node: node.name, detail: "weights of \(weights.count) values do not fit \(o) outputs × \(model.tensors[x].channels) inputs")
+        guard weights.count % o == 0, weights.count / o * groups == kernel.0 * kernel.1 * model.tensors[x].channels
+        else {
+            throw .shapeMismatch(
+                node: node.name,
+                detail:
+                    "weights of \(weights.count) values do not fit \(o) outputs × \(model.tensors[x].channels) inputs")
         }
         var p = FloatConvolutionOp.Parameters()
-        (p.geometry, p.groups, p.lower, p.upper) = (Self.geometry(kernel: kernel, window: window), Int32(groups), clamp.lower, clamp.upper)
-        var op = QuantizedModel.OpEntry(kind: .floatConvolution, name: node.name, inputs: [x], output: y, parameters: p, constants: [
-            (.init(littleEndian: weights.map(\.bitPattern)), 16),
-            (.init(littleEndian: (bias ?? [Float](repeating: 0, count: o)).map(\.bitPattern)), 16),
-        ])
+        (p.geometry, p.groups, p.lower, p.upper) = (
+            Self.geometry(kernel: kernel, window: window), Int32(groups), clamp.lower, clamp.upper
+        )
+        var op = QuantizedModel.OpEntry(
+            kind: .floatConvolution, name: node.name, inputs: [x], output: y, parameters: p,
+            constants: [
+                (.init(littleEndian: weights.map(\.bitPattern)), 16),
+                (.init(littleEndian: (bias ?? [Float](repeating: 0, count: o)).map(\.bitPattern)), 16),
+            ])
         op.macs = model.tensors[y].count * weights.count / o
         op.weights = weights.count + (bias == nil ? 0 : o)
         append(op)
@@ -64,21 +86,26 @@ extension Quantizer {
 
     /// Convolution-like layers: per-output-channel symmetric weights in OHWI order, int32 bias,
     /// per-channel requantization, packed for the kernel that runs them.
-    mutating func convolution(_ node: Node, kind: ModelFormat.OpKind, x: Int, y: Int, weights: [Float], bias: [Float]?,
-                              kernel: (Int, Int), window: Window, groups: Int, clamp: Clamp) throws(CNNQError) {
+    mutating func convolution(
+        _ node: Node, kind: ModelFormat.OpKind, x: Int, y: Int, weights: [Float], bias: [Float]?,
+        kernel: (Int, Int), window: Window, groups: Int, clamp: Clamp
+    ) throws(CNNQError) {
         let (tx, ty) = (model.tensors[x], model.tensors[y])
         let o = ty.channels
         let perChannel = weights.count / o
         // Input channels one output channel sees (those of its group).
         let inputs = kind == .depthwise ? 1 : perChannel / (kernel.0 * kernel.1)
         guard perChannel * o == weights.count, kind == .depthwise || inputs * groups == tx.channels else {
-            throw .shapeMismatch(node: node.name, detail: "weights of \(weights.count) values do not fit \(o) outputs × \(tx.channels) inputs")
+            throw .shapeMismatch(
+                node: node.name,
+                detail: "weights of \(weights.count) values do not fit \(o) outputs × \(tx.channels) inputs")
         }
         var q = [Int8](repeating: 0, count: weights.count)
         var weightScales = [Double](repeating: 1, count: o)
         var b = bias.map { $0.map(Double.init) } ?? [Double](repeating: 0, count: o)
         let means = options.biasCorrection ? channelMeans[tx.name] : nil
-        let layerLargest = kind == .depthwise && options.perTensorDepthwise ? Double(weights.map { abs($0) }.max() ?? 0) : 0
+        let layerLargest =
+            kind == .depthwise && options.perTensorDepthwise ? Double(weights.map { abs($0) }.max() ?? 0) : 0
         // The int32 bias, the input zero point folded into it and the accumulated products must fit
         // 32 bits. A channel whose weights are almost zero (a BatchNorm γ of ~0 folded in, as in
         // TF-slim MobileNet V1) but whose bias is not would get a tiny scale and a bias beyond int32:
@@ -86,52 +113,69 @@ extension Quantizer {
         let biasRoom = Double(Int32.max) - 2 * 128 * 127 * Double(perChannel)
         for c in 0..<o {
             let row = weights[(c * perChannel)..<((c + 1) * perChannel)]
-            let largest = kind == .depthwise && options.perTensorDepthwise ? layerLargest : Double(row.map { abs($0) }.max() ?? 0)
+            let largest =
+                kind == .depthwise && options.perTensorDepthwise ? layerLargest : Double(row.map { abs($0) }.max() ?? 0)
             let s = max(largest > 0 ? largest / 127 : 1, abs(b[c]) / (tx.scale * biasRoom))
             weightScales[c] = s
             var error = 0.0
             for (i, w) in row.enumerated() {
                 let level = max(-127, min(127, (Double(w) / s).rounded()))
                 q[c * perChannel + i] = Int8(level)
-                if let means { error += (level * s - Double(w)) * means[kind == .depthwise ? c : c / (o / groups) * inputs + i % inputs] }
+                if let means {
+                    error +=
+                        (level * s - Double(w)) * means[kind == .depthwise ? c : c / (o / groups) * inputs + i % inputs]
+                }
             }
             b[c] -= error
         }
-        let shape = ConvolutionShape(batch: tx.batch, inputHeight: tx.height, inputWidth: tx.width, inputChannels: tx.channels, outputChannels: o,
-                                     kernelHeight: kernel.0, kernelWidth: kernel.1, strideHeight: window.strides[0], strideWidth: window.strides[1],
-                                     dilationHeight: window.dilations[0], dilationWidth: window.dilations[1], padTop: window.pads[0],
-                                     padLeft: window.pads[1], padBottom: window.pads[2], padRight: window.pads[3],
-                                     groups: kind == .depthwise ? o : groups)
+        let shape = ConvolutionShape(
+            batch: tx.batch, inputHeight: tx.height, inputWidth: tx.width, inputChannels: tx.channels,
+            outputChannels: o,
+            kernelHeight: kernel.0, kernelWidth: kernel.1, strideHeight: window.strides[0],
+            strideWidth: window.strides[1],
+            dilationHeight: window.dilations[0], dilationWidth: window.dilations[1], padTop: window.pads[0],
+            padLeft: window.pads[1], padBottom: window.pads[2], padRight: window.pads[3],
+            groups: kind == .depthwise ? o : groups)
         // Bias, multipliers and shifts in the kernel's channel slots.
         guard let layout = ConvolutionOp.PackedLayout(kind: kind, shape: shape) else {
             throw .shapeMismatch(node: node.name, detail: "the packed weights do not fit in memory")
         }
         let slots = layout.channelSlots
-        var biasQ = [Int32](repeating: 0, count: o), multipliers = [Int32](repeating: 0, count: slots), shifts = [Int32](repeating: 0, count: slots)
+        var biasQ = [Int32](repeating: 0, count: o), multipliers = [Int32](repeating: 0, count: slots),
+            shifts = [Int32](repeating: 0, count: slots)
         let requantization = QuantizedMultiplier.convolution((0..<o).map { tx.scale * weightScales[$0] / ty.scale })
         for c in 0..<o {
             biasQ[c] = Int32(clamping: Int64((b[c] / (tx.scale * weightScales[c])).rounded()))
-            (multipliers[layout.channelSlot(c)], shifts[layout.channelSlot(c)]) = (requantization[c].multiplier, requantization[c].shift)
+            (multipliers[layout.channelSlot(c)], shifts[layout.channelSlot(c)]) = (
+                requantization[c].multiplier, requantization[c].shift
+            )
         }
         let (lower, upper) = Self.bounds(clamp, ty)
         var packed = [Int8](repeating: 0, count: layout.weightCount), packedBias: [Int32]
         if kind == .depthwise {
-            q.withUnsafeBufferPointer { w in packed.withUnsafeMutableBufferPointer { p in
-                Depthwise.pack(weights: w.baseAddress!, channels: o, kernelHeight: kernel.0, kernelWidth: kernel.1, packed: p.baseAddress!)
-            } }
+            q.withUnsafeBufferPointer { w in
+                packed.withUnsafeMutableBufferPointer { p in
+                    Depthwise.pack(
+                        weights: w.baseAddress!, channels: o, kernelHeight: kernel.0, kernelWidth: kernel.1,
+                        packed: p.baseAddress!)
+                }
+            }
             packedBias = biasQ + [Int32](repeating: 0, count: slots - o)
         } else {
             packedBias = [Int32](repeating: 0, count: slots)
-            StandardConvolution.pack(weights: q, bias: biasQ, shape: shape, inputZeroPoint: tx.zeroPoint, packedWeights: &packed,
-                                     packedBias: &packedBias)
+            StandardConvolution.pack(
+                weights: q, bias: biasQ, shape: shape, inputZeroPoint: tx.zeroPoint, packedWeights: &packed,
+                packedBias: &packedBias)
         }
         var p = ConvolutionOp.Parameters(kind: kind)
         (p.geometry, p.lower, p.upper) = (Self.geometry(kernel: kernel, window: window), lower, upper)
         if kind == .groupedConvolution { p.groups = Int32(groups) }
-        var op = QuantizedModel.OpEntry(kind: kind, name: node.name, inputs: [x], output: y, parameters: p, constants: [
-            (packed.map { UInt8(bitPattern: $0) }, ModelFormat.alignment), (.init(littleEndian: packedBias), 16),
-            (.init(littleEndian: multipliers), 16), (.init(littleEndian: shifts), 16),
-        ])
+        var op = QuantizedModel.OpEntry(
+            kind: kind, name: node.name, inputs: [x], output: y, parameters: p,
+            constants: [
+                (packed.map { UInt8(bitPattern: $0) }, ModelFormat.alignment), (.init(littleEndian: packedBias), 16),
+                (.init(littleEndian: multipliers), 16), (.init(littleEndian: shifts), 16),
+            ])
         op.macs = ty.count * perChannel
         op.weights = weights.count + (bias == nil ? 0 : o)
         op.workspacePerThread = layout.workspaceBytesPerThread

@@ -2,9 +2,12 @@ import CNNQRuntime
 
 extension Quantizer {
     /// Gemm: X·B (+ C) with a constant B.
-    mutating func lowerGemm(_ node: Node, transA: Bool, transB: Bool, alpha: Float, beta: Float, clamp: Clamp) throws(CNNQError) {
+    mutating func lowerGemm(_ node: Node, transA: Bool, transB: Bool, alpha: Float, beta: Float, clamp: Clamp)
+        throws(CNNQError)
+    {
         guard !transA, let b = graph.initializers[node.inputs[1]] else {
-            throw .unsupportedAttribute(node: node.name, op: "Gemm", detail: "only X·B with a constant B (transA = 0) is supported")
+            throw .unsupportedAttribute(
+                node: node.name, op: "Gemm", detail: "only X·B with a constant B (transA = 0) is supported")
         }
         let (k, n) = transB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
         let v = b.floats
@@ -12,7 +15,8 @@ extension Quantizer {
         var bias: [Float]?
         if node.inputs.count > 2 {
             guard let c = graph.initializers[node.inputs[2]], c.count == n || c.count == 1 else {
-                throw .unsupportedAttribute(node: node.name, op: "Gemm", detail: "C must be a constant of N or 1 values")
+                throw .unsupportedAttribute(
+                    node: node.name, op: "Gemm", detail: "C must be a constant of N or 1 values")
             }
             bias = (0..<n).map { beta * c.floats[c.count == 1 ? 0 : $0] }
         }
@@ -22,7 +26,8 @@ extension Quantizer {
     /// MatMul: X·B with a constant 2-D B.
     mutating func lowerMatMul(_ node: Node) throws(CNNQError) {
         guard let b = graph.initializers[node.inputs[1]], b.shape.count == 2 else {
-            throw .unsupportedAttribute(node: node.name, op: "MatMul", detail: "only X·B with a constant 2-D B is supported")
+            throw .unsupportedAttribute(
+                node: node.name, op: "MatMul", detail: "only X·B with a constant 2-D B is supported")
         }
         let (k, n) = (b.shape[0], b.shape[1])
         let v = b.floats
@@ -38,18 +43,23 @@ extension Quantizer {
             let (c, h, w) = (shape[1], shape[2], shape[3])
             let k = c * h * w, n = weights.count / k
             var nhwc = [Float](repeating: 0, count: weights.count)
-            for j in 0..<n { for ch in 0..<c { for p in 0..<(h * w) { nhwc[j * k + p * c + ch] = weights[j * k + ch * h * w + p] } } }
+            for j in 0..<n {
+                for ch in 0..<c { for p in 0..<(h * w) { nhwc[j * k + p * c + ch] = weights[j * k + ch * h * w + p] } }
+            }
             (input, weights, kernel, kind) = (map, nhwc, (h, w), .convolution)
         }
         var flat = node
         flat.inputs[0] = input
         let window = Window(kernel: [kernel.0, kernel.1])
         if options.exclude.contains(node.name) {
-            return try floatConvolution(flat, weights: weights, bias: bias, kernel: kernel, window: window, groups: 1, clamp: clamp)
+            return try floatConvolution(
+                flat, weights: weights, bias: bias, kernel: kernel, window: window, groups: 1, clamp: clamp)
         }
         let x = try tensor(input, node: node)
         let y = try newTensor(node.outputs[0], node: node.name, range: clampedRange(node.outputs[0], clamp))
-        try convolution(node, kind: kind, x: x, y: y, weights: weights, bias: bias, kernel: kernel, window: window, groups: 1, clamp: clamp)
+        try convolution(
+            node, kind: kind, x: x, y: y, weights: weights, bias: bias, kernel: kernel, window: window, groups: 1,
+            clamp: clamp)
     }
 
 }

@@ -9,10 +9,13 @@ extension Quantizer {
         let (tx, ty) = (model.tensors[x], model.tensors[y])
         var table = [Int8](repeating: 0, count: 256)
         table.withUnsafeMutableBufferPointer { buffer in
-            LookupTable.build({ Double(f(Float($0))) }, inputScale: tx.scale, inputZeroPoint: tx.zeroPoint,
-                              outputScale: ty.scale, outputZeroPoint: ty.zeroPoint, table: buffer.baseAddress!)
+            LookupTable.build(
+                { Double(f(Float($0))) }, inputScale: tx.scale, inputZeroPoint: tx.zeroPoint,
+                outputScale: ty.scale, outputZeroPoint: ty.zeroPoint, table: buffer.baseAddress!)
         }
-        append(.init(kind: .lookup, name: node.name, inputs: [x], output: y, parameters: LookupOp.Parameters(),
-                     constants: [(table.map { UInt8(bitPattern: $0) }, 16)]))
+        append(
+            .init(
+                kind: .lookup, name: node.name, inputs: [x], output: y, parameters: LookupOp.Parameters(),
+                constants: [(table.map { UInt8(bitPattern: $0) }, 16)]))
     }
 }

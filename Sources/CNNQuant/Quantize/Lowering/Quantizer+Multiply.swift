@@ -9,12 +9,17 @@ extension Quantizer {
         let outShape = graph.shapes[out]
         if graph.shapes[node.inputs[0]] != outShape { swap(&x, &gate) }
         guard graph.shapes[model.tensors[x].name] == outShape else {
-            throw .unsupportedAttribute(node: node.name, op: "Mul", detail: "int8 Mul broadcasts only a per-channel gate over the pixels")
+            throw .unsupportedAttribute(
+                node: node.name, op: "Mul", detail: "int8 Mul broadcasts only a per-channel gate over the pixels")
         }
         let y = try newTensor(out, node: node.name)
         let (tx, tg, ty) = (model.tensors[x], model.tensors[gate], model.tensors[y])
-        let p = MultiplyParameters(inputScale: tx.scale, inputZeroPoint: tx.zeroPoint, gateScale: tg.scale, gateZeroPoint: tg.zeroPoint,
-                                   outputScale: ty.scale, outputZeroPoint: ty.zeroPoint)
-        append(.init(kind: .multiply, name: node.name, inputs: [x, gate], output: y, parameters: MultiplyOp.Parameters(p.output)))
+        let p = MultiplyParameters(
+            inputScale: tx.scale, inputZeroPoint: tx.zeroPoint, gateScale: tg.scale, gateZeroPoint: tg.zeroPoint,
+            outputScale: ty.scale, outputZeroPoint: ty.zeroPoint)
+        append(
+            .init(
+                kind: .multiply, name: node.name, inputs: [x, gate], output: y,
+                parameters: MultiplyOp.Parameters(p.output)))
     }
 }
