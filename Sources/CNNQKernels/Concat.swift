@@ -9,7 +9,7 @@ public struct RequantizeParameters: Equatable, Sendable {
 
     public init(inputScale: Double, inputZeroPoint: Int32, outputScale: Double, outputZeroPoint: Int32) {
         self.inputZeroPoint = inputZeroPoint
-        output = Requantization(inputScale / outputScale, zeroPoint: outputZeroPoint)
+        output = Requantization(scale: Float(inputScale / outputScale), zeroPoint: outputZeroPoint)
         isIdentity = inputScale == outputScale && inputZeroPoint == outputZeroPoint
     }
 

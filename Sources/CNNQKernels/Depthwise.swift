@@ -128,8 +128,7 @@ public enum Depthwise {
                 imageStride: s.inputHeight * s.inputWidth * s.inputChannels),
             zero: inputZeroPoint, packed: packedWeights, bias: bias, s: s, stage: stage, output: output)
         let variant = Variant(s)
-        let range = stage.range(channels: s.outputChannels)
-        parallelFor(s.batch * s.outputHeight) { row in rows.run(row, variant, range) }
+        parallelFor(s.batch * s.outputHeight) { row in rows.run(row, variant) }
     }
 
     struct Rows<Source: InputRows> {
@@ -152,30 +151,21 @@ public enum Depthwise {
 
         /// Output row `row` (image row / outputHeight, line row % outputHeight).
         @inline(__always)
-        func run(_ row: Int, _ variant: Variant, _ range: ScaleCase) {
-            switch range {
-            case .any: run(row, variant, AnyScale.self)
-            case .down: run(row, variant, ScalesDown.self)
-            case .unshifted: run(row, variant, Unshifted.self)
-            }
-        }
-
-        @inline(__always)
-        func run<R: ScaleRange>(_ row: Int, _ variant: Variant, _ range: R.Type) {
+        func run(_ row: Int, _ variant: Variant) {
             switch variant {
-            case .k3s1: run(row, K3S1(), range)
-            case .k3s2: run(row, K3S2(), range)
-            case .k5s1: run(row, K5S1(), range)
-            case .k5s2: run(row, K5S2(), range)
-            case .generic: run(row, AnyGeometry(s), range)
+            case .k3s1: run(row, K3S1())
+            case .k3s2: run(row, K3S2())
+            case .k5s1: run(row, K5S1())
+            case .k5s2: run(row, K5S2())
+            case .generic: run(row, AnyGeometry(s))
             }
         }
 
         /// One output row: for each block of 16 channels, every output pixel of the row.
-        func run<G: Geometry, R: ScaleRange>(_ row: Int, _ g: G, _ range: R.Type) {
+        func run<G: Geometry>(_ row: Int, _ g: G) {
             if G.pairs && s.inputChannels >= channelBlock {
-                if g.kh == 3 { return runSliding(row, g, range) }
-                return runPairs(row, g, range)
+                if g.kh == 3 { return runSliding(row, g) }
+                return runPairs(row, g)
             }
             let (kh, kw, sh, sw, dh, dw) = (g.kh, g.kw, g.sh, g.sw, g.dh, g.dw)
             let c = s.inputChannels
@@ -233,8 +223,8 @@ public enum Depthwise {
                         }
                     }
                     let out = outputRow + (ox &* c &+ block)
-                    store8(stage.apply(lo, channel: block, range), to: out)
-                    store8(stage.apply(hi, channel: block &+ 8, range), to: out + 8)
+                    store8(stage.apply(lo, channel: block), to: out)
+                    store8(stage.apply(hi, channel: block &+ 8), to: out + 8)
                 }
             }
             // 8 channels (narrow MobileNets' first depthwise layer): 8 int32 lanes per pixel.
@@ -261,7 +251,7 @@ public enum Depthwise {
                                         as: SIMD8<Int8>.self))
                         }
                     }
-                    store8(stage.apply(acc, channel: 0, range), to: outputRow + ox &* 8)
+                    store8(stage.apply(acc, channel: 0), to: outputRow + ox &* 8)
                 }
                 return
             }
@@ -293,13 +283,13 @@ public enum Depthwise {
         /// kernel against a zero weight, so that every product is a `vpmaddwd` of two interleaved
         /// loads); the zero point is folded into the bias. A kernel row in the padding reads x_zero
         /// from `padding` at column stride 0; a padding column is x_zero.
-        func runSliding<G: Geometry, R: ScaleRange>(_ row: Int, _ g: G, _ range: R.Type) {
+        func runSliding<G: Geometry>(_ row: Int, _ g: G) {
             var padding = SIMD8<Int8>(repeating: Int8(truncatingIfNeeded: zero))
             var weights = InlineArray<6, SIMD16<Int16>>(repeating: .zero)
             withUnsafeBytes(of: &padding) { padding in
                 withUnsafeMutableBytes(of: &weights) { weights in
                     runSliding(
-                        row, g, range, padding: padding.baseAddress!,
+                        row, g, padding: padding.baseAddress!,
                         weights: weights.baseAddress!.assumingMemoryBound(to: SIMD16<Int16>.self))
                 }
             }
@@ -309,8 +299,8 @@ public enum Depthwise {
         /// the buffer stays opaque: as values, LLVM sees row 2's zero partner and turns its products
         /// into `vpmulld` and shuffles (1.4× slower).
         @inline(never)
-        func runSliding<G: Geometry, R: ScaleRange>(
-            _ row: Int, _ g: G, _ range: R.Type, padding: UnsafeRawPointer,
+        func runSliding<G: Geometry>(
+            _ row: Int, _ g: G, padding: UnsafeRawPointer,
             weights w: UnsafeMutablePointer<SIMD16<Int16>>
         ) {
             let sw = g.sw
@@ -341,7 +331,7 @@ public enum Depthwise {
                     // b − x_zero · Σw, the products summed by the same `vpmaddwd` as the taps.
                     var biasLanes = UnsafeRawPointer(bias + channel).loadUnaligned(as: SIMD8<Int32>.self)
                     for k in 0..<6 { biasLanes &-= multiplyAddPairs(padPair, w[k]) }
-                    let lanes = StageLanes(stage, channel: channel, range)
+                    let lanes = StageLanes(stage, channel: channel)
                     /// Where kernel row ky reads this half's channels, and its column stride.
                     @inline(__always) func start(_ p: UnsafePointer<Int8>?) -> (UnsafeRawPointer, Int) {
                         if let p { (UnsafeRawPointer(p + channel), c) } else { (padding, 0) }
@@ -385,7 +375,7 @@ public enum Depthwise {
         /// pairs, so that one `vpmaddwd` multiplies and sums two taps of 8 channels (an odd last row
         /// pairs with its own sign extension, against a zero weight); each input column is interleaved
         /// once per chunk of output pixels, into a buffer on the stack.
-        func runPairs<G: Geometry, R: ScaleRange>(_ row: Int, _ g: G, _ range: R.Type) {
+        func runPairs<G: Geometry>(_ row: Int, _ g: G) {
             // Row pairs × kernel width × 2 halves of 8 channels (5×5: 30), and input columns × row
             // pairs × 2 halves: a chunk of 17 output pixels for 5×5 stride 1, 9 for stride 2.
             var weightBuffer = InlineArray<30, SIMD16<Int16>>(repeating: .zero)
@@ -396,14 +386,14 @@ public enum Depthwise {
                     // A call, not the body itself: in a closure the geometry's constants would be
                     // captured values, and the tap loops would not unroll.
                     runPairs(
-                        row, g, range, weights: weights.baseAddress!.assumingMemoryBound(to: SIMD16<Int16>.self),
+                        row, g, weights: weights.baseAddress!.assumingMemoryBound(to: SIMD16<Int16>.self),
                         columns: columns.baseAddress!.assumingMemoryBound(to: SIMD16<Int16>.self), capacity: capacity)
                 }
             }
         }
 
-        func runPairs<G: Geometry, R: ScaleRange>(
-            _ row: Int, _ g: G, _ range: R.Type, weights: UnsafeMutablePointer<SIMD16<Int16>>,
+        func runPairs<G: Geometry>(
+            _ row: Int, _ g: G, weights: UnsafeMutablePointer<SIMD16<Int16>>,
             columns: UnsafeMutablePointer<SIMD16<Int16>>, capacity: Int
         ) {
             let (kh, kw, sw) = (g.kh, g.kw, g.sw)
@@ -442,7 +432,7 @@ public enum Depthwise {
                 let biasLow = biasBytes.loadUnaligned(as: SIMD8<Int32>.self) &- zero32 &* widenLow(sum)
                 let biasHigh =
                     biasBytes.loadUnaligned(fromByteOffset: 32, as: SIMD8<Int32>.self) &- zero32 &* widenHigh(sum)
-                let low = StageLanes(stage, channel: block, range), high = StageLanes(stage, channel: block &+ 8, range)
+                let low = StageLanes(stage, channel: block), high = StageLanes(stage, channel: block &+ 8)
                 var first = 0
                 while first < s.outputWidth {
                     let count = min(chunk, s.outputWidth &- first)

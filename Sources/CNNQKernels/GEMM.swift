@@ -92,7 +92,6 @@ public enum GEMM {
         let ld = outputStride ?? n
         let layout = Layout(outputChannels: n, depth: k)
         let stride = layout.rowLength
-        let range = stage.range(channels: n)
         parallelRanges((pixels + pixelBlock - 1) / pixelBlock) { slot, tiles in
             let rows = workspace + slot * layout.workspacePerThread
             for tile in tiles {
@@ -103,20 +102,9 @@ public enum GEMM {
                     if k & 1 == 1 { rows[r * stride + k] = 0 }
                 }
                 let out = output + first * ld
-                switch range {
-                case .any:
-                    multiply(
-                        rows: rows, count: count, rowLength: stride, packed: packedWeights, bias: packedBias, n: n,
-                        ld: ld, stage: stage, output: out, AnyScale.self)
-                case .down:
-                    multiply(
-                        rows: rows, count: count, rowLength: stride, packed: packedWeights, bias: packedBias, n: n,
-                        ld: ld, stage: stage, output: out, ScalesDown.self)
-                case .unshifted:
-                    multiply(
-                        rows: rows, count: count, rowLength: stride, packed: packedWeights, bias: packedBias, n: n,
-                        ld: ld, stage: stage, output: out, Unshifted.self)
-                }
+                multiply(
+                    rows: rows, count: count, rowLength: stride, packed: packedWeights, bias: packedBias, n: n, ld: ld,
+                    stage: stage, output: out)
             }
         }
     }
@@ -147,14 +135,14 @@ public enum GEMM {
 
     /// All output channel blocks for up to 4 widened rows (`Layout.rowLength` apart), output
     /// pixels `ld` apart.
-    static func multiply<R: ScaleRange>(
+    static func multiply(
         rows: UnsafePointer<Int16>, count: Int, rowLength: Int, packed: UnsafePointer<Int8>, bias: UnsafePointer<Int32>,
-        n: Int, ld: Int, stage: OutputStage, output: UnsafeMutablePointer<Int8>, _ range: R.Type = AnyScale.self
+        n: Int, ld: Int, stage: OutputStage, output: UnsafeMutablePointer<Int8>
     ) {
         for block in 0..<((n + channelBlock - 1) / channelBlock) {
             microkernel(
                 rows: rows, count: count, rowLength: rowLength, packed: packed, bias: bias, block: block, n: n, ld: ld,
-                stage: stage, output: output, range)
+                stage: stage, output: output)
         }
     }
 
@@ -166,10 +154,10 @@ public enum GEMM {
     }
 
     @inline(__always)
-    static func microkernel<R: ScaleRange>(
+    static func microkernel(
         rows: UnsafePointer<Int16>, count: Int, rowLength stride: Int, packed: UnsafePointer<Int8>,
         bias: UnsafePointer<Int32>, block: Int, n: Int, ld: Int, stage: OutputStage,
-        output: UnsafeMutablePointer<Int8>, _ range: R.Type
+        output: UnsafeMutablePointer<Int8>
     ) {
         let pairs = stride / 2
         // Rows past the end repeat the last pixel; their results are not stored.
@@ -195,22 +183,28 @@ public enum GEMM {
         let channels = min(channelBlock, n - block * channelBlock)
         let base = block * channelBlock
         if channels == channelBlock {
-            let low = StageLanes(stage, channel: base, range), high = StageLanes(stage, channel: base + 8, range)
-            store16(low.apply(a00), high.apply(a01), to: output + base)
-            if count > 1 { store16(low.apply(a10), high.apply(a11), to: output + ld + base) }
-            if count > 2 { store16(low.apply(a20), high.apply(a21), to: output + 2 * ld + base) }
-            if count > 3 { store16(low.apply(a30), high.apply(a31), to: output + 3 * ld + base) }
+            let (low, high) = (base, base + 8)
+            store16(stage.apply(a00, channel: low), stage.apply(a01, channel: high), to: output + base)
+            if count > 1 {
+                store16(stage.apply(a10, channel: low), stage.apply(a11, channel: high), to: output + ld + base)
+            }
+            if count > 2 {
+                store16(stage.apply(a20, channel: low), stage.apply(a21, channel: high), to: output + 2 * ld + base)
+            }
+            if count > 3 {
+                store16(stage.apply(a30, channel: low), stage.apply(a31, channel: high), to: output + 3 * ld + base)
+            }
             return
         }
-        storeRemainder(a00, a01, channels: channels, base: base, stage: stage, output: output, range)
+        storeRemainder(a00, a01, channels: channels, base: base, stage: stage, output: output)
         if count > 1 {
-            storeRemainder(a10, a11, channels: channels, base: base, stage: stage, output: output + ld, range)
+            storeRemainder(a10, a11, channels: channels, base: base, stage: stage, output: output + ld)
         }
         if count > 2 {
-            storeRemainder(a20, a21, channels: channels, base: base, stage: stage, output: output + 2 * ld, range)
+            storeRemainder(a20, a21, channels: channels, base: base, stage: stage, output: output + 2 * ld)
         }
         if count > 3 {
-            storeRemainder(a30, a31, channels: channels, base: base, stage: stage, output: output + 3 * ld, range)
+            storeRemainder(a30, a31, channels: channels, base: base, stage: stage, output: output + 3 * ld)
         }
     }
 
@@ -218,13 +212,13 @@ public enum GEMM {
     /// by lane. Out of line: the microkernel's size decides whether the optimizer inlines its loads
     /// (docs/kernels.md), and this cold path need not count against it.
     @inline(never)
-    static func storeRemainder<R: ScaleRange>(
+    static func storeRemainder(
         _ low: SIMD8<Int32>, _ high: SIMD8<Int32>, channels: Int, base: Int, stage: OutputStage,
-        output: UnsafeMutablePointer<Int8>, _ range: R.Type
+        output: UnsafeMutablePointer<Int8>
     ) {
         let out = output + base
         if channels >= 8 {
-            store8(stage.apply(low, channel: base, range), to: out)
+            store8(stage.apply(low, channel: base), to: out)
         } else {
             for c in 0..<channels { out[c] = stage.apply(low[c], channel: base + c) }
         }

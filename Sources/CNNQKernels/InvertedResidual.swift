@@ -90,14 +90,13 @@ public struct InvertedResidual {
 
         // Depthwise output rows into the held band (all rows with SE), each as W'·E values.
         let variant = Depthwise.Variant(s)
-        let range = depthwiseStage.range(channels: e)
         /// Depthwise output row `oy` from `source`, written where row oy belongs in `base`.
         func depthwiseRow<Source: Depthwise.InputRows>(_ oy: Int, from source: Source, base: UnsafeMutablePointer<Int8>)
         {
             Depthwise.Rows(
                 source: source, zero: expandedZeroPoint, packed: depthwiseWeights, bias: depthwiseBias,
                 s: s, stage: depthwiseStage, output: base
-            ).run(oy, variant, range)
+            ).run(oy, variant)
         }
         let band = heldRows
         var nextRow = 0

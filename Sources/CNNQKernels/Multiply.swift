@@ -1,4 +1,5 @@
-/// Quantized multiplication with rescale: out = z_out + M · (x − z_x)(g − z_g), M = s_x·s_g / s_out.
+/// Quantized multiplication with rescale: out = z_out + s · (x − z_x)(g − z_g), s = s_x·s_g / s_out (the
+/// product exact in int32, then `requantize`).
 /// `gate` holds one value per channel and is broadcast over pixels (the SE channel scale); for an
 /// elementwise product of equal shapes pass pixels = 1 and channels = count.
 public struct MultiplyParameters: Equatable, Sendable {
@@ -12,7 +13,7 @@ public struct MultiplyParameters: Equatable, Sendable {
         self.inputZeroPoint = inputZeroPoint
         self.gateZeroPoint = gateZeroPoint
         output = Requantization(
-            inputScale * gateScale / outputScale, zeroPoint: outputZeroPoint, lower: lower, upper: upper)
+            scale: Float(inputScale * gateScale / outputScale), zeroPoint: outputZeroPoint, lower: lower, upper: upper)
     }
 
     public init(inputZeroPoint: Int32, gateZeroPoint: Int32, output: Requantization) {

@@ -1,6 +1,6 @@
 /// Int8 pooling over NHWC data.
 public enum Pooling {
-    /// Global average pool [pixels][channels] → [channels] with requantization: the multiplier is
+    /// Global average pool [pixels][channels] → [channels] with requantization: the scale is
     /// s_in / (s_out · pixels), so the mean and the rescale round once.
     public struct AverageParameters: Equatable, Sendable {
         public var inputZeroPoint: Int32
@@ -9,7 +9,8 @@ public enum Pooling {
         public init(inputScale: Double, inputZeroPoint: Int32, outputScale: Double, outputZeroPoint: Int32, pixels: Int)
         {
             self.inputZeroPoint = inputZeroPoint
-            output = Requantization(inputScale / (outputScale * Double(pixels)), zeroPoint: outputZeroPoint)
+            output = Requantization(
+                scale: Float(inputScale / (outputScale * Double(pixels))), zeroPoint: outputZeroPoint)
         }
 
         public init(inputZeroPoint: Int32, output: Requantization) {

@@ -60,18 +60,11 @@ func interleaveHigh(_ a: SIMD16<Int8>, _ b: SIMD16<Int8>) -> SIMD16<Int8> {
         a[8], b[8], a[9], b[9], a[10], b[10], a[11], b[11], a[12], b[12], a[13], b[13], a[14], b[14], a[15], b[15])
 }
 
-/// Lanes of floor((x · m + 2^30) / 2^31) — gemmlowp's rounding doubling high multiply for m ≥ 0.
-/// Even and odd lanes are multiplied as sign-extended 64-bit halves (`vpmuldq`); AVX2 has no 64-bit
-/// arithmetic shift, but the low 32 bits of a logical shift equal those of the arithmetic one.
+/// Each lane converted to the nearest float (`vcvtdq2ps`, `scvtf`).
 @inlinable @inline(__always)
-func highMultiply(_ x: SIMD8<Int32>, _ m: SIMD8<Int32>) -> SIMD8<Int32> {
-    let x64 = unsafeBitCast(x, to: SIMD4<Int64>.self), m64 = unsafeBitCast(m, to: SIMD4<Int64>.self)
-    let nudge = SIMD4<Int64>(repeating: 1 << 30)
-    let even = ((x64 &<< 32) &>> 32) &* ((m64 &<< 32) &>> 32) &+ nudge
-    let odd = (x64 &>> 32) &* (m64 &>> 32) &+ nudge
-    let low = unsafeBitCast(even, to: SIMD4<UInt64>.self) &>> 31 & SIMD4<UInt64>(repeating: 0xFFFF_FFFF)
-    let high = (unsafeBitCast(odd, to: SIMD4<UInt64>.self) &>> 31) &<< 32
-    return unsafeBitCast(low | high, to: SIMD8<Int32>.self)
+func toFloat(_ v: SIMD8<Int32>) -> SIMD8<Float> {
+    SIMD8<Float>(
+        Float(v[0]), Float(v[1]), Float(v[2]), Float(v[3]), Float(v[4]), Float(v[5]), Float(v[6]), Float(v[7]))
 }
 
 /// Stores 16 int32 lanes, each already within int8 range, as 16 bytes.

@@ -55,7 +55,7 @@ public enum StandardConvolution {
         }
     }
 
-    /// `stage` holds per-group padded multipliers and shifts (`Layout.channelSlot`) when `groups` > 1.
+    /// `stage` holds per-group padded scales (`Layout.channelSlot`) when `groups` > 1.
     public static func run(
         input: UnsafePointer<Int8>, inputZeroPoint: Int32, packedWeights: UnsafePointer<Int8>,
         packedBias: UnsafePointer<Int32>, shape s: ConvolutionShape, stage: OutputStage,
@@ -67,7 +67,7 @@ public enum StandardConvolution {
         // One GEMM per group, over the group's input channels, into its slice of every output pixel.
         for g in 0..<s.groups {
             var groupStage = stage
-            (groupStage.multipliers, groupStage.shifts) = (stage.multipliers + g * stride, stage.shifts + g * stride)
+            groupStage.scales = stage.scales + g * stride
             GEMM.run(
                 pixels: s.batch * s.outputHeight * s.outputWidth, depth: k,
                 packedWeights: packedWeights + g * groupWeights,

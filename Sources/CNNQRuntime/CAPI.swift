@@ -20,7 +20,7 @@ public func cnnq_status_string(_ status: Int32) -> UnsafePointer<CChar> {
         case .ok: "ok"
         case .invalidArgument: "invalid argument: null pointer, index out of range or size mismatch"
         case .badMagic: "not a .cnnq model file (bad magic)"
-        case .unsupportedVersion: "unsupported .cnnq format version"
+        case .unsupportedVersion: "unsupported .cnnq format version: quantize the model again for this library"
         case .truncated: "truncated model: the buffer is shorter than the file"
         case .checksumMismatch: "damaged model: CRC32 mismatch"
         case .malformed: "malformed model: an offset, size or parameter is out of range"

@@ -54,9 +54,7 @@ public struct ModelView {
         }
         guard header(.magic) == ModelFormat.magic else { throw .badMagic }
         let version = header(.version)
-        guard version >> 16 == ModelFormat.versionMajor, version & 0xFFFF >= ModelFormat.oldestReadableMinor else {
-            throw .unsupportedVersion
-        }
+        guard version >> 16 == ModelFormat.versionMajor else { throw .unsupportedVersion }
         let declared = header(.fileSize)
         guard declared >= UInt32(ModelFormat.Header.size), declared <= UInt32(Int32.max) else { throw .malformed }
         guard Int(declared) <= size else { throw .truncated }

@@ -23,7 +23,7 @@ import Testing
             #expect(actual == expected, "trial \(trial)")
             for i in 0..<count {
                 let real = (sa * Double(Int32(a[i]) - za) + sb * Double(Int32(b[i]) - zb)) / so + Double(zo)
-                let bounded = min(max(real.rounded(), Double(p.output.lower)), Double(p.output.upper))
+                let bounded = min(max(real.rounded(), Double(p.lower)), Double(p.upper))
                 #expect(abs(Double(expected[i]) - bounded) <= 1, "\(a[i]) + \(b[i])")
             }
         }

@@ -16,24 +16,15 @@ extension SeededRandom {
 
 /// Per-channel requantization data that outlives the OutputStage pointing into it.
 final class StageStorage {
-    let multipliers: [Int32], shifts: [Int32]
+    let scales: [Float]
     let zeroPoint: Int32, lower: Int32, upper: Int32
 
     /// Scales that keep outputs mostly in range for accumulators of about `depth` products.
     init(channels: Int, depth: Int, random: inout SeededRandom) {
-        // One stage in five uses scales ≥ 1 (left shifts, saturation); the rest keep outputs mostly in
-        // range, two in five of them stored unnormalised with shift 0 (the kernels' `Unshifted` path).
-        let kind = Int.random(in: 0..<5, using: &random)
-        let base = kind == 0 ? 1.0 : 1.0 / (Double(depth).squareRoot() * 128 * 127 / 24)
-        let reals = (0..<channels).map { _ in base * Double.random(in: 0.05...4, using: &random) }
-        let quantized =
-            kind >= 3
-            ? reals.map {
-                QuantizedMultiplier(multiplier: Int32(max(1, min(0x1p31 - 1, ($0 * 0x1p31).rounded()))), shift: 0)
-            }
-            : reals.map(QuantizedMultiplier.init)
-        multipliers = quantized.map(\.multiplier)
-        shifts = quantized.map(\.shift)
+        // One stage in five uses scales up to 4 (most outputs clamp); the rest keep outputs mostly in range.
+        let base =
+            Int.random(in: 0..<5, using: &random) == 0 ? 1.0 : 1.0 / (Double(depth).squareRoot() * 128 * 127 / 24)
+        scales = (0..<channels).map { _ in Float(base * Double.random(in: 0.05...4, using: &random)) }
         zeroPoint = random.zeroPoint()
         // Fused activations: none, ReLU (lower = zero point), or ReLU6-like bounds.
         switch Int.random(in: 0..<3, using: &random) {
@@ -44,21 +35,16 @@ final class StageStorage {
         }
     }
 
-    /// The same stage with channel c's multiplier and shift moved to `slot(c)` of `count` entries.
+    /// The same stage with channel c's scale moved to `slot(c)` of `count` entries.
     init(_ other: StageStorage, count: Int, slot: (Int) -> Int) {
-        var m = [Int32](repeating: 0, count: count), s = [Int32](repeating: 0, count: count)
-        for c in other.multipliers.indices { (m[slot(c)], s[slot(c)]) = (other.multipliers[c], other.shifts[c]) }
-        (multipliers, shifts, zeroPoint, lower, upper) = (m, s, other.zeroPoint, other.lower, other.upper)
+        var scales = [Float](repeating: 1, count: count)
+        for c in other.scales.indices { scales[slot(c)] = other.scales[c] }
+        (self.scales, zeroPoint, lower, upper) = (scales, other.zeroPoint, other.lower, other.upper)
     }
 
     func withStage<R>(_ body: (OutputStage) -> R) -> R {
-        multipliers.withUnsafeBufferPointer { m in
-            shifts.withUnsafeBufferPointer { s in
-                body(
-                    OutputStage(
-                        multipliers: m.baseAddress!, shifts: s.baseAddress!, zeroPoint: zeroPoint, lower: lower,
-                        upper: upper))
-            }
+        scales.withUnsafeBufferPointer { s in
+            body(OutputStage(scales: s.baseAddress!, zeroPoint: zeroPoint, lower: lower, upper: upper))
         }
     }
 }

@@ -89,7 +89,7 @@ import Testing
         future[6] = 9  // major version 9 (high half of the version word)
         #expect(Self.load(future) == .unsupportedVersion)
         var old = Self.bytes
-        old[4] = 2  // 1.2: grouped convolutions packed with the old group stride
+        (old[4], old[6]) = (3, 1)  // 1.3: fixed-point multipliers and shifts where 2.0 has float scales
         #expect(Self.load(old) == .unsupportedVersion)
     }
 

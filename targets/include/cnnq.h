@@ -27,7 +27,7 @@ extern "C" {
 #endif
 
 #define CNNQ_VERSION_MAJOR 0
-#define CNNQ_VERSION_MINOR 3
+#define CNNQ_VERSION_MINOR 4
 #define CNNQ_VERSION_PATCH 0
 /* Changes whenever a struct layout or a function signature below changes. */
 #define CNNQ_ABI_VERSION 2
@@ -36,7 +36,7 @@ typedef enum cnnq_status {
     CNNQ_OK = 0,
     CNNQ_INVALID_ARGUMENT = 1,     /* null pointer, index out of range, size mismatch */
     CNNQ_BAD_MAGIC = 2,            /* not a .cnnq file */
-    CNNQ_UNSUPPORTED_VERSION = 3,  /* a .cnnq major version this library does not read */
+    CNNQ_UNSUPPORTED_VERSION = 3,  /* a .cnnq major version this library does not read: re-quantize */
     CNNQ_TRUNCATED = 4,            /* the buffer is shorter than the file says */
     CNNQ_CHECKSUM_MISMATCH = 5,    /* CRC32 differs: the file is damaged */
     CNNQ_MALFORMED = 6,            /* an offset, size, count or parameter is out of range */

@@ -1,26 +1,22 @@
 import CNNQKernels
 
-/// Int8 sum of two tensors of one shape, each input rescaled to a common scale first.
+/// Int8 sum of two tensors of one shape, each input rescaled to the output's scale.
 public enum AddOp {
+    /// s_a / s_out and s_b / s_out, and the clamp.
     public struct Parameters: OpParameters {
-        public var multiplierA: Int32 = 0, shiftA: Int32 = 0, multiplierB: Int32 = 0, shiftB: Int32 = 0
-        public var multiplier: Int32 = 0, shift: Int32 = 0
+        public var scaleA: Float = 1, scaleB: Float = 1
         public var lower: Int32 = -128, upper: Int32 = 127
 
         public init() {}
 
         #if !hasFeature(Embedded)  // host only: the quantizer builds the words
             public init(_ p: AddParameters) {
-                (multiplierA, shiftA) = (p.inputMultipliers.0.multiplier, p.inputMultipliers.0.shift)
-                (multiplierB, shiftB) = (p.inputMultipliers.1.multiplier, p.inputMultipliers.1.shift)
-                (multiplier, shift) = (p.output.multiplier.multiplier, p.output.multiplier.shift)
-                (lower, upper) = (p.output.lower, p.output.upper)
+                (scaleA, scaleB, lower, upper) = (p.scales.0, p.scales.1, p.lower, p.upper)
             }
         #endif
 
         public mutating func code<C: ParameterCoder>(_ c: inout C) {
-            c.code(&multiplierA); c.code(&shiftA); c.code(&multiplierB); c.code(&shiftB)
-            c.code(&multiplier); c.code(&shift); c.code(&lower); c.code(&upper)
+            c.code(&scaleA); c.code(&scaleB); c.code(&lower); c.code(&upper)
         }
     }
 
@@ -28,9 +24,8 @@ public enum AddOp {
         try c.inputs(2)
         let p = try c.parameters(Parameters())
         guard c.sameDims(c.x, c.out), c.sameDims(c.tensor(input: 1), c.out) else { throw .malformed }
-        try c.multiplier(p.multiplierA, p.shiftA)
-        try c.multiplier(p.multiplierB, p.shiftB)
-        try c.multiplier(p.multiplier, p.shift)
+        try c.scale(p.scaleA)
+        try c.scale(p.scaleB)
         try c.clamp(p.lower, p.upper)
     }
 
@@ -38,14 +33,8 @@ public enum AddOp {
         let p = c.parameters(Parameters())
         let out = c.outputTensor
         let kernel = AddParameters(
-            inputZeroPoints: (c.tensor(input: 0).zeroPoint, c.tensor(input: 1).zeroPoint),
-            inputMultipliers: (
-                QuantizedMultiplier(multiplier: p.multiplierA, shift: p.shiftA),
-                QuantizedMultiplier(multiplier: p.multiplierB, shift: p.shiftB)
-            ),
-            output: Requantization(
-                multiplier: QuantizedMultiplier(multiplier: p.multiplier, shift: p.shift), zeroPoint: out.zeroPoint,
-                lower: p.lower, upper: p.upper))
+            inputZeroPoints: (c.tensor(input: 0).zeroPoint, c.tensor(input: 1).zeroPoint), scales: (p.scaleA, p.scaleB),
+            zeroPoint: out.zeroPoint, lower: p.lower, upper: p.upper)
         Add.run(c.input(0), c.input(1), count: out.count, parameters: kernel, output: c.output)
     }
 }

@@ -2,23 +2,18 @@ import CNNQKernels
 
 /// Int8 concatenation along channels, each input requantized to the output.
 public enum ConcatOp {
-    /// The words of one input: whether it already has the output's quantization, and its multiplier.
+    /// The words of one input: whether it already has the output's quantization, and s_in / s_out.
     public struct Part: OpParameters {
-        public var identity: Int32 = 0, multiplier: Int32 = 0, shift: Int32 = 0
+        public var identity: Int32 = 0
+        public var scale: Float = 1
 
         public init() {}
 
         #if !hasFeature(Embedded)  // host only: the quantizer builds the words
-            public init(_ p: RequantizeParameters) {
-                (identity, multiplier, shift) = (
-                    p.isIdentity ? 1 : 0, p.output.multiplier.multiplier, p.output.multiplier.shift
-                )
-            }
+            public init(_ p: RequantizeParameters) { (identity, scale) = (p.isIdentity ? 1 : 0, p.output.scale) }
         #endif
 
-        public mutating func code<C: ParameterCoder>(_ c: inout C) {
-            c.code(&identity); c.code(&multiplier); c.code(&shift)
-        }
+        public mutating func code<C: ParameterCoder>(_ c: inout C) { c.code(&identity); c.code(&scale) }
     }
 
     static func validate(_ c: OpCheck) throws(Status) {
@@ -33,7 +28,7 @@ public enum ConcatOp {
             channels += part.channels  // each at most 65,535, and at most `words / 3` of them: no overflow
             guard channels <= c.out.channels else { throw .malformed }
             let p = c.parameters(Part(), firstWord: i * partWords)
-            try c.multiplier(p.multiplier, p.shift)
+            try c.scale(p.scale)
         }
         guard channels == c.out.channels else { throw .malformed }
     }
@@ -48,8 +43,7 @@ public enum ConcatOp {
             let p = c.parameters(Part(), firstWord: i * partWords)
             let parameters = RequantizeParameters(
                 inputZeroPoint: part.zeroPoint,
-                output: Requantization(
-                    multiplier: QuantizedMultiplier(multiplier: p.multiplier, shift: p.shift), zeroPoint: out.zeroPoint),
+                output: Requantization(scale: p.scale, zeroPoint: out.zeroPoint),
                 isIdentity: p.identity != 0)
             Concat.run(
                 c.input(i), pixels: pixels, channels: part.channels, parameters: parameters, output: c.output,

@@ -4,12 +4,12 @@ import CNNQKernels
 /// connected on [N, C]), `depthwise`, and k×k with several groups (`groupedConvolution`).
 public enum ConvolutionOp {
     /// Geometry, the fused clamp, and byte offsets of the packed weights, the int32 packed bias and
-    /// the int32 multipliers and shifts (each `PackedLayout.channelSlots` entries); a grouped
+    /// the fp32 requantization scales (each `PackedLayout.channelSlots` entries); a grouped
     /// convolution adds its group count.
     public struct Parameters: OpParameters {
         public var geometry = ConvolutionGeometry()
         public var lower: Int32 = -128, upper: Int32 = 127
-        public var weights: Int32 = 0, bias: Int32 = 0, multipliers: Int32 = 0, shifts: Int32 = 0
+        public var weights: Int32 = 0, bias: Int32 = 0, scales: Int32 = 0
         /// A word of its own only in a grouped convolution's record.
         public var groups: Int32?
 
@@ -18,8 +18,7 @@ public enum ConvolutionOp {
         public mutating func code<C: ParameterCoder>(_ c: inout C) {
             geometry.code(&c)
             c.code(&lower); c.code(&upper)
-            c.code(constant: &weights); c.code(constant: &bias); c.code(constant: &multipliers);
-            c.code(constant: &shifts)
+            c.code(constant: &weights); c.code(constant: &bias); c.code(constant: &scales)
             if var g = groups {
                 c.code(&g)
                 groups = g
@@ -54,7 +53,7 @@ public enum ConvolutionOp {
             }
         }
 
-        /// Index of output channel `c` in the bias and requantization arrays.
+        /// Index of output channel `c` in the bias and the scales.
         public func channelSlot(_ c: Int) -> Int { standard?.channelSlot(c) ?? c }
     }
 
@@ -95,11 +94,9 @@ public enum ConvolutionOp {
         }
         try c.constant(p.weights, bytes: layout.weightCount, alignment: 1)
         try c.constant(p.bias, bytes: arrayBytes, alignment: 4)
-        try c.constant(p.multipliers, bytes: arrayBytes, alignment: 4)
-        try c.constant(p.shifts, bytes: arrayBytes, alignment: 4)
-        let multipliers = c.model.constant(p.multipliers, as: Int32.self),
-            shifts = c.model.constant(p.shifts, as: Int32.self)
-        for i in 0..<layout.channelSlots { try c.multiplier(multipliers[i], shifts[i]) }
+        try c.constant(p.scales, bytes: arrayBytes, alignment: 4)
+        let scales = c.model.constant(p.scales, as: Float.self)
+        for i in 0..<layout.channelSlots { try c.scale(scales[i]) }
         return layout.workspaceBytesPerThread
     }
 
@@ -115,8 +112,7 @@ public enum ConvolutionOp {
         let p = c.parameters(Parameters(kind: c.op.kind))
         let s = try! shape(c.model, c.op)  // validated at load
         let stage = OutputStage(
-            multipliers: c.constant(p.multipliers, as: Int32.self), shifts: c.constant(p.shifts, as: Int32.self),
-            zeroPoint: out.zeroPoint, lower: p.lower, upper: p.upper)
+            scales: c.constant(p.scales, as: Float.self), zeroPoint: out.zeroPoint, lower: p.lower, upper: p.upper)
         let weights = c.constant(p.weights, as: Int8.self), bias = c.constant(p.bias, as: Int32.self)
         let rows = c.workspace.assumingMemoryBound(to: Int16.self)
         switch c.op.kind {

@@ -28,9 +28,8 @@ struct OpCheck {
         guard lower >= -128, lower <= upper, upper <= 127 else { throw .malformed }
     }
 
-    func multiplier(_ m: Int32, _ shift: Int32) throws(Status) {
-        guard m >= 0, shift >= -31, shift <= 30 else { throw .malformed }
-    }
+    /// A requantization scale: positive and finite (NaN fails too).
+    func scale(_ s: Float) throws(Status) { guard s > 0, s.isFinite else { throw .malformed } }
 
     func sameDims(_ a: TensorInfo, _ b: TensorInfo) -> Bool {
         a.batch == b.batch && a.height == b.height && a.width == b.width && a.channels == b.channels

@@ -62,9 +62,7 @@ public enum BlockBenchmark {
         let input = bytes(h * w * cin)
         let we = weights(e * cin), wd = weights(e * dw.kernelHeight * dw.kernelWidth), wp = weights(cout * e)
         let bias = [Int32](repeating: 100, count: max(e, cout))
-        let q = QuantizedMultiplier.convolution([1e-3])[0]  // as the quantizer stores it
-        let multipliers = [Int32](repeating: q.multiplier, count: max(e, cout) + 16)
-        let shifts = [Int32](repeating: q.shift, count: max(e, cout) + 16)
+        let scales = [Float](repeating: 1e-3, count: max(e, cout) + 16)
         var pe = [Int8](repeating: 0, count: GEMM.Layout(outputChannels: e, depth: cin).weightCount)
         var qe = [Int32](repeating: 0, count: GEMM.Layout(outputChannels: e, depth: 1).channelSlots)
         var pp = [Int8](repeating: 0, count: GEMM.Layout(outputChannels: cout, depth: e).weightCount)
@@ -88,45 +86,42 @@ public enum BlockBenchmark {
         var expanded = [Int8](repeating: 0, count: h * w * e), depthwiseOut = [Int8](repeating: 0, count: oh * ow * e)
         var output = [Int8](repeating: 0, count: oh * ow * cout)
         var rows16 = [Int16](repeating: 0, count: GEMM.workspaceCount(depth: max(cin, e), threads: threadCount))
-        return multipliers.withUnsafeBufferPointer { m in
-            shifts.withUnsafeBufferPointer { sh in
-                let stage = OutputStage(
-                    multipliers: m.baseAddress!, shifts: sh.baseAddress!, zeroPoint: -4, lower: -4, upper: 127)
-                let unfused = KernelBenchmark.median(runs: runs, warmup: warmup) {
-                    var source = input
-                    if block.expand != nil {
-                        Pointwise.run(
-                            input: input, pixels: h * w, inputChannels: cin, packedWeights: pe, packedBias: qe,
-                            outputChannels: e,
-                            stage: stage, workspace: &rows16, output: &expanded)
-                        source = expanded
-                    }
-                    Depthwise.run(
-                        input: source, inputZeroPoint: -4, packedWeights: pd, bias: bias, shape: dw, stage: stage,
-                        output: &depthwiseOut)
+        return scales.withUnsafeBufferPointer { scales in
+            let stage = OutputStage(scales: scales.baseAddress!, zeroPoint: -4, lower: -4, upper: 127)
+            let unfused = KernelBenchmark.median(runs: runs, warmup: warmup) {
+                var source = input
+                if block.expand != nil {
                     Pointwise.run(
-                        input: depthwiseOut, pixels: oh * ow, inputChannels: e, packedWeights: pp, packedBias: qp,
-                        outputChannels: cout,
-                        stage: stage, workspace: &rows16, output: &output)
-                    if let add { Add.run(output, input, count: output.count, parameters: add, output: &output) }
+                        input: input, pixels: h * w, inputChannels: cin, packedWeights: pe, packedBias: qe,
+                        outputChannels: e,
+                        stage: stage, workspace: &rows16, output: &expanded)
+                    source = expanded
                 }
-                let fusedBlock = InvertedResidual(
-                    depthwise: dw, inputChannels: cin, outputChannels: cout,
-                    expand: block.expand == nil ? nil : .init(packedWeights: pe, packedBias: qe, stage: stage),
-                    expandedZeroPoint: -4,
-                    depthwiseWeights: pd, depthwiseBias: bias, depthwiseStage: stage, squeezeExcite: nil,
-                    project: .init(packedWeights: pp, packedBias: qp, stage: stage), residual: add)
-                var workspace = [UInt8](repeating: 0, count: fusedBlock.workspaceCount(threads: threadCount))
-                let fused = KernelBenchmark.median(runs: runs, warmup: warmup) {
-                    workspace.withUnsafeMutableBytes {
-                        fusedBlock.run(input: input, workspace: $0.baseAddress!, output: &output)
-                    }
-                }
-                return Result(
-                    block: block, unfused: unfused, fused: fused,
-                    unfusedBytes: (block.expand == nil ? 0 : expanded.count) + depthwiseOut.count,
-                    fusedBytes: workspace.count)
+                Depthwise.run(
+                    input: source, inputZeroPoint: -4, packedWeights: pd, bias: bias, shape: dw, stage: stage,
+                    output: &depthwiseOut)
+                Pointwise.run(
+                    input: depthwiseOut, pixels: oh * ow, inputChannels: e, packedWeights: pp, packedBias: qp,
+                    outputChannels: cout,
+                    stage: stage, workspace: &rows16, output: &output)
+                if let add { Add.run(output, input, count: output.count, parameters: add, output: &output) }
             }
+            let fusedBlock = InvertedResidual(
+                depthwise: dw, inputChannels: cin, outputChannels: cout,
+                expand: block.expand == nil ? nil : .init(packedWeights: pe, packedBias: qe, stage: stage),
+                expandedZeroPoint: -4,
+                depthwiseWeights: pd, depthwiseBias: bias, depthwiseStage: stage, squeezeExcite: nil,
+                project: .init(packedWeights: pp, packedBias: qp, stage: stage), residual: add)
+            var workspace = [UInt8](repeating: 0, count: fusedBlock.workspaceCount(threads: threadCount))
+            let fused = KernelBenchmark.median(runs: runs, warmup: warmup) {
+                workspace.withUnsafeMutableBytes {
+                    fusedBlock.run(input: input, workspace: $0.baseAddress!, output: &output)
+                }
+            }
+            return Result(
+                block: block, unfused: unfused, fused: fused,
+                unfusedBytes: (block.expand == nil ? 0 : expanded.count) + depthwiseOut.count,
+                fusedBytes: workspace.count)
         }
     }
 }

@@ -60,67 +60,62 @@ public struct KernelBenchmark {
         let weights = (0..<s.weightCount).map { _ in Int8.random(in: -127...127, using: &generator) }
         let bias = (0..<s.outputChannels).map { _ in Int32.random(in: -1000...1000, using: &generator) }
         // As the quantizer stores them (real model scales give 1e-4 to 1e-2).
-        let quantized = QuantizedMultiplier.convolution(
-            (0..<s.outputChannels).map { _ in Double.random(in: 1e-4...1e-3, using: &generator) })
+        let channelScales = (0..<s.outputChannels).map { _ in Float.random(in: 1e-4...1e-3, using: &generator) }
         let kind = kernel(for: s)
-        // A grouped convolution keeps each group's multipliers and shifts in its own 16-channel slots.
+        // A grouped convolution keeps each group's scales in its own 16-channel slots.
         let slots = kind == .standard ? StandardConvolution.Layout(shape: s).channelSlots : s.outputChannels
-        var multipliers = [Int32](repeating: 0, count: slots), shifts = [Int32](repeating: 0, count: slots)
-        for (c, q) in quantized.enumerated() {
-            let slot = kind == .standard ? StandardConvolution.Layout(shape: s).channelSlot(c) : c
-            (multipliers[slot], shifts[slot]) = (q.multiplier, q.shift)
+        var scales = [Float](repeating: 1, count: slots)
+        for (c, scale) in channelScales.enumerated() {
+            scales[kind == .standard ? StandardConvolution.Layout(shape: s).channelSlot(c) : c] = scale
         }
         var output = [Int8](repeating: 0, count: s.outputCount)
-        let seconds = multipliers.withUnsafeBufferPointer { m in
-            shifts.withUnsafeBufferPointer { sh -> Double in
-                let stage = OutputStage(
-                    multipliers: m.baseAddress!, shifts: sh.baseAddress!, zeroPoint: -3, lower: -128, upper: 127)
-                switch kind {
-                case .standard:
-                    var packed = [Int8](repeating: 0, count: StandardConvolution.Layout(shape: s).weightCount)
-                    var packedBias = [Int32](repeating: 0, count: slots)
-                    StandardConvolution.pack(
-                        weights: weights, bias: bias, shape: s, inputZeroPoint: 5, packedWeights: &packed,
-                        packedBias: &packedBias)
-                    var workspace = [Int16](
-                        repeating: 0,
-                        count: StandardConvolution.Layout(shape: s).group.workspaceCount(threads: threadCount))
-                    return median(runs: runs, warmup: warmup) {
-                        StandardConvolution.run(
-                            input: input, inputZeroPoint: 5, packedWeights: packed, packedBias: packedBias,
-                            shape: s, stage: stage, workspace: &workspace, output: &output)
-                    }
-                case .pointwise:
-                    let k = s.inputChannels
-                    var packed = [Int8](
-                        repeating: 0, count: GEMM.Layout(outputChannels: s.outputChannels, depth: k).weightCount)
-                    var packedBias = [Int32](
-                        repeating: 0, count: GEMM.Layout(outputChannels: s.outputChannels, depth: 1).channelSlots)
-                    GEMM.pack(
-                        weights: weights, bias: bias, outputChannels: s.outputChannels, inputChannels: k,
-                        inputZeroPoint: 5, packedWeights: &packed, packedBias: &packedBias)
-                    var workspace = [Int16](repeating: 0, count: GEMM.workspaceCount(depth: k, threads: threadCount))
-                    return median(runs: runs, warmup: warmup) {
-                        Pointwise.run(
-                            input: input, pixels: s.batch * s.inputHeight * s.inputWidth,
-                            inputChannels: s.inputChannels,
-                            packedWeights: packed, packedBias: packedBias, outputChannels: s.outputChannels,
-                            stage: stage, workspace: &workspace, output: &output)
-                    }
-                case .depthwise:
-                    var packed = [Int8](
-                        repeating: 0,
-                        count: Depthwise.Layout(
-                            channels: s.inputChannels, kernelHeight: s.kernelHeight, kernelWidth: s.kernelWidth
-                        ).weightCount)
-                    Depthwise.pack(
-                        weights: weights, channels: s.inputChannels, kernelHeight: s.kernelHeight,
-                        kernelWidth: s.kernelWidth, packed: &packed)
-                    return median(runs: runs, warmup: warmup) {
-                        Depthwise.run(
-                            input: input, inputZeroPoint: 5, packedWeights: packed, bias: bias, shape: s, stage: stage,
-                            output: &output)
-                    }
+        let seconds = scales.withUnsafeBufferPointer { scales -> Double in
+            let stage = OutputStage(scales: scales.baseAddress!, zeroPoint: -3, lower: -128, upper: 127)
+            switch kind {
+            case .standard:
+                var packed = [Int8](repeating: 0, count: StandardConvolution.Layout(shape: s).weightCount)
+                var packedBias = [Int32](repeating: 0, count: slots)
+                StandardConvolution.pack(
+                    weights: weights, bias: bias, shape: s, inputZeroPoint: 5, packedWeights: &packed,
+                    packedBias: &packedBias)
+                var workspace = [Int16](
+                    repeating: 0,
+                    count: StandardConvolution.Layout(shape: s).group.workspaceCount(threads: threadCount))
+                return median(runs: runs, warmup: warmup) {
+                    StandardConvolution.run(
+                        input: input, inputZeroPoint: 5, packedWeights: packed, packedBias: packedBias,
+                        shape: s, stage: stage, workspace: &workspace, output: &output)
+                }
+            case .pointwise:
+                let k = s.inputChannels
+                var packed = [Int8](
+                    repeating: 0, count: GEMM.Layout(outputChannels: s.outputChannels, depth: k).weightCount)
+                var packedBias = [Int32](
+                    repeating: 0, count: GEMM.Layout(outputChannels: s.outputChannels, depth: 1).channelSlots)
+                GEMM.pack(
+                    weights: weights, bias: bias, outputChannels: s.outputChannels, inputChannels: k,
+                    inputZeroPoint: 5, packedWeights: &packed, packedBias: &packedBias)
+                var workspace = [Int16](repeating: 0, count: GEMM.workspaceCount(depth: k, threads: threadCount))
+                return median(runs: runs, warmup: warmup) {
+                    Pointwise.run(
+                        input: input, pixels: s.batch * s.inputHeight * s.inputWidth,
+                        inputChannels: s.inputChannels,
+                        packedWeights: packed, packedBias: packedBias, outputChannels: s.outputChannels,
+                        stage: stage, workspace: &workspace, output: &output)
+                }
+            case .depthwise:
+                var packed = [Int8](
+                    repeating: 0,
+                    count: Depthwise.Layout(
+                        channels: s.inputChannels, kernelHeight: s.kernelHeight, kernelWidth: s.kernelWidth
+                    ).weightCount)
+                Depthwise.pack(
+                    weights: weights, channels: s.inputChannels, kernelHeight: s.kernelHeight,
+                    kernelWidth: s.kernelWidth, packed: &packed)
+                return median(runs: runs, warmup: warmup) {
+                    Depthwise.run(
+                        input: input, inputZeroPoint: 5, packedWeights: packed, bias: bias, shape: s, stage: stage,
+                        output: &output)
                 }
             }
         }

@@ -43,7 +43,7 @@ public final class Int8Model {
         case .invalidArgument: "invalid argument"
         case .badMagic: "bad magic: not a .cnnq file"
         case .unsupportedVersion:
-            "unsupported format version: this runtime reads format \(ModelFormat.versionMajor).\(ModelFormat.oldestReadableMinor)–\(ModelFormat.versionMajor).x; quantize the model again"
+            "unsupported format version: this runtime reads format \(ModelFormat.versionMajor).x; quantize the model again"
         case .truncated: "truncated"
         case .checksumMismatch: "CRC32 mismatch: the file is damaged"
         case .malformed: "malformed: an offset, size or parameter is out of range"

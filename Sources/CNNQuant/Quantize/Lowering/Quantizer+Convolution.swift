@@ -136,19 +136,15 @@ extension Quantizer {
             dilationHeight: window.dilations[0], dilationWidth: window.dilations[1], padTop: window.pads[0],
             padLeft: window.pads[1], padBottom: window.pads[2], padRight: window.pads[3],
             groups: kind == .depthwise ? o : groups)
-        // Bias, multipliers and shifts in the kernel's channel slots.
+        // Bias and scales in the kernel's channel slots.
         guard let layout = ConvolutionOp.PackedLayout(kind: kind, shape: shape) else {
             throw .shapeMismatch(node: node.name, detail: "the packed weights do not fit in memory")
         }
         let slots = layout.channelSlots
-        var biasQ = [Int32](repeating: 0, count: o), multipliers = [Int32](repeating: 0, count: slots),
-            shifts = [Int32](repeating: 0, count: slots)
-        let requantization = QuantizedMultiplier.convolution((0..<o).map { tx.scale * weightScales[$0] / ty.scale })
+        var biasQ = [Int32](repeating: 0, count: o), scales = [Float](repeating: 1, count: slots)
         for c in 0..<o {
             biasQ[c] = Int32(clamping: Int64((b[c] / (tx.scale * weightScales[c])).rounded()))
-            (multipliers[layout.channelSlot(c)], shifts[layout.channelSlot(c)]) = (
-                requantization[c].multiplier, requantization[c].shift
-            )
+            scales[layout.channelSlot(c)] = Float(tx.scale * weightScales[c] / ty.scale)
         }
         let (lower, upper) = Self.bounds(clamp, ty)
         var packed = [Int8](repeating: 0, count: layout.weightCount), packedBias: [Int32]
@@ -174,7 +170,7 @@ extension Quantizer {
             kind: kind, name: node.name, inputs: [x], output: y, parameters: p,
             constants: [
                 (packed.map { UInt8(bitPattern: $0) }, ModelFormat.alignment), (.init(littleEndian: packedBias), 16),
-                (.init(littleEndian: multipliers), 16), (.init(littleEndian: shifts), 16),
+                (.init(littleEndian: scales.map(\.bitPattern)), 16),
             ])
         op.macs = ty.count * perChannel
         op.weights = weights.count + (bias == nil ? 0 : o)
