@@ -52,7 +52,10 @@ let package = Package(
             name: "cnn-quantize",
             dependencies: ["CNNQuant", "CNNQClock", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "CNNQKernelsTests", dependencies: ["CNNQKernels", "CNNQuant"]),
+        // Shared by the test targets: the reference convolution every optimised one is checked
+        // against, seeded data and stages; not part of the products.
+        .target(name: "CNNQTestSupport", dependencies: ["CNNQKernels", "CNNQuant"], swiftSettings: optimised),
+        .testTarget(name: "CNNQKernelsTests", dependencies: ["CNNQKernels", "CNNQuant", "CNNQTestSupport"]),
         .testTarget(
             name: "CNNQuantTests",
             dependencies: ["CNNQuant", "CNNQRuntime", "CNNQKernels"],

@@ -8,16 +8,18 @@ public struct AddParameters: Equatable, Sendable {
     public var scales: (Float, Float)
     public var zeroPoint: Int32, lower: Int32, upper: Int32
 
-    public init(
-        inputScales: (Double, Double), inputZeroPoints: (Int32, Int32), outputScale: Double, outputZeroPoint: Int32,
-        lower: Int32 = -128, upper: Int32 = 127
-    ) {
-        self.init(
-            inputZeroPoints: inputZeroPoints,
-            scales: (Float(inputScales.0 / outputScale), Float(inputScales.1 / outputScale)),
-            zeroPoint: outputZeroPoint,
-            lower: lower, upper: upper)
-    }
+    #if !hasFeature(Embedded)  // host only: the quantizer computes the scales
+        public init(
+            inputScales: (Double, Double), inputZeroPoints: (Int32, Int32), outputScale: Double, outputZeroPoint: Int32,
+            lower: Int32 = -128, upper: Int32 = 127
+        ) {
+            self.init(
+                inputZeroPoints: inputZeroPoints,
+                scales: (Float(inputScales.0 / outputScale), Float(inputScales.1 / outputScale)),
+                zeroPoint: outputZeroPoint,
+                lower: lower, upper: upper)
+        }
+    #endif
 
     public init(
         inputZeroPoints: (Int32, Int32), scales: (Float, Float), zeroPoint: Int32, lower: Int32 = -128,

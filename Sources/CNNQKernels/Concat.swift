@@ -7,11 +7,13 @@ public struct RequantizeParameters: Equatable, Sendable {
     /// Same scale and zero point: a plain copy.
     public var isIdentity: Bool
 
-    public init(inputScale: Double, inputZeroPoint: Int32, outputScale: Double, outputZeroPoint: Int32) {
-        self.inputZeroPoint = inputZeroPoint
-        output = Requantization(scale: Float(inputScale / outputScale), zeroPoint: outputZeroPoint)
-        isIdentity = inputScale == outputScale && inputZeroPoint == outputZeroPoint
-    }
+    #if !hasFeature(Embedded)  // host only: the quantizer computes the scales
+        public init(inputScale: Double, inputZeroPoint: Int32, outputScale: Double, outputZeroPoint: Int32) {
+            self.inputZeroPoint = inputZeroPoint
+            output = Requantization(scale: Float(inputScale / outputScale), zeroPoint: outputZeroPoint)
+            isIdentity = inputScale == outputScale && inputZeroPoint == outputZeroPoint
+        }
+    #endif
 
     public init(inputZeroPoint: Int32, output: Requantization, isIdentity: Bool) {
         self.inputZeroPoint = inputZeroPoint

@@ -6,15 +6,18 @@ public struct MultiplyParameters: Equatable, Sendable {
     public var inputZeroPoint: Int32, gateZeroPoint: Int32
     public var output: Requantization
 
-    public init(
-        inputScale: Double, inputZeroPoint: Int32, gateScale: Double, gateZeroPoint: Int32,
-        outputScale: Double, outputZeroPoint: Int32, lower: Int32 = -128, upper: Int32 = 127
-    ) {
-        self.inputZeroPoint = inputZeroPoint
-        self.gateZeroPoint = gateZeroPoint
-        output = Requantization(
-            scale: Float(inputScale * gateScale / outputScale), zeroPoint: outputZeroPoint, lower: lower, upper: upper)
-    }
+    #if !hasFeature(Embedded)  // host only: the quantizer computes the scales
+        public init(
+            inputScale: Double, inputZeroPoint: Int32, gateScale: Double, gateZeroPoint: Int32,
+            outputScale: Double, outputZeroPoint: Int32, lower: Int32 = -128, upper: Int32 = 127
+        ) {
+            self.inputZeroPoint = inputZeroPoint
+            self.gateZeroPoint = gateZeroPoint
+            output = Requantization(
+                scale: Float(inputScale * gateScale / outputScale), zeroPoint: outputZeroPoint, lower: lower,
+                upper: upper)
+        }
+    #endif
 
     public init(inputZeroPoint: Int32, gateZeroPoint: Int32, output: Requantization) {
         self.inputZeroPoint = inputZeroPoint

@@ -6,12 +6,15 @@ public enum Pooling {
         public var inputZeroPoint: Int32
         public var output: Requantization
 
-        public init(inputScale: Double, inputZeroPoint: Int32, outputScale: Double, outputZeroPoint: Int32, pixels: Int)
-        {
-            self.inputZeroPoint = inputZeroPoint
-            output = Requantization(
-                scale: Float(inputScale / (outputScale * Double(pixels))), zeroPoint: outputZeroPoint)
-        }
+        #if !hasFeature(Embedded)  // host only: the quantizer computes the scales
+            public init(
+                inputScale: Double, inputZeroPoint: Int32, outputScale: Double, outputZeroPoint: Int32, pixels: Int
+            ) {
+                self.inputZeroPoint = inputZeroPoint
+                output = Requantization(
+                    scale: Float(inputScale / (outputScale * Double(pixels))), zeroPoint: outputZeroPoint)
+            }
+        #endif
 
         public init(inputZeroPoint: Int32, output: Requantization) {
             self.inputZeroPoint = inputZeroPoint
@@ -52,11 +55,12 @@ public enum Pooling {
             output: output + full)
     }
 
-    /// Max or average over k×k windows (same quantization in and out, as TFLite requires for these).
-    /// Padding never wins a max and is not counted in an average. Average rounds half away from zero.
     public enum Kind: Sendable { case max, average }
 
-    public static func windowReference(
+    /// Max or average over k×k windows (same quantization in and out, as TFLite requires for these).
+    /// Padding never wins a max and is not counted in an average. Average rounds half away from zero.
+    /// Plain loops: pooling is a sliver of a CNN's time; tests check it against the float operation.
+    public static func window(
         _ input: UnsafePointer<Int8>, shape s: ConvolutionShape, kind: Kind,
         output: UnsafeMutablePointer<Int8>
     ) {

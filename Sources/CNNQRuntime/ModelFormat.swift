@@ -10,6 +10,8 @@ public enum ModelFormat {
     public static let alignment = 64
     /// Bytes the caller's model buffer and arena must be aligned to.
     public static let bufferAlignment = 16
+    /// Parameter words, int32 and float arrays and tables start on this boundary in the constants.
+    public static let arrayAlignment = 16
 
     /// Header words, in order. The CRC covers every byte after its own word.
     public enum Header: Int {

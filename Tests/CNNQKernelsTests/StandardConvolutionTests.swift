@@ -1,4 +1,5 @@
 import CNNQKernels
+import CNNQTestSupport
 import CNNQuant
 import Testing
 

@@ -56,6 +56,6 @@ public enum WindowPoolOp {
     static func run(_ c: OpContext) {
         let check = OpCheck(model: c.model, op: c.op, words: 0)
         let s = try! c.parameters(Parameters()).shape(check)  // validated at load
-        Pooling.windowReference(c.input(0), shape: s, kind: c.op.kind == .maxPool ? .max : .average, output: c.output)
+        Pooling.window(c.input(0), shape: s, kind: c.op.kind == .maxPool ? .max : .average, output: c.output)
     }
 }

@@ -23,7 +23,7 @@ public enum ModelFileWriter {
         for op in model.ops {
             var words = op.words
             var blobOffsets: [Int] = []
-            pad(&constants, to: 16)
+            pad(&constants, to: ModelFormat.arrayAlignment)
             let paramOffset = constants.count
             constants += [UInt8](repeating: 0, count: 4 * words.count)
             for blob in op.blobs {

@@ -76,8 +76,11 @@ extension Quantizer {
         var op = QuantizedModel.OpEntry(
             kind: .floatConvolution, name: node.name, inputs: [x], output: y, parameters: p,
             constants: [
-                (.init(littleEndian: weights.map(\.bitPattern)), 16),
-                (.init(littleEndian: (bias ?? [Float](repeating: 0, count: o)).map(\.bitPattern)), 16),
+                (.init(littleEndian: weights.map(\.bitPattern)), ModelFormat.arrayAlignment),
+                (
+                    .init(littleEndian: (bias ?? [Float](repeating: 0, count: o)).map(\.bitPattern)),
+                    ModelFormat.arrayAlignment
+                ),
             ])
         op.macs = model.tensors[y].count * weights.count / o
         op.weights = weights.count + (bias == nil ? 0 : o)
@@ -169,8 +172,9 @@ extension Quantizer {
         var op = QuantizedModel.OpEntry(
             kind: kind, name: node.name, inputs: [x], output: y, parameters: p,
             constants: [
-                (packed.map { UInt8(bitPattern: $0) }, ModelFormat.alignment), (.init(littleEndian: packedBias), 16),
-                (.init(littleEndian: scales.map(\.bitPattern)), 16),
+                (packed.map { UInt8(bitPattern: $0) }, ModelFormat.alignment),
+                (.init(littleEndian: packedBias), ModelFormat.arrayAlignment),
+                (.init(littleEndian: scales.map(\.bitPattern)), ModelFormat.arrayAlignment),
             ])
         op.macs = ty.count * perChannel
         op.weights = weights.count + (bias == nil ? 0 : o)

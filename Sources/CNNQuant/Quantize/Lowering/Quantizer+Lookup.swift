@@ -16,6 +16,6 @@ extension Quantizer {
         append(
             .init(
                 kind: .lookup, name: node.name, inputs: [x], output: y, parameters: LookupOp.Parameters(),
-                constants: [(table.map { UInt8(bitPattern: $0) }, 16)]))
+                constants: [(table.map { UInt8(bitPattern: $0) }, ModelFormat.arrayAlignment)]))
     }
 }

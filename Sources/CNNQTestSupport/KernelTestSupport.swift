@@ -3,24 +3,28 @@ import CNNQuant
 
 /// Property tests draw from the seeded generator, so a failure reproduces.
 extension SeededRandom {
-    mutating func int8s(_ count: Int) -> [Int8] { (0..<count).map { _ in Int8.random(in: -128...127, using: &self) } }
+    public mutating func int8s(_ count: Int) -> [Int8] {
+        (0..<count).map { _ in Int8.random(in: -128...127, using: &self) }
+    }
 
     /// Weights as the converter makes them: symmetric, in [-127, 127].
-    mutating func weights(_ count: Int) -> [Int8] { (0..<count).map { _ in Int8.random(in: -127...127, using: &self) } }
+    public mutating func weights(_ count: Int) -> [Int8] {
+        (0..<count).map { _ in Int8.random(in: -127...127, using: &self) }
+    }
 
     /// A zero point, often at the extremes.
-    mutating func zeroPoint() -> Int32 {
+    public mutating func zeroPoint() -> Int32 {
         [-128, 127, 0, Int32.random(in: -128...127, using: &self)].randomElement(using: &self)!
     }
 }
 
 /// Per-channel requantization data that outlives the OutputStage pointing into it.
-final class StageStorage {
-    let scales: [Float]
-    let zeroPoint: Int32, lower: Int32, upper: Int32
+public final class StageStorage {
+    public let scales: [Float]
+    public let zeroPoint: Int32, lower: Int32, upper: Int32
 
     /// Scales that keep outputs mostly in range for accumulators of about `depth` products.
-    init(channels: Int, depth: Int, random: inout SeededRandom) {
+    public init(channels: Int, depth: Int, random: inout SeededRandom) {
         // One stage in five uses scales up to 4 (most outputs clamp); the rest keep outputs mostly in range.
         let base =
             Int.random(in: 0..<5, using: &random) == 0 ? 1.0 : 1.0 / (Double(depth).squareRoot() * 128 * 127 / 24)
@@ -36,13 +40,13 @@ final class StageStorage {
     }
 
     /// The same stage with channel c's scale moved to `slot(c)` of `count` entries.
-    init(_ other: StageStorage, count: Int, slot: (Int) -> Int) {
+    public init(_ other: StageStorage, count: Int, slot: (Int) -> Int) {
         var scales = [Float](repeating: 1, count: count)
         for c in other.scales.indices { scales[slot(c)] = other.scales[c] }
         (self.scales, zeroPoint, lower, upper) = (scales, other.zeroPoint, other.lower, other.upper)
     }
 
-    func withStage<R>(_ body: (OutputStage) -> R) -> R {
+    public func withStage<R>(_ body: (OutputStage) -> R) -> R {
         scales.withUnsafeBufferPointer { s in
             body(OutputStage(scales: s.baseAddress!, zeroPoint: zeroPoint, lower: lower, upper: upper))
         }
@@ -50,7 +54,7 @@ final class StageStorage {
 }
 
 /// Runs `body` once with one thread and once with two, returning both results.
-func withOneAndTwoThreads<R>(_ body: () -> R) -> (R, R) {
+public func withOneAndTwoThreads<R>(_ body: () -> R) -> (R, R) {
     let saved = threadCount
     setThreadCount(1)
     let one = body()
@@ -61,7 +65,7 @@ func withOneAndTwoThreads<R>(_ body: () -> R) -> (R, R) {
 }
 
 /// The reference convolution into a new array.
-func referenceConvolution(
+public func referenceConvolution(
     _ input: [Int8], zero: Int32, _ weights: [Int8], _ bias: [Int32], _ shape: ConvolutionShape,
     _ stage: StageStorage
 ) -> [Int8] {
@@ -75,7 +79,7 @@ func referenceConvolution(
 }
 
 /// Channel counts of every MobileNet width: V1/V2/V3 stage widths and their expansions at each α.
-let mobileNetChannelCounts: [Int] = {
+public let mobileNetChannelCounts: [Int] = {
     func divisible(_ v: Double) -> Int {
         var r = max(8, Int(v + 4) / 8 * 8)
         if Double(r) < 0.9 * v { r += 8 }

@@ -1,3 +1,5 @@
+import CNNQKernels
+
 /// The plain int8 convolution every optimised convolution kernel is checked against, bit for bit:
 /// Σ (x − x_zero) · w + bias in int32 per output, then the output stage. Padding holds x_zero, so
 /// padded taps add nothing. Any kernel, stride, dilation and group count.
