@@ -64,6 +64,7 @@ public enum Interpreter {
         case .dequantize: DequantizeOp.run(c)
         case .floatAdd: FloatAddOp.run(c)
         case .floatConvolution: FloatConvolutionOp.run(c)
+        case .pad: PadOp.run(c)
         }
     }
 }

@@ -5,7 +5,7 @@ public enum ModelFormat {
     /// "CNNQ" read as a little-endian word.
     public static let magic: UInt32 = 0x514E_4E43
     public static let versionMajor: UInt32 = 2
-    public static let versionMinor: UInt32 = 0
+    public static let versionMinor: UInt32 = 1
     /// Constant blobs (packed weights) start on this boundary in the file; arena tensors too.
     public static let alignment = 64
     /// Bytes the caller's model buffer and arena must be aligned to.
@@ -69,6 +69,8 @@ public enum ModelFormat {
         /// k×k convolution with more than one group (RegNet, ResNeXt), each group an im2col GEMM.
         /// Format 1.2.
         case groupedConvolution = 15
+        /// Constant padding of rows and columns. Format 2.1.
+        case pad = 16
 
         public var isFloat: Bool { self == .floatConvolution || self == .floatAdd }
     }

@@ -234,6 +234,7 @@ public struct ModelView {
         case .dequantize: try DequantizeOp.validate(check)
         case .floatAdd: try FloatAddOp.validate(check)
         case .floatConvolution: try FloatConvolutionOp.validate(check)
+        case .pad: try PadOp.validate(check)
         }
         return 0
     }

@@ -122,6 +122,8 @@ public final class FloatExecutor {
                 return FloatPooling.globalAverage(x.data, n: x.shape[0], h: x.shape[2], w: x.shape[3], c: x.shape[1])
             }
             return Layout.toNHWC(FloatPooling.reduceMean(x.logical, shape: x.shape, axes: axes), out)
+        case let .pad(pads, value):
+            return Layout.toNHWC(FloatMath.pad(x.logical, shape: x.shape, pads: pads, value: value), out)
         case .flatten, .reshape, .squeeze, .unsqueeze:
             return Layout.toNHWC(x.logical, out)
         case let .concat(axis):

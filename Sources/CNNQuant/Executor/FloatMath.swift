@@ -67,4 +67,25 @@ enum FloatMath {
         }
         return y
     }
+
+    /// Constant padding of row-major data of any rank; `pads` as ONNX orders them (begins, then ends).
+    static func pad(_ x: [Float], shape: [Int], pads: [Int], value: Float) -> [Float] {
+        let rank = shape.count
+        let out = shape.indices.map { shape[$0] + pads[$0] + pads[$0 + rank] }
+        var y = [Float](repeating: value, count: out.reduce(1, *))
+        var index = [Int](repeating: 0, count: rank)
+        for v in x {
+            var offset = 0
+            for axis in 0..<rank { offset = offset * out[axis] + index[axis] + pads[axis] }
+            y[offset] = v
+            var axis = rank - 1
+            while axis >= 0 {
+                index[axis] += 1
+                if index[axis] < shape[axis] { break }
+                index[axis] = 0
+                axis -= 1
+            }
+        }
+        return y
+    }
 }

@@ -86,6 +86,9 @@ public enum Op: Equatable, Sendable {
     case averagePool(window: Window, countIncludePad: Bool)
     case maxPool(window: Window)
     case reduceMean(axes: [Int], keepDims: Bool)
+    /// Constant padding: `pads` in ONNX order (every axis's begin, then every axis's end), resolved
+    /// at import.
+    case pad(pads: [Int], value: Float)
     case flatten(axis: Int)
     /// inputs: data, shape
     case reshape(allowZero: Bool)
@@ -123,6 +126,7 @@ public enum Op: Equatable, Sendable {
         case .averagePool: "AveragePool"
         case .maxPool: "MaxPool"
         case .reduceMean: "ReduceMean"
+        case .pad: "Pad"
         case .flatten: "Flatten"
         case .reshape: "Reshape"
         case .softmax: "Softmax"

@@ -269,6 +269,22 @@ struct NodeReader {
             }
             guard int("noop_with_empty_axes", 0) == 0 else { throw fail("noop_with_empty_axes=1 is not supported") }
             parsed = .reduceMean(axes: axes ?? [], keepDims: int("keepdims", 1) != 0)
+        case "Pad":
+            let mode = string("mode", "constant")
+            guard mode == "constant" else { throw fail("\(mode) padding is not supported; constant is") }
+            var pads: [Int]?, value: Float = 0
+            if opset < 11 {
+                (pads, value) = (ints("pads"), float("value", 0))
+            } else {
+                guard proto.input.count < 4 || proto.input[3].isEmpty else {
+                    throw fail("the axes input is not supported")
+                }
+                pads = try constantInput(1, "Pad pads")?.ints.map { Int(clamping: $0) }
+                value = try constantInput(2, "Pad constant_value")?.floats.first ?? 0
+                inputs = [proto.input[0]]
+            }
+            guard let pads else { throw fail("pads are required") }
+            parsed = .pad(pads: pads, value: value)
         case "Flatten":
             parsed = .flatten(axis: int("axis", 1))
         case "Reshape":

@@ -102,6 +102,10 @@ public enum ONNXWriter {
         case let .hardSigmoid(alpha, beta):
             attribute("alpha", float: alpha)
             attribute("beta", float: beta)
+        case let .pad(pads, value):
+            initializers["\(node.name).pads"] = Tensor(shape: [pads.count], ints: pads.map { Int64($0) })
+            initializers["\(node.name).value"] = Tensor(shape: [], floats: [value])
+            proto.input += ["\(node.name).pads", "\(node.name).value"]
         case let .flatten(axis):
             attribute("axis", int: axis)
         case let .concat(axis):

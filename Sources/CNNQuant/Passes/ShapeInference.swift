@@ -88,6 +88,12 @@ enum ShapeInference {
             resolved.sort()
             let shape = x.indices.compactMap { resolved.contains($0) ? (keepDims ? 1 : nil) : x[$0] }
             return (.reduceMean(axes: resolved, keepDims: keepDims), shape)
+        case let .pad(pads, _):
+            guard pads.count == 2 * x.count else { throw fail("\(pads.count) pads for a rank-\(x.count) input") }
+            guard pads.allSatisfy({ $0 >= 0 && $0 <= 65_535 }) else {
+                throw fail("pads \(pads) must be in 0…65,535 (negative pads crop, which is not supported)")
+            }
+            return (node.op, x.indices.map { x[$0] + pads[$0] + pads[$0 + x.count] })
         case let .flatten(axis):
             let axis = axis < 0 ? axis + x.count : axis
             guard (0...x.count).contains(axis) else { throw fail("flatten axis out of range for \(x)") }

@@ -199,6 +199,7 @@ public struct Quantizer {
         case .globalAveragePool, .reduceMean([2, 3], _), .reduceMean([-2, -1], _): try lowerGlobalAveragePool(node)
         case let .maxPool(window), let .averagePool(window, _): try lowerWindowPool(node, window: window)
         case let .concat(axis): try lowerConcat(node, axis: axis)
+        case let .pad(pads, value): try lowerPad(node, pads: pads, value: value)
         case .flatten, .reshape, .squeeze, .unsqueeze: try lowerReshape(node)
         default: throw .unsupportedOperator(node: node.name, op: node.op.name, domain: "")
         }
