@@ -4,7 +4,7 @@ import Foundation
 
 /// Turns a prepared float graph and calibrated activation ranges into an int8 model, following
 /// `docs/quantization.md`: per-channel symmetric int8 weights, per-tensor asymmetric int8
-/// activations, int32 bias, fixed-point requantization, fused clamps, lookup tables for the
+/// activations, int32 bias, fp32 requantization scales, fused clamps, lookup tables for the
 /// elementwise functions, and rescaling adds, products and concatenations.
 public struct Quantizer {
     public struct Options: Sendable {
