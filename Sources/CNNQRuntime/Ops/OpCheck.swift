@@ -19,7 +19,8 @@ struct OpCheck {
         return OpContext.read(template, model, op)
     }
 
-    /// Words `first ..< first + count` read into `template` (ops with a record per input: concat).
+    /// One record of the op's words, from `firstWord` on (ops with a record per input: concat); the
+    /// caller has checked the word count.
     func parameters<P: OpParameters>(_ template: P, firstWord: Int) -> P {
         OpContext.read(template, model, op, firstWord: firstWord)
     }

@@ -35,7 +35,7 @@ struct OpContext {
     }
 
     /// A constant blob at byte `offset` of the constants section.
-    func constant<T>(_ offset: Int32, as: T.Type) -> UnsafePointer<T> {
-        (model.base + model.constants + Int(offset)).assumingMemoryBound(to: T.self)
+    func constant<T>(_ offset: Int32, as type: T.Type) -> UnsafePointer<T> {
+        model.constant(offset, as: type)
     }
 }
