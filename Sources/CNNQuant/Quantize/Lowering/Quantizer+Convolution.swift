@@ -8,18 +8,8 @@ extension Quantizer {
             throw .unsupportedAttribute(node: node.name, op: "Conv", detail: "weights must be constant")
         }
         let (o, perGroup, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
-        // ONNX OIHW → OHWI, the kernels' order.
-        let v = w.floats
-        var ohwi = [Float](repeating: 0, count: v.count)
-        for oc in 0..<o {
-            for i in 0..<perGroup {
-                for ky in 0..<kh {
-                    for kx in 0..<kw {
-                        ohwi[((oc * kh + ky) * kw + kx) * perGroup + i] = v[((oc * perGroup + i) * kh + ky) * kw + kx]
-                    }
-                }
-            }
-        }
+        // ONNX OIHW → OHWI, the kernels' order: the NCHW → NHWC permutation with O as N and I as C.
+        let ohwi = Layout.toNHWC(w.floats, w.shape)
         let bias = node.inputs.count > 2 ? graph.initializers[node.inputs[2]]?.floats : nil
         if options.exclude.contains(node.name) {
             return try floatConvolution(
