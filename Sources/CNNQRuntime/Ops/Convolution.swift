@@ -31,7 +31,7 @@ public enum ConvolutionOp {
     public struct PackedLayout {
         /// Int8 entries of packed weights.
         public let weightCount: Int
-        /// Int32 entries of the packed bias and of each requantization array.
+        /// Entries of the packed bias and of the requantization scales.
         public let channelSlots: Int
         /// Kernel scratch bytes per thread.
         public let workspaceBytesPerThread: Int
@@ -73,7 +73,7 @@ public enum ConvolutionOp {
         let kind = c.op.kind
         try c.inputs(1)
         let p = try c.parameters(Parameters(kind: kind))
-        let s = try p.geometry.shape(groups: groups(p, kind, c.x), c.x, c.out)
+        let s = try shape(p, kind, c.x, c.out)
         try c.clamp(p.lower, p.upper)
         switch kind {
         case .pointwise:
@@ -102,15 +102,21 @@ public enum ConvolutionOp {
 
     /// The validated shape of `op`.
     static func shape(_ model: ModelView, _ op: OpInfo) throws(Status) -> ConvolutionShape {
-        let x = model.tensor(model.input(of: op, 0))
-        let p = OpContext.read(Parameters(kind: op.kind), model, op)
-        return try p.geometry.shape(groups: groups(p, op.kind, x), x, model.tensor(op.output))
+        try shape(
+            OpContext.read(Parameters(kind: op.kind), model, op), op.kind, model.tensor(model.input(of: op, 0)),
+            model.tensor(op.output))
+    }
+
+    static func shape(_ p: Parameters, _ kind: ModelFormat.OpKind, _ x: TensorInfo, _ out: TensorInfo) throws(Status)
+        -> ConvolutionShape
+    {
+        try p.geometry.shape(groups: groups(p, kind, x), x, out)
     }
 
     static func run(_ c: OpContext) {
         let x = c.tensor(input: 0), out = c.outputTensor
         let p = c.parameters(Parameters(kind: c.op.kind))
-        let s = try! shape(c.model, c.op)  // validated at load
+        let s = try! shape(p, c.op.kind, x, out)  // validated at load
         let stage = OutputStage(
             scales: c.constant(p.scales, as: Float.self), zeroPoint: out.zeroPoint, lower: p.lower, upper: p.upper)
         let weights = c.constant(p.weights, as: Int8.self), bias = c.constant(p.bias, as: Int32.self)

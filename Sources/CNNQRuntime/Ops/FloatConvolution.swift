@@ -22,7 +22,7 @@ public enum FloatConvolutionOp {
     static func validate(_ c: OpCheck) throws(Status) {
         try c.inputs(1)
         let p = try c.parameters(Parameters())
-        let s = try shape(c.model, c.op)
+        let s = try shape(p, c.x, c.out)
         guard p.lower <= p.upper else { throw .malformed }  // also refuses NaN
         guard let taps = CheckedSize.product(s.kernelHeight * s.kernelWidth, s.inputChannels / s.groups),
             let values = CheckedSize.product(taps, s.outputChannels), let weightBytes = CheckedSize.product(values, 4)
@@ -33,15 +33,18 @@ public enum FloatConvolutionOp {
 
     /// The validated shape of `op`.
     static func shape(_ model: ModelView, _ op: OpInfo) throws(Status) -> ConvolutionShape {
-        let p = OpContext.read(Parameters(), model, op)
+        try shape(
+            OpContext.read(Parameters(), model, op), model.tensor(model.input(of: op, 0)), model.tensor(op.output))
+    }
+
+    static func shape(_ p: Parameters, _ x: TensorInfo, _ out: TensorInfo) throws(Status) -> ConvolutionShape {
         guard p.groups >= 1, p.groups <= 65_535 else { throw .malformed }
-        return try p.geometry.shape(
-            groups: Int(p.groups), model.tensor(model.input(of: op, 0)), model.tensor(op.output))
+        return try p.geometry.shape(groups: Int(p.groups), x, out)
     }
 
     static func run(_ c: OpContext) {
         let p = c.parameters(Parameters())
-        let s = try! shape(c.model, c.op)  // validated at load
+        let s = try! shape(p, c.tensor(input: 0), c.outputTensor)  // validated at load
         FloatIsland.convolution(
             input: c.floatInput(0), weights: c.constant(p.weights, as: Float.self),
             bias: c.constant(p.bias, as: Float.self),
