@@ -1,12 +1,26 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// The kernels use AVX2 on x86_64 hosts (every x86_64 machine we build on has it); the device build in
-// targets/ sets its own instruction set per board.
+// The portable kernels use AVX2 on x86_64 hosts; each instruction-set level above it is a module of
+// its own with its own flags, run only where `cnnq_cpu_features` finds the level (Swift has no
+// per-function target attribute). The device build in targets/ sets the same flags per board.
 #if arch(x86_64)
     let vectorSettings: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma"])]
+    let avxVNNISettings: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mavxvnni"])]
+    let avx512VNNISettings: [SwiftSetting] = [
+        .unsafeFlags(["-Xcc", "-mavx512f", "-Xcc", "-mavx512bw", "-Xcc", "-mavx512vl", "-Xcc", "-mavx512vnni"])
+    ]
+    let dotProductSettings: [SwiftSetting] = []
+#elseif arch(arm64)
+    let vectorSettings: [SwiftSetting] = []
+    let avxVNNISettings: [SwiftSetting] = []
+    let avx512VNNISettings: [SwiftSetting] = []
+    let dotProductSettings: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=armv8.2-a+dotprod"])]
 #else
     let vectorSettings: [SwiftSetting] = []
+    let avxVNNISettings: [SwiftSetting] = []
+    let avx512VNNISettings: [SwiftSetting] = []
+    let dotProductSettings: [SwiftSetting] = []
 #endif
 // The kernels, the runtime and the host library are optimised in debug builds too: the accuracy
 // tests run thousands of images through them, which unoptimised SIMD code makes ten times slower.
@@ -37,8 +51,24 @@ let package = Package(
             name: "CNNQImageIO", linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16"), .linkedLibrary("z")]),
         // The core's effective clock, measured, for bench-kernels' floor (host only).
         .target(name: "CNNQClock"),
+        // CPU feature detection, and the intrinsics Swift cannot name as static inline C wrappers.
+        .target(name: "CNNQCPU"),
         .target(name: "CNNQKernels", dependencies: ["CNNQThreads"], swiftSettings: vectorSettings + optimised),
-        .target(name: "CNNQRuntime", dependencies: ["CNNQKernels"], swiftSettings: optimised),
+        .target(
+            name: "CNNQKernelsAVXVNNI", dependencies: ["CNNQKernels", "CNNQCPU"],
+            swiftSettings: avxVNNISettings + optimised),
+        .target(
+            name: "CNNQKernelsAVX512VNNI", dependencies: ["CNNQKernels", "CNNQCPU"],
+            swiftSettings: avx512VNNISettings + optimised),
+        .target(
+            name: "CNNQKernelsDotProd", dependencies: ["CNNQKernels", "CNNQCPU"],
+            swiftSettings: dotProductSettings + optimised),
+        .target(
+            name: "CNNQRuntime",
+            dependencies: [
+                "CNNQKernels", "CNNQCPU", "CNNQKernelsAVXVNNI", "CNNQKernelsAVX512VNNI", "CNNQKernelsDotProd",
+            ],
+            swiftSettings: optimised),
         .target(
             name: "CNNQuant",
             dependencies: [
@@ -55,10 +85,11 @@ let package = Package(
         // Shared by the test targets: the reference convolution every optimised one is checked
         // against, seeded data and stages; not part of the products.
         .target(name: "CNNQTestSupport", dependencies: ["CNNQKernels", "CNNQuant"], swiftSettings: optimised),
-        .testTarget(name: "CNNQKernelsTests", dependencies: ["CNNQKernels", "CNNQuant", "CNNQTestSupport"]),
+        .testTarget(
+            name: "CNNQKernelsTests", dependencies: ["CNNQKernels", "CNNQRuntime", "CNNQuant", "CNNQTestSupport"]),
         .testTarget(
             name: "CNNQuantTests",
-            dependencies: ["CNNQuant", "CNNQRuntime", "CNNQKernels"],
+            dependencies: ["CNNQuant", "CNNQRuntime", "CNNQKernels", "CNNQTestSupport"],
             resources: [.copy("Fixtures")]
         ),
     ]

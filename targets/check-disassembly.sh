@@ -3,9 +3,10 @@
 # docs/kernels.md). A compiler or source change that loses one fails this check.
 #   usage: targets/check-disassembly.sh out/x86_64/CNNQKernels.o
 #          targets/check-disassembly.sh out/aarch64/CNNQKernels.o aarch64
+#          targets/check-disassembly.sh out/x86_64/CNNQKernelsAVX512VNNI.o avx512-vnni   (one level's module)
 set -euo pipefail
 object=$1 arch=${2:-x86_64}
-objdump=objdump; [ "$arch" = aarch64 ] && objdump=aarch64-linux-gnu-objdump
+objdump=objdump; [ "$arch" = aarch64 ] || [ "$arch" = dotprod ] && objdump=aarch64-linux-gnu-objdump
 dump=$(mktemp); trap 'rm -f "$dump"' EXIT
 "$objdump" -dr --no-show-raw-insn "$object" > "$dump"   # -r: calls name their target
 
@@ -30,14 +31,14 @@ refuse() {  # refuse SYMBOL-PART INSTRUCTION-REGEX WHY
 
 case "$arch" in
   x86_64)
-    expect 4GEMMO vpmaddwd "int16 pairs multiplied and summed exactly into int32"
-    expect 4GEMMO vpbroadcastd "input pairs broadcast straight from the widened row"
-    expect 4GEMMO vpmovsxbw "weights widened from memory"
-    expect 4GEMMO vcvtdq2ps "requantization: accumulators converted to float in vector lanes"
-    expect 4GEMMO vmulps "requantization: per-channel scales multiplied in vector lanes"
-    refuse 4GEMMO 'vfn?m(add|sub)' "a fused multiply-add would round once where the reference rounds twice"
-    refuse 4GEMMO vpmaddubsw "saturating u8×s8 pairs would lose exactness"
-    refuse 4GEMMO 'R_\S+\s+\S*loadUnaligned' "loads left as calls: the microkernel outgrew the SIL inliner's budget"
+    expect Int8GEMM4x8O vpmaddwd "int16 pairs multiplied and summed exactly into int32"
+    expect Int8GEMM4x8O vpmovsxbw "weights and inputs widened to int16"
+    expect Int8GEMM4x8O vcvtdq2ps "requantization: accumulators converted to float in vector lanes"
+    expect Int8GEMM4x8O vmulps "requantization: per-channel scales multiplied in vector lanes"
+    refuse Int8GEMM4x8O 'vfn?m(add|sub)' "a fused multiply-add would round once where the reference rounds twice"
+    refuse Int8GEMM4x8O vpmaddubsw "saturating u8×s8 pairs would lose exactness"
+    refuse Int8GEMM4x8O 'R_\S+\s+\S*loadUnaligned' "loads left as calls: the microkernel outgrew the SIL inliner's budget"
+    refuse '' '%?zmm|vpdpbusd' "the baseline module must run on every AVX2 CPU"
     expect 9DepthwiseO4RowsV10runSliding vpmaddwd "3×3: two kernel rows' taps of 8 channels multiplied and summed exactly"
     expect 9DepthwiseO4RowsV10runSliding vpunpcklbw "3×3: input rows interleaved into pairs before widening"
     expect 9DepthwiseO4RowsV10runSliding vmulps "3×3: requantization scales multiplied in vector lanes"
@@ -47,17 +48,18 @@ case "$arch" in
     expect 9DepthwiseO4RowsV8runPairs vmulps "5×5: requantization scales multiplied in vector lanes"
     expect 9DepthwiseO4RowsV3run vpmullw "other geometries: 16 channels multiplied exactly in int16"
     expect 9DepthwiseO4RowsV3run vpmovsxwd "other geometries: products widened to int32 accumulators"
-    refuse 4GEMMO vpmulld "a 32-bit multiply there means the vpmaddwd pattern was missed"
+    refuse Int8GEMM4x8O vpmulld "a 32-bit multiply there means the vpmaddwd pattern was missed"
     refuse 9DepthwiseO 'vfn?m(add|sub)' "a fused multiply-add would round once where the reference rounds twice"
     refuse 3AddO 'vfn?m(add|sub)' "the residual sum of two scaled inputs fused into one rounding"
     ;;
   aarch64)
-    # Armv8.0 baseline: no sdot (an optional v8.2 extension), so int16 widening multiplies.
-    expect 4GEMMO 'smull\s+v\d+\.4s' "int16 × int16 widened into int32 lanes"
-    expect 4GEMMO 'uzp[12]\s+v' "even and odd products de-interleaved to sum the input-channel pairs"
-    expect 4GEMMO 'scvtf\s+v\d+\.4s' "requantization: accumulators converted to float in vector lanes"
-    expect 4GEMMO 'fmul\s+v\d+\.4s' "requantization: per-channel scales multiplied in vector lanes"
-    refuse 4GEMMO 'fml[as]\s' "a fused multiply-add would round once where the reference rounds twice"
+    # Armv8.0 baseline: no sdot (an optional v8.2 extension), so widening multiplies.
+    expect Int8GEMM4x8O 'smull\s+v\d+\.8h' "int8 × int8 products in int16 lanes (exact: |w·x| ≤ 16,384)"
+    expect Int8GEMM4x8O 'uzp[12]\s+v' "even and odd products de-interleaved to sum the input-channel pairs"
+    expect Int8GEMM4x8O 'scvtf\s+v\d+\.4s' "requantization: accumulators converted to float in vector lanes"
+    expect Int8GEMM4x8O 'fmul\s+v\d+\.4s' "requantization: per-channel scales multiplied in vector lanes"
+    refuse Int8GEMM4x8O 'fml[as]\s' "a fused multiply-add would round once where the reference rounds twice"
+    refuse '' 'sdot|smmla' "the baseline module must run on every Armv8.0 core"
     expect 9DepthwiseO4RowsV10runSliding 'smull2?\s+v\d+\.4s' "3×3 paired taps: int16 × int16 widened into int32 lanes"
     expect 9DepthwiseO4RowsV10runSliding 'fmul\s+v\d+\.4s' "3×3: requantization scales multiplied in vector lanes"
     expect 9DepthwiseO4RowsV8runPairs 'smull2?\s+v\d+\.4s' "5×5 paired taps: int16 × int16 widened into int32 lanes"
@@ -66,8 +68,24 @@ case "$arch" in
     refuse 3AddO 'fml[as]\s' "the residual sum of two scaled inputs fused into one rounding"
     expect 9DepthwiseO4RowsV3run 'mul\s+v\d+\.8h' "other geometries: 16 channels multiplied exactly in int16"
     expect 9DepthwiseO4RowsV3run 'saddw2?\s+v\d+\.4s' "other geometries: int16 products added straight into int32 accumulators"
-    refuse 4GEMMO 'mul\s+v\d+\.4s' "a 32-bit multiply there means the widening pattern was missed"
-    refuse 4GEMMO 'R_\S+\s+\S*loadUnaligned' "loads left as calls: the microkernel outgrew the SIL inliner's budget"
+    refuse Int8GEMM4x8O 'mul\s+v\d+\.4s' "a 32-bit multiply there means the widening pattern was missed"
+    refuse Int8GEMM4x8O 'R_\S+\s+\S*loadUnaligned' "loads left as calls: the microkernel outgrew the SIL inliner's budget"
+    ;;
+  avx-vnni)
+    expect Int8GEMM4x16 'vpdpbusd\s+%ymm' "u8 × s8 quads summed into int32 lanes, 256-bit (VEX)"
+    expect Int8GEMM4x16 vcvtdq2ps "requantization in vector lanes"
+    refuse '' '%?zmm' "AVX-VNNI CPUs need not have AVX-512"
+    refuse '' 'vfn?m(add|sub)' "a fused multiply-add would round once where the reference rounds twice"
+    ;;
+  avx512-vnni)
+    expect Int8GEMM8x16 'vpdpbusd\s+.*%zmm' "u8 × s8 quads summed into int32 lanes, 512-bit"
+    expect Int8GEMM8x16 vcvtdq2ps "requantization in vector lanes"
+    refuse '' 'vfn?m(add|sub)' "a fused multiply-add would round once where the reference rounds twice"
+    ;;
+  dotprod)
+    expect Int8GEMM4x16 'sdot\s+v\d+\.4s, v\d+\.16b, v\d+\.4b\[' "s8 quads summed into int32 lanes by lane"
+    expect Int8GEMM4x16 'scvtf\s+v\d+\.4s' "requantization in vector lanes"
+    refuse '' 'fml[as]\s' "a fused multiply-add would round once where the reference rounds twice"
     ;;
   *) echo "unknown architecture $arch" >&2; exit 2 ;;
 esac

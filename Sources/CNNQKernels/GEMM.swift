@@ -1,217 +1,237 @@
 /// The int8 GEMM of 1×1 and k×k convolutions (and fully connected layers): output pixels × output
-/// channels, 4 pixels × 16 channels per microkernel step, int8 widened to int16, multiplied in pairs
-/// of input channels and summed exactly into int32 (the `vpmaddwd` pattern on x86_64; no saturating
-/// `vpmaddubsw`). Each output pixel's inputs are written into an int16 row by a `RowWriter`: the
-/// pixel's channels (`Pointwise`) or its im2col patch (`StandardConvolution`).
+/// channels. Each output pixel's inputs are copied by a `RowWriter` into an int8 row of a per-thread
+/// workspace: the pixel's channels (`Pointwise`) or its im2col patch (`StandardConvolution`). A
+/// `Kernel` of the instruction-set level chosen at load multiplies a tile of rows by every block of
+/// 16 output channels; every level's kernel reads the one packed layout below and gives the same
+/// bytes (docs/kernels.md).
 public enum GEMM {
     public static let channelBlock = 16
-    public static let pixelBlock = 4
+    /// Input channels a packed weight group holds per output channel: the 4 bytes one `vpdpbusd`
+    /// or `sdot` lane sums.
+    public static let depthGroup = 4
+    /// The tallest tile of any level's kernel.
+    public static let maximumTile = 8
+    /// Rows of `Layout.rowStride` bytes in a thread's workspace: the tallest tile, or the portable
+    /// kernel's 4 rows and their int16 copies.
+    public static let workspaceRows = 12
 
-    /// Where `pack` puts n output channels × k-deep weights and what the kernel needs beside them:
+    /// Where `pack` puts n output channels × k-deep weights and what the kernels need beside them:
     /// the one place these sizes are computed (quantizer, loader, runtime and benchmarks all ask here).
     public struct Layout: Equatable, Sendable {
         public let outputChannels: Int, depth: Int
-        /// Output channels rounded up to whole blocks: entries of the packed bias and of each
-        /// per-channel requantization array.
+        /// Output channels rounded up to whole blocks: entries of each per-channel requantization array.
         public let channelSlots: Int
-        /// Depth rounded up to even (the GEMM reads input channels in pairs): int16 entries of a row.
+        /// Depth rounded up to whole groups of 4: the bytes of a row the kernels read.
         public let rowLength: Int
+        /// Bytes between rows in the workspace: `rowLength` rounded up to 16, so that a kernel may read
+        /// a row 16 bytes at a time.
+        public let rowStride: Int
         /// Int8 entries of packed weights.
         public let weightCount: Int
-        /// Int16 entries of one thread's workspace: 4 rows, rounded up to 64 bytes so that two threads
-        /// never write one cache line (false sharing made the 3×3 stem no faster on two threads).
+        /// Int32 entries of the packed bias: two arrays of `channelSlots`, for kernels that multiply
+        /// signed rows and for those that multiply rows offset by 128 (`Kernel.unsignedRows`).
+        public var biasCount: Int { 2 * channelSlots }
+        /// Bytes of one thread's workspace: `workspaceRows` rows, rounded up to 64 bytes so that two
+        /// threads never write one cache line (false sharing made the 3×3 stem no faster on two threads).
         public let workspacePerThread: Int
 
         /// Nil when a size overflows `Int`.
         public init?(checkedOutputChannels n: Int, depth k: Int) {
             guard n >= 1, k >= 1, let slots = CheckedSize.roundedUp(n, toMultipleOf: channelBlock),
-                let row = CheckedSize.roundedUp(k, toMultipleOf: 2), let weights = CheckedSize.product(slots, row),
-                let rows = CheckedSize.product(pixelBlock, row),
-                let workspace = CheckedSize.roundedUp(rows, toMultipleOf: 32)
+                let row = CheckedSize.roundedUp(k, toMultipleOf: depthGroup),
+                let stride = CheckedSize.roundedUp(row, toMultipleOf: 16),
+                let weights = CheckedSize.product(slots, row), slots <= Int.max / 2,
+                let rows = CheckedSize.product(workspaceRows, stride),
+                let workspace = CheckedSize.roundedUp(rows, toMultipleOf: 64)
             else { return nil }
-            (outputChannels, depth, channelSlots, rowLength, weightCount, workspacePerThread) = (
-                n, k, slots, row, weights, workspace
+            (outputChannels, depth, channelSlots, rowLength, rowStride, weightCount, workspacePerThread) = (
+                n, k, slots, row, stride, weights, workspace
             )
         }
 
         /// A layout of sizes known to fit (the host's, and the loader's after `init(checkedOutputChannels:depth:)`).
         public init(outputChannels n: Int, depth k: Int) { self = Layout(checkedOutputChannels: n, depth: k)! }
 
-        /// Int16 entries of workspace for `threads` threads.
+        /// Bytes of workspace for `threads` threads.
         public func workspaceCount(threads: Int) -> Int { threads * workspacePerThread }
     }
 
-    /// Int16 entries of workspace a GEMM of depth `k` needs with `threads` threads (any channel count).
+    /// Bytes of workspace a GEMM of depth `k` needs with `threads` threads (any channel count).
     public static func workspaceCount(depth k: Int, threads: Int) -> Int {
         Layout(outputChannels: 1, depth: k).workspaceCount(threads: threads)
     }
 
-    /// Packs OHWI 1×1 weights [n][k] as, per block of 16 output channels and per pair of input
-    /// channels, 16 × (w[c][2p], w[c][2p+1]); missing channels are zero. The bias absorbs the input
-    /// zero point: b'[c] = b[c] − x_zero · Σ_k w[c][k], so the kernel multiplies raw inputs.
+    /// Packs OHWI 1×1 weights [n][k] as, per block of 16 output channels and per group of 4 input
+    /// channels, 16 × (w[c][4g], …, w[c][4g+3]): `[block][group][16][4]`, missing entries zero. The
+    /// bias absorbs the input zero point, b'[c] = b[c] − x_zero · Σ_k w[c][k], so kernels multiply raw
+    /// inputs; its second array is b'[c] − 128 · Σ_k w[c][k], for kernels whose rows hold x + 128.
     public static func pack(
         weights: UnsafePointer<Int8>, bias: UnsafePointer<Int32>, outputChannels n: Int,
         inputChannels k: Int, inputZeroPoint: Int32,
         packedWeights: UnsafeMutablePointer<Int8>, packedBias: UnsafeMutablePointer<Int32>
     ) {
         let layout = Layout(outputChannels: n, depth: k)
-        let pairs = layout.rowLength / 2
+        let groups = layout.rowLength / depthGroup
         for block in 0..<(layout.channelSlots / channelBlock) {
             for lane in 0..<channelBlock {
                 let c = block * channelBlock + lane
                 var sum: Int32 = 0
-                for p in 0..<pairs {
-                    for j in 0..<2 {
-                        let i = 2 * p + j
+                for g in 0..<groups {
+                    for j in 0..<depthGroup {
+                        let i = depthGroup * g + j
                         let w: Int8 = c < n && i < k ? weights[c * k + i] : 0
                         sum += Int32(w)
-                        packedWeights[((block * pairs + p) * channelBlock + lane) * 2 + j] = w
+                        packedWeights[((block * groups + g) * channelBlock + lane) * depthGroup + j] = w
                     }
                 }
                 packedBias[c] = c < n ? bias[c] - inputZeroPoint * sum : 0
+                packedBias[layout.channelSlots + c] = c < n ? packedBias[c] - 128 * sum : 0
             }
         }
     }
 
-    /// Writes the `depth` int16 inputs of one output pixel into a GEMM row; a type, not a closure,
-    /// so each GEMM specialises and inlines it.
-    protocol RowWriter {
-        func fill(_ pixel: Int, _ row: UnsafeMutablePointer<Int16>)
+    /// One tile's operands: `count` rows (`rowStride` bytes apart, `groups` groups of 4 bytes each)
+    /// times every output channel, outputs `outputStride` apart.
+    public struct Tile {
+        public let rows: UnsafePointer<Int8>
+        public let count: Int, rowStride: Int, groups: Int
+        /// The thread's workspace after the kernel's `pixelTile` rows: (`workspaceRows` − `pixelTile`) ×
+        /// `rowStride` bytes the kernel may use.
+        public let scratch: UnsafeMutableRawPointer
+        public let weights: UnsafePointer<Int8>
+        /// The bias array for the kernel's rows (signed or offset by 128).
+        public let bias: UnsafePointer<Int32>
+        public let outputChannels: Int, outputStride: Int
+        public let stage: OutputStage
+        public let output: UnsafeMutablePointer<Int8>
+
+        /// Row `r`, or the last row for r ≥ count: a kernel computes whole tiles and stores `count` pixels.
+        @inlinable @inline(__always)
+        public func row(_ r: Int) -> UnsafePointer<Int8> { rows + min(r, count - 1) * rowStride }
+
+        /// Stores pixel `r`'s 8 accumulators of output channels c ..< c + 8 through the output stage.
+        @_transparent
+        public func store(_ accumulators: SIMD8<Int32>, pixel r: Int, channel c: Int) {
+            let out = output + r * outputStride
+            if outputChannels - c >= 8 {
+                store8(stage.apply(accumulators, channel: c), to: out + c)
+            } else {
+                for i in 0..<(outputChannels - c) { out[c + i] = stage.apply(accumulators[i], channel: c + i) }
+            }
+        }
+
+        /// Stores pixel `r`'s 16 accumulators of output channel block `block` through the output stage.
+        /// Transparent, so that it is compiled into each level's module with that module's instructions.
+        @_transparent
+        public func store(_ low: SIMD8<Int32>, _ high: SIMD8<Int32>, pixel r: Int, block: Int) {
+            let base = block * channelBlock
+            let out = output + r * outputStride
+            if outputChannels - base >= channelBlock {
+                store16(stage.apply(low, channel: base), stage.apply(high, channel: base + 8), to: out + base)
+            } else {
+                GEMM.storeRemainder(
+                    low, high, channels: outputChannels - base, base: base, stage: stage, output: out)
+            }
+        }
     }
 
-    /// The GEMM driver: tiles of 4 output pixels spread over threads, each
-    /// pixel's `depth` inputs written as int16 by `rows` into the thread's rows (padded here to an
-    /// even length), then multiplied by every output channel block.
+    /// The multiply of one instruction-set level: its tile height, whether its rows hold x + 128
+    /// (u8 × s8 dot products), and the function.
+    public struct Kernel {
+        public let name: StaticString
+        public let pixelTile: Int
+        public let unsignedRows: Bool
+        public let multiply: (Tile) -> Void
+
+        public init(name: StaticString, pixelTile: Int, unsignedRows: Bool, multiply: @escaping (Tile) -> Void) {
+            precondition(pixelTile >= 1 && pixelTile <= maximumTile)
+            (self.name, self.pixelTile, self.unsignedRows, self.multiply) = (name, pixelTile, unsignedRows, multiply)
+        }
+
+        /// The portable kernel (`Int8GEMM4x8`): AVX2 on x86_64, NEON on Arm.
+        public static var baseline: Kernel {
+            Kernel(name: "4x8", pixelTile: 4, unsignedRows: false, multiply: Int8GEMM4x8.multiply)
+        }
+    }
+
+    /// Writes the `depth` int8 inputs of one output pixel into a GEMM row; a type, not a closure,
+    /// so each GEMM specialises and inlines it.
+    protocol RowWriter {
+        func fill(_ pixel: Int, _ row: UnsafeMutablePointer<Int8>)
+    }
+
+    /// The GEMM driver: tiles of the kernel's height spread over threads, each pixel's `depth` inputs
+    /// written by `rows` into the thread's rows (padded to whole groups and, for unsigned kernels,
+    /// offset by 128), then multiplied by every output channel block.
     /// `outputStride` is the distance between output pixels (more than `n` for one group of a grouped
     /// convolution, whose outputs interleave with the other groups').
     static func run<Rows: RowWriter>(
         pixels: Int, depth k: Int, packedWeights: UnsafePointer<Int8>, packedBias: UnsafePointer<Int32>,
-        outputChannels n: Int, outputStride: Int? = nil, stage: OutputStage,
-        workspace: UnsafeMutablePointer<Int16>, output: UnsafeMutablePointer<Int8>, rows source: Rows
+        outputChannels n: Int, outputStride: Int? = nil, stage: OutputStage, kernel: Kernel,
+        workspace: UnsafeMutablePointer<Int8>, output: UnsafeMutablePointer<Int8>, rows source: Rows
     ) {
-        let ld = outputStride ?? n
         let layout = Layout(outputChannels: n, depth: k)
-        let stride = layout.rowLength
-        parallelRanges((pixels + pixelBlock - 1) / pixelBlock) { slot, tiles in
+        let height = kernel.pixelTile
+        let bias = packedBias + (kernel.unsignedRows ? layout.channelSlots : 0)
+        parallelRanges((pixels + height - 1) / height) { slot, tiles in
             let rows = workspace + slot * layout.workspacePerThread
             for tile in tiles {
-                let first = tile * pixelBlock
-                let count = min(pixelBlock, pixels - first)
+                let first = tile * height
+                let count = min(height, pixels - first)
                 for r in 0..<count {
-                    source.fill(first + r, rows + r * stride)
-                    if k & 1 == 1 { rows[r * stride + k] = 0 }
+                    let row = rows + r * layout.rowStride
+                    source.fill(first + r, row)
+                    finish(row, depth: k, rowLength: layout.rowLength, unsigned: kernel.unsignedRows)
                 }
-                let out = output + first * ld
-                multiply(
-                    rows: rows, count: count, rowLength: stride, packed: packedWeights, bias: packedBias, n: n, ld: ld,
-                    stage: stage, output: out)
+                kernel.multiply(
+                    Tile(
+                        rows: rows, count: count, rowStride: layout.rowStride, groups: layout.rowLength / depthGroup,
+                        scratch: UnsafeMutableRawPointer(rows + height * layout.rowStride), weights: packedWeights,
+                        bias: bias, outputChannels: n, outputStride: outputStride ?? n,
+                        stage: stage, output: output + first * (outputStride ?? n)))
             }
         }
     }
 
-    /// `widenRow`, then a zero after an odd count: the GEMM reads input channels in pairs.
+    /// Zeroes a row's padding up to a whole group and, for unsigned kernels, adds 128 to every byte
+    /// (flips its sign bit) 16 at a time, into the row's padding up to `rowStride`, which no kernel
+    /// multiplies by a nonzero weight.
     @inline(__always)
-    static func widenRowToEvenLength(_ source: UnsafePointer<Int8>, count: Int, into row: UnsafeMutablePointer<Int16>) {
-        widenRow(source, count: count, into: row)
-        if count & 1 == 1 { row[count] = 0 }
-    }
-
-    /// Copies `count` int8 values into int16.
-    @inline(__always)
-    static func widenRow(_ source: UnsafePointer<Int8>, count: Int, into row: UnsafeMutablePointer<Int16>) {
+    static func finish(_ row: UnsafeMutablePointer<Int8>, depth k: Int, rowLength: Int, unsigned: Bool) {
+        for i in k..<rowLength { row[i] = 0 }
+        guard unsigned else { return }
         var i = 0
-        while i &+ 16 <= count {
-            UnsafeMutableRawPointer(row + i).storeBytes(
-                of: widen(UnsafeRawPointer(source + i).loadUnaligned(as: SIMD16<Int8>.self)), as: SIMD16<Int16>.self)
+        while i < rowLength {
+            let p = UnsafeMutableRawPointer(row + i)
+            p.storeBytes(of: p.loadUnaligned(as: SIMD16<UInt8>.self) ^ 0x80, as: SIMD16<UInt8>.self)
             i &+= 16
         }
-        if i &+ 8 <= count {
-            let v = UnsafeRawPointer(source + i).loadUnaligned(as: SIMD8<Int8>.self)
-            UnsafeMutableRawPointer(row + i).storeBytes(of: widen(v), as: SIMD8<Int16>.self)
-            i &+= 8
-        }
-        while i < count { row[i] = Int16(source[i]); i &+= 1 }
     }
 
-    /// All output channel blocks for up to 4 widened rows (`Layout.rowLength` apart), output
-    /// pixels `ld` apart.
-    static func multiply(
-        rows: UnsafePointer<Int16>, count: Int, rowLength: Int, packed: UnsafePointer<Int8>, bias: UnsafePointer<Int32>,
-        n: Int, ld: Int, stage: OutputStage, output: UnsafeMutablePointer<Int8>
+    /// One row (a single pixel) through `kernel`, for host code that multiplies vectors (squeeze-excite).
+    static func multiplyRow(
+        _ source: UnsafePointer<Int8>, depth k: Int, packedWeights: UnsafePointer<Int8>,
+        packedBias: UnsafePointer<Int32>, outputChannels n: Int, stage: OutputStage, kernel: Kernel,
+        workspace: UnsafeMutablePointer<Int8>, output: UnsafeMutablePointer<Int8>
     ) {
-        for block in 0..<((n + channelBlock - 1) / channelBlock) {
-            microkernel(
-                rows: rows, count: count, rowLength: rowLength, packed: packed, bias: bias, block: block, n: n, ld: ld,
-                stage: stage, output: output)
-        }
+        run(
+            pixels: 1, depth: k, packedWeights: packedWeights, packedBias: packedBias, outputChannels: n,
+            stage: stage, kernel: kernel, workspace: workspace, output: output,
+            rows: CopiedRows(input: source, depth: k))
     }
 
-    /// The pair (x[i], x[i+1]) of a widened row, repeated over 8 lanes of int16 pairs (`vpbroadcastd`).
-    @inline(__always)
-    static func broadcastPair(_ row: UnsafePointer<Int16>, _ i: Int) -> SIMD16<Int16> {
-        unsafeBitCast(
-            SIMD8<UInt32>(repeating: UnsafeRawPointer(row + i).loadUnaligned(as: UInt32.self)), to: SIMD16<Int16>.self)
-    }
-
-    @inline(__always)
-    static func microkernel(
-        rows: UnsafePointer<Int16>, count: Int, rowLength stride: Int, packed: UnsafePointer<Int8>,
-        bias: UnsafePointer<Int32>, block: Int, n: Int, ld: Int, stage: OutputStage,
-        output: UnsafeMutablePointer<Int8>
-    ) {
-        let pairs = stride / 2
-        // Rows past the end repeat the last pixel; their results are not stored.
-        let r0 = rows, r1 = rows + min(1, count - 1) * stride, r2 = rows + min(2, count - 1) * stride,
-            r3 = rows + min(3, count - 1) * stride
-        let b = UnsafeRawPointer(bias + block * channelBlock)
-        let b0 = b.loadUnaligned(as: SIMD8<Int32>.self), b1 = b.loadUnaligned(fromByteOffset: 32, as: SIMD8<Int32>.self)
-        var a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1
-        var w = UnsafeRawPointer(packed + block * pairs * channelBlock * 2)
-        var i = 0
-        while i < stride {
-            let w0 = widen(w.loadUnaligned(as: SIMD16<Int8>.self))
-            let w1 = widen(w.loadUnaligned(fromByteOffset: 16, as: SIMD16<Int8>.self))
-            w += 32
-            let x0 = broadcastPair(r0, i), x1 = broadcastPair(r1, i), x2 = broadcastPair(r2, i),
-                x3 = broadcastPair(r3, i)
-            a00 &+= multiplyAddPairs(w0, x0); a01 &+= multiplyAddPairs(w1, x0)
-            a10 &+= multiplyAddPairs(w0, x1); a11 &+= multiplyAddPairs(w1, x1)
-            a20 &+= multiplyAddPairs(w0, x2); a21 &+= multiplyAddPairs(w1, x2)
-            a30 &+= multiplyAddPairs(w0, x3); a31 &+= multiplyAddPairs(w1, x3)
-            i &+= 2
-        }
-        let channels = min(channelBlock, n - block * channelBlock)
-        let base = block * channelBlock
-        if channels == channelBlock {
-            let (low, high) = (base, base + 8)
-            store16(stage.apply(a00, channel: low), stage.apply(a01, channel: high), to: output + base)
-            if count > 1 {
-                store16(stage.apply(a10, channel: low), stage.apply(a11, channel: high), to: output + ld + base)
-            }
-            if count > 2 {
-                store16(stage.apply(a20, channel: low), stage.apply(a21, channel: high), to: output + 2 * ld + base)
-            }
-            if count > 3 {
-                store16(stage.apply(a30, channel: low), stage.apply(a31, channel: high), to: output + 3 * ld + base)
-            }
-            return
-        }
-        storeRemainder(a00, a01, channels: channels, base: base, stage: stage, output: output)
-        if count > 1 {
-            storeRemainder(a10, a11, channels: channels, base: base, stage: stage, output: output + ld)
-        }
-        if count > 2 {
-            storeRemainder(a20, a21, channels: channels, base: base, stage: stage, output: output + 2 * ld)
-        }
-        if count > 3 {
-            storeRemainder(a30, a31, channels: channels, base: base, stage: stage, output: output + 3 * ld)
+    /// A pixel's `depth` contiguous input channels, as they are.
+    struct CopiedRows: RowWriter {
+        let input: UnsafePointer<Int8>, depth: Int
+        @inline(__always) func fill(_ pixel: Int, _ row: UnsafeMutablePointer<Int8>) {
+            row.update(from: input + pixel * depth, count: depth)
         }
     }
 
     /// The last block of n % 16 channels: a whole group of 8 through the vector stage, the rest lane
-    /// by lane. Out of line: the microkernel's size decides whether the optimizer inlines its loads
+    /// by lane. Out of line: the microkernels' size decides whether the optimizer inlines their loads
     /// (docs/kernels.md), and this cold path need not count against it.
-    @inline(never)
+    @usableFromInline @inline(never)
     static func storeRemainder(
         _ low: SIMD8<Int32>, _ high: SIMD8<Int32>, channels: Int, base: Int, stage: OutputStage,
         output: UnsafeMutablePointer<Int8>
@@ -223,5 +243,75 @@ public enum GEMM {
             for c in 0..<channels { out[c] = stage.apply(low[c], channel: base + c) }
         }
         for c in 8..<max(8, channels) { out[c] = stage.apply(high[c - 8], channel: base + c) }
+    }
+}
+
+/// The portable GEMM kernel, 4 pixels × 8 output channels (half a block), signed rows: the tile's
+/// rows widened once to int16 in its scratch, then per group of 4 input channels the 8 channels'
+/// weights widened and multiplied by each pixel's 4 inputs in pairs summed into int32 (`vpmaddwd` on
+/// x86_64, `smull` of int8 into int16 on Arm), so each channel has two partial sums until the end of
+/// the row. Exact: no product or pair sum can overflow.
+enum Int8GEMM4x8 {
+    static func multiply(_ t: GEMM.Tile) {
+        // 4 rows of 2 · rowStride bytes: the 8 rows of scratch a 4-row tile has.
+        let wide = t.scratch.assumingMemoryBound(to: Int16.self)
+        for r in 0..<t.count { widen(t.rows + r * t.rowStride, length: 4 * t.groups, into: wide + r * t.rowStride) }
+        for half in 0..<((t.outputChannels + 7) / 8) { microkernel(t, wide: wide, half: half) }
+    }
+
+    /// Int8 to int16, 16 at a time: up to `length` rounded up to 16, within the row's stride.
+    @inline(__always)
+    static func widen(_ source: UnsafePointer<Int8>, length: Int, into row: UnsafeMutablePointer<Int16>) {
+        var i = 0
+        while i < length {
+            UnsafeMutableRawPointer(row + i).storeBytes(
+                of: CNNQKernels.widen(UnsafeRawPointer(source + i).loadUnaligned(as: SIMD16<Int8>.self)),
+                as: SIMD16<Int16>.self)
+            i &+= 16
+        }
+    }
+
+    /// The 4 int16 inputs of group `g` of a widened row, repeated over 16 lanes (`vpbroadcastq`).
+    @inline(__always)
+    static func broadcastGroup(_ row: UnsafePointer<Int16>, _ g: Int) -> SIMD16<Int16> {
+        let quad = UnsafeRawPointer(row + 4 * g).loadUnaligned(as: UInt64.self)
+        return unsafeBitCast(SIMD4<UInt64>(repeating: quad), to: SIMD16<Int16>.self)
+    }
+
+    /// (a[0]+a[1], a[2]+a[3], …, b[6]+b[7]): two channels' partial sums per input vector.
+    @inline(__always)
+    static func pairSums(_ a: SIMD8<Int32>, _ b: SIMD8<Int32>) -> SIMD8<Int32> {
+        SIMD8(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]) &+ SIMD8(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7])
+    }
+
+    /// Channels 8·half ..< 8·half + 8 of every pixel of the tile.
+    @inline(__always)
+    static func microkernel(_ t: GEMM.Tile, wide: UnsafeMutablePointer<Int16>, half: Int) {
+        let stride = t.rowStride
+        let r0 = UnsafePointer(wide), r1 = UnsafePointer(wide + min(1, t.count - 1) * stride)
+        let r2 = UnsafePointer(wide + min(2, t.count - 1) * stride)
+        let r3 = UnsafePointer(wide + min(3, t.count - 1) * stride)
+        var a0 = SIMD8<Int32>(), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0
+        let block = half / 2
+        var w = UnsafeRawPointer(t.weights + block * t.groups * GEMM.channelBlock * GEMM.depthGroup + 32 * (half & 1))
+        for g in 0..<t.groups {
+            let w0 = CNNQKernels.widen(w.loadUnaligned(as: SIMD16<Int8>.self))
+            let w1 = CNNQKernels.widen(w.loadUnaligned(fromByteOffset: 16, as: SIMD16<Int8>.self))
+            w += 64
+            var x = broadcastGroup(r0, g)
+            a0 &+= multiplyAddPairs(w0, x); b0 &+= multiplyAddPairs(w1, x)
+            x = broadcastGroup(r1, g)
+            a1 &+= multiplyAddPairs(w0, x); b1 &+= multiplyAddPairs(w1, x)
+            x = broadcastGroup(r2, g)
+            a2 &+= multiplyAddPairs(w0, x); b2 &+= multiplyAddPairs(w1, x)
+            x = broadcastGroup(r3, g)
+            a3 &+= multiplyAddPairs(w0, x); b3 &+= multiplyAddPairs(w1, x)
+        }
+        let base = 8 * half
+        let bias = UnsafeRawPointer(t.bias + base).loadUnaligned(as: SIMD8<Int32>.self)
+        t.store(bias &+ pairSums(a0, b0), pixel: 0, channel: base)
+        if t.count > 1 { t.store(bias &+ pairSums(a1, b1), pixel: 1, channel: base) }
+        if t.count > 2 { t.store(bias &+ pairSums(a2, b2), pixel: 2, channel: base) }
+        if t.count > 3 { t.store(bias &+ pairSums(a3, b3), pixel: 3, channel: base) }
     }
 }

@@ -65,7 +65,7 @@
         }
 
         /// Byte offsets of the workspace parts: the ring of expanded rows (none without expand), the held
-        /// depthwise rows, SE's workspace (none without SE), then the 1×1 layers' int16 rows.
+        /// depthwise rows, SE's workspace (none without SE), then the 1×1 layers' GEMM rows.
         func layout() -> (held: Int, squeezeExcite: Int, rows: Int) {
             let held = expand == nil ? 0 : Self.aligned(ringRows * depthwise.inputWidth * expanded)
             let squeezeExcite = held + Self.aligned(heldRows * depthwise.outputWidth * expanded)
@@ -79,12 +79,13 @@
 
         /// Bytes of workspace `run` needs with `threads` threads for the 1×1 layers.
         public func workspaceCount(threads: Int) -> Int {
-            layout().rows + 2 * GEMM.workspaceCount(depth: max(inputChannels, expanded), threads: threads)
+            layout().rows + GEMM.workspaceCount(depth: max(inputChannels, expanded), threads: threads)
         }
 
         /// One image: `input` is [H][W][inputChannels], `output` [H'][W'][outputChannels].
         public func run(
-            input: UnsafePointer<Int8>, workspace: UnsafeMutableRawPointer, output: UnsafeMutablePointer<Int8>
+            input: UnsafePointer<Int8>, workspace: UnsafeMutableRawPointer, output: UnsafeMutablePointer<Int8>,
+            kernel: GEMM.Kernel = .baseline
         ) {
             let s = depthwise
             let (w, e) = (s.inputWidth, expanded)
@@ -92,7 +93,7 @@
             let ring = workspace.assumingMemoryBound(to: Int8.self)
             let held = (workspace + offsets.held).assumingMemoryBound(to: Int8.self)
             let seWorkspace = workspace + offsets.squeezeExcite
-            let rows16 = (workspace + offsets.rows).assumingMemoryBound(to: Int16.self)
+            let gemmRows = (workspace + offsets.rows).assumingMemoryBound(to: Int8.self)
 
             // Depthwise output rows into the held band (all rows with SE), each as W'·E values.
             let variant = Depthwise.Variant(s)
@@ -119,7 +120,8 @@
                         Pointwise.run(
                             input: input + nextRow * w * inputChannels, pixels: w, inputChannels: inputChannels,
                             packedWeights: expand.packedWeights, packedBias: expand.packedBias, outputChannels: e,
-                            stage: expand.stage, workspace: rows16, output: ring + (nextRow % ringRows) * w * e)
+                            stage: expand.stage, kernel: kernel, workspace: gemmRows,
+                            output: ring + (nextRow % ringRows) * w * e)
                         nextRow += 1
                     }
                     depthwiseRow(
@@ -131,13 +133,17 @@
                         base: base)
                 }
                 if squeezeExcite == nil && (slot == band - 1 || oy == s.outputHeight - 1) {
-                    projectRows(held, from: oy - slot, count: slot + 1, input: input, rows16: rows16, output: output)
+                    projectRows(
+                        held, from: oy - slot, count: slot + 1, input: input, kernel: kernel, gemmRows: gemmRows,
+                        output: output)
                 }
             }
             if let se = squeezeExcite {
                 let pixels = s.outputHeight * s.outputWidth
-                se.run(held, pixels: pixels, workspace: seWorkspace, output: held)
-                projectRows(held, from: 0, count: s.outputHeight, input: input, rows16: rows16, output: output)
+                se.run(held, pixels: pixels, workspace: seWorkspace, output: held, kernel: kernel)
+                projectRows(
+                    held, from: 0, count: s.outputHeight, input: input, kernel: kernel, gemmRows: gemmRows,
+                    output: output)
             }
         }
 
@@ -145,15 +151,14 @@
         @inline(__always)
         func projectRows(
             _ rows: UnsafePointer<Int8>, from: Int, count: Int, input: UnsafePointer<Int8>,
-            rows16: UnsafeMutablePointer<Int16>,
-            output: UnsafeMutablePointer<Int8>
+            kernel: GEMM.Kernel, gemmRows: UnsafeMutablePointer<Int8>, output: UnsafeMutablePointer<Int8>
         ) {
             let pixels = count * depthwise.outputWidth
             let out = output + from * depthwise.outputWidth * outputChannels
             Pointwise.run(
                 input: rows, pixels: pixels, inputChannels: expanded, packedWeights: project.packedWeights,
-                packedBias: project.packedBias, outputChannels: outputChannels, stage: project.stage, workspace: rows16,
-                output: out)
+                packedBias: project.packedBias, outputChannels: outputChannels, stage: project.stage, kernel: kernel,
+                workspace: gemmRows, output: out)
             if let residual {
                 Add.run(
                     out, input + from * depthwise.outputWidth * inputChannels, count: pixels * outputChannels,

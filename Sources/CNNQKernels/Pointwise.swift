@@ -5,20 +5,12 @@ public enum Pointwise {
     public static func run(
         input: UnsafePointer<Int8>, pixels: Int, inputChannels k: Int,
         packedWeights: UnsafePointer<Int8>, packedBias: UnsafePointer<Int32>,
-        outputChannels n: Int, stage: OutputStage, workspace: UnsafeMutablePointer<Int16>,
+        outputChannels n: Int, stage: OutputStage, kernel: GEMM.Kernel, workspace: UnsafeMutablePointer<Int8>,
         output: UnsafeMutablePointer<Int8>
     ) {
         GEMM.run(
             pixels: pixels, depth: k, packedWeights: packedWeights, packedBias: packedBias, outputChannels: n,
-            stage: stage,
-            workspace: workspace, output: output, rows: PixelRows(input: input, depth: k))
-    }
-
-    /// 1×1 convolution: a pixel's channels as they are.
-    struct PixelRows: GEMM.RowWriter {
-        let input: UnsafePointer<Int8>, depth: Int
-        @inline(__always) func fill(_ pixel: Int, _ row: UnsafeMutablePointer<Int16>) {
-            GEMM.widenRow(input + pixel * depth, count: depth, into: row)
-        }
+            stage: stage, kernel: kernel, workspace: workspace, output: output,
+            rows: GEMM.CopiedRows(input: input, depth: k))
     }
 }

@@ -34,38 +34,34 @@
             self.scale = scale
         }
 
-        /// Bytes of workspace `run` needs: three int8 vectors and the GEMM's widened row (one thread:
-        /// a single pixel is not worth splitting).
+        /// Bytes of workspace `run` needs: three int8 vectors and the GEMM's rows (one thread: a single
+        /// pixel is not worth splitting).
         public static func workspaceCount(channels: Int, squeeze: Int) -> Int {
-            vectorBytes(channels: channels, squeeze: squeeze) + 2
-                * GEMM.workspaceCount(depth: max(channels, squeeze), threads: 1)
+            vectorBytes(channels: channels, squeeze: squeeze)
+                + GEMM.workspaceCount(depth: max(channels, squeeze), threads: 1)
         }
 
-        /// The three int8 vectors, rounded up to 16 bytes so that the int16 rows after them are aligned.
+        /// The three int8 vectors, rounded up to 16 bytes so that the rows after them are aligned.
         static func vectorBytes(channels: Int, squeeze: Int) -> Int {
             CheckedSize.roundedUp(2 * channels + squeeze, toMultipleOf: 16)!
         }
 
         public func run(
             _ input: UnsafePointer<Int8>, pixels: Int, workspace: UnsafeMutableRawPointer,
-            output: UnsafeMutablePointer<Int8>
+            output: UnsafeMutablePointer<Int8>, kernel: GEMM.Kernel = .baseline
         ) {
             let pooled = workspace.assumingMemoryBound(to: Int8.self)
             let hidden = pooled + channels
             let gate = hidden + squeeze
             let rows = (workspace + Self.vectorBytes(channels: channels, squeeze: squeeze)).assumingMemoryBound(
-                to: Int16.self)
+                to: Int8.self)
             Pooling.globalAverage(input, pixels: pixels, channels: channels, parameters: pool, output: pooled)
-            GEMM.widenRowToEvenLength(pooled, count: channels, into: rows)
-            GEMM.multiply(
-                rows: rows, count: 1, rowLength: GEMM.Layout(outputChannels: squeeze, depth: channels).rowLength,
-                packed: reduceWeights, bias: reduceBias, n: squeeze, ld: squeeze,
-                stage: reduceStage, output: hidden)
-            GEMM.widenRowToEvenLength(hidden, count: squeeze, into: rows)
-            GEMM.multiply(
-                rows: rows, count: 1, rowLength: GEMM.Layout(outputChannels: channels, depth: squeeze).rowLength,
-                packed: expandWeights, bias: expandBias, n: channels, ld: channels,
-                stage: expandStage, output: gate)
+            GEMM.multiplyRow(
+                pooled, depth: channels, packedWeights: reduceWeights, packedBias: reduceBias, outputChannels: squeeze,
+                stage: reduceStage, kernel: kernel, workspace: rows, output: hidden)
+            GEMM.multiplyRow(
+                hidden, depth: squeeze, packedWeights: expandWeights, packedBias: expandBias, outputChannels: channels,
+                stage: expandStage, kernel: kernel, workspace: rows, output: gate)
             LookupTable.run(table: gateTable, input: gate, count: channels, output: gate)
             Multiply.run(input, gate: gate, pixels: pixels, channels: channels, parameters: scale, output: output)
         }

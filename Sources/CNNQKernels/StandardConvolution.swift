@@ -1,6 +1,6 @@
 /// k×k convolution (the 3×3 stride-2 stem of every MobileNet, and the plain convolutions of other
 /// CNNs), also grouped (RegNet, ResNeXt): the input patches of 4 output pixels are gathered (im2col)
-/// into a per-thread workspace as int16 by the pointwise GEMM driver and multiplied there. Weights are
+/// into a per-thread workspace by the GEMM driver and multiplied there. Weights are
 /// OHWI, i.e. already [outputChannels][kh·kw·inputChannels/groups], packed with `pack`. Padded taps
 /// hold the input zero point, which the packed bias cancels exactly.
 public enum StandardConvolution {
@@ -12,9 +12,11 @@ public enum StandardConvolution {
         public let group: GEMM.Layout
         /// Int8 entries of packed weights.
         public let weightCount: Int
-        /// Int32 entries of the packed bias and of each per-channel requantization array.
+        /// Int32 entries of each per-channel requantization array.
         public let channelSlots: Int
-        /// Int16 entries of one thread's workspace (one group runs at a time).
+        /// Int32 entries of the packed bias: each group's `GEMM.Layout.biasCount`, group after group.
+        public var biasCount: Int { groups * group.biasCount }
+        /// Bytes of one thread's workspace (one group runs at a time).
         public var workspacePerThread: Int { group.workspacePerThread }
 
         /// Nil when a size overflows `Int`.
@@ -24,7 +26,7 @@ public enum StandardConvolution {
                 let depth = CheckedSize.product(taps, s.inputChannels / s.groups),
                 let group = GEMM.Layout(checkedOutputChannels: s.outputChannels / s.groups, depth: depth),
                 let weights = CheckedSize.product(s.groups, group.weightCount),
-                let slots = CheckedSize.product(s.groups, group.channelSlots)
+                let slots = CheckedSize.product(s.groups, group.channelSlots), slots <= Int.max / 2
             else { return nil }
             (groups, self.group, weightCount, channelSlots) = (s.groups, group, weights, slots)
         }
@@ -38,28 +40,28 @@ public enum StandardConvolution {
     }
 
     /// Packs OHWI weights and int32 bias group by group (see `GEMM.pack`); `packedBias` holds
-    /// `Layout.channelSlots` entries.
+    /// `Layout.biasCount` entries.
     public static func pack(
         weights: UnsafePointer<Int8>, bias: UnsafePointer<Int32>, shape s: ConvolutionShape, inputZeroPoint: Int32,
         packedWeights: UnsafeMutablePointer<Int8>, packedBias: UnsafeMutablePointer<Int32>
     ) {
         let layout = Layout(shape: s)
         let (perGroup, k) = (layout.group.outputChannels, layout.group.depth)
-        let (groupWeights, stride) = (layout.group.weightCount, layout.group.channelSlots)
+        let groupWeights = layout.group.weightCount
         for g in 0..<s.groups {
             GEMM.pack(
                 weights: weights + g * perGroup * k, bias: bias + g * perGroup, outputChannels: perGroup,
                 inputChannels: k,
                 inputZeroPoint: inputZeroPoint, packedWeights: packedWeights + g * groupWeights,
-                packedBias: packedBias + g * stride)
+                packedBias: packedBias + g * layout.group.biasCount)
         }
     }
 
     /// `stage` holds per-group padded scales (`Layout.channelSlot`) when `groups` > 1.
     public static func run(
         input: UnsafePointer<Int8>, inputZeroPoint: Int32, packedWeights: UnsafePointer<Int8>,
-        packedBias: UnsafePointer<Int32>, shape s: ConvolutionShape, stage: OutputStage,
-        workspace: UnsafeMutablePointer<Int16>, output: UnsafeMutablePointer<Int8>
+        packedBias: UnsafePointer<Int32>, shape s: ConvolutionShape, stage: OutputStage, kernel: GEMM.Kernel,
+        workspace: UnsafeMutablePointer<Int8>, output: UnsafeMutablePointer<Int8>
     ) {
         let layout = Layout(shape: s)
         let (perGroup, k) = (layout.group.outputChannels, layout.group.depth)
@@ -71,20 +73,20 @@ public enum StandardConvolution {
             GEMM.run(
                 pixels: s.batch * s.outputHeight * s.outputWidth, depth: k,
                 packedWeights: packedWeights + g * groupWeights,
-                packedBias: packedBias + g * stride, outputChannels: perGroup, outputStride: s.outputChannels,
-                stage: groupStage,
-                workspace: workspace, output: output + g * perGroup,
-                rows: PatchRows(input: input + g * (s.inputChannels / s.groups), s: s, padding: Int16(inputZeroPoint)))
+                packedBias: packedBias + g * layout.group.biasCount, outputChannels: perGroup,
+                outputStride: s.outputChannels, stage: groupStage, kernel: kernel, workspace: workspace,
+                output: output + g * perGroup,
+                rows: PatchRows(input: input + g * (s.inputChannels / s.groups), s: s, padding: Int8(inputZeroPoint)))
         }
     }
 
     /// The kh·kw·C/G input values an output pixel sees, in OHWI tap order (im2col of one pixel);
     /// `input` points at the group's first channel.
     struct PatchRows: GEMM.RowWriter {
-        let input: UnsafePointer<Int8>, s: ConvolutionShape, padding: Int16
+        let input: UnsafePointer<Int8>, s: ConvolutionShape, padding: Int8
 
         @inline(__always)
-        func fill(_ pixel: Int, _ row: UnsafeMutablePointer<Int16>) {
+        func fill(_ pixel: Int, _ row: UnsafeMutablePointer<Int8>) {
             let c = s.inputChannels, taps = c / s.groups
             let b = pixel / (s.outputHeight * s.outputWidth)
             let oy = pixel / s.outputWidth % s.outputHeight, ox = pixel % s.outputWidth
@@ -96,9 +98,9 @@ public enum StandardConvolution {
             {
                 let span = s.kernelWidth * c
                 for ky in 0..<s.kernelHeight {
-                    GEMM.widenRow(
-                        input + ((b * s.inputHeight + iy0 + ky * s.dilationHeight) * s.inputWidth + ix0) * c,
-                        count: span, into: out)
+                    out.update(
+                        from: input + ((b * s.inputHeight + iy0 + ky * s.dilationHeight) * s.inputWidth + ix0) * c,
+                        count: span)
                     out += span
                 }
                 return
@@ -110,8 +112,7 @@ public enum StandardConvolution {
                     if iy < 0 || iy >= s.inputHeight || ix < 0 || ix >= s.inputWidth {
                         out.update(repeating: padding, count: taps)
                     } else {
-                        GEMM.widenRow(
-                            input + ((b * s.inputHeight + iy) * s.inputWidth + ix) * c, count: taps, into: out)
+                        out.update(from: input + ((b * s.inputHeight + iy) * s.inputWidth + ix) * c, count: taps)
                     }
                     out += taps
                 }

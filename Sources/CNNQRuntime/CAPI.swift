@@ -8,6 +8,8 @@ struct Context {
     var model: UnsafePointer<ModelView>
     var arena: UnsafeMutableRawPointer
     var arenaSize: Int
+    /// The kernels' instruction-set level: the CPU's best at init, or a lower one set after.
+    var isa: InstructionSet
 }
 
 let modelStorageBytes = 24 * 8
@@ -108,8 +110,29 @@ public func cnnq_context_init(
     }
     guard UInt(bitPattern: arena) % UInt(ModelFormat.bufferAlignment) == 0 else { return Status.misaligned.rawValue }
     guard arenaSize >= m.pointee.arenaSize(threads: threadCount) else { return Status.arenaTooSmall.rawValue }
-    context.initializeMemory(as: Context.self, to: Context(model: m, arena: arena, arenaSize: arenaSize))
+    context.initializeMemory(
+        as: Context.self, to: Context(model: m, arena: arena, arenaSize: arenaSize, isa: InstructionSet.best))
     return Status.ok.rawValue
+}
+
+@_cdecl("cnnq_context_set_isa")
+public func cnnq_context_set_isa(_ pointer: UnsafeMutableRawPointer?, _ isa: Int32) -> Int32 {
+    guard let pointer, let level = InstructionSet(rawValue: isa), level.isAvailable else {
+        return Status.invalidArgument.rawValue
+    }
+    pointer.assumingMemoryBound(to: Context.self).pointee.isa = level
+    return Status.ok.rawValue
+}
+
+@_cdecl("cnnq_context_isa")
+public func cnnq_context_isa(_ pointer: UnsafeRawPointer?) -> Int32 {
+    context(pointer)?.isa.rawValue ?? -1
+}
+
+@_cdecl("cnnq_isa_name")
+public func cnnq_isa_name(_ isa: Int32) -> UnsafePointer<CChar>? {
+    guard let level = InstructionSet(rawValue: isa) else { return nil }
+    return UnsafeRawPointer(level.name.utf8Start).assumingMemoryBound(to: CChar.self)
 }
 
 @inline(__always) func context(_ pointer: UnsafeRawPointer?) -> Context? {
@@ -139,7 +162,7 @@ public func cnnq_output_data(_ pointer: UnsafeRawPointer?, _ index: Int32) -> Un
 public func cnnq_invoke(_ pointer: UnsafeMutableRawPointer?) -> Int32 {
     guard let c = context(pointer) else { return Status.invalidArgument.rawValue }
     do {
-        try Interpreter.invoke(c.model.pointee, arena: c.arena, arenaSize: c.arenaSize)
+        try Interpreter.invoke(c.model.pointee, arena: c.arena, arenaSize: c.arenaSize, isa: c.isa)
         return Status.ok.rawValue
     } catch {
         return error.rawValue

@@ -3,31 +3,33 @@ import CNNQKernels
 /// Runs a validated model op by op on a caller-given arena: activations at the offsets planned at
 /// conversion, kernel scratch memory after them. Nothing is allocated; the model buffer is only read.
 public enum Interpreter {
-    /// Runs every op in file order. `observe(op)` is called after each op, while its output tensor
-    /// is still in the arena (the host uses it to compare layers with the float model).
+    /// Runs every op in file order with the kernels of `isa`. `observe(op)` is called after each op,
+    /// while its output tensor is still in the arena (the host uses it to compare layers with the
+    /// float model).
     public static func invoke(
-        _ model: ModelView, arena: UnsafeMutableRawPointer?, arenaSize: Int,
+        _ model: ModelView, arena: UnsafeMutableRawPointer?, arenaSize: Int, isa: InstructionSet,
         observe: (Int) -> Void = { _ in }
     ) throws(Status) {
         guard let arena else { throw .invalidArgument }
         guard UInt(bitPattern: arena) % UInt(ModelFormat.bufferAlignment) == 0 else { throw .misaligned }
         guard arenaSize >= model.arenaSize(threads: threadCount) else { throw .arenaTooSmall }
         let workspace = arena + model.workspaceOffset
+        let gemm = isa.gemm
         for o in 0..<model.opCount {
-            run(model, model.op(o), arena: arena, workspace: workspace)
+            run(model, model.op(o), arena: arena, workspace: workspace, gemm: gemm)
             observe(o)
         }
     }
 
     /// Runs op `o` alone on whatever its inputs hold in the arena (host tools use it to measure one
     /// layer's own error, its inputs set from the float model).
-    public static func invoke(_ model: ModelView, op o: Int, arena: UnsafeMutableRawPointer?, arenaSize: Int)
-        throws(Status)
-    {
+    public static func invoke(
+        _ model: ModelView, op o: Int, arena: UnsafeMutableRawPointer?, arenaSize: Int, isa: InstructionSet
+    ) throws(Status) {
         guard let arena, o >= 0, o < model.opCount else { throw .invalidArgument }
         guard UInt(bitPattern: arena) % UInt(ModelFormat.bufferAlignment) == 0 else { throw .misaligned }
         guard arenaSize >= model.arenaSize(threads: threadCount) else { throw .arenaTooSmall }
-        run(model, model.op(o), arena: arena, workspace: arena + model.workspaceOffset)
+        run(model, model.op(o), arena: arena, workspace: arena + model.workspaceOffset, gemm: isa.gemm)
     }
 
     /// Pointer to tensor `t` in the arena.
@@ -49,9 +51,10 @@ public enum Interpreter {
     /// line, so that both `invoke`s call one copy of the dispatch (4 KB less on a board).
     @inline(never)
     static func run(
-        _ model: ModelView, _ op: OpInfo, arena: UnsafeMutableRawPointer, workspace: UnsafeMutableRawPointer
+        _ model: ModelView, _ op: OpInfo, arena: UnsafeMutableRawPointer, workspace: UnsafeMutableRawPointer,
+        gemm: GEMM.Kernel
     ) {
-        let c = OpContext(model: model, op: op, arena: arena, workspace: workspace)
+        let c = OpContext(model: model, op: op, arena: arena, workspace: workspace, gemm: gemm)
         switch op.kind {
         case .convolution, .pointwise, .depthwise, .groupedConvolution: ConvolutionOp.run(c)
         case .add: AddOp.run(c)

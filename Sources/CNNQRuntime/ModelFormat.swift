@@ -4,8 +4,8 @@
 public enum ModelFormat {
     /// "CNNQ" read as a little-endian word.
     public static let magic: UInt32 = 0x514E_4E43
-    public static let versionMajor: UInt32 = 2
-    public static let versionMinor: UInt32 = 1
+    public static let versionMajor: UInt32 = 3
+    public static let versionMinor: UInt32 = 0
     /// Constant blobs (packed weights) start on this boundary in the file; arena tensors too.
     public static let alignment = 64
     /// Bytes the caller's model buffer and arena must be aligned to.

@@ -10,7 +10,8 @@ struct Bench: ParsableCommand {
             input, --warmup times untimed and then --runs times timed. Prints the latency (min, median, \
             90th percentile), effective GMAC/s (convolution MACs over the median), the arena and model \
             bytes, and each layer's median time, slowest first, with its share of the run and its GMAC/s. \
-            Build with -c release for meaningful numbers.
+            The kernels are the CPU's best instruction-set level, or the one CNNQ_ISA names (avx2, avx-vnni, \
+            avx512-vnni; neon, dotprod). Build with -c release for meaningful numbers.
             """
     )
 
@@ -71,7 +72,7 @@ struct Bench: ParsableCommand {
                 + (v.macs == 0 ? "" : " (\(String(format: "%.1f", Double(v.macs) / v.seconds / 1e9)) GMAC/s)")
         }
         return """
-            \(model): \(r.threads) thread(s), \(r.runs) runs
+            \(model): \(r.threads) thread(s), \(r.isa) kernels, \(r.runs) runs
             latency: min \(ms(r.minSeconds)) ms, median \(ms(r.medianSeconds)) ms, p90 \(ms(r.p90Seconds)) ms
             \(grouped(r.macs)) MACs: \(String(format: "%.1f", r.gmacs)) GMAC/s at the median
             memory: arena \(grouped(r.arenaBytes)) bytes, model \(grouped(r.modelBytes)) bytes

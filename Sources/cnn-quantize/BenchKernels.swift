@@ -1,6 +1,7 @@
 import ArgumentParser
 import CNNQClock
 import CNNQKernels
+import CNNQRuntime
 import CNNQuant
 import Foundation
 
@@ -11,9 +12,11 @@ struct BenchKernels: ParsableCommand {
         discussion: """
             Each convolution of the model runs with random int8 data through the kernel the runtime would \
             pick (packed pointwise GEMM, specialised depthwise, im2col + GEMM for other convolutions, grouped \
-            ones included). Prints the median time per layer, GMAC/s, and the share of the AVX2 floor of 32 int8 MACs per cycle \
-            (vpmaddwd, 2 per cycle) at the core's clock, measured before the layers run by a chain of dependent \
-            adds (one per cycle), or --clock-ghz. Build with -c release for meaningful numbers.
+            ones included), with the GEMM kernel of the CPU's best instruction-set level or of CNNQ_ISA \
+            (avx2, avx-vnni, avx512-vnni; neon, dotprod). Prints the median time per layer, GMAC/s, and the share \
+            of the level's floor in int8 MACs per cycle (avx2: 32, two vpmaddwd; avx-vnni: 64 and avx512-vnni: 128, \
+            two vpdpbusd) at the core's clock, measured before the layers run by a chain of dependent adds \
+            (one per cycle), or --clock-ghz. Build with -c release for meaningful numbers.
             """
     )
 
@@ -52,7 +55,8 @@ struct BenchKernels: ParsableCommand {
             guard clock > 0 else {
                 throw .invalidArgument("the core clock cannot be measured on this architecture; give --clock-ghz")
             }
-            let floor = 32 * clock * Double(threads)
+            let isa = try InstructionSet.selected()
+            let floor = Double(isa.peakMACsPerCycle) * clock * Double(threads)
             var table = TextTable(
                 header: ["layer", "kernel", "in (H×W×C)", "out C", "k/s", "MMACs", "µs", "GMAC/s", "% floor"],
                 rightAligned: [3, 5, 6, 7, 8])
@@ -62,7 +66,7 @@ struct BenchKernels: ParsableCommand {
                 if isatty(STDERR_FILENO) != 0 {
                     FileHandle.standardError.write(Data("\r[\(index + 1)/\(layers.count)] \(layer.name)\u{1B}[K".utf8))
                 }
-                let r = KernelBenchmark.run(layer, runs: runs, warmup: warmup)
+                let r = KernelBenchmark.run(layer, runs: runs, warmup: warmup, isa: isa)
                 let s = r.shape
                 table.add([
                     r.layer, r.kernel.rawValue, "\(s.inputHeight)×\(s.inputWidth)×\(s.inputChannels)",
@@ -78,7 +82,7 @@ struct BenchKernels: ParsableCommand {
             print(table.render())
             let source = clockGhz == nil ? " (measured)" : ""
             print(
-                "\nfloor: 32 MAC/cycle × \(String(format: "%.2f", clock)) GHz\(source) × \(threads) thread(s) = \(String(format: "%.1f", floor)) GMAC/s"
+                "\nlevel \(isa.description), GEMM kernel \(isa.gemm.name); floor: \(isa.peakMACsPerCycle) MAC/cycle × \(String(format: "%.2f", clock)) GHz\(source) × \(threads) thread(s) = \(String(format: "%.1f", floor)) GMAC/s"
             )
             for kernel in KernelBenchmark.Kernel.allCases {
                 guard let total = totals[kernel] else { continue }

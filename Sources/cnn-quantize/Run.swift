@@ -10,7 +10,9 @@ struct Run: ParsableCommand {
             The image (PPM, JPEG or PNG) is resized to the input by nearest neighbour and normalised with \
             --mean/--std, exactly as cnnq_quantize_image on a device; the top classes of the first output \
             are printed. --raw writes the int8 output bytes, to compare with a board's (make -C targets \
-            cross-test writes targets/out/BOARD/output.bin).
+            cross-test writes targets/out/BOARD/output-*.bin). The kernels are the CPU's best \
+            instruction-set level, or the one CNNQ_ISA names (avx2, avx-vnni, avx512-vnni; neon, dotprod); \
+            every level gives the same bytes.
             """
     )
 
@@ -44,6 +46,7 @@ struct Run: ParsableCommand {
             let arena = UnsafeMutableRawPointer.allocate(byteCount: need, alignment: 64)
             defer { arena.deallocate() }
             try check(cnnq_context_init(contextStorage, modelStorage, arena, need))
+            try check(cnnq_context_set_isa(contextStorage, InstructionSet.selected().rawValue))
             try check(
                 cnnq_quantize_image(
                     contextStorage, 0, picture.pixels, Int32(picture.width), Int32(picture.height), m, s))
@@ -59,6 +62,7 @@ struct Run: ParsableCommand {
             let output = UnsafeBufferPointer(
                 start: cnnq_output_data(contextStorage, 0), count: Int(info.load(fromByteOffset: 28, as: UInt32.self)))
             if let raw { try AtomicFile.write(Data(output.map { UInt8(bitPattern: $0) }), to: raw) }
+            print("\(model): kernels \(String(cString: cnnq_isa_name(cnnq_context_isa(contextStorage))!))")
             let ranked = output.indices.sorted { output[$0] > output[$1] || (output[$0] == output[$1] && $0 < $1) }
             for (rank, c) in ranked.prefix(top).enumerated() {
                 print(

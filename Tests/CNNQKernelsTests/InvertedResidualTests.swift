@@ -158,7 +158,7 @@ import Testing
 
     func packPointwise(_ w: [Int8], _ b: [Int32], n: Int, k: Int, zero: Int32) -> ([Int8], [Int32]) {
         var packed = [Int8](repeating: 0, count: GEMM.Layout(outputChannels: n, depth: k).weightCount)
-        var bias = [Int32](repeating: 0, count: GEMM.Layout(outputChannels: n, depth: 1).channelSlots)
+        var bias = [Int32](repeating: 0, count: GEMM.Layout(outputChannels: n, depth: 1).biasCount)
         GEMM.pack(
             weights: w, bias: b, outputChannels: n, inputChannels: k, inputZeroPoint: zero, packedWeights: &packed,
             packedBias: &bias)

@@ -15,8 +15,11 @@ import Testing
         // 1.2 files held one more row of 16 for an even depth: 80 bytes here.
         #expect(GEMM.Layout(outputChannels: 16, depth: 4).weightCount == 64)
         #expect(GEMM.Layout(outputChannels: 17, depth: 3).weightCount == 32 * 4)
-        // 4 rows of int16, rounded up to 64 bytes.
-        #expect(GEMM.Layout(outputChannels: 1, depth: 27).workspacePerThread == 128)
+        // Depth in groups of 4, rows 16 bytes apart: 12 rows of 32 bytes.
+        #expect(GEMM.Layout(outputChannels: 1, depth: 27).rowLength == 28)
+        #expect(GEMM.Layout(outputChannels: 1, depth: 27).workspacePerThread == 384)
+        // Signed and unsigned bias arrays.
+        #expect(GEMM.Layout(outputChannels: 17, depth: 3).biasCount == 64)
     }
 
     @Test func groupsFollowEachOther() {

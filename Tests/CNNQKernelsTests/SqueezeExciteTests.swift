@@ -42,9 +42,9 @@ import Testing
 
         // The SE kernel.
         var p1 = [Int8](repeating: 0, count: GEMM.Layout(outputChannels: squeeze, depth: channels).weightCount)
-        var q1 = [Int32](repeating: 0, count: GEMM.Layout(outputChannels: squeeze, depth: 1).channelSlots)
+        var q1 = [Int32](repeating: 0, count: GEMM.Layout(outputChannels: squeeze, depth: 1).biasCount)
         var p2 = [Int8](repeating: 0, count: GEMM.Layout(outputChannels: channels, depth: squeeze).weightCount)
-        var q2 = [Int32](repeating: 0, count: GEMM.Layout(outputChannels: channels, depth: 1).channelSlots)
+        var q2 = [Int32](repeating: 0, count: GEMM.Layout(outputChannels: channels, depth: 1).biasCount)
         GEMM.pack(
             weights: w1, bias: b1, outputChannels: squeeze, inputChannels: channels,
             inputZeroPoint: pool.output.zeroPoint,

@@ -1,9 +1,11 @@
 import CNNQKernels
+import CNNQRuntime
 import CNNQTestSupport
 import CNNQuant
 import Testing
 
-/// The im2col + GEMM convolution against the reference, bit for bit.
+/// The im2col + GEMM convolution against the reference, bit for bit, with the GEMM kernel of every
+/// instruction-set level this machine runs.
 @Suite struct StandardConvolutionTests {
     static func check(_ shape: ConvolutionShape, seed: UInt64) {
         guard shape.outputHeight >= 1, shape.outputWidth >= 1 else { return }
@@ -18,25 +20,27 @@ import Testing
 
         var packedWeights = [Int8](repeating: 0, count: StandardConvolution.Layout(shape: shape).weightCount)
         let slots = StandardConvolution.Layout(shape: shape).channelSlots
-        var packedBias = [Int32](repeating: 0, count: slots)
+        var packedBias = [Int32](repeating: 0, count: StandardConvolution.Layout(shape: shape).biasCount)
         StandardConvolution.pack(
             weights: weights, bias: bias, shape: shape, inputZeroPoint: zero, packedWeights: &packedWeights,
             packedBias: &packedBias)
         // The kernel reads multipliers and shifts in the per-group padded layout the model file holds.
         let slotted = StageStorage(stage, count: slots) { StandardConvolution.Layout(shape: shape).channelSlot($0) }
-        var workspace = [Int16](
+        var workspace = [Int8](
             repeating: 0, count: StandardConvolution.Layout(shape: shape).group.workspaceCount(threads: 2))
-        let (one, two) = withOneAndTwoThreads { () -> [Int8] in
-            var output = [Int8](repeating: 0, count: shape.outputCount)
-            slotted.withStage { stage in
-                StandardConvolution.run(
-                    input: input, inputZeroPoint: zero, packedWeights: packedWeights, packedBias: packedBias,
-                    shape: shape, stage: stage, workspace: &workspace, output: &output)
+        for isa in InstructionSet.available {
+            let (one, two) = withOneAndTwoThreads { () -> [Int8] in
+                var output = [Int8](repeating: 0, count: shape.outputCount)
+                slotted.withStage { stage in
+                    StandardConvolution.run(
+                        input: input, inputZeroPoint: zero, packedWeights: packedWeights, packedBias: packedBias,
+                        shape: shape, stage: stage, kernel: isa.gemm, workspace: &workspace, output: &output)
+                }
+                return output
             }
-            return output
+            #expect(one == expected, "\(isa): \(shape) zero \(zero) seed \(seed)")
+            #expect(two == one, "\(isa): thread count changed the result")
         }
-        #expect(one == expected, "\(shape) zero \(zero) seed \(seed)")
-        #expect(two == one, "thread count changed the result")
     }
 
     @Test(arguments: [8, 16, 24, 32, 40])

@@ -46,7 +46,7 @@ import Testing
                 byteCount: view.arenaSize(threads: threadCount), alignment: 64)
             defer { arena.deallocate() }
             arena.initializeMemory(as: UInt8.self, repeating: 0)
-            try Interpreter.invoke(view, arena: arena.baseAddress, arenaSize: arena.count)
+            try Interpreter.invoke(view, arena: arena.baseAddress, arenaSize: arena.count, isa: .best)
             return .ok
         } catch {
             return error

@@ -1,10 +1,11 @@
 /* Example firmware: load a .cnnq model and a PPM (P6) image, run the model, print the top-5 classes.
  *
- *   classify MODEL.cnnq IMAGE.ppm [--mean R,G,B] [--std R,G,B] [--raw OUT]
+ *   classify MODEL.cnnq IMAGE.ppm [--mean R,G,B] [--std R,G,B] [--raw OUT] [--isa LEVEL]
  *
  * The image is resized to the model input by nearest neighbour and normalised with --mean/--std on
  * the 0–1 scale (ImageNet's by default). --raw writes the int8 output bytes to OUT, which the cross
- * tests compare between boards. Memory: the model file, one arena, one image; the library itself
+ * tests compare between boards and instruction-set levels. --isa runs a lower level than the CPU's
+ * best (a CNNQ_ISA_* number). Memory: the model file, one arena, one image; the library itself
  * allocates nothing. */
 #include <cnnq.h>
 
@@ -46,14 +47,17 @@ static int parse3(const char *text, float out[3]) { return sscanf(text, "%f,%f,%
 int main(int argc, char **argv) {
     float mean[3] = {0.485f, 0.456f, 0.406f}, std[3] = {0.229f, 0.224f, 0.225f};
     const char *raw = NULL;
+    int isa = -1;
     if (argc < 3) {
-        fprintf(stderr, "usage: %s MODEL.cnnq IMAGE.ppm [--mean R,G,B] [--std R,G,B] [--raw OUT]\n", argv[0]);
+        fprintf(stderr, "usage: %s MODEL.cnnq IMAGE.ppm [--mean R,G,B] [--std R,G,B] [--raw OUT] [--isa LEVEL]\n",
+                argv[0]);
         return 2;
     }
     for (int i = 3; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--mean") && parse3(argv[i + 1], mean)) continue;
         if (!strcmp(argv[i], "--std") && parse3(argv[i + 1], std)) continue;
         if (!strcmp(argv[i], "--raw")) { raw = argv[i + 1]; continue; }
+        if (!strcmp(argv[i], "--isa") && sscanf(argv[i + 1], "%d", &isa) == 1) continue;
         fprintf(stderr, "error: bad option %s\n", argv[i]);
         return 2;
     }
@@ -80,7 +84,14 @@ int main(int argc, char **argv) {
     void *arena = aligned_alloc(64, (need + 63) / 64 * 64);
     cnnq_context context;
     cnnq_tensor_info output;
+    if (arena && cnnq_context_init(&context, &model, arena, need) == CNNQ_OK && isa >= 0 &&
+        cnnq_context_set_isa(&context, isa) != CNNQ_OK) {
+        fprintf(stderr, "error: this library or CPU has no kernels of level %d (%s)\n", isa,
+                cnnq_isa_name(isa) ? cnnq_isa_name(isa) : "unknown");
+        return 3;
+    }
     if (!arena || (status = cnnq_context_init(&context, &model, arena, need)) != CNNQ_OK ||
+        (isa >= 0 && (status = cnnq_context_set_isa(&context, isa)) != CNNQ_OK) ||
         (status = cnnq_quantize_image(&context, 0, rgb, width, height, mean, std)) != CNNQ_OK ||
         (status = cnnq_invoke(&context)) != CNNQ_OK || (status = cnnq_model_output(&model, 0, &output)) != CNNQ_OK) {
         fprintf(stderr, "error: %s\n", arena ? cnnq_status_string(status) : "out of memory");
@@ -95,7 +106,8 @@ int main(int argc, char **argv) {
             return 1;
         }
     }
-    printf("%s: %u bytes, arena %zu bytes, output '%s' %d values\n", argv[1], (unsigned)size, need, output.name, (int)output.bytes);
+    printf("%s: %u bytes, arena %zu bytes, output '%s' %d values, kernels %s\n", argv[1], (unsigned)size, need,
+           output.name, (int)output.bytes, cnnq_isa_name(cnnq_context_isa(&context)));
     /* Top 5 of the first image's outputs, by int8 value (ties: lower class first). */
     int classes = output.channels, best[5];
     for (int k = 0; k < 5 && k < classes; k++) {

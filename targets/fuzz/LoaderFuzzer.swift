@@ -16,6 +16,6 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let arena = UnsafeMutableRawPointer.allocate(byteCount: max(arenaSize, 1), alignment: 64)
     defer { arena.deallocate() }
     arena.initializeMemory(as: UInt8.self, repeating: 0, count: arenaSize)
-    _ = try? Interpreter.invoke(model, arena: arena, arenaSize: arenaSize)
+    _ = try? Interpreter.invoke(model, arena: arena, arenaSize: arenaSize, isa: .best)
     return 0
 }

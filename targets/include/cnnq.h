@@ -27,7 +27,7 @@ extern "C" {
 #endif
 
 #define CNNQ_VERSION_MAJOR 0
-#define CNNQ_VERSION_MINOR 4
+#define CNNQ_VERSION_MINOR 5
 #define CNNQ_VERSION_PATCH 0
 /* Changes whenever a struct layout or a function signature below changes. */
 #define CNNQ_ABI_VERSION 2
@@ -75,8 +75,25 @@ int32_t cnnq_model_output_count(const cnnq_model *model);
 cnnq_status cnnq_model_input(const cnnq_model *model, int32_t index, cnnq_tensor_info *info);
 cnnq_status cnnq_model_output(const cnnq_model *model, int32_t index, cnnq_tensor_info *info);
 
-/* Binds a model to an arena of at least cnnq_model_arena_size() bytes, aligned to 16. */
+/* Binds a model to an arena of at least cnnq_model_arena_size() bytes, aligned to 16, and picks the
+ * fastest kernels this CPU runs (cpuid on x86_64, getauxval on Linux Arm). A context is used by one
+ * thread at a time. */
 cnnq_status cnnq_context_init(cnnq_context *context, const cnnq_model *model, void *arena, size_t arena_size);
+
+/* Instruction-set levels with their own kernels. Every level gives the same output bytes. */
+enum {
+    CNNQ_ISA_BASELINE = 0,     /* x86_64: AVX2 (the library's minimum); aarch64: Advanced SIMD; armv7: NEON */
+    CNNQ_ISA_AVX_VNNI = 1,     /* x86_64: 256-bit vpdpbusd */
+    CNNQ_ISA_AVX512_VNNI = 2,  /* x86_64: AVX-512 F/BW/VL + VNNI */
+    CNNQ_ISA_DOTPROD = 3       /* aarch64: Armv8.2 sdot */
+};
+/* Runs `context` with level `isa` instead of the one init picked (A/B tests, a board whose kernel
+ * misreports its CPU): CNNQ_INVALID_ARGUMENT if this library or CPU lacks it. */
+cnnq_status cnnq_context_set_isa(cnnq_context *context, int32_t isa);
+/* The level `context` runs, and a level's name ("avx2", "avx-vnni", "avx512-vnni", "neon", "dotprod";
+ * NULL for an unknown value). */
+int32_t cnnq_context_isa(const cnnq_context *context);
+const char *cnnq_isa_name(int32_t isa);
 /* Where input `index` is read from and output `index` is written to, inside the arena (NULL if the
  * index is out of range). Outputs are valid until the next cnnq_invoke on this context. */
 int8_t *cnnq_input_data(cnnq_context *context, int32_t index);

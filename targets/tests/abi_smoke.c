@@ -1,5 +1,5 @@
-/* Links the Embedded Swift library into a plain C99 program: versions, status strings, and the
- * loader's answers to bad buffers. */
+/* Links the Embedded Swift library into a plain C99 program: versions, status strings, the
+ * loader's answers to bad buffers, and instruction-set level names and misuse. */
 #include <cnnq.h>
 
 #include <stdio.h>
@@ -16,6 +16,10 @@ int main(void) {
     failures += cnnq_model_load(&model, junk, 8) != CNNQ_TRUNCATED;
     failures += cnnq_model_load(&model, junk + 1, 200) != CNNQ_MISALIGNED;
     failures += cnnq_model_load(NULL, junk, sizeof junk) != CNNQ_INVALID_ARGUMENT;
+    failures += strcmp(cnnq_isa_name(CNNQ_ISA_BASELINE), "avx2") != 0 || cnnq_isa_name(99) != NULL;
+    failures += strcmp(cnnq_isa_name(CNNQ_ISA_AVX512_VNNI), "avx512-vnni") != 0;
+    failures += cnnq_context_set_isa(NULL, CNNQ_ISA_BASELINE) != CNNQ_INVALID_ARGUMENT;
+    failures += cnnq_context_isa(NULL) != -1;
     printf("abi_smoke: %s\n", failures ? "FAILED" : "ok");
     return failures != 0;
 }

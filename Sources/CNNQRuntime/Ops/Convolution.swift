@@ -31,8 +31,10 @@ public enum ConvolutionOp {
     public struct PackedLayout {
         /// Int8 entries of packed weights.
         public let weightCount: Int
-        /// Entries of the packed bias and of the requantization scales.
+        /// Entries of the requantization scales.
         public let channelSlots: Int
+        /// Entries of the packed bias.
+        public let biasCount: Int
         /// Kernel scratch bytes per thread.
         public let workspaceBytesPerThread: Int
         let standard: StandardConvolution.Layout?
@@ -43,13 +45,15 @@ public enum ConvolutionOp {
                     let layout = Depthwise.Layout(
                         checkedChannels: s.outputChannels, kernelHeight: s.kernelHeight, kernelWidth: s.kernelWidth)
                 else { return nil }
-                (weightCount, channelSlots, workspaceBytesPerThread, standard) = (
-                    layout.weightCount, layout.channelSlots, 0, nil
+                (weightCount, channelSlots, biasCount, workspaceBytesPerThread, standard) = (
+                    layout.weightCount, layout.channelSlots, layout.channelSlots, 0, nil
                 )
             } else {
                 guard let layout = StandardConvolution.Layout(checkedShape: s) else { return nil }
-                (weightCount, channelSlots, standard) = (layout.weightCount, layout.channelSlots, layout)
-                workspaceBytesPerThread = 2 * layout.workspacePerThread
+                (weightCount, channelSlots, biasCount, standard) = (
+                    layout.weightCount, layout.channelSlots, layout.biasCount, layout
+                )
+                workspaceBytesPerThread = layout.workspacePerThread
             }
         }
 
@@ -88,13 +92,14 @@ public enum ConvolutionOp {
             guard s.kernelHeight * s.kernelWidth * (s.inputChannels / s.groups) <= 1 << 16 else { throw .malformed }
         }
         guard let layout = PackedLayout(kind: kind, shape: s),
-            let arrayBytes = CheckedSize.product(4, layout.channelSlots)
+            let scaleBytes = CheckedSize.product(4, layout.channelSlots),
+            let biasBytes = CheckedSize.product(4, layout.biasCount)
         else {
             throw .malformed
         }
         try c.constant(p.weights, bytes: layout.weightCount, alignment: 1)
-        try c.constant(p.bias, bytes: arrayBytes, alignment: 4)
-        try c.constant(p.scales, bytes: arrayBytes, alignment: 4)
+        try c.constant(p.bias, bytes: biasBytes, alignment: 4)
+        try c.constant(p.scales, bytes: scaleBytes, alignment: 4)
         let scales = c.model.constant(p.scales, as: Float.self)
         for i in 0..<layout.channelSlots { try c.scale(scales[i]) }
         return layout.workspaceBytesPerThread
@@ -120,13 +125,14 @@ public enum ConvolutionOp {
         let stage = OutputStage(
             scales: c.constant(p.scales, as: Float.self), zeroPoint: out.zeroPoint, lower: p.lower, upper: p.upper)
         let weights = c.constant(p.weights, as: Int8.self), bias = c.constant(p.bias, as: Int32.self)
-        let rows = c.workspace.assumingMemoryBound(to: Int16.self)
+        let rows = c.workspace.assumingMemoryBound(to: Int8.self)
         switch c.op.kind {
         case .pointwise:
             Pointwise.run(
                 input: c.input(0), pixels: x.batch * x.height * x.width, inputChannels: x.channels,
                 packedWeights: weights,
-                packedBias: bias, outputChannels: out.channels, stage: stage, workspace: rows, output: c.output)
+                packedBias: bias, outputChannels: out.channels, stage: stage, kernel: c.gemm, workspace: rows,
+                output: c.output)
         case .depthwise:
             Depthwise.run(
                 input: c.input(0), inputZeroPoint: x.zeroPoint, packedWeights: weights, bias: bias, shape: s,
@@ -135,7 +141,7 @@ public enum ConvolutionOp {
         default:
             StandardConvolution.run(
                 input: c.input(0), inputZeroPoint: x.zeroPoint, packedWeights: weights, packedBias: bias, shape: s,
-                stage: stage, workspace: rows, output: c.output)
+                stage: stage, kernel: c.gemm, workspace: rows, output: c.output)
         }
     }
 }

@@ -64,9 +64,9 @@ public enum BlockBenchmark {
         let bias = [Int32](repeating: 100, count: max(e, cout))
         let scales = [Float](repeating: 1e-3, count: max(e, cout) + 16)
         var pe = [Int8](repeating: 0, count: GEMM.Layout(outputChannels: e, depth: cin).weightCount)
-        var qe = [Int32](repeating: 0, count: GEMM.Layout(outputChannels: e, depth: 1).channelSlots)
+        var qe = [Int32](repeating: 0, count: GEMM.Layout(outputChannels: e, depth: 1).biasCount)
         var pp = [Int8](repeating: 0, count: GEMM.Layout(outputChannels: cout, depth: e).weightCount)
-        var qp = [Int32](repeating: 0, count: GEMM.Layout(outputChannels: cout, depth: 1).channelSlots)
+        var qp = [Int32](repeating: 0, count: GEMM.Layout(outputChannels: cout, depth: 1).biasCount)
         var pd = [Int8](
             repeating: 0,
             count: Depthwise.Layout(channels: e, kernelHeight: dw.kernelHeight, kernelWidth: dw.kernelWidth).weightCount
@@ -85,7 +85,8 @@ public enum BlockBenchmark {
             : nil
         var expanded = [Int8](repeating: 0, count: h * w * e), depthwiseOut = [Int8](repeating: 0, count: oh * ow * e)
         var output = [Int8](repeating: 0, count: oh * ow * cout)
-        var rows16 = [Int16](repeating: 0, count: GEMM.workspaceCount(depth: max(cin, e), threads: threadCount))
+        // Both forms with the portable GEMM kernel: the fused block runs only here until issue 19.
+        var rows = [Int8](repeating: 0, count: GEMM.workspaceCount(depth: max(cin, e), threads: threadCount))
         return scales.withUnsafeBufferPointer { scales in
             let stage = OutputStage(scales: scales.baseAddress!, zeroPoint: -4, lower: -4, upper: 127)
             let unfused = KernelBenchmark.median(runs: runs, warmup: warmup) {
@@ -94,7 +95,7 @@ public enum BlockBenchmark {
                     Pointwise.run(
                         input: input, pixels: h * w, inputChannels: cin, packedWeights: pe, packedBias: qe,
                         outputChannels: e,
-                        stage: stage, workspace: &rows16, output: &expanded)
+                        stage: stage, kernel: .baseline, workspace: &rows, output: &expanded)
                     source = expanded
                 }
                 Depthwise.run(
@@ -103,7 +104,7 @@ public enum BlockBenchmark {
                 Pointwise.run(
                     input: depthwiseOut, pixels: oh * ow, inputChannels: e, packedWeights: pp, packedBias: qp,
                     outputChannels: cout,
-                    stage: stage, workspace: &rows16, output: &output)
+                    stage: stage, kernel: .baseline, workspace: &rows, output: &output)
                 if let add { Add.run(output, input, count: output.count, parameters: add, output: &output) }
             }
             let fusedBlock = InvertedResidual(

@@ -1,4 +1,5 @@
 import CNNQKernels
+import CNNQRuntime
 import Foundation
 
 /// Times the int8 kernels on the convolution shapes of a float graph (MobileNet V2 1.0/224 by
@@ -53,7 +54,11 @@ public struct KernelBenchmark {
         return times.sorted()[times.count / 2]
     }
 
-    public static func run(_ layer: (name: String, shape: ConvolutionShape), runs: Int, warmup: Int) -> Result {
+    /// Times one layer with the GEMM kernel of `isa` (the depthwise kernel is the same at every level).
+    public static func run(
+        _ layer: (name: String, shape: ConvolutionShape), runs: Int, warmup: Int, isa: InstructionSet
+    ) -> Result {
+        let gemm = isa.gemm
         let s = layer.shape
         var generator = SeededRandom(seed: UInt64(s.macs))
         let input = (0..<s.inputCount).map { _ in Int8.random(in: -128...127, using: &generator) }
@@ -74,34 +79,34 @@ public struct KernelBenchmark {
             switch kind {
             case .standard:
                 var packed = [Int8](repeating: 0, count: StandardConvolution.Layout(shape: s).weightCount)
-                var packedBias = [Int32](repeating: 0, count: slots)
+                var packedBias = [Int32](repeating: 0, count: StandardConvolution.Layout(shape: s).biasCount)
                 StandardConvolution.pack(
                     weights: weights, bias: bias, shape: s, inputZeroPoint: 5, packedWeights: &packed,
                     packedBias: &packedBias)
-                var workspace = [Int16](
+                var workspace = [Int8](
                     repeating: 0,
                     count: StandardConvolution.Layout(shape: s).group.workspaceCount(threads: threadCount))
                 return median(runs: runs, warmup: warmup) {
                     StandardConvolution.run(
                         input: input, inputZeroPoint: 5, packedWeights: packed, packedBias: packedBias,
-                        shape: s, stage: stage, workspace: &workspace, output: &output)
+                        shape: s, stage: stage, kernel: gemm, workspace: &workspace, output: &output)
                 }
             case .pointwise:
                 let k = s.inputChannels
                 var packed = [Int8](
                     repeating: 0, count: GEMM.Layout(outputChannels: s.outputChannels, depth: k).weightCount)
                 var packedBias = [Int32](
-                    repeating: 0, count: GEMM.Layout(outputChannels: s.outputChannels, depth: 1).channelSlots)
+                    repeating: 0, count: GEMM.Layout(outputChannels: s.outputChannels, depth: 1).biasCount)
                 GEMM.pack(
                     weights: weights, bias: bias, outputChannels: s.outputChannels, inputChannels: k,
                     inputZeroPoint: 5, packedWeights: &packed, packedBias: &packedBias)
-                var workspace = [Int16](repeating: 0, count: GEMM.workspaceCount(depth: k, threads: threadCount))
+                var workspace = [Int8](repeating: 0, count: GEMM.workspaceCount(depth: k, threads: threadCount))
                 return median(runs: runs, warmup: warmup) {
                     Pointwise.run(
                         input: input, pixels: s.batch * s.inputHeight * s.inputWidth,
                         inputChannels: s.inputChannels,
                         packedWeights: packed, packedBias: packedBias, outputChannels: s.outputChannels,
-                        stage: stage, workspace: &workspace, output: &output)
+                        stage: stage, kernel: gemm, workspace: &workspace, output: &output)
                 }
             case .depthwise:
                 var packed = [Int8](

@@ -18,6 +18,8 @@ public struct ModelBenchmark: Codable, Sendable {
     }
 
     public var threads: Int
+    /// The instruction-set level whose kernels ran.
+    public var isa: String
     public var runs: Int
     public var minSeconds: Double, medianSeconds: Double, p90Seconds: Double
     public var macs: Int
@@ -62,7 +64,8 @@ public struct ModelBenchmark: Codable, Sendable {
         }
         let sorted = totals.sorted()
         return ModelBenchmark(
-            threads: threads, runs: runs, minSeconds: sorted[0], medianSeconds: median(totals),
+            threads: threads, isa: model.isa.description, runs: runs, minSeconds: sorted[0],
+            medianSeconds: median(totals),
             p90Seconds: sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.9).rounded(.up)) - 1)],
             macs: layers.reduce(0) { $0 + $1.macs }, arenaBytes: view.arenaSize(threads: threads),
             modelBytes: view.fileSize,

@@ -8,9 +8,12 @@ public final class Int8Model {
     public let view: ModelView
     let file: UnsafeMutableRawBufferPointer
     let arena: UnsafeMutableRawBufferPointer
+    /// The kernels' level: `CNNQ_ISA` if set, else the CPU's best (`InstructionSet.selected`).
+    public var isa: InstructionSet
 
     /// Validates `bytes` as the device would; `path` only names the file in errors.
     public init(bytes: [UInt8], path: String = "model") throws(CNNQError) {
+        isa = try InstructionSet.selected()
         let file = UnsafeMutableRawBufferPointer.allocate(
             byteCount: max(bytes.count, 1), alignment: ModelFormat.alignment)
         bytes.withUnsafeBytes { file.copyMemory(from: $0) }
@@ -93,7 +96,7 @@ public final class Int8Model {
     /// Runs op `o` alone on what its inputs hold now.
     public func invoke(op o: Int) throws(CNNQError) {
         do {
-            try Interpreter.invoke(view, op: o, arena: arena.baseAddress, arenaSize: arena.count)
+            try Interpreter.invoke(view, op: o, arena: arena.baseAddress, arenaSize: arena.count, isa: isa)
         } catch {
             throw .invalidArgument("the int8 interpreter failed: \(Int8Model.describe(error))")
         }
@@ -114,7 +117,8 @@ public final class Int8Model {
     /// Runs the model; `observe(op)` is called after each op.
     public func invoke(observe: (Int) -> Void = { _ in }) throws(CNNQError) {
         do {
-            try Interpreter.invoke(view, arena: arena.baseAddress, arenaSize: arena.count, observe: observe)
+            try Interpreter.invoke(
+                view, arena: arena.baseAddress, arenaSize: arena.count, isa: isa, observe: observe)
         } catch {
             throw .invalidArgument("the int8 interpreter failed: \(Int8Model.describe(error))")
         }

@@ -151,7 +151,7 @@ extension Quantizer {
             }
             packedBias = biasQ + [Int32](repeating: 0, count: slots - o)
         } else {
-            packedBias = [Int32](repeating: 0, count: slots)
+            packedBias = [Int32](repeating: 0, count: layout.biasCount)
             StandardConvolution.pack(
                 weights: q, bias: biasQ, shape: shape, inputZeroPoint: tx.zeroPoint, packedWeights: &packed,
                 packedBias: &packedBias)

@@ -1,0 +1,29 @@
+#ifndef CNNQ_CPU_H
+#define CNNQ_CPU_H
+
+/* What the CPU under us can run, read once when a context is set up: cpuid and xgetbv on x86_64
+   (the instruction and the operating system's saving of its registers), getauxval on Linux Arm. */
+
+enum {
+    CNNQ_CPU_AVX2 = 1 << 0,        /* with FMA, which the kernels never emit */
+    CNNQ_CPU_AVX_VNNI = 1 << 1,    /* vpdpbusd on ymm (VEX) */
+    CNNQ_CPU_AVX512_VNNI = 1 << 2, /* AVX-512 F, BW, VL and VNNI, zmm state enabled */
+    CNNQ_CPU_NEON = 1 << 3,        /* aarch64 Advanced SIMD; armv7 NEON */
+    CNNQ_CPU_DOTPROD = 1 << 4,     /* aarch64 sdot/udot (Armv8.2 FEAT_DotProd) */
+    CNNQ_CPU_I8MM = 1 << 5,        /* aarch64 smmla (Armv8.6 FEAT_I8MM) */
+};
+
+/* The CNNQ_CPU_* bits of this CPU. */
+int cnnq_cpu_features(void);
+
+/* The GEMM kernels of the levels above the baseline, each exported by the module built with its
+   instructions (Sources/CNNQKernels<level>); `tile` points at a GEMM.Tile. Reached through C so that
+   no other module compiles their bodies: Embedded Swift compiles the bodies of what a module calls. */
+#if defined(__x86_64__)
+void cnnq_gemm_4x16_avxvnni(const void *tile);
+void cnnq_gemm_8x16_avx512vnni(const void *tile);
+#elif defined(__aarch64__)
+void cnnq_gemm_4x16_dotprod(const void *tile);
+#endif
+
+#endif

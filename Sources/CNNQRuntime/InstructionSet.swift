@@ -1,0 +1,80 @@
+import CNNQCPU
+import CNNQKernels
+
+/// The instruction-set levels that have their own kernels; raw values are cnnq.h's `CNNQ_ISA_*`.
+/// A context runs the best level its CPU has (`best`), or a lower one it was told to
+/// (`cnnq_context_set_isa`, the host tool's `CNNQ_ISA`). Every level gives the same bytes.
+public enum InstructionSet: Int32, CaseIterable, Sendable {
+    /// The portable kernels: AVX2 on x86_64, Advanced SIMD on aarch64, NEON on armv7.
+    case baseline = 0
+    /// x86_64 AVX-VNNI: 256-bit `vpdpbusd`.
+    case avxVNNI = 1
+    /// x86_64 AVX-512 VNNI: 512-bit `vpdpbusd`.
+    case avx512VNNI = 2
+    /// aarch64 Armv8.2 dot product: `sdot`.
+    case dotProduct = 3
+
+    /// Its name in `CNNQ_ISA` and in what the tools print.
+    public var name: StaticString {
+        switch self {
+        case .baseline:
+            #if arch(x86_64)
+                "avx2"
+            #else
+                "neon"
+            #endif
+        case .avxVNNI: "avx-vnni"
+        case .avx512VNNI: "avx512-vnni"
+        case .dotProduct: "dotprod"
+        }
+    }
+
+    /// Whether this build has the level's kernels and this CPU can run them.
+    public var isAvailable: Bool { Self.isAvailable(self, features: cnnq_cpu_features()) }
+
+    static func isAvailable(_ level: InstructionSet, features: Int32) -> Bool {
+        switch level {
+        case .baseline: return true
+        #if arch(x86_64)
+            case .avxVNNI: return features & Int32(CNNQ_CPU_AVX_VNNI) != 0
+            case .avx512VNNI: return features & Int32(CNNQ_CPU_AVX512_VNNI) != 0
+        #elseif arch(arm64)
+            case .dotProduct: return features & Int32(CNNQ_CPU_DOTPROD) != 0
+        #endif
+        default: return false
+        }
+    }
+
+    /// The fastest level this CPU runs: AVX-512 VNNI over AVX-VNNI on x86_64 (both `vpdpbusd`, twice
+    /// the lanes), dotprod over Advanced SIMD on aarch64.
+    public static var best: InstructionSet {
+        let features = cnnq_cpu_features()
+        if isAvailable(.avx512VNNI, features: features) { return .avx512VNNI }
+        if isAvailable(.avxVNNI, features: features) { return .avxVNNI }
+        if isAvailable(.dotProduct, features: features) { return .dotProduct }
+        return .baseline
+    }
+
+    /// The level's GEMM kernel (its module's C entry, with the tile height it is written for and
+    /// whether its rows are x + 128); the baseline's for a level this build does not have.
+    public var gemm: GEMM.Kernel {
+        switch self {
+        #if arch(x86_64)
+            case .avxVNNI:
+                return GEMM.Kernel(name: "4x16 avx-vnni", pixelTile: 4, unsignedRows: true) { tile in
+                    withUnsafePointer(to: tile) { cnnq_gemm_4x16_avxvnni($0) }
+                }
+            case .avx512VNNI:
+                return GEMM.Kernel(name: "8x16 avx512-vnni", pixelTile: 8, unsignedRows: true) { tile in
+                    withUnsafePointer(to: tile) { cnnq_gemm_8x16_avx512vnni($0) }
+                }
+        #elseif arch(arm64)
+            case .dotProduct:
+                return GEMM.Kernel(name: "4x16 dotprod", pixelTile: 4, unsignedRows: false) { tile in
+                    withUnsafePointer(to: tile) { cnnq_gemm_4x16_dotprod($0) }
+                }
+        #endif
+        default: return .baseline
+        }
+    }
+}
