@@ -44,7 +44,7 @@ public enum Concat {
     ) {
         if p.isIdentity {
             for pixel in 0..<pixels {
-                (output + (pixel * outputChannels + offset)).update(from: input + pixel * channels, count: channels)
+                Bytes.copy(input + pixel * channels, to: output + (pixel * outputChannels + offset), count: channels)
             }
             return
         }

@@ -154,10 +154,10 @@ public enum GEMM {
         }
     }
 
-    /// Writes the `depth` int8 inputs of one output pixel into a GEMM row; a type, not a closure,
-    /// so each GEMM specialises and inlines it.
+    /// Writes the `depth` int8 inputs of output pixels `first ..< first + count` into GEMM rows
+    /// `rowStride` bytes apart; a type, not a closure, so each GEMM specialises and inlines it.
     protocol RowWriter {
-        func fill(_ pixel: Int, _ row: UnsafeMutablePointer<Int8>)
+        func fill(_ first: Int, count: Int, _ rows: UnsafeMutablePointer<Int8>, rowStride: Int)
     }
 
     /// The GEMM driver: tiles of the kernel's height spread over threads, each pixel's `depth` inputs
@@ -178,10 +178,11 @@ public enum GEMM {
             for tile in tiles {
                 let first = tile * height
                 let count = min(height, pixels - first)
+                source.fill(first, count: count, rows, rowStride: layout.rowStride)
                 for r in 0..<count {
-                    let row = rows + r * layout.rowStride
-                    source.fill(first + r, row)
-                    finish(row, depth: k, rowLength: layout.rowLength, unsigned: kernel.unsignedRows)
+                    finish(
+                        rows + r * layout.rowStride, depth: k, rowLength: layout.rowLength,
+                        unsigned: kernel.unsignedRows)
                 }
                 kernel.multiply(
                     Tile(
@@ -223,8 +224,8 @@ public enum GEMM {
     /// A pixel's `depth` contiguous input channels, as they are.
     struct CopiedRows: RowWriter {
         let input: UnsafePointer<Int8>, depth: Int
-        @inline(__always) func fill(_ pixel: Int, _ row: UnsafeMutablePointer<Int8>) {
-            row.update(from: input + pixel * depth, count: depth)
+        @inline(__always) func fill(_ first: Int, count: Int, _ rows: UnsafeMutablePointer<Int8>, rowStride: Int) {
+            for r in 0..<count { Bytes.copy(input + (first + r) * depth, to: rows + r * rowStride, count: depth) }
         }
     }
 

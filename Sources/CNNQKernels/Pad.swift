@@ -19,15 +19,15 @@ public enum Pad {
         let (left, right) = (p.left &* channels, p.right &* channels)
         var out = output
         for b in 0..<batch {
-            out.update(repeating: value, count: p.top &* rowOut)
+            Bytes.fill(out, with: value, count: p.top &* rowOut)
             out += p.top &* rowOut
             for y in 0..<height {
-                out.update(repeating: value, count: left)
-                (out + left).update(from: input + (b &* height &+ y) &* rowIn, count: rowIn)
-                (out + (left &+ rowIn)).update(repeating: value, count: right)
+                Bytes.fill(out, with: value, count: left)
+                Bytes.copy(input + (b &* height &+ y) &* rowIn, to: out + left, count: rowIn)
+                Bytes.fill(out + (left &+ rowIn), with: value, count: right)
                 out += rowOut
             }
-            out.update(repeating: value, count: p.bottom &* rowOut)
+            Bytes.fill(out, with: value, count: p.bottom &* rowOut)
             out += p.bottom &* rowOut
         }
     }

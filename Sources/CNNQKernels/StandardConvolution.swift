@@ -85,11 +85,26 @@ public enum StandardConvolution {
     struct PatchRows: GEMM.RowWriter {
         let input: UnsafePointer<Int8>, s: ConvolutionShape, padding: Int8
 
+        /// The tile's first pixel's position takes divisions; the others step from it.
         @inline(__always)
-        func fill(_ pixel: Int, _ row: UnsafeMutablePointer<Int8>) {
-            let c = s.inputChannels, taps = c / s.groups
-            let b = pixel / (s.outputHeight * s.outputWidth)
-            let oy = pixel / s.outputWidth % s.outputHeight, ox = pixel % s.outputWidth
+        func fill(_ first: Int, count: Int, _ rows: UnsafeMutablePointer<Int8>, rowStride: Int) {
+            let taps = s.inputChannels / s.groups
+            var b = first / (s.outputHeight * s.outputWidth)
+            var oy = first / s.outputWidth % s.outputHeight, ox = first % s.outputWidth
+            for r in 0..<count {
+                fill(b, oy, ox, taps: taps, rows + r * rowStride)
+                ox += 1
+                if ox == s.outputWidth {
+                    ox = 0
+                    oy += 1
+                    if oy == s.outputHeight { (oy, b) = (0, b + 1) }
+                }
+            }
+        }
+
+        @inline(__always)
+        func fill(_ b: Int, _ oy: Int, _ ox: Int, taps: Int, _ row: UnsafeMutablePointer<Int8>) {
+            let c = s.inputChannels
             var out = row
             let iy0 = oy * s.strideHeight - s.padTop, ix0 = ox * s.strideWidth - s.padLeft
             // One group, inside the image, no dilation across: each kernel row's taps are one contiguous run.
@@ -98,8 +113,8 @@ public enum StandardConvolution {
             {
                 let span = s.kernelWidth * c
                 for ky in 0..<s.kernelHeight {
-                    out.update(
-                        from: input + ((b * s.inputHeight + iy0 + ky * s.dilationHeight) * s.inputWidth + ix0) * c,
+                    Bytes.copy(
+                        input + ((b * s.inputHeight + iy0 + ky * s.dilationHeight) * s.inputWidth + ix0) * c, to: out,
                         count: span)
                     out += span
                 }
@@ -110,9 +125,9 @@ public enum StandardConvolution {
                 for kx in 0..<s.kernelWidth {
                     let ix = ix0 + kx * s.dilationWidth
                     if iy < 0 || iy >= s.inputHeight || ix < 0 || ix >= s.inputWidth {
-                        out.update(repeating: padding, count: taps)
+                        Bytes.fill(out, with: padding, count: taps)
                     } else {
-                        out.update(from: input + ((b * s.inputHeight + iy) * s.inputWidth + ix) * c, count: taps)
+                        Bytes.copy(input + ((b * s.inputHeight + iy) * s.inputWidth + ix) * c, to: out, count: taps)
                     }
                     out += taps
                 }
