@@ -1,7 +1,7 @@
-"""ONNX Runtime side of benchmarks/compare-onnxruntime: quantize a float ONNX model with
-onnxruntime's quantize_static (QDQ, per-channel int8 weights, the same calibration images cnnq
-used) and time the float and int8 models, batch 1, at the given thread counts. Prints one JSON
-object: {"fp32": {threads: median_ms}, "int8": {...}}."""
+"""ONNX Runtime side of benchmarks/compare-peers. `prepare` quantizes a float ONNX model with
+onnxruntime's quantize_static (QDQ, per-channel int8 weights, uint8 activations, after
+quant_pre_process, the same calibration images cnnq used); `time` times the float or the int8 model,
+batch 1, at one thread count, and prints {"min": ms, "median": ms}."""
 import argparse
 import json
 import pathlib
@@ -41,48 +41,60 @@ class Images(CalibrationDataReader):
         return next(self.items, None)
 
 
-def median_ms(path, threads, runs, warmup, feed):
+def session(path, threads):
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    for _ in range(warmup):
-        session.run(None, feed)
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        session.run(None, feed)
-        times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("model", type=pathlib.Path)
-    parser.add_argument("--calibration", type=pathlib.Path, required=True)
-    parser.add_argument("--samples", type=int, default=32)
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--runs", type=int, default=50)
-    parser.add_argument("--warmup", type=int, default=5)
-    args = parser.parse_args()
-
-    session = ort.InferenceSession(str(args.model), providers=["CPUExecutionProvider"])
-    name, shape = session.get_inputs()[0].name, session.get_inputs()[0].shape
+def prepare(args):
+    """Quantizes MODEL.onnx into MODEL.ort-int8.onnx; prints nothing."""
+    name, shape = (lambda i: (i.name, i.shape))(session(args.model, 1).get_inputs()[0])
     paths = sorted(p for p in args.calibration.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))[: args.samples]
     if not paths:
         raise SystemExit(f"no images in {args.calibration}")
     # ORT's recommended preparation: shape inference and graph optimization (BatchNorm folded) first.
     prepared = args.model.with_suffix(".ort-prepared.onnx")
     quant_pre_process(str(args.model), str(prepared))
-    int8 = args.model.with_suffix(".ort-int8.onnx")
-    quantize_static(str(prepared), str(int8), Images(paths, name, shape[2]), quant_format=QuantFormat.QDQ,
-                    per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
-    feed = {name: preprocess(paths[0], shape[2])}
-    result = {kind: {str(t): median_ms(path, t, args.runs, args.warmup, feed) for t in args.threads}
-              for kind, path in (("fp32", args.model), ("int8", int8))}
-    print(json.dumps(result))
+    quantize_static(str(prepared), str(args.model.with_suffix(".ort-int8.onnx")), Images(paths, name, shape[2]),
+                    quant_format=QuantFormat.QDQ, per_channel=True, activation_type=QuantType.QUInt8,
+                    weight_type=QuantType.QInt8)
+
+
+def timing(args):
+    """Times the fp32 model (MODEL.onnx) or the int8 one prepare wrote: prints {"min": ms, "median": ms}."""
+    path = args.model if args.kind == "fp32" else args.model.with_suffix(".ort-int8.onnx")
+    s = session(path, args.threads)
+    x = s.get_inputs()[0]
+    feed = {x.name: np.random.default_rng(1).standard_normal(x.shape).astype(np.float32)}
+    for _ in range(args.warmup):
+        s.run(None, feed)
+    times = []
+    for _ in range(args.runs):
+        start = time.perf_counter()
+        s.run(None, feed)
+        times.append((time.perf_counter() - start) * 1e3)
+    print(json.dumps({"min": min(times), "median": statistics.median(times)}))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    p = commands.add_parser("prepare")
+    p.add_argument("model", type=pathlib.Path)
+    p.add_argument("--calibration", type=pathlib.Path, required=True)
+    p.add_argument("--samples", type=int, default=32)
+    t = commands.add_parser("time")
+    t.add_argument("model", type=pathlib.Path)
+    t.add_argument("--kind", choices=["fp32", "int8"], required=True)
+    t.add_argument("--threads", type=int, default=1)
+    t.add_argument("--runs", type=int, default=20)
+    t.add_argument("--warmup", type=int, default=3)
+    args = parser.parse_args()
+    prepare(args) if args.command == "prepare" else timing(args)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,93 @@
+"""TFLite side of benchmarks/compare-peers. `prepare` converts Keras's MobileNet of the same
+architecture, width and resolution (random weights: timing does not depend on them, and trained ones
+are not reachable offline) to a full-int8 TFLite model, with the same calibration images as the
+representative dataset; `time` times it batch 1 with TFLite's interpreter, whose default delegate is
+XNNPACK, at one thread count, and prints {"min": ms, "median": ms}."""
+import argparse
+import contextlib
+import json
+import sys
+import os
+import pathlib
+import statistics
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from PIL import Image  # noqa: E402
+
+BUILDERS = {
+    "mobilenet-v1": lambda a, s: tf.keras.applications.MobileNet(input_shape=(s, s, 3), alpha=a, weights=None),
+    "mobilenet-v2": lambda a, s: tf.keras.applications.MobileNetV2(input_shape=(s, s, 3), alpha=a, weights=None),
+    "mobilenet-v3-small": lambda a, s: tf.keras.applications.MobileNetV3Small(
+        input_shape=(s, s, 3), alpha=a, weights=None, include_preprocessing=False),
+    "mobilenet-v3-large": lambda a, s: tf.keras.applications.MobileNetV3Large(
+        input_shape=(s, s, 3), alpha=a, weights=None, include_preprocessing=False),
+}
+
+
+def image(path, size):
+    """Shorter side to size·256/224, centre crop, scaled to [-1, 1] (Keras MobileNet's range), NHWC."""
+    picture = Image.open(path).convert("RGB")
+    short = round(size * 256 / 224)
+    w, h = picture.size
+    scale = short / min(w, h)
+    picture = picture.resize((max(short, round(w * scale)), max(short, round(h * scale))), Image.BILINEAR)
+    w, h = picture.size
+    left, top = (w - size) // 2, (h - size) // 2
+    picture = picture.crop((left, top, left + size, top + size))
+    return (np.asarray(picture, dtype=np.float32) / 127.5 - 1)[None]
+
+
+def prepare(args):
+    paths = sorted(p for p in args.calibration.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+    if not paths:
+        raise SystemExit(f"no images in {args.calibration}")
+    samples = [image(p, args.resolution) for p in paths[: args.samples]]
+    converter = tf.lite.TFLiteConverter.from_keras_model(BUILDERS[args.architecture](args.alpha, args.resolution))
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: ([s] for s in samples)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.int8
+    converter.inference_output_type = tf.int8
+    with contextlib.redirect_stdout(sys.stderr):  # the converter's progress is not the result
+        args.output.write_bytes(converter.convert())
+
+
+def timing(args):
+    interpreter = tf.lite.Interpreter(model_path=str(args.model), num_threads=args.threads)
+    interpreter.allocate_tensors()
+    detail = interpreter.get_input_details()[0]
+    interpreter.set_tensor(detail["index"], np.zeros(detail["shape"], dtype=detail["dtype"]))
+    for _ in range(args.warmup):
+        interpreter.invoke()
+    times = []
+    for _ in range(args.runs):
+        start = time.perf_counter()
+        interpreter.invoke()
+        times.append((time.perf_counter() - start) * 1e3)
+    print(json.dumps({"min": min(times), "median": statistics.median(times)}))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    p = commands.add_parser("prepare")
+    p.add_argument("architecture", choices=sorted(BUILDERS))
+    p.add_argument("--alpha", type=float, default=1.0)
+    p.add_argument("--resolution", type=int, default=224)
+    p.add_argument("--calibration", type=pathlib.Path, required=True)
+    p.add_argument("--samples", type=int, default=32)
+    p.add_argument("-o", "--output", type=pathlib.Path, required=True)
+    t = commands.add_parser("time")
+    t.add_argument("model", type=pathlib.Path)
+    t.add_argument("--threads", type=int, default=1)
+    t.add_argument("--runs", type=int, default=20)
+    t.add_argument("--warmup", type=int, default=3)
+    args = parser.parse_args()
+    prepare(args) if args.command == "prepare" else timing(args)
+
+
+if __name__ == "__main__":
+    main()
