@@ -6,7 +6,7 @@
 #          targets/check-disassembly.sh out/x86_64/CNNQKernelsAVX512VNNI.o avx512-vnni   (one level's module)
 set -euo pipefail
 object=$1 arch=${2:-x86_64}
-objdump=objdump; [ "$arch" = aarch64 ] || [ "$arch" = dotprod ] && objdump=aarch64-linux-gnu-objdump
+objdump=objdump; case "$arch" in aarch64|dotprod|i8mm) objdump=aarch64-linux-gnu-objdump ;; esac
 dump=$(mktemp); trap 'rm -f "$dump"' EXIT
 "$objdump" -dr --no-show-raw-insn "$object" > "$dump"   # -r: calls name their target
 
@@ -54,7 +54,7 @@ case "$arch" in
     ;;
   aarch64)
     # Armv8.0 baseline: no sdot (an optional v8.2 extension), so widening multiplies.
-    expect Int8GEMM4x8O 'smull\s+v\d+\.8h' "int8 × int8 products in int16 lanes (exact: |w·x| ≤ 16,384)"
+    expect Int8GEMM4x8O 'smull\s+v\d+\.4s' "int16 × int16 widened into int32 lanes"
     expect Int8GEMM4x8O 'uzp[12]\s+v' "even and odd products de-interleaved to sum the input-channel pairs"
     expect Int8GEMM4x8O 'scvtf\s+v\d+\.4s' "requantization: accumulators converted to float in vector lanes"
     expect Int8GEMM4x8O 'fmul\s+v\d+\.4s' "requantization: per-channel scales multiplied in vector lanes"
@@ -81,6 +81,12 @@ case "$arch" in
     expect Int8GEMM8x16 'vpdpbusd\s+.*%zmm' "u8 × s8 quads summed into int32 lanes, 512-bit"
     expect Int8GEMM8x16 vcvtdq2ps "requantization in vector lanes"
     refuse '' 'vfn?m(add|sub)' "a fused multiply-add would round once where the reference rounds twice"
+    ;;
+  i8mm)
+    expect Int8GEMM4x16 'smmla\s+v\d+\.4s, v\d+\.16b, v\d+\.16b' "2 pixels × 8 inputs by 2 channels × 8 weights into int32"
+    expect Int8GEMM4x16 'zip[12]\s+v\d+\.4s' "two groups' weights interleaved into channel pairs"
+    expect Int8GEMM4x16 'scvtf\s+v\d+\.4s' "requantization in vector lanes"
+    refuse '' 'fml[as]\s' "a fused multiply-add would round once where the reference rounds twice"
     ;;
   dotprod)
     expect Int8GEMM4x16 'sdot\s+v\d+\.4s, v\d+\.16b, v\d+\.4b\[' "s8 quads summed into int32 lanes by lane"
