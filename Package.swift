@@ -11,16 +11,19 @@ import PackageDescription
         .unsafeFlags(["-Xcc", "-mavx512f", "-Xcc", "-mavx512bw", "-Xcc", "-mavx512vl", "-Xcc", "-mavx512vnni"])
     ]
     let dotProductSettings: [SwiftSetting] = []
+    let i8mmSettings: [SwiftSetting] = []
 #elseif arch(arm64)
     let vectorSettings: [SwiftSetting] = []
     let avxVNNISettings: [SwiftSetting] = []
     let avx512VNNISettings: [SwiftSetting] = []
     let dotProductSettings: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=armv8.2-a+dotprod"])]
+    let i8mmSettings: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=armv8.6-a+i8mm"])]
 #else
     let vectorSettings: [SwiftSetting] = []
     let avxVNNISettings: [SwiftSetting] = []
     let avx512VNNISettings: [SwiftSetting] = []
     let dotProductSettings: [SwiftSetting] = []
+    let i8mmSettings: [SwiftSetting] = []
 #endif
 // The kernels, the runtime and the host library are optimised in debug builds too: the accuracy
 // tests run thousands of images through them, which unoptimised SIMD code makes ten times slower.
@@ -64,9 +67,12 @@ let package = Package(
             name: "CNNQKernelsDotProd", dependencies: ["CNNQKernels", "CNNQCPU"],
             swiftSettings: dotProductSettings + optimised),
         .target(
+            name: "CNNQKernelsI8MM", dependencies: ["CNNQKernels", "CNNQCPU"], swiftSettings: i8mmSettings + optimised),
+        .target(
             name: "CNNQRuntime",
             dependencies: [
                 "CNNQKernels", "CNNQCPU", "CNNQKernelsAVXVNNI", "CNNQKernelsAVX512VNNI", "CNNQKernelsDotProd",
+                "CNNQKernelsI8MM",
             ],
             swiftSettings: optimised),
         .target(

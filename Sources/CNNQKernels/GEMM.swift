@@ -250,8 +250,7 @@ public enum GEMM {
 /// The portable GEMM kernel, 4 pixels × 8 output channels (half a block), signed rows: the tile's
 /// rows widened once to int16 in its scratch, then per group of 4 input channels the 8 channels'
 /// weights widened and multiplied by each pixel's 4 inputs in pairs summed into int32 (`vpmaddwd` on
-/// x86_64, `smull` of int8 into int16 on Arm), so each channel has two partial sums until the end of
-/// the row. Exact: no product or pair sum can overflow.
+/// x86_64, `smull` and `uzp` on Arm), so each channel has two partial sums until the end of the row. Exact: no product or pair sum can overflow.
 enum Int8GEMM4x8 {
     static func multiply(_ t: GEMM.Tile) {
         // 4 rows of 2 · rowStride bytes: the 8 rows of scratch a 4-row tile has.

@@ -13,6 +13,8 @@ public enum InstructionSet: Int32, CaseIterable, Sendable {
     case avx512VNNI = 2
     /// aarch64 Armv8.2 dot product: `sdot`.
     case dotProduct = 3
+    /// aarch64 Armv8.6 int8 matrix multiply: `smmla`.
+    case i8mm = 4
 
     /// Its name in `CNNQ_ISA` and in what the tools print.
     public var name: StaticString {
@@ -26,6 +28,7 @@ public enum InstructionSet: Int32, CaseIterable, Sendable {
         case .avxVNNI: "avx-vnni"
         case .avx512VNNI: "avx512-vnni"
         case .dotProduct: "dotprod"
+        case .i8mm: "i8mm"
         }
     }
 
@@ -40,17 +43,19 @@ public enum InstructionSet: Int32, CaseIterable, Sendable {
             case .avx512VNNI: return features & Int32(CNNQ_CPU_AVX512_VNNI) != 0
         #elseif arch(arm64)
             case .dotProduct: return features & Int32(CNNQ_CPU_DOTPROD) != 0
+            case .i8mm: return features & Int32(CNNQ_CPU_I8MM) != 0
         #endif
         default: return false
         }
     }
 
     /// The fastest level this CPU runs: AVX-512 VNNI over AVX-VNNI on x86_64 (both `vpdpbusd`, twice
-    /// the lanes), dotprod over Advanced SIMD on aarch64.
+    /// the lanes), i8mm over dotprod over Advanced SIMD on aarch64 (`smmla` does twice an `sdot`'s MACs).
     public static var best: InstructionSet {
         let features = cnnq_cpu_features()
         if isAvailable(.avx512VNNI, features: features) { return .avx512VNNI }
         if isAvailable(.avxVNNI, features: features) { return .avxVNNI }
+        if isAvailable(.i8mm, features: features) { return .i8mm }
         if isAvailable(.dotProduct, features: features) { return .dotProduct }
         return .baseline
     }
@@ -72,6 +77,10 @@ public enum InstructionSet: Int32, CaseIterable, Sendable {
             case .dotProduct:
                 return GEMM.Kernel(name: "4x16 dotprod", pixelTile: 4, unsignedRows: false) { tile in
                     withUnsafePointer(to: tile) { cnnq_gemm_4x16_dotprod($0) }
+                }
+            case .i8mm:
+                return GEMM.Kernel(name: "4x16 i8mm", pixelTile: 4, unsignedRows: false) { tile in
+                    withUnsafePointer(to: tile) { cnnq_gemm_4x16_i8mm($0) }
                 }
         #endif
         default: return .baseline

@@ -85,12 +85,13 @@ enum {
     CNNQ_ISA_BASELINE = 0,     /* x86_64: AVX2 (the library's minimum); aarch64: Advanced SIMD; armv7: NEON */
     CNNQ_ISA_AVX_VNNI = 1,     /* x86_64: 256-bit vpdpbusd */
     CNNQ_ISA_AVX512_VNNI = 2,  /* x86_64: AVX-512 F/BW/VL + VNNI */
-    CNNQ_ISA_DOTPROD = 3       /* aarch64: Armv8.2 sdot */
+    CNNQ_ISA_DOTPROD = 3,      /* aarch64: Armv8.2 sdot */
+    CNNQ_ISA_I8MM = 4          /* aarch64: Armv8.6 smmla */
 };
 /* Runs `context` with level `isa` instead of the one init picked (A/B tests, a board whose kernel
  * misreports its CPU): CNNQ_INVALID_ARGUMENT if this library or CPU lacks it. */
 cnnq_status cnnq_context_set_isa(cnnq_context *context, int32_t isa);
-/* The level `context` runs, and a level's name ("avx2", "avx-vnni", "avx512-vnni", "neon", "dotprod";
+/* The level `context` runs, and a level's name ("avx2", "avx-vnni", "avx512-vnni", "neon", "dotprod", "i8mm";
  * NULL for an unknown value). */
 int32_t cnnq_context_isa(const cnnq_context *context);
 const char *cnnq_isa_name(int32_t isa);

@@ -24,6 +24,7 @@ void cnnq_gemm_4x16_avxvnni(const void *tile);
 void cnnq_gemm_8x16_avx512vnni(const void *tile);
 #elif defined(__aarch64__)
 void cnnq_gemm_4x16_dotprod(const void *tile);
+void cnnq_gemm_4x16_i8mm(const void *tile);
 #endif
 
 #endif

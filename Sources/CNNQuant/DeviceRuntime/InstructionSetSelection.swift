@@ -9,7 +9,7 @@ extension InstructionSet {
 
     /// Int8 multiply-adds per cycle of the level's GEMM instruction at two per cycle, the floor
     /// `bench-kernels` compares with: `vpmaddwd` 2 × 16, `vpdpbusd` 2 × 32 (ymm) or 2 × 64 (zmm);
-    /// Arm: `smull`+`sadalp` pairs 2 × 8, `sdot` 2 × 16 (Cortex-A76's two 128-bit pipes).
+    /// Arm: `smull`+`sadalp` pairs 2 × 8, `sdot` 2 × 16 (Cortex-A76's two 128-bit pipes), `smmla` 2 × 32.
     public var peakMACsPerCycle: Int {
         switch self {
         case .baseline:
@@ -21,10 +21,11 @@ extension InstructionSet {
         case .avxVNNI: 64
         case .avx512VNNI: 128
         case .dotProduct: 32
+        case .i8mm: 64
         }
     }
 
-    /// The level named by `CNNQ_ISA` in the environment (avx2, avx-vnni, avx512-vnni, neon, dotprod),
+    /// The level named by `CNNQ_ISA` in the environment (avx2, avx-vnni, avx512-vnni, neon, dotprod, i8mm),
     /// else the CPU's best. A name this build or CPU cannot run is an error, not a silent fallback.
     public static func selected(
         environment: [String: String] = ProcessInfo.processInfo.environment
