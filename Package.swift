@@ -68,11 +68,12 @@ let package = Package(
             swiftSettings: dotProductSettings + optimised),
         .target(
             name: "CNNQKernelsI8MM", dependencies: ["CNNQKernels", "CNNQCPU"], swiftSettings: i8mmSettings + optimised),
+        .target(name: "CNNQKernelsNEON", dependencies: ["CNNQKernels", "CNNQCPU"], swiftSettings: optimised),
         .target(
             name: "CNNQRuntime",
             dependencies: [
                 "CNNQKernels", "CNNQCPU", "CNNQKernelsAVXVNNI", "CNNQKernelsAVX512VNNI", "CNNQKernelsDotProd",
-                "CNNQKernelsI8MM",
+                "CNNQKernelsI8MM", "CNNQKernelsNEON",
             ],
             swiftSettings: optimised),
         .target(

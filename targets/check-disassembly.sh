@@ -6,7 +6,7 @@
 #          targets/check-disassembly.sh out/x86_64/CNNQKernelsAVX512VNNI.o avx512-vnni   (one level's module)
 set -euo pipefail
 object=$1 arch=${2:-x86_64}
-objdump=objdump; case "$arch" in aarch64|dotprod|i8mm) objdump=aarch64-linux-gnu-objdump ;; esac
+objdump=objdump; case "$arch" in aarch64|dotprod|i8mm|neon) objdump=aarch64-linux-gnu-objdump ;; esac
 dump=$(mktemp); trap 'rm -f "$dump"' EXIT
 "$objdump" -dr --no-show-raw-insn "$object" > "$dump"   # -r: calls name their target
 
@@ -81,6 +81,12 @@ case "$arch" in
     expect Int8GEMM8x16 'vpdpbusd\s+.*%zmm' "u8 × s8 quads summed into int32 lanes, 512-bit"
     expect Int8GEMM8x16 vcvtdq2ps "requantization in vector lanes"
     refuse '' 'vfn?m(add|sub)' "a fused multiply-add would round once where the reference rounds twice"
+    ;;
+  neon)
+    expect Int8GEMM2x16 'smull2?\s+v\d+\.8h, v\d+\.(8b|16b)' "int8 × int8 products in int16 lanes (exact: |w| ≤ 127)"
+    expect Int8GEMM2x16 'sadalp\s+v\d+\.4s' "products added in pairs straight into int32 accumulators"
+    expect Int8GEMM2x16 'scvtf\s+v\d+\.4s' "requantization in vector lanes"
+    refuse '' 'sdot|smmla|fml[as]\s' "Armv8.0 instructions only, and no fused multiply-add"
     ;;
   i8mm)
     expect Int8GEMM4x16 'smmla\s+v\d+\.4s, v\d+\.16b, v\d+\.16b' "2 pixels × 8 inputs by 2 channels × 8 weights into int32"

@@ -61,7 +61,9 @@ public enum InstructionSet: Int32, CaseIterable, Sendable {
     }
 
     /// The level's GEMM kernel (its module's C entry, with the tile height it is written for and
-    /// whether its rows are x + 128); the baseline's for a level this build does not have.
+    /// whether its rows are x + 128): on Arm the baseline too is NEON code of its own
+    /// (`Int8GEMM2x16NEON`); the portable kernel for x86_64's baseline and for a level this build
+    /// does not have.
     public var gemm: GEMM.Kernel {
         switch self {
         #if arch(x86_64)
@@ -83,7 +85,14 @@ public enum InstructionSet: Int32, CaseIterable, Sendable {
                     withUnsafePointer(to: tile) { cnnq_gemm_4x16_i8mm($0) }
                 }
         #endif
-        default: return .baseline
+        default:
+            #if arch(arm64) || arch(arm)
+                return GEMM.Kernel(name: "2x16 neon", pixelTile: 2, unsignedRows: false) { tile in
+                    withUnsafePointer(to: tile) { cnnq_gemm_2x16_neon($0) }
+                }
+            #else
+                return .baseline
+            #endif
         }
     }
 }

@@ -1,0 +1,91 @@
+// Built for every Arm board (aarch64 Advanced SIMD, armv7 NEON) with the board's own flags; on x86_64
+// the portable kernel is the baseline.
+#if arch(arm64) || arch(arm)
+    import CNNQIntrinsicsNEON
+    import CNNQKernels
+
+    /// The Arm baseline GEMM kernel (Armv8.0 and armv7 NEON, no dot product), 2 pixels × 16 output
+    /// channels, signed rows: per group of 4 input channels, four 16-byte weight loads (4 channels ×
+    /// 4 inputs each) and per pixel its 4 inputs duplicated into 8 bytes; `smull` multiplies 2
+    /// channels' 4 weights by them into int16 (exact: |w| ≤ 127) and `sadalp` adds the products in
+    /// pairs into int32, so each channel keeps two partial sums, added by `addp` at the end.
+    enum Int8GEMM2x16NEON {
+        static func multiply(_ t: GEMM.Tile) {
+            for block in 0..<((t.outputChannels + GEMM.channelBlock - 1) / GEMM.channelBlock) {
+                var r = 0
+                while r < t.count {
+                    microkernel(t, block: block, firstRow: r)
+                    r &+= 2
+                }
+            }
+        }
+
+        /// One pixel's partial sums: 8 registers, each 2 channels × 2 pairs of inputs.
+        struct Pixel {
+            var a0 = SIMD4<Int32>(), a1 = SIMD4<Int32>(), a2 = SIMD4<Int32>(), a3 = SIMD4<Int32>()
+            var a4 = SIMD4<Int32>(), a5 = SIMD4<Int32>(), a6 = SIMD4<Int32>(), a7 = SIMD4<Int32>()
+
+            @inline(__always)
+            mutating func add(
+                _ w0: SIMD16<Int8>, _ w1: SIMD16<Int8>, _ w2: SIMD16<Int8>, _ w3: SIMD16<Int8>, _ x: SIMD8<Int8>
+            ) {
+                a0 = cnnq_mull_pairs_low(a0, w0, x)
+                a1 = cnnq_mull_pairs_high(a1, w0, x)
+                a2 = cnnq_mull_pairs_low(a2, w1, x)
+                a3 = cnnq_mull_pairs_high(a3, w1, x)
+                a4 = cnnq_mull_pairs_low(a4, w2, x)
+                a5 = cnnq_mull_pairs_high(a5, w2, x)
+                a6 = cnnq_mull_pairs_low(a6, w3, x)
+                a7 = cnnq_mull_pairs_high(a7, w3, x)
+            }
+
+            /// The 16 channels' sums plus the bias, channels in order.
+            @inline(__always)
+            func sums(bias: UnsafeRawPointer) -> (SIMD8<Int32>, SIMD8<Int32>) {
+                let low = SIMD8(lowHalf: cnnq_add_pairs(a0, a1), highHalf: cnnq_add_pairs(a2, a3))
+                let high = SIMD8(lowHalf: cnnq_add_pairs(a4, a5), highHalf: cnnq_add_pairs(a6, a7))
+                return (
+                    low &+ bias.loadUnaligned(as: SIMD8<Int32>.self),
+                    high &+ bias.loadUnaligned(fromByteOffset: 32, as: SIMD8<Int32>.self)
+                )
+            }
+        }
+
+        /// The 4 inputs of group `g` of `row`, twice.
+        @inline(__always)
+        private static func inputs(_ row: UnsafePointer<Int8>, _ g: Int) -> SIMD8<Int8> {
+            unsafeBitCast(
+                SIMD2(repeating: UnsafeRawPointer(row + 4 * g).loadUnaligned(as: UInt32.self)), to: SIMD8<Int8>.self)
+        }
+
+        @inline(__always)
+        private static func microkernel(_ t: GEMM.Tile, block: Int, firstRow: Int) {
+            let r0 = t.row(firstRow), r1 = t.row(firstRow + 1)
+            var p0 = Pixel(), p1 = Pixel()
+            var w = UnsafeRawPointer(t.weights + block * t.groups * GEMM.channelBlock * GEMM.depthGroup)
+            for g in 0..<t.groups {
+                let w0 = w.loadUnaligned(as: SIMD16<Int8>.self)
+                let w1 = w.loadUnaligned(fromByteOffset: 16, as: SIMD16<Int8>.self)
+                let w2 = w.loadUnaligned(fromByteOffset: 32, as: SIMD16<Int8>.self)
+                let w3 = w.loadUnaligned(fromByteOffset: 48, as: SIMD16<Int8>.self)
+                w += 64
+                p0.add(w0, w1, w2, w3, inputs(r0, g))
+                p1.add(w0, w1, w2, w3, inputs(r1, g))
+            }
+            let bias = UnsafeRawPointer(t.bias + block * GEMM.channelBlock)
+            var (low, high) = p0.sums(bias: bias)
+            t.store(low, high, pixel: firstRow, block: block)
+            if firstRow + 1 < t.count {
+                (low, high) = p1.sums(bias: bias)
+                t.store(low, high, pixel: firstRow + 1, block: block)
+            }
+        }
+    }
+
+    /// The kernel's C entry (declared in cnnq_cpu.h), as the levels' are; `tile` points at a
+    /// `GEMM.Tile` of at most 2 rows.
+    @_cdecl("cnnq_gemm_2x16_neon")
+    public func cnnq_gemm_2x16_neon(_ tile: UnsafeRawPointer) {
+        Int8GEMM2x16NEON.multiply(tile.assumingMemoryBound(to: GEMM.Tile.self).pointee)
+    }
+#endif
