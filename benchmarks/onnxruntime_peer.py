@@ -3,16 +3,15 @@ onnxruntime's quantize_static (QDQ, per-channel int8 weights, uint8 activations,
 quant_pre_process, the same calibration images cnnq used); `time` times the float or the int8 model,
 batch 1, at one thread count, and prints {"min": ms, "median": ms}."""
 import argparse
-import json
 import pathlib
-import statistics
-import time
 
 import numpy as np
 import onnxruntime as ort
 from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 from onnxruntime.quantization.shape_inference import quant_pre_process
 from PIL import Image
+
+import timing
 
 MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
@@ -64,20 +63,13 @@ def prepare(args):
                     weight_type=QuantType.QInt8)
 
 
-def timing(args):
+def time_model(args):
     """Times the fp32 model (MODEL.onnx) or the int8 one prepare wrote: prints {"min": ms, "median": ms}."""
     path = args.model if args.kind == "fp32" else args.model.with_suffix(".ort-int8.onnx")
     s = session(path, args.threads)
     x = s.get_inputs()[0]
     feed = {x.name: np.random.default_rng(1).standard_normal(x.shape).astype(np.float32)}
-    for _ in range(args.warmup):
-        s.run(None, feed)
-    times = []
-    for _ in range(args.runs):
-        start = time.perf_counter()
-        s.run(None, feed)
-        times.append((time.perf_counter() - start) * 1e3)
-    print(json.dumps({"min": min(times), "median": statistics.median(times)}))
+    timing.report(lambda: s.run(None, feed), args.runs, args.warmup)
 
 
 def main():
@@ -94,7 +86,7 @@ def main():
     t.add_argument("--runs", type=int, default=20)
     t.add_argument("--warmup", type=int, default=3)
     args = parser.parse_args()
-    prepare(args) if args.command == "prepare" else timing(args)
+    prepare(args) if args.command == "prepare" else time_model(args)
 
 
 if __name__ == "__main__":

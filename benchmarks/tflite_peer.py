@@ -5,17 +5,16 @@ representative dataset; `time` times it batch 1 with TFLite's interpreter, whose
 XNNPACK, at one thread count, and prints {"min": ms, "median": ms}."""
 import argparse
 import contextlib
-import json
-import sys
 import os
 import pathlib
-import statistics
-import time
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from PIL import Image  # noqa: E402
+
+import timing  # noqa: E402
 
 BUILDERS = {
     "mobilenet-v1": lambda a, s: tf.keras.applications.MobileNet(input_shape=(s, s, 3), alpha=a, weights=None),
@@ -55,19 +54,12 @@ def prepare(args):
         args.output.write_bytes(converter.convert())
 
 
-def timing(args):
+def time_model(args):
     interpreter = tf.lite.Interpreter(model_path=str(args.model), num_threads=args.threads)
     interpreter.allocate_tensors()
     detail = interpreter.get_input_details()[0]
     interpreter.set_tensor(detail["index"], np.zeros(detail["shape"], dtype=detail["dtype"]))
-    for _ in range(args.warmup):
-        interpreter.invoke()
-    times = []
-    for _ in range(args.runs):
-        start = time.perf_counter()
-        interpreter.invoke()
-        times.append((time.perf_counter() - start) * 1e3)
-    print(json.dumps({"min": min(times), "median": statistics.median(times)}))
+    timing.report(interpreter.invoke, args.runs, args.warmup)
 
 
 def main():
@@ -86,7 +78,7 @@ def main():
     t.add_argument("--runs", type=int, default=20)
     t.add_argument("--warmup", type=int, default=3)
     args = parser.parse_args()
-    prepare(args) if args.command == "prepare" else timing(args)
+    prepare(args) if args.command == "prepare" else time_model(args)
 
 
 if __name__ == "__main__":

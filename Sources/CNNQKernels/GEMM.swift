@@ -105,6 +105,15 @@ public enum GEMM {
         public let stage: OutputStage
         public let output: UnsafeMutablePointer<Int8>
 
+        /// Blocks of 16 output channels (the last may be partial).
+        @inlinable public var blocks: Int { (outputChannels + channelBlock - 1) / channelBlock }
+
+        /// Block `block`'s packed weights: `groups` groups of 16 channels × 4 bytes.
+        @inlinable @inline(__always)
+        public func packedWeights(block: Int) -> UnsafeRawPointer {
+            UnsafeRawPointer(weights + block * groups * channelBlock * depthGroup)
+        }
+
         /// Row `r`, or the last row for r ≥ count: a kernel computes whole tiles and stores `count` pixels.
         @inlinable @inline(__always)
         public func row(_ r: Int) -> UnsafePointer<Int8> { rows + min(r, count - 1) * rowStride }
@@ -293,7 +302,7 @@ enum Int8GEMM4x8 {
         let r3 = UnsafePointer(wide + min(3, t.count - 1) * stride)
         var a0 = SIMD8<Int32>(), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0
         let block = half / 2
-        var w = UnsafeRawPointer(t.weights + block * t.groups * GEMM.channelBlock * GEMM.depthGroup + 32 * (half & 1))
+        var w = t.packedWeights(block: block) + 32 * (half & 1)
         for g in 0..<t.groups {
             let w0 = CNNQKernels.widen(w.loadUnaligned(as: SIMD16<Int8>.self))
             let w1 = CNNQKernels.widen(w.loadUnaligned(fromByteOffset: 16, as: SIMD16<Int8>.self))

@@ -9,7 +9,7 @@
     /// broadcast (x + 128 as unsigned bytes; the packed bias's second array cancels the 128).
     enum Int8GEMM8x16AVX512VNNI {
         static func multiply(_ t: GEMM.Tile) {
-            for block in 0..<((t.outputChannels + GEMM.channelBlock - 1) / GEMM.channelBlock) {
+            for block in 0..<t.blocks {
                 microkernel(t, block: block)
             }
         }
@@ -26,7 +26,7 @@
             let r4 = t.row(4), r5 = t.row(5), r6 = t.row(6), r7 = t.row(7)
             let bias = UnsafeRawPointer(t.bias + block * GEMM.channelBlock).loadUnaligned(as: SIMD16<Int32>.self)
             var a0 = bias, a1 = bias, a2 = bias, a3 = bias, a4 = bias, a5 = bias, a6 = bias, a7 = bias
-            var w = UnsafeRawPointer(t.weights + block * t.groups * GEMM.channelBlock * GEMM.depthGroup)
+            var w = t.packedWeights(block: block)
             for g in 0..<t.groups {
                 let wg = w.loadUnaligned(as: SIMD16<Int32>.self)
                 w += 64

@@ -10,7 +10,7 @@
     /// bytes; the packed bias's second array cancels the 128).
     enum Int8GEMM4x16AVXVNNI {
         static func multiply(_ t: GEMM.Tile) {
-            for block in 0..<((t.outputChannels + GEMM.channelBlock - 1) / GEMM.channelBlock) {
+            for block in 0..<t.blocks {
                 microkernel(t, block: block)
             }
         }
@@ -28,7 +28,7 @@
             let low = bias.loadUnaligned(as: SIMD8<Int32>.self)
             let high = bias.loadUnaligned(fromByteOffset: 32, as: SIMD8<Int32>.self)
             var a0 = low, a1 = low, a2 = low, a3 = low, b0 = high, b1 = high, b2 = high, b3 = high
-            var w = UnsafeRawPointer(t.weights + block * t.groups * GEMM.channelBlock * GEMM.depthGroup)
+            var w = t.packedWeights(block: block)
             for g in 0..<t.groups {
                 let w0 = w.loadUnaligned(as: SIMD8<Int32>.self)
                 let w1 = w.loadUnaligned(fromByteOffset: 32, as: SIMD8<Int32>.self)

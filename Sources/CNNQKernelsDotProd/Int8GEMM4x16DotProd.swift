@@ -10,7 +10,7 @@
     /// the 32 vector registers).
     enum Int8GEMM4x16DotProd {
         static func multiply(_ t: GEMM.Tile) {
-            for block in 0..<((t.outputChannels + GEMM.channelBlock - 1) / GEMM.channelBlock) {
+            for block in 0..<t.blocks {
                 microkernel(t, block: block)
             }
         }
@@ -65,7 +65,7 @@
             let r0 = t.row(0), r1 = t.row(1), r2 = t.row(2), r3 = t.row(3)
             let bias = UnsafeRawPointer(t.bias + block * GEMM.channelBlock)
             var p0 = Pixel(bias: bias), p1 = p0, p2 = p0, p3 = p0
-            var w = UnsafeRawPointer(t.weights + block * t.groups * GEMM.channelBlock * GEMM.depthGroup)
+            var w = t.packedWeights(block: block)
             // Rows are `rowStride` bytes, a multiple of 16: a 16-byte load past the last group reads
             // the row's padding, which no lane below uses.
             var g = 0

@@ -11,7 +11,7 @@
     /// 8-byte loads; 16 accumulators (2 pixel pairs × 8 channel pairs) of the 32 vector registers.
     enum Int8GEMM4x16I8MM {
         static func multiply(_ t: GEMM.Tile) {
-            for block in 0..<((t.outputChannels + GEMM.channelBlock - 1) / GEMM.channelBlock) {
+            for block in 0..<t.blocks {
                 microkernel(t, block: block)
             }
         }
@@ -92,7 +92,7 @@
         private static func microkernel(_ t: GEMM.Tile, block: Int) {
             let r0 = t.row(0), r1 = t.row(1), r2 = t.row(2), r3 = t.row(3)
             var low = PixelPair(), high = PixelPair()
-            var w = UnsafeRawPointer(t.weights + block * t.groups * GEMM.channelBlock * GEMM.depthGroup)
+            var w = t.packedWeights(block: block)
             var g = 0
             // With an odd group count the last 8-byte load reads 4 bytes of row padding (rows are
             // `rowStride` bytes, a multiple of 16), against zero weights.

@@ -11,7 +11,7 @@
     /// pairs into int32, so each channel keeps two partial sums, added by `addp` at the end.
     enum Int8GEMM2x16NEON {
         static func multiply(_ t: GEMM.Tile) {
-            for block in 0..<((t.outputChannels + GEMM.channelBlock - 1) / GEMM.channelBlock) {
+            for block in 0..<t.blocks {
                 var r = 0
                 while r < t.count {
                     microkernel(t, block: block, firstRow: r)
@@ -62,7 +62,7 @@
         private static func microkernel(_ t: GEMM.Tile, block: Int, firstRow: Int) {
             let r0 = t.row(firstRow), r1 = t.row(firstRow + 1)
             var p0 = Pixel(), p1 = Pixel()
-            var w = UnsafeRawPointer(t.weights + block * t.groups * GEMM.channelBlock * GEMM.depthGroup)
+            var w = t.packedWeights(block: block)
             for g in 0..<t.groups {
                 let w0 = w.loadUnaligned(as: SIMD16<Int8>.self)
                 let w1 = w.loadUnaligned(fromByteOffset: 16, as: SIMD16<Int8>.self)
