@@ -157,7 +157,8 @@ public enum GEMM {
             (self.name, self.pixelTile, self.unsignedRows, self.multiply) = (name, pixelTile, unsignedRows, multiply)
         }
 
-        /// The portable kernel (`Int8GEMM4x8`): AVX2 on x86_64, NEON on Arm.
+        /// The portable kernel (`Int8GEMM4x8`): x86_64's baseline (AVX2). Arm's runtime runs its own
+        /// NEON kernel instead (`InstructionSet.gemm`).
         public static var baseline: Kernel {
             Kernel(name: "4x8", pixelTile: 4, unsignedRows: false, multiply: Int8GEMM4x8.multiply)
         }
