@@ -4,18 +4,26 @@
     import CNNQIntrinsicsNEON
     import CNNQKernels
 
-    /// The Arm baseline GEMM kernel (Armv8.0 and armv7 NEON, no dot product), 2 pixels × 16 output
-    /// channels, signed rows: per group of 4 input channels, four 16-byte weight loads (4 channels ×
+    /// The Arm baseline GEMM kernel (Armv8.0 and armv7 NEON, no dot product), 2 pixels (armv7: 1) ×
+    /// 16 output channels, signed rows: per group of 4 input channels, four 16-byte weight loads (4 channels ×
     /// 4 inputs each) and per pixel its 4 inputs duplicated into 8 bytes; `smull` multiplies 2
     /// channels' 4 weights by them into int16 (exact: |w| ≤ 127) and `sadalp` adds the products in
     /// pairs into int32, so each channel keeps two partial sums, added by `addp` at the end.
     enum Int8GEMM2x16NEON {
+        #if arch(arm)
+            /// armv7 has 16 q registers: one pixel's 8 accumulators, 4 weights and its inputs fit,
+            /// two pixels' spill (llvm-mca, `targets/mca.sh`).
+            static let pixelsPerStep = 1
+        #else
+            static let pixelsPerStep = 2
+        #endif
+
         static func multiply(_ t: GEMM.Tile) {
             for block in 0..<t.blocks {
                 var r = 0
                 while r < t.count {
                     microkernel(t, block: block, firstRow: r)
-                    r &+= 2
+                    r &+= pixelsPerStep
                 }
             }
         }
@@ -70,12 +78,12 @@
                 let w3 = w.loadUnaligned(fromByteOffset: 48, as: SIMD16<Int8>.self)
                 w += 64
                 p0.add(w0, w1, w2, w3, inputs(r0, g))
-                p1.add(w0, w1, w2, w3, inputs(r1, g))
+                if pixelsPerStep == 2 { p1.add(w0, w1, w2, w3, inputs(r1, g)) }
             }
             let bias = UnsafeRawPointer(t.bias + block * GEMM.channelBlock)
             var (low, high) = p0.sums(bias: bias)
             t.store(low, high, pixel: firstRow, block: block)
-            if firstRow + 1 < t.count {
+            if pixelsPerStep == 2 && firstRow + 1 < t.count {
                 (low, high) = p1.sums(bias: bias)
                 t.store(low, high, pixel: firstRow + 1, block: block)
             }
