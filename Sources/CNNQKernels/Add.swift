@@ -47,10 +47,21 @@ public enum Add {
         }
     }
 
-    /// 8 lanes at a time; the tail goes through `reference`. Bit for bit the same.
+    /// 8 lanes at a time, the tail through `reference`, bit for bit the same; spread over threads in
+    /// pieces of 16 KiB (a multiple of 8).
     public static func run(
         _ a: UnsafePointer<Int8>, _ b: UnsafePointer<Int8>, count: Int, parameters p: AddParameters,
         output: UnsafeMutablePointer<Int8>
+    ) {
+        parallelChunks(count, grain: 16_384) { range in
+            runLanes(a + range.lowerBound, b + range.lowerBound, count: range.count, p, output + range.lowerBound)
+        }
+    }
+
+    @inline(__always)
+    static func runLanes(
+        _ a: UnsafePointer<Int8>, _ b: UnsafePointer<Int8>, count: Int, _ p: AddParameters,
+        _ output: UnsafeMutablePointer<Int8>
     ) {
         let za = SIMD8<Int32>(repeating: p.inputZeroPoints.0), zb = SIMD8<Int32>(repeating: p.inputZeroPoints.1)
         let sa = SIMD8<Float>(repeating: p.scales.0), sb = SIMD8<Float>(repeating: p.scales.1)

@@ -39,14 +39,25 @@ public enum Multiply {
         }
     }
 
-    /// 8 channels at a time, the channel tail through `reference`. Bit for bit the same.
+    /// 8 channels at a time, the channel tail through `reference`, bit for bit the same; pixels
+    /// spread over threads in pieces of about 16 KiB.
     public static func run(
         _ x: UnsafePointer<Int8>, gate: UnsafePointer<Int8>, pixels: Int, channels: Int,
         parameters p: MultiplyParameters, output: UnsafeMutablePointer<Int8>
     ) {
+        parallelChunks(pixels, grain: max(1, 16_384 / max(1, channels))) { range in
+            runPixels(range, x, gate: gate, channels: channels, p, output)
+        }
+    }
+
+    @inline(__always)
+    static func runPixels(
+        _ pixels: Range<Int>, _ x: UnsafePointer<Int8>, gate: UnsafePointer<Int8>, channels: Int,
+        _ p: MultiplyParameters, _ output: UnsafeMutablePointer<Int8>
+    ) {
         let zx = SIMD8<Int32>(repeating: p.inputZeroPoint), zg = SIMD8<Int32>(repeating: p.gateZeroPoint)
         let full = channels / 8 * 8
-        for pixel in 0..<pixels {
+        for pixel in pixels {
             let row = pixel &* channels
             var c = 0
             while c < full {

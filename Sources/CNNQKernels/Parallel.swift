@@ -31,3 +31,13 @@ public func parallelRanges(_ count: Int, _ body: (_ slot: Int, _ range: Range<In
     let slots = max(1, min(threadCount, count))
     parallelFor(slots) { slot in body(slot, (count * slot / slots)..<(count * (slot + 1) / slots)) }
 }
+
+/// Runs `body(range)` over `0..<count` cut into pieces of `grain` (the last shorter), the pieces
+/// spread over threads in contiguous runs: for elementwise kernels, each output written once, so
+/// the result does not depend on the thread count. A count within one grain runs on the caller.
+@inlinable
+public func parallelChunks(_ count: Int, grain: Int, _ body: (Range<Int>) -> Void) {
+    parallelRanges((count + grain - 1) / grain) { _, pieces in
+        body((pieces.lowerBound * grain)..<min(count, pieces.upperBound * grain))
+    }
+}

@@ -67,6 +67,46 @@ import Testing
         }
     }
 
+    /// Tensors of several 16 KiB pieces (V3's hard-swish and SE tensors at 112²): split over two
+    /// threads, the same bytes as one thread and as the references.
+    @Test func largeTensorsSplitOverThreads() {
+        var random = SeededRandom(seed: 13)
+        let count = 112 * 112 * 16 + 5
+        let a = random.int8s(count), b = random.int8s(count), table = random.int8s(256)
+        let add = AddParameters(
+            inputScales: (0.05, 0.07), inputZeroPoints: (3, -9), outputScale: 0.1, outputZeroPoint: 2)
+        var expected = [Int8](repeating: 0, count: count)
+        Add.reference(a, b, count: count, parameters: add, output: &expected)
+        let (oneAdd, twoAdd) = withOneAndTwoThreads { () -> [Int8] in
+            var out = [Int8](repeating: 0, count: count)
+            Add.run(a, b, count: count, parameters: add, output: &out)
+            return out
+        }
+        #expect(oneAdd == expected && twoAdd == expected)
+
+        let (oneLookup, twoLookup) = withOneAndTwoThreads { () -> [Int8] in
+            var out = [Int8](repeating: 0, count: count)
+            LookupTable.run(table: table, input: a, count: count, output: &out)
+            return out
+        }
+        #expect(oneLookup == a.map { table[Int($0) + 128] } && twoLookup == oneLookup)
+
+        let (pixels, channels) = (112 * 112, 24)
+        let gate = random.int8s(channels)
+        let multiply = MultiplyParameters(
+            inputScale: 0.04, inputZeroPoint: -5, gateScale: 1.0 / 256, gateZeroPoint: -128, outputScale: 0.03,
+            outputZeroPoint: 7)
+        var expectedProduct = [Int8](repeating: 0, count: pixels * channels)
+        Multiply.reference(
+            a, gate: gate, pixels: pixels, channels: channels, parameters: multiply, output: &expectedProduct)
+        let (oneMultiply, twoMultiply) = withOneAndTwoThreads { () -> [Int8] in
+            var out = [Int8](repeating: 0, count: pixels * channels)
+            Multiply.run(a, gate: gate, pixels: pixels, channels: channels, parameters: multiply, output: &out)
+            return out
+        }
+        #expect(oneMultiply == expectedProduct && twoMultiply == expectedProduct)
+    }
+
     @Test func globalAverageMatchesReference() {
         var random = SeededRandom(seed: 13)
         for trial in 0..<150 {
