@@ -56,7 +56,8 @@ let package = Package(
         .target(name: "CNNQClock"),
         // CPU feature detection, and the intrinsics Swift cannot name as static inline C wrappers.
         .target(name: "CNNQCPU"),
-        .target(name: "CNNQKernels", dependencies: ["CNNQThreads"], swiftSettings: vectorSettings + optimised),
+        .target(
+            name: "CNNQKernels", dependencies: ["CNNQThreads", "CNNQCPU"], swiftSettings: vectorSettings + optimised),
         .target(
             name: "CNNQKernelsAVXVNNI", dependencies: ["CNNQKernels", "CNNQCPU"],
             swiftSettings: avxVNNISettings + optimised),

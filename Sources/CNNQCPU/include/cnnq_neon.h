@@ -19,6 +19,22 @@ static inline __attribute__((always_inline)) int32x4_t cnnq_mull_pairs_high(int3
 #endif
 }
 
+#if defined(__aarch64__)
+/* table[x + 128] for 16 bytes x, the 256-entry table in t0 … t15 (16 entries each): tbl over entries
+   0-63, then tbx over each next 64, which leaves lanes whose index is outside its 64 as they were. */
+static inline __attribute__((always_inline)) int8x16_t cnnq_lookup16(
+    int8x16_t x, int8x16_t t0, int8x16_t t1, int8x16_t t2, int8x16_t t3, int8x16_t t4, int8x16_t t5, int8x16_t t6,
+    int8x16_t t7, int8x16_t t8, int8x16_t t9, int8x16_t t10, int8x16_t t11, int8x16_t t12, int8x16_t t13,
+    int8x16_t t14, int8x16_t t15) {
+    uint8x16_t i = vreinterpretq_u8_s8(veorq_s8(x, vdupq_n_s8(-128)));
+    int8x16x4_t a = {{t0, t1, t2, t3}}, b = {{t4, t5, t6, t7}}, c = {{t8, t9, t10, t11}}, d = {{t12, t13, t14, t15}};
+    int8x16_t r = vqtbl4q_s8(a, i);
+    r = vqtbx4q_s8(r, b, vsubq_u8(i, vdupq_n_u8(64)));
+    r = vqtbx4q_s8(r, c, vsubq_u8(i, vdupq_n_u8(128)));
+    return vqtbx4q_s8(r, d, vsubq_u8(i, vdupq_n_u8(192)));
+}
+#endif
+
 /* (a0 + a1, a2 + a3, b0 + b1, b2 + b3) (addp). */
 static inline __attribute__((always_inline)) int32x4_t cnnq_add_pairs(int32x4_t a, int32x4_t b) {
 #if defined(__aarch64__)
