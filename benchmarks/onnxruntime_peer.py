@@ -9,8 +9,8 @@ import numpy as np
 import onnxruntime as ort
 from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 from onnxruntime.quantization.shape_inference import quant_pre_process
-from PIL import Image
 
+import peer_images
 import timing
 
 MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
@@ -18,17 +18,9 @@ STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 
 
 def preprocess(path, size):
-    """torchvision's recipe, as cnn-quantize's --preset torchvision: shorter side to size·256/224,
-    centre crop, ImageNet mean/std, NCHW."""
-    image = Image.open(path).convert("RGB")
-    short = round(size * 256 / 224)
-    w, h = image.size
-    scale = short / min(w, h)
-    image = image.resize((max(short, round(w * scale)), max(short, round(h * scale))), Image.BILINEAR)
-    w, h = image.size
-    left, top = (w - size) // 2, (h - size) // 2
-    image = image.crop((left, top, left + size, top + size))
-    x = (np.asarray(image, dtype=np.float32) / 255 - MEAN) / STD
+    """torchvision's recipe, as cnn-quantize's --preset torchvision: the centre crop, ImageNet
+    mean/std, NCHW."""
+    x = (np.asarray(peer_images.centre_crop(path, size), dtype=np.float32) / 255 - MEAN) / STD
     return x.transpose(2, 0, 1)[None].copy()
 
 
@@ -52,9 +44,7 @@ def session(path, threads):
 def prepare(args):
     """Quantizes MODEL.onnx into MODEL.ort-int8.onnx; prints nothing."""
     name, shape = (lambda i: (i.name, i.shape))(session(args.model, 1).get_inputs()[0])
-    paths = sorted(p for p in args.calibration.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))[: args.samples]
-    if not paths:
-        raise SystemExit(f"no images in {args.calibration}")
+    paths = peer_images.calibration_paths(args.calibration, args.samples)
     # ORT's recommended preparation: shape inference and graph optimization (BatchNorm folded) first.
     prepared = args.model.with_suffix(".ort-prepared.onnx")
     quant_pre_process(str(args.model), str(prepared))
@@ -82,9 +72,7 @@ def main():
     t = commands.add_parser("time")
     t.add_argument("model", type=pathlib.Path)
     t.add_argument("--kind", choices=["fp32", "int8"], required=True)
-    t.add_argument("--threads", type=int, default=1)
-    t.add_argument("--runs", type=int, default=20)
-    t.add_argument("--warmup", type=int, default=3)
+    timing.add_options(t)
     args = parser.parse_args()
     prepare(args) if args.command == "prepare" else time_model(args)
 

@@ -12,8 +12,8 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from PIL import Image  # noqa: E402
 
+import peer_images  # noqa: E402
 import timing  # noqa: E402
 
 BUILDERS = {
@@ -27,23 +27,12 @@ BUILDERS = {
 
 
 def image(path, size):
-    """Shorter side to size·256/224, centre crop, scaled to [-1, 1] (Keras MobileNet's range), NHWC."""
-    picture = Image.open(path).convert("RGB")
-    short = round(size * 256 / 224)
-    w, h = picture.size
-    scale = short / min(w, h)
-    picture = picture.resize((max(short, round(w * scale)), max(short, round(h * scale))), Image.BILINEAR)
-    w, h = picture.size
-    left, top = (w - size) // 2, (h - size) // 2
-    picture = picture.crop((left, top, left + size, top + size))
-    return (np.asarray(picture, dtype=np.float32) / 127.5 - 1)[None]
+    """The centre crop scaled to [-1, 1] (Keras MobileNet's range), NHWC."""
+    return (np.asarray(peer_images.centre_crop(path, size), dtype=np.float32) / 127.5 - 1)[None]
 
 
 def prepare(args):
-    paths = sorted(p for p in args.calibration.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
-    if not paths:
-        raise SystemExit(f"no images in {args.calibration}")
-    samples = [image(p, args.resolution) for p in paths[: args.samples]]
+    samples = [image(p, args.resolution) for p in peer_images.calibration_paths(args.calibration, args.samples)]
     converter = tf.lite.TFLiteConverter.from_keras_model(BUILDERS[args.architecture](args.alpha, args.resolution))
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = lambda: ([s] for s in samples)
@@ -74,9 +63,7 @@ def main():
     p.add_argument("-o", "--output", type=pathlib.Path, required=True)
     t = commands.add_parser("time")
     t.add_argument("model", type=pathlib.Path)
-    t.add_argument("--threads", type=int, default=1)
-    t.add_argument("--runs", type=int, default=20)
-    t.add_argument("--warmup", type=int, default=3)
+    timing.add_options(t)
     args = parser.parse_args()
     prepare(args) if args.command == "prepare" else time_model(args)
 

@@ -1,8 +1,14 @@
-"""The peers' shared timing loop: `warmup` untimed runs of `run`, then `runs` timed ones; prints
-{"min": ms, "median": ms}, the line benchmarks/compare-peers reads."""
+"""The peers' shared `time` command: its options, and the loop that makes `warmup` untimed runs of
+`run`, then `runs` timed ones, and prints {"min": ms, "median": ms}, the line compare-peers reads."""
 import json
 import statistics
 import time
+
+
+def add_options(command):
+    command.add_argument("--threads", type=int, default=1)
+    command.add_argument("--runs", type=int, default=20)
+    command.add_argument("--warmup", type=int, default=3)
 
 
 def report(run, runs, warmup):
