@@ -65,6 +65,8 @@ public enum InstructionSet: Int32, CaseIterable, Sendable {
     /// (`Int8GEMM2x16NEON`); the portable kernel for x86_64's baseline and for a level this build
     /// does not have.
     public var gemm: GEMM.Kernel {
+        // Each closure names its C entry and captures nothing: a captured function value would need a
+        // context allocated on every invoke, which a device must not do (targets/tests/no_alloc.c).
         switch self {
         #if arch(x86_64)
             case .avxVNNI:
