@@ -99,22 +99,15 @@ public enum Depthwise {
         }
     }
 
-    /// Where input row iy of image b starts: a whole NHWC tensor, or the ring of expanded rows of
-    /// the fused inverted-residual block.
-    protocol InputRows {
-        func row(_ b: Int, _ iy: Int) -> UnsafePointer<Int8>
-    }
-
-    struct TensorRows: InputRows {
-        let base: UnsafePointer<Int8>, rowStride: Int, imageStride: Int
+    /// Where input row iy of image b starts: in a whole NHWC tensor, or (`ring` > 0) in the ring of
+    /// expanded rows of the fused inverted-residual block, which holds row iy ≥ `origin` at slot
+    /// (iy − origin) % ring. One type rather than a generic source, so the kernel exists once in a
+    /// device library.
+    struct InputRows {
+        let base: UnsafePointer<Int8>, rowStride: Int, imageStride: Int, ring: Int, origin: Int
         @inline(__always) func row(_ b: Int, _ iy: Int) -> UnsafePointer<Int8> {
-            base + (b &* imageStride &+ iy &* rowStride)
+            ring == 0 ? base + (b &* imageStride &+ iy &* rowStride) : base + ((iy &- origin) % ring) &* rowStride
         }
-    }
-
-    struct RingRows: InputRows {
-        let base: UnsafePointer<Int8>, rowStride: Int, count: Int
-        @inline(__always) func row(_ b: Int, _ iy: Int) -> UnsafePointer<Int8> { base + (iy % count) &* rowStride }
     }
 
     public static func run(
@@ -123,22 +116,23 @@ public enum Depthwise {
         output: UnsafeMutablePointer<Int8>
     ) {
         let rows = Rows(
-            source: TensorRows(
+            source: InputRows(
                 base: input, rowStride: s.inputWidth * s.inputChannels,
-                imageStride: s.inputHeight * s.inputWidth * s.inputChannels),
+                imageStride: s.inputHeight * s.inputWidth * s.inputChannels, ring: 0, origin: 0),
             zero: inputZeroPoint, packed: packedWeights, bias: bias, s: s, stage: stage, output: output)
         let variant = Variant(s)
         parallelFor(s.batch * s.outputHeight) { row in rows.run(row, variant) }
     }
 
-    struct Rows<Source: InputRows> {
-        let source: Source, zero: Int32, packed: UnsafePointer<Int8>, bias: UnsafePointer<Int32>
+    struct Rows {
+        let source: InputRows, zero: Int32, packed: UnsafePointer<Int8>, bias: UnsafePointer<Int32>
         let s: ConvolutionShape, stage: OutputStage, output: UnsafeMutablePointer<Int8>
         /// Distance between taps in the packed weights (`Layout.channelSlots`).
         let wStride: Int
 
         init(
-            source: Source, zero: Int32, packed: UnsafePointer<Int8>, bias: UnsafePointer<Int32>, s: ConvolutionShape,
+            source: InputRows, zero: Int32, packed: UnsafePointer<Int8>, bias: UnsafePointer<Int32>,
+            s: ConvolutionShape,
             stage: OutputStage,
             output: UnsafeMutablePointer<Int8>
         ) {
@@ -313,7 +307,9 @@ public enum Depthwise {
             @inline(__always) func inputRow(_ ky: Int) -> UnsafePointer<Int8>? {
                 iy0 &+ ky >= 0 && iy0 &+ ky < s.inputHeight ? source.row(b, iy0 &+ ky) : nil
             }
-            let rows = (inputRow(0), inputRow(1), inputRow(2), inputRow(3))
+            // The fourth row only pairs with zero weights: padding, not a row that the fused block's
+            // ring may not hold yet.
+            let rows = (inputRow(0), inputRow(1), inputRow(2), UnsafePointer<Int8>?.none)
             for index in 0..<(wStride / channelBlock) {
                 // The last block ends at the last channel, overlapping the one before when C is not a
                 // multiple of 16: those channels are computed twice, identically.

@@ -174,21 +174,26 @@ public enum GEMM {
     /// written by `rows` into the thread's rows (padded to whole groups and, for unsigned kernels,
     /// offset by 128), then multiplied by every output channel block.
     /// `outputStride` is the distance between output pixels (more than `n` for one group of a grouped
-    /// convolution, whose outputs interleave with the other groups').
+    /// convolution, whose outputs interleave with the other groups'). The pixels are `rows`'
+    /// `firstPixel ..< firstPixel + pixels`, the first written at `output`. `serial` keeps every
+    /// tile on the calling thread, in the first thread's rows (a caller that splits the work itself).
     static func run<Rows: RowWriter>(
         pixels: Int, depth k: Int, packedWeights: UnsafePointer<Int8>, packedBias: UnsafePointer<Int32>,
         outputChannels n: Int, outputStride: Int? = nil, stage: OutputStage, kernel: Kernel,
-        workspace: UnsafeMutablePointer<Int8>, output: UnsafeMutablePointer<Int8>, rows source: Rows
+        workspace: UnsafeMutablePointer<Int8>, output: UnsafeMutablePointer<Int8>, rows source: Rows,
+        firstPixel: Int = 0, serial: Bool = false
     ) {
         let layout = Layout(outputChannels: n, depth: k)
         let height = kernel.pixelTile
         let bias = packedBias + (kernel.unsignedRows ? layout.channelSlots : 0)
-        parallelRanges((pixels + height - 1) / height) { slot, tiles in
+        let tileCount = (pixels + height - 1) / height
+        /// Tiles `tiles` in the rows of thread `slot`; out of line, so that both paths below share it.
+        @inline(never) func multiply(_ slot: Int, _ tiles: Range<Int>) {
             let rows = workspace + slot * layout.workspacePerThread
             for tile in tiles {
                 let first = tile * height
                 let count = min(height, pixels - first)
-                source.fill(first, count: count, rows, rowStride: layout.rowStride)
+                source.fill(firstPixel + first, count: count, rows, rowStride: layout.rowStride)
                 for r in 0..<count {
                     finish(
                         rows + r * layout.rowStride, depth: k, rowLength: layout.rowLength,
@@ -202,6 +207,7 @@ public enum GEMM {
                         stage: stage, output: output + first * (outputStride ?? n)))
             }
         }
+        if serial { multiply(0, 0..<tileCount) } else { parallelRanges(tileCount, multiply) }
     }
 
     /// Zeroes a row's padding up to a whole group and, for unsigned kernels, adds 128 to every byte

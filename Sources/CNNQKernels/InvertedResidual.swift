@@ -1,170 +1,231 @@
-// Host only until the runtime runs fused inverted-residual blocks (issue 19): the benchmarks and
-// the tests use it, a device library does not carry it.
-#if !hasFeature(Embedded)
-
-    /// The MobileNet V2/V3 block fused: expand 1×1 → depthwise k×k → [squeeze-excite] → project 1×1
-    /// (+ residual add), computed row by row. Expanded rows live in a ring of k rows, so
-    /// the expanded tensor (the largest of the block) is never held whole and stays in cache. With SE,
-    /// whose pool needs every depthwise output first, the depthwise output (at output resolution) is
-    /// held, then scaled and projected. Results are bit for bit those of the unfused kernels.
-    public struct InvertedResidual {
-        /// A 1×1 layer: weights and bias packed by `GEMM.pack`, and its output stage.
-        public struct Pointwise1x1 {
-            public var packedWeights: UnsafePointer<Int8>, packedBias: UnsafePointer<Int32>, stage: OutputStage
-            public init(packedWeights: UnsafePointer<Int8>, packedBias: UnsafePointer<Int32>, stage: OutputStage) {
-                self.packedWeights = packedWeights
-                self.packedBias = packedBias
-                self.stage = stage
-            }
-        }
-
-        /// Input geometry and channel counts; `depthwise` holds the depthwise layer's full geometry.
-        public var depthwise: ConvolutionShape
-        public var inputChannels: Int, outputChannels: Int
-        /// nil when the block does not expand (expansion ratio 1): the depthwise reads the input.
-        public var expand: Pointwise1x1?
-        /// Zero point of the depthwise input: the expanded tensor, or the block input without expand.
-        public var expandedZeroPoint: Int32
-        /// `Depthwise.pack` weights, bias and stage.
-        public var depthwiseWeights: UnsafePointer<Int8>, depthwiseBias: UnsafePointer<Int32>,
-            depthwiseStage: OutputStage
-        public var squeezeExcite: SqueezeExcite?
-        public var project: Pointwise1x1
-        /// Residual add of the block input (stride 1, equal channels), or nil.
-        public var residual: AddParameters?
+/// The MobileNet V2/V3 (and MnasNet, EfficientNet MBConv) block fused: expand → depthwise k×k →
+/// project 1×1 (+ residual add), computed row by row so that the expanded tensor, the largest of
+/// the block, never exists. Expanded rows are computed a group at a time (`tileRows`: enough
+/// pixels per GEMM call, no extra partial tiles) into a ring that holds what the depthwise kernel
+/// spans; depthwise output rows go to a band sized the same way, projected as soon as it is full.
+/// The expand layer is a 1×1 convolution, or the k×k convolution before a block without expansion
+/// (V2's stem), and each of expand and depthwise may be followed by a lookup table (h-swish, SiLU).
+/// Without a projection (a block whose squeeze-excite needs the whole depthwise output), the
+/// depthwise rows are the output. Threads take contiguous ranges of output rows, each with its own
+/// ring and band; rows at a range's start are expanded by both neighbours, identically, so results
+/// do not depend on the thread count and are bit for bit those of the unfused kernels.
+public struct InvertedResidual {
+    /// A convolution run through the GEMM (1×1, or k×k with one group, by im2col), for one image.
+    public struct Layer {
+        public var shape: ConvolutionShape
+        public var packedWeights: UnsafePointer<Int8>, packedBias: UnsafePointer<Int32>, stage: OutputStage
+        /// 256 entries applied after the stage, or nil.
+        public var table: UnsafePointer<Int8>?
 
         public init(
-            depthwise: ConvolutionShape, inputChannels: Int, outputChannels: Int,
-            expand: Pointwise1x1?, expandedZeroPoint: Int32,
-            depthwiseWeights: UnsafePointer<Int8>, depthwiseBias: UnsafePointer<Int32>, depthwiseStage: OutputStage,
-            squeezeExcite: SqueezeExcite?, project: Pointwise1x1, residual: AddParameters?
+            shape: ConvolutionShape, packedWeights: UnsafePointer<Int8>, packedBias: UnsafePointer<Int32>,
+            stage: OutputStage, table: UnsafePointer<Int8>? = nil
         ) {
-            self.depthwise = depthwise
-            self.inputChannels = inputChannels
-            self.outputChannels = outputChannels
-            self.expand = expand
-            self.expandedZeroPoint = expandedZeroPoint
-            self.depthwiseWeights = depthwiseWeights
-            self.depthwiseBias = depthwiseBias
-            self.depthwiseStage = depthwiseStage
-            self.squeezeExcite = squeezeExcite
-            self.project = project
-            self.residual = residual
+            (self.shape, self.packedWeights, self.packedBias, self.stage, self.table) = (
+                shape, packedWeights, packedBias, stage, table
+            )
         }
 
-        static func aligned(_ bytes: Int) -> Int { (bytes + 63) / 64 * 64 }
+        var isPointwise: Bool { shape.kernelHeight == 1 && shape.kernelWidth == 1 }
+        /// GEMM depth: the im2col row of one output pixel.
+        var depth: Int { shape.kernelHeight * shape.kernelWidth * shape.inputChannels }
+    }
 
-        var expanded: Int { depthwise.inputChannels }
-        var ringRows: Int { depthwise.kernelHeight }
-        /// Depthwise output rows held before projecting: all of them with SE; otherwise a band of at
-        /// least 64 pixels, so the projection runs on full 4-pixel tiles at little per-call cost.
-        var heldRows: Int {
-            squeezeExcite == nil
-                ? min(depthwise.outputHeight, (64 + depthwise.outputWidth - 1) / depthwise.outputWidth)
-                : depthwise.outputHeight
+    /// Nil when the block does not expand: the depthwise reads the block input.
+    public var expand: Layer?
+    /// Zero point of the block input (the padding of a k×k expand).
+    public var inputZeroPoint: Int32
+    /// The depthwise layer's geometry for one image, and the zero point of its input.
+    public var depthwise: ConvolutionShape
+    public var depthwiseInputZeroPoint: Int32
+    /// `Depthwise.pack` weights, bias, stage, and the table after it or nil.
+    public var depthwiseWeights: UnsafePointer<Int8>, depthwiseBias: UnsafePointer<Int32>,
+        depthwiseStage: OutputStage, depthwiseTable: UnsafePointer<Int8>?
+    /// Nil when the depthwise rows are the output.
+    public var project: Layer?
+    /// Residual add: (projected, block input), stride 1 and equal shapes; or nil.
+    public var residual: AddParameters?
+
+    public init(
+        expand: Layer?, inputZeroPoint: Int32, depthwise: ConvolutionShape, depthwiseInputZeroPoint: Int32,
+        depthwiseWeights: UnsafePointer<Int8>, depthwiseBias: UnsafePointer<Int32>, depthwiseStage: OutputStage,
+        depthwiseTable: UnsafePointer<Int8>? = nil, project: Layer?, residual: AddParameters?
+    ) {
+        (self.expand, self.inputZeroPoint, self.depthwise, self.depthwiseInputZeroPoint) = (
+            expand, inputZeroPoint, depthwise, depthwiseInputZeroPoint
+        )
+        (self.depthwiseWeights, self.depthwiseBias, self.depthwiseStage, self.depthwiseTable) = (
+            depthwiseWeights, depthwiseBias, depthwiseStage, depthwiseTable
+        )
+        (self.project, self.residual) = (project, residual)
+    }
+
+    var expanded: Int { depthwise.inputChannels }
+    var inputChannels: Int { expand?.shape.inputChannels ?? expanded }
+    var outputChannels: Int { project?.shape.outputChannels ?? expanded }
+    /// Rows of `width` pixels one GEMM call takes: at least 32 pixels, and as few as cut the
+    /// `height` rows into no more tiles of 8 pixels (the largest pixel tile) than one call would.
+    static func tileRows(width: Int, height: Int) -> Int {
+        func tiles(_ pixels: Int) -> Int { (pixels + 7) / 8 }
+        var rows = (32 + width - 1) / width
+        while rows < height
+            && height / rows * tiles(rows * width) + tiles(height % rows * width)
+                > tiles(height * width)
+        {
+            rows += 1
         }
+        return min(rows, height)
+    }
 
-        /// Byte offsets of the workspace parts: the ring of expanded rows (none without expand), the held
-        /// depthwise rows, SE's workspace (none without SE), then the 1×1 layers' GEMM rows.
-        func layout() -> (held: Int, squeezeExcite: Int, rows: Int) {
-            let held = expand == nil ? 0 : Self.aligned(ringRows * depthwise.inputWidth * expanded)
-            let squeezeExcite = held + Self.aligned(heldRows * depthwise.outputWidth * expanded)
-            let rows =
-                squeezeExcite
-                + (self.squeezeExcite.map {
-                    Self.aligned(SqueezeExcite.workspaceCount(channels: $0.channels, squeeze: $0.squeeze))
-                } ?? 0)
-            return (held, squeezeExcite, rows)
+    /// Expanded rows computed by one GEMM call.
+    static func expandGroup(_ d: ConvolutionShape) -> Int { tileRows(width: d.inputWidth, height: d.inputHeight) }
+    /// Rows of the ring: a multiple of the group, so that a group (starting a multiple of it after
+    /// a thread's first row) is contiguous, and enough to hold the rows one depthwise output row
+    /// reads while the group holding the last of them is written.
+    static func ringRows(_ d: ConvolutionShape) -> Int {
+        let group = expandGroup(d), span = (d.kernelHeight - 1) * d.dilationHeight + 1
+        // No more than the whole height: then no row ever wraps.
+        return min(d.inputHeight, (span + 2 * group - 2) / group * group)
+    }
+    /// Depthwise output rows held before projecting.
+    static func bandRows(_ d: ConvolutionShape) -> Int { tileRows(width: d.outputWidth, height: d.outputHeight) }
+
+    static func aligned(_ bytes: Int) -> Int? { CheckedSize.roundedUp(bytes, toMultipleOf: 64) }
+
+    /// Byte offsets in one thread's workspace: the ring (empty without expand), the band (empty
+    /// without project), the GEMM rows; and the thread's total. Nil when a size overflows `Int`.
+    static func layout(expand: ConvolutionShape?, depthwise d: ConvolutionShape, projects: Bool) -> (
+        band: Int, rows: Int, total: Int
+    )? {
+        let e = d.inputChannels
+        guard let rowBytes = CheckedSize.product(d.inputWidth, e),
+            let ring = expand == nil ? 0 : CheckedSize.product(ringRows(d), rowBytes).flatMap(aligned),
+            let outputRow = CheckedSize.product(d.outputWidth, e),
+            let band = !projects ? 0 : CheckedSize.product(bandRows(d), outputRow).flatMap(aligned),
+            let expandDepth = expand.map({ CheckedSize.product($0.kernelHeight * $0.kernelWidth, $0.inputChannels) })
+                ?? 1,
+            let gemm = GEMM.Layout(checkedOutputChannels: 1, depth: max(expandDepth, projects ? e : 1))
+        else { return nil }
+        let (rows, o1) = ring.addingReportingOverflow(band)
+        let (total, o2) = rows.addingReportingOverflow(gemm.workspacePerThread)
+        guard !o1, !o2 else { return nil }
+        return (ring, rows, total)
+    }
+
+    /// Bytes of workspace per thread a block of these layers needs, or nil when a size overflows `Int`.
+    public static func workspacePerThread(expand: ConvolutionShape?, depthwise: ConvolutionShape, projects: Bool)
+        -> Int?
+    {
+        layout(expand: expand, depthwise: depthwise, projects: projects)?.total
+    }
+
+    func layout() -> (band: Int, rows: Int, total: Int)? {
+        Self.layout(expand: expand?.shape, depthwise: depthwise, projects: project != nil)
+    }
+
+    /// Bytes of workspace per thread, or nil when a size overflows `Int`.
+    public var workspacePerThread: Int? { layout()?.total }
+
+    /// One image: `input` is [H][W][inputChannels], `output` [H'][W'][outputChannels]; `workspace`
+    /// holds `workspacePerThread` bytes per thread.
+    public func run(
+        input: UnsafePointer<Int8>, workspace: UnsafeMutableRawPointer, output: UnsafeMutablePointer<Int8>,
+        kernel: GEMM.Kernel
+    ) {
+        let perThread = layout()!.total
+        parallelRanges(depthwise.outputHeight) { slot, rows in
+            run(rows, input: input, workspace: workspace + slot * perThread, output: output, kernel: kernel)
         }
+    }
 
-        /// Bytes of workspace `run` needs with `threads` threads for the 1×1 layers.
-        public func workspaceCount(threads: Int) -> Int {
-            layout().rows + GEMM.workspaceCount(depth: max(inputChannels, expanded), threads: threads)
-        }
-
-        /// One image: `input` is [H][W][inputChannels], `output` [H'][W'][outputChannels].
-        public func run(
-            input: UnsafePointer<Int8>, workspace: UnsafeMutableRawPointer, output: UnsafeMutablePointer<Int8>,
-            kernel: GEMM.Kernel = .baseline
-        ) {
-            let s = depthwise
-            let (w, e) = (s.inputWidth, expanded)
-            let offsets = layout()
-            let ring = workspace.assumingMemoryBound(to: Int8.self)
-            let held = (workspace + offsets.held).assumingMemoryBound(to: Int8.self)
-            let seWorkspace = workspace + offsets.squeezeExcite
-            let gemmRows = (workspace + offsets.rows).assumingMemoryBound(to: Int8.self)
-
-            // Depthwise output rows into the held band (all rows with SE), each as W'·E values.
-            let variant = Depthwise.Variant(s)
-            /// Depthwise output row `oy` from `source`, written where row oy belongs in `base`.
-            func depthwiseRow<Source: Depthwise.InputRows>(
-                _ oy: Int, from source: Source, base: UnsafeMutablePointer<Int8>
-            ) {
-                Depthwise.Rows(
-                    source: source, zero: expandedZeroPoint, packed: depthwiseWeights, bias: depthwiseBias,
-                    s: s, stage: depthwiseStage, output: base
-                ).run(oy, variant)
-            }
-            let band = heldRows
-            var nextRow = 0
-            for oy in 0..<s.outputHeight {
-                let slot = oy % band
-                let target = held + slot * s.outputWidth * e
-                // The depthwise kernel writes output row `oy` at offset oy·W'·E: shift the base back.
-                let base = target - oy * s.outputWidth * e
-                if let expand {
-                    let last = min(
-                        s.inputHeight - 1, oy * s.strideHeight - s.padTop + (s.kernelHeight - 1) * s.dilationHeight)
-                    while nextRow <= last {
-                        Pointwise.run(
-                            input: input + nextRow * w * inputChannels, pixels: w, inputChannels: inputChannels,
-                            packedWeights: expand.packedWeights, packedBias: expand.packedBias, outputChannels: e,
-                            stage: expand.stage, kernel: kernel, workspace: gemmRows,
-                            output: ring + (nextRow % ringRows) * w * e)
-                        nextRow += 1
-                    }
-                    depthwiseRow(
-                        oy, from: Depthwise.RingRows(base: ring, rowStride: w * e, count: ringRows), base: base)
-                } else {
-                    depthwiseRow(
-                        oy,
-                        from: Depthwise.TensorRows(base: input, rowStride: w * e, imageStride: s.inputHeight * w * e),
-                        base: base)
+    /// Output rows `range` on the calling thread.
+    func run(
+        _ range: Range<Int>, input: UnsafePointer<Int8>, workspace: UnsafeMutableRawPointer,
+        output: UnsafeMutablePointer<Int8>, kernel: GEMM.Kernel
+    ) {
+        let d = depthwise, e = expanded
+        let offsets = layout()!
+        let ring = workspace.assumingMemoryBound(to: Int8.self)
+        let band = (workspace + offsets.band).assumingMemoryBound(to: Int8.self)
+        let gemmRows = (workspace + offsets.rows).assumingMemoryBound(to: Int8.self)
+        let outputRow = d.outputWidth * e
+        let variant = Depthwise.Variant(d)
+        let ringRows = Self.ringRows(d), bandRows = Self.bandRows(d), group = Self.expandGroup(d)
+        let span = (d.kernelHeight - 1) * d.dilationHeight
+        // The expanded rows this range reads; the ring holds row r at slot (r − first) % ringRows,
+        // so that each group of rows, a multiple of `group` after the first, is contiguous.
+        let first = max(0, range.lowerBound * d.strideHeight - d.padTop)
+        let end = min(d.inputHeight, (range.upperBound - 1) * d.strideHeight - d.padTop + span + 1)
+        let rows = Depthwise.InputRows(
+            base: expand == nil ? input : UnsafePointer(ring), rowStride: d.inputWidth * e, imageStride: 0,
+            ring: expand == nil ? 0 : ringRows, origin: first)
+        var nextRow = first
+        var bandStart = range.lowerBound
+        for oy in range {
+            // Where depthwise output row oy goes: the band, or the output when nothing follows.
+            let target = project == nil ? output + oy * outputRow : band + (oy - bandStart) * outputRow
+            // The depthwise kernel writes row oy at offset oy·W'·E of its base: shift the base back.
+            let base = target - oy * outputRow
+            if let expand {
+                let last = min(d.inputHeight - 1, oy * d.strideHeight - d.padTop + span)
+                while nextRow <= last {
+                    let count = min(group, end - nextRow)
+                    expandRows(
+                        nextRow, count: count, expand, input: input, gemmRows: gemmRows,
+                        output: ring + (nextRow - first) % ringRows * d.inputWidth * e, kernel: kernel)
+                    nextRow += count
                 }
-                if squeezeExcite == nil && (slot == band - 1 || oy == s.outputHeight - 1) {
-                    projectRows(
-                        held, from: oy - slot, count: slot + 1, input: input, kernel: kernel, gemmRows: gemmRows,
-                        output: output)
-                }
             }
-            if let se = squeezeExcite {
-                let pixels = s.outputHeight * s.outputWidth
-                se.run(held, pixels: pixels, workspace: seWorkspace, output: held, kernel: kernel)
+            Depthwise.Rows(
+                source: rows, zero: depthwiseInputZeroPoint, packed: depthwiseWeights, bias: depthwiseBias, s: d,
+                stage: depthwiseStage, output: base
+            ).run(oy, variant)
+            if let table = depthwiseTable { LookupTable.lookUp(table, target, target, 0..<outputRow) }
+            if let project, oy - bandStart == bandRows - 1 || oy == range.upperBound - 1 {
                 projectRows(
-                    held, from: 0, count: s.outputHeight, input: input, kernel: kernel, gemmRows: gemmRows,
-                    output: output)
-            }
-        }
-
-        /// Projects `count` depthwise output rows starting at output row `from`, adding the residual.
-        @inline(__always)
-        func projectRows(
-            _ rows: UnsafePointer<Int8>, from: Int, count: Int, input: UnsafePointer<Int8>,
-            kernel: GEMM.Kernel, gemmRows: UnsafeMutablePointer<Int8>, output: UnsafeMutablePointer<Int8>
-        ) {
-            let pixels = count * depthwise.outputWidth
-            let out = output + from * depthwise.outputWidth * outputChannels
-            Pointwise.run(
-                input: rows, pixels: pixels, inputChannels: expanded, packedWeights: project.packedWeights,
-                packedBias: project.packedBias, outputChannels: outputChannels, stage: project.stage, kernel: kernel,
-                workspace: gemmRows, output: out)
-            if let residual {
-                Add.run(
-                    out, input + from * depthwise.outputWidth * inputChannels, count: pixels * outputChannels,
-                    parameters: residual, output: out)
+                    bandStart..<(oy + 1), project, band: band, input: input, gemmRows: gemmRows, output: output,
+                    kernel: kernel)
+                bandStart = oy + 1
             }
         }
     }
 
-#endif
+    /// Expanded rows `r ..< r + count` into `output`.
+    func expandRows(
+        _ r: Int, count: Int, _ expand: Layer, input: UnsafePointer<Int8>, gemmRows: UnsafeMutablePointer<Int8>,
+        output: UnsafeMutablePointer<Int8>, kernel: GEMM.Kernel
+    ) {
+        let s = expand.shape
+        let pixels = count * s.outputWidth
+        if expand.isPointwise {
+            Pointwise.run(
+                input: input + r * s.outputWidth * s.inputChannels, pixels: pixels, inputChannels: s.inputChannels,
+                packedWeights: expand.packedWeights, packedBias: expand.packedBias, outputChannels: s.outputChannels,
+                stage: expand.stage, kernel: kernel, workspace: gemmRows, output: output, serial: true)
+        } else {
+            StandardConvolution.run(
+                input: input, inputZeroPoint: inputZeroPoint, packedWeights: expand.packedWeights,
+                packedBias: expand.packedBias, shape: s, stage: expand.stage, kernel: kernel, workspace: gemmRows,
+                output: output, firstPixel: r * s.outputWidth, pixels: pixels, serial: true)
+        }
+        if let table = expand.table { LookupTable.lookUp(table, output, output, 0..<(pixels * s.outputChannels)) }
+    }
+
+    /// Projects the band's depthwise output rows `rows` into the output, adding the residual.
+    func projectRows(
+        _ rows: Range<Int>, _ project: Layer, band: UnsafeMutablePointer<Int8>, input: UnsafePointer<Int8>,
+        gemmRows: UnsafeMutablePointer<Int8>, output: UnsafeMutablePointer<Int8>, kernel: GEMM.Kernel
+    ) {
+        let pixels = rows.count * depthwise.outputWidth
+        let first = rows.lowerBound * depthwise.outputWidth
+        let out = output + first * outputChannels
+        Pointwise.run(
+            input: band, pixels: pixels, inputChannels: expanded, packedWeights: project.packedWeights,
+            packedBias: project.packedBias, outputChannels: outputChannels, stage: project.stage, kernel: kernel,
+            workspace: gemmRows, output: out, serial: true)
+        if let table = project.table { LookupTable.lookUp(table, out, out, 0..<(pixels * outputChannels)) }
+        if let residual {
+            Add.runLanes(out, input + first * inputChannels, count: pixels * outputChannels, residual, out)
+        }
+    }
+}

@@ -27,27 +27,34 @@ public enum LookupTable {
     public static func run(
         table: UnsafePointer<Int8>, input: UnsafePointer<Int8>, count: Int, output: UnsafeMutablePointer<Int8>
     ) {
-        parallelChunks(count, grain: 16_384) { range in
-            var i = range.lowerBound
-            #if arch(arm64)
-                let t = UnsafeRawPointer(table)
-                @inline(__always) func entries(_ k: Int) -> SIMD16<Int8> {
-                    t.loadUnaligned(fromByteOffset: 16 * k, as: SIMD16<Int8>.self)
-                }
-                let (t0, t1, t2, t3, t4, t5) = (entries(0), entries(1), entries(2), entries(3), entries(4), entries(5))
-                let (t6, t7, t8, t9, t10) = (entries(6), entries(7), entries(8), entries(9), entries(10))
-                let (t11, t12, t13, t14, t15) = (entries(11), entries(12), entries(13), entries(14), entries(15))
-                while i &+ 16 <= range.upperBound {
-                    let x = UnsafeRawPointer(input + i).loadUnaligned(as: SIMD16<Int8>.self)
-                    let y = cnnq_lookup16(x, t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, t12, t13, t14, t15)
-                    UnsafeMutableRawPointer(output + i).storeBytes(of: y, as: SIMD16<Int8>.self)
-                    i &+= 16
-                }
-            #endif
-            while i < range.upperBound {
-                output[i] = table[Int(input[i]) &+ 128]
-                i &+= 1
+        parallelChunks(count, grain: 16_384) { range in lookUp(table, input, output, range) }
+    }
+
+    /// Entries `range` on the calling thread.
+    @inline(__always)
+    static func lookUp(
+        _ table: UnsafePointer<Int8>, _ input: UnsafePointer<Int8>, _ output: UnsafeMutablePointer<Int8>,
+        _ range: Range<Int>
+    ) {
+        var i = range.lowerBound
+        #if arch(arm64)
+            let t = UnsafeRawPointer(table)
+            @inline(__always) func entries(_ k: Int) -> SIMD16<Int8> {
+                t.loadUnaligned(fromByteOffset: 16 * k, as: SIMD16<Int8>.self)
             }
+            let (t0, t1, t2, t3, t4, t5) = (entries(0), entries(1), entries(2), entries(3), entries(4), entries(5))
+            let (t6, t7, t8, t9, t10) = (entries(6), entries(7), entries(8), entries(9), entries(10))
+            let (t11, t12, t13, t14, t15) = (entries(11), entries(12), entries(13), entries(14), entries(15))
+            while i &+ 16 <= range.upperBound {
+                let x = UnsafeRawPointer(input + i).loadUnaligned(as: SIMD16<Int8>.self)
+                let y = cnnq_lookup16(x, t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, t12, t13, t14, t15)
+                UnsafeMutableRawPointer(output + i).storeBytes(of: y, as: SIMD16<Int8>.self)
+                i &+= 16
+            }
+        #endif
+        while i < range.upperBound {
+            output[i] = table[Int(input[i]) &+ 128]
+            i &+= 1
         }
     }
 }

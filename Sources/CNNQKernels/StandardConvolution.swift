@@ -57,11 +57,16 @@ public enum StandardConvolution {
         }
     }
 
-    /// `stage` holds per-group padded scales (`Layout.channelSlot`) when `groups` > 1.
+    /// `stage` holds per-group padded scales (`Layout.channelSlot`) when `groups` > 1. `pixels`
+    /// output pixels from `firstPixel` on (all by default), the first written at `output`; `serial`:
+    /// on the calling thread only. Out of line, so that the layer and the fused block (whose expand
+    /// it can be) share one copy of the im2col GEMM (size on a board).
+    @inline(never)
     public static func run(
         input: UnsafePointer<Int8>, inputZeroPoint: Int32, packedWeights: UnsafePointer<Int8>,
         packedBias: UnsafePointer<Int32>, shape s: ConvolutionShape, stage: OutputStage, kernel: GEMM.Kernel,
-        workspace: UnsafeMutablePointer<Int8>, output: UnsafeMutablePointer<Int8>
+        workspace: UnsafeMutablePointer<Int8>, output: UnsafeMutablePointer<Int8>, firstPixel: Int = 0,
+        pixels: Int? = nil, serial: Bool = false
     ) {
         let layout = Layout(shape: s)
         let (perGroup, k) = (layout.group.outputChannels, layout.group.depth)
@@ -71,12 +76,13 @@ public enum StandardConvolution {
             var groupStage = stage
             groupStage.scales = stage.scales + g * stride
             GEMM.run(
-                pixels: s.batch * s.outputHeight * s.outputWidth, depth: k,
+                pixels: pixels ?? s.batch * s.outputHeight * s.outputWidth, depth: k,
                 packedWeights: packedWeights + g * groupWeights,
                 packedBias: packedBias + g * layout.group.biasCount, outputChannels: perGroup,
                 outputStride: s.outputChannels, stage: groupStage, kernel: kernel, workspace: workspace,
                 output: output + g * perGroup,
-                rows: PatchRows(input: input + g * (s.inputChannels / s.groups), s: s, padding: Int8(inputZeroPoint)))
+                rows: PatchRows(input: input + g * (s.inputChannels / s.groups), s: s, padding: Int8(inputZeroPoint)),
+                firstPixel: firstPixel, serial: serial)
         }
     }
 

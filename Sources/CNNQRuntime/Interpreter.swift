@@ -3,9 +3,9 @@ import CNNQKernels
 /// Runs a validated model op by op on a caller-given arena: activations at the offsets planned at
 /// conversion, kernel scratch memory after them. Nothing is allocated; the model buffer is only read.
 public enum Interpreter {
-    /// Runs every op in file order with the kernels of `isa`. `observe(op)` is called after each op,
-    /// while its output tensor is still in the arena (the host uses it to compare layers with the
-    /// float model).
+    /// Runs every op in file order with the kernels of `isa` (a fused block's inner ops inside it).
+    /// `observe(op)` is called after each op run, while its output tensor is still in the arena (the
+    /// host uses it to compare layers with the float model).
     public static func invoke(
         _ model: ModelView, arena: UnsafeMutableRawPointer?, arenaSize: Int, isa: InstructionSet,
         observe: (Int) -> Void = { _ in }
@@ -15,21 +15,29 @@ public enum Interpreter {
         guard arenaSize >= model.arenaSize(threads: threadCount) else { throw .arenaTooSmall }
         let workspace = arena + model.workspaceOffset
         let gemm = isa.gemm
-        for o in 0..<model.opCount {
+        var o = 0
+        while o < model.opCount {
             run(model, model.op(o), arena: arena, workspace: workspace, gemm: gemm)
             observe(o)
+            o = model.next(after: o)
         }
     }
 
     /// Runs op `o` alone on whatever its inputs hold in the arena (host tools use it to measure one
-    /// layer's own error, its inputs set from the float model).
+    /// layer's own error, its inputs set from the float model). A fused block's inner op cannot run
+    /// alone: the tensors it reads or writes are not in the arena.
     public static func invoke(
         _ model: ModelView, op o: Int, arena: UnsafeMutableRawPointer?, arenaSize: Int, isa: InstructionSet
     ) throws(Status) {
         guard let arena, o >= 0, o < model.opCount else { throw .invalidArgument }
+        let op = model.op(o)
+        guard !model.tensor(op.output).isInner else { throw .invalidArgument }
+        for i in 0..<op.inputCount {
+            guard !model.tensor(model.input(of: op, i)).isInner else { throw .invalidArgument }
+        }
         guard UInt(bitPattern: arena) % UInt(ModelFormat.bufferAlignment) == 0 else { throw .misaligned }
         guard arenaSize >= model.arenaSize(threads: threadCount) else { throw .arenaTooSmall }
-        run(model, model.op(o), arena: arena, workspace: arena + model.workspaceOffset, gemm: isa.gemm)
+        run(model, op, arena: arena, workspace: arena + model.workspaceOffset, gemm: isa.gemm)
     }
 
     /// Pointer to tensor `t` in the arena.
@@ -68,6 +76,7 @@ public enum Interpreter {
         case .floatAdd: FloatAddOp.run(c)
         case .floatConvolution: FloatConvolutionOp.run(c)
         case .pad: PadOp.run(c)
+        case .invertedResidual: InvertedResidualOp.run(c)
         }
     }
 }

@@ -5,7 +5,7 @@ public enum ModelFormat {
     /// "CNNQ" read as a little-endian word.
     public static let magic: UInt32 = 0x514E_4E43
     public static let versionMajor: UInt32 = 3
-    public static let versionMinor: UInt32 = 0
+    public static let versionMinor: UInt32 = 1
     /// Constant blobs (packed weights) start on this boundary in the file; arena tensors too.
     public static let alignment = 64
     /// Bytes the caller's model buffer and arena must be aligned to.
@@ -71,6 +71,8 @@ public enum ModelFormat {
         case groupedConvolution = 15
         /// Constant padding of rows and columns. Format 2.1.
         case pad = 16
+        /// A fused inverted-residual block; its inner ops' records follow it. Format 3.1.
+        case invertedResidual = 17
 
         public var isFloat: Bool { self == .floatConvolution || self == .floatAdd }
     }
@@ -79,4 +81,6 @@ public enum ModelFormat {
     public static let inputFlag: UInt32 = 1, outputFlag: UInt32 = 2
     /// The tensor holds float32 values (a float island); its scale and zero point are unused.
     public static let floatFlag: UInt32 = 4
+    /// The tensor lies between two inner ops of a fused block: it has no place in the arena.
+    public static let innerFlag: UInt32 = 8
 }

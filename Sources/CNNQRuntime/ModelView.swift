@@ -14,6 +14,8 @@ public struct TensorInfo {
     public var count: Int { batch * height * width * channels }
     /// Float32 values (a float island) rather than int8.
     public var isFloat: Bool { flags & ModelFormat.floatFlag != 0 }
+    /// Inside a fused block: never in the arena, never read or written by an op outside the block.
+    public var isInner: Bool { flags & ModelFormat.innerFlag != 0 }
 }
 
 /// One op: kind, output tensor, input tensors (through the operand list) and parameter words.
@@ -107,10 +109,20 @@ public struct ModelView {
         for t in 0..<tensorCount { try validate(tensor: t) }
         for i in 0..<operandCount { guard operand(i) < tensorCount else { throw .malformed } }
         // The C API reads and writes inputs and outputs as int8.
-        for i in 0..<inputCount { guard input(i) < tensorCount, !tensor(input(i)).isFloat else { throw .malformed } }
-        for i in 0..<outputCount { guard output(i) < tensorCount, !tensor(output(i)).isFloat else { throw .malformed } }
+        for i in 0..<inputCount {
+            guard input(i) < tensorCount, !tensor(input(i)).isFloat, !tensor(input(i)).isInner else { throw .malformed }
+        }
+        for i in 0..<outputCount {
+            guard output(i) < tensorCount, !tensor(output(i)).isFloat, !tensor(output(i)).isInner else {
+                throw .malformed
+            }
+        }
         var workspace = 0
-        for o in 0..<opCount { workspace = max(workspace, try validate(op: o)) }
+        var o = 0
+        while o < opCount {
+            workspace = max(workspace, try validate(op: o))
+            o = next(after: o)
+        }
         // At most 512 KiB (4 rows of 65,536 int16), so the sum in `arenaSize` fits 32 bits.
         workspacePerThread = CheckedSize.roundedUp(workspace, toMultipleOf: ModelFormat.alignment)!
     }
@@ -151,6 +163,12 @@ public struct ModelView {
             nameOffset: field(.nameOffset))
     }
 
+    /// The op run after op `o`: a fused block's inner ops run inside it.
+    public func next(after o: Int) -> Int {
+        let info = op(o)
+        return o + 1 + (info.kind == .invertedResidual ? InvertedResidualOp.innerCount(self, info) : 0)
+    }
+
     /// Tensor index of input `i` of `op`.
     public func input(of op: OpInfo, _ i: Int) -> Int { operand(op.firstOperand + i) }
 
@@ -180,12 +198,15 @@ public struct ModelView {
         let (hw, o1) = info.height.multipliedReportingOverflow(by: info.width)
         let (nhw, o2) = hw.multipliedReportingOverflow(by: info.batch)
         let (count, o3) = nhw.multipliedReportingOverflow(by: info.channels)
-        guard !o1, !o2, !o3, count <= activationBytes / (info.isFloat ? 4 : 1),
-            info.byteCount == count * (info.isFloat ? 4 : 1)
-        else {
+        guard !o1, !o2, !o3, count <= Int(Int32.max) / 4, info.byteCount == count * (info.isFloat ? 4 : 1) else {
             throw .malformed
         }
-        guard info.arenaOffset % ModelFormat.bufferAlignment == 0, info.arenaOffset <= activationBytes - info.byteCount
+        // An inner tensor has no place in the arena; every other one lies inside it.
+        guard
+            info.isInner
+                ? !info.isFloat && info.arenaOffset == 0
+                : info.arenaOffset % ModelFormat.bufferAlignment == 0 && info.byteCount <= activationBytes
+                    && info.arenaOffset <= activationBytes - info.byteCount
         else { throw .malformed }
         guard info.zeroPoint >= -128, info.zeroPoint <= 127, info.scale > 0, info.scale.isFinite else {
             throw .malformed
@@ -194,8 +215,9 @@ public struct ModelView {
     }
 
     /// Checks op `o`'s record, then its kind's own parameters; returns the kernel scratch bytes per
-    /// thread the op needs.
-    func validate(op o: Int) throws(Status) -> Int {
+    /// thread the op needs. Only an `inner` op (checked by its block) may touch inner tensors, and
+    /// blocks do not nest.
+    func validate(op o: Int, inner: Bool = false) throws(Status) -> Int {
         let r = opTable + o * ModelFormat.OpRecord.size
         guard let kind = ModelFormat.OpKind(rawValue: word(r)) else { throw .malformed }
         // Compared as words before any becomes an `Int`, which is 32 bits on armv7.
@@ -214,6 +236,12 @@ public struct ModelView {
         // other op is int8 throughout.
         var floats = 0
         for i in 0..<op.inputCount where tensor(input(of: op, i)).isFloat { floats += 1 }
+        if inner {
+            guard kind != .invertedResidual else { throw .malformed }
+        } else {
+            guard !check.out.isInner else { throw .malformed }
+            for i in 0..<op.inputCount { guard !tensor(input(of: op, i)).isInner else { throw .malformed } }
+        }
         switch kind {
         case .quantize: guard check.x.isFloat, !check.out.isFloat else { throw .malformed }
         case .dequantize: guard !check.x.isFloat, check.out.isFloat else { throw .malformed }
@@ -235,6 +263,7 @@ public struct ModelView {
         case .floatAdd: try FloatAddOp.validate(check)
         case .floatConvolution: try FloatConvolutionOp.validate(check)
         case .pad: try PadOp.validate(check)
+        case .invertedResidual: return try InvertedResidualOp.validate(check)
         }
         return 0
     }

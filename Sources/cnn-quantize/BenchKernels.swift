@@ -47,15 +47,15 @@ struct BenchKernels: ParsableCommand {
             var graph = if let model { try ONNXImporter.load(path: model) } else { try MobileNet.v2.build() }
             try graph.prepare()
             setThreadCount(threads)
+            let isa = try InstructionSet.selected()
             if blocks {
-                benchmarkBlocks(graph)
+                benchmarkBlocks(graph, isa: isa)
                 return
             }
             let clock = clockGhz ?? cnnq_clock_ghz()
             guard clock > 0 else {
                 throw .invalidArgument("the core clock cannot be measured on this architecture; give --clock-ghz")
             }
-            let isa = try InstructionSet.selected()
             let floor = Double(isa.peakMACsPerCycle) * clock * Double(threads)
             var table = TextTable(
                 header: ["layer", "kernel", "in (H×W×C)", "out C", "k/s", "MMACs", "µs", "GMAC/s", "% floor"],
@@ -94,7 +94,7 @@ struct BenchKernels: ParsableCommand {
         }
     }
 
-    func benchmarkBlocks(_ graph: Graph) {
+    func benchmarkBlocks(_ graph: Graph, isa: InstructionSet) {
         var table = TextTable(
             header: [
                 "block", "in (H×W×C)", "expanded", "out C", "k/s", "MMACs", "unfused µs", "fused µs", "speed-up",
@@ -103,7 +103,7 @@ struct BenchKernels: ParsableCommand {
             rightAligned: [2, 3, 5, 6, 7, 8, 9, 10])
         var totals = (unfused: 0.0, fused: 0.0)
         for block in BlockBenchmark.blocks(of: graph) {
-            let r = BlockBenchmark.run(block, runs: runs, warmup: warmup)
+            let r = BlockBenchmark.run(block, runs: runs, warmup: warmup, isa: isa)
             let dw = block.depthwise
             table.add([
                 block.name + (block.residual ? " (+)" : ""),
@@ -118,7 +118,7 @@ struct BenchKernels: ParsableCommand {
         }
         print(table.render())
         print(
-            "\nall blocks: unfused \(String(format: "%.2f", totals.unfused * 1e3)) ms, fused \(String(format: "%.2f", totals.fused * 1e3)) ms (\(String(format: "%.2f", totals.unfused / totals.fused))×), \(threads) thread(s)"
+            "\nlevel \(isa.description); all blocks: unfused \(String(format: "%.2f", totals.unfused * 1e3)) ms, fused \(String(format: "%.2f", totals.fused * 1e3)) ms (\(String(format: "%.2f", totals.unfused / totals.fused))×), \(threads) thread(s)"
         )
     }
 }

@@ -18,15 +18,19 @@ enum InspectModelFile {
         }
         var table = TextTable(
             header: ["#", "op", "kind", "input", "output", "scale", "zero", "MACs"], rightAligned: [0, 5, 6, 7])
-        var macs = 0
+        let topLevel = model.topLevelOps
+        let macs = topLevel.reduce(0) { $0 + model.macs(op: $1) }
+        var blockEnd = 0
         for o in 0..<view.opCount {
             let op = view.op(o)
             let y = view.tensor(op.output)
             let opMACs = model.macs(op: o)
-            macs += opMACs
+            if op.kind == .invertedResidual { blockEnd = view.next(after: o) }
+            // A block's inner ops under it, indented; tensors between them are never in the arena.
+            let name = (o < blockEnd && op.kind != .invertedResidual ? "  └ " : "") + model.name(ofOp: o)
             let inputs = (0..<op.inputCount).map { shape(view.tensor(view.input(of: op, $0))) }.joined(separator: ", ")
             table.add([
-                "\(o)", model.name(ofOp: o), "\(op.kind)", inputs, shape(y),
+                "\(o)", name, "\(op.kind)", inputs, shape(y) + (y.isInner ? " (streamed)" : ""),
                 y.isFloat ? "float32" : String(format: "%.5g", y.scale),
                 y.isFloat ? "" : "\(y.zeroPoint)",
                 opMACs == 0 ? "" : grouped(opMACs),
@@ -43,7 +47,7 @@ enum InspectModelFile {
             \(table.render())
 
             \(path): .cnnq format \(ModelFormat.versionMajor).x, \(grouped(view.fileSize)) bytes, CRC32 and every offset checked
-            \(view.opCount) ops, \(view.tensorCount) tensors, \(grouped(macs)) MACs
+            \(view.opCount) ops (\(topLevel.count) run in turn, \(view.opCount - topLevel.count) inside fused blocks), \(view.tensorCount) tensors, \(grouped(macs)) MACs
             input: \(io(view.inputCount, view.input))
             output: \(io(view.outputCount, view.output))
             arena: \(grouped(view.arenaSize(threads: 1))) bytes with 1 thread (\(grouped(view.activationBytes)) activations, \(grouped(view.workspacePerThread)) scratch per thread)

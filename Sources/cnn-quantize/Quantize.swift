@@ -66,6 +66,13 @@ struct Quantize: ParsableCommand {
 
     @Flag(help: .hidden) var perTensorDepthwise = false
 
+    @Flag(
+        help: """
+            Keep every layer its own op: no fused inverted-residual blocks, whose expanded tensor is \
+            never whole in the arena (same outputs, larger arena; for comparison).
+            """)
+    var noFuse = false
+
     @Option(
         name: .customLong("exclude"), parsing: .singleValue,
         help: ArgumentHelp(
@@ -117,6 +124,7 @@ struct Quantize: ParsableCommand {
             options.perTensorDepthwise = perTensorDepthwise
             options.exclude = Set(exclude.flatMap { $0.split(separator: ",").map(String.init) })
             options.heldOut = heldOut
+            options.fuseBlocks = !noFuse
             var progress = Progress()
             let result = try QuantizationPipeline.run(graph, samples: images, options: options) {
                 progress.update($0, $1, $2)
@@ -129,16 +137,17 @@ struct Quantize: ParsableCommand {
             let summary = QuantizationReport(model: model, options: options, result: result, arenaBytes: arena)
             if let report { try AtomicFile.write(try summary.json(), to: report) }
             if let plot { try AtomicFile.write(Data(summary.svg().utf8), to: plot) }
-            print(render(summary, int8: int8))
+            print(render(summary, int8: int8, layers: result.layers))
         }
     }
 
-    func render(_ r: QuantizationReport, int8: Int8Model) -> String {
+    /// `layers` is the model the SQNR table's op indices refer to (every layer its own op).
+    func render(_ r: QuantizationReport, int8: Int8Model, layers: Int8Model) -> String {
         var table = TextTable(
             header: ["#", "layer", "op", "output", "own dB", "end-to-end dB"], rightAligned: [0, 4, 5])
         let sorted = r.layers.sorted { ($0.ownSQNRDB ?? .infinity) < ($1.ownSQNRDB ?? .infinity) }
         for layer in worst == 0 ? sorted : Array(sorted.prefix(worst)) {
-            let info = int8.tensor(int8.view.op(layer.index).output)
+            let info = layers.tensor(layers.view.op(layer.index).output)
             table.add([
                 "\(layer.index)", layer.name, layer.kind, "\(info.height)×\(info.width)×\(info.channels)",
                 layer.ownSQNRDB.map { String(format: "%.1f", $0) } ?? "exact",
@@ -147,7 +156,7 @@ struct Quantize: ParsableCommand {
         }
         let kib = { (bytes: Int) in String(format: "%.1f KiB", Double(bytes) / 1024) }
         var lines = [
-            "wrote \(output): \(r.layers.count) ops\(floatOps(int8)), \(grouped(r.parameters)) params, \(grouped(r.macs)) MACs",
+            "wrote \(output): \(r.layers.count) layers\(blocks(int8))\(floatOps(int8)), \(grouped(r.parameters)) params, \(grouped(r.macs)) MACs",
             "file \(grouped(r.fileBytes)) bytes; arena \(grouped(r.arenaBytesOneThread)) bytes with 1 thread (\(kib(r.activationBytes)) activations + \(kib(r.workspaceBytesPerThread)) scratch per thread)",
             "calibration: \(r.calibrationSamples) images, \(r.method)\(r.biasCorrection ? ", bias correction" : "")\(r.crossLayerEqualization ? ", cross-layer equalization" : "")",
             "output SQNR \(r.outputSQNRDB.map { String(format: "%.1f dB", $0) } ?? "exact"), top-1 agreement \(r.topOneAgreement)/\(r.comparisonSamples) on held-out images",
@@ -163,6 +172,12 @@ struct Quantize: ParsableCommand {
         if let report { lines.append("report: \(report)") }
         if let plot { lines.append("plot: \(plot)") }
         return lines.joined(separator: "\n")
+    }
+
+    /// " in n fused blocks" when there are.
+    func blocks(_ int8: Int8Model) -> String {
+        let n = (0..<int8.view.opCount).filter { int8.view.op($0).kind == .invertedResidual }.count
+        return n == 0 ? "" : " (\(n) fused blocks)"
     }
 
     /// " (n in float32)" when layers were excluded.

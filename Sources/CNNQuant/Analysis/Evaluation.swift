@@ -22,11 +22,14 @@ public struct Evaluation: Codable, Sendable {
         Array(layers.sorted { ($0.ownSQNRDB ?? .infinity) < ($1.ownSQNRDB ?? .infinity) }.prefix(5))
     }
 
-    /// `label(i)` gives sample i's class (already offset to the model's numbering), or nil.
+    /// `label(i)` gives sample i's class (already offset to the model's numbering), or nil. A model
+    /// with fused blocks runs unfused (`Int8Model.unfused`, the same outputs), so that every layer
+    /// is compared and named.
     public static func run(
-        float graph: Graph, int8 model: Int8Model, images: some SampleSource, label: (Int) -> Int?,
+        float graph: Graph, int8 fused: Int8Model, images: some SampleSource, label: (Int) -> Int?,
         progress: (Int, Int) -> Void = { _, _ in }
     ) throws(CNNQError) -> Evaluation {
+        let model = try fused.unfused()
         let executor = try FloatExecutor(graph: graph)
         var comparison = LayerComparison(model: model)
         var labels: [Int?] = []

@@ -30,12 +30,19 @@ public struct LayerComparison {
     public var outputSQNR: Double { layers.last { $0.tensor == outputTensor }?.sqnr ?? .nan }
     let outputTensor: String
 
+    /// Index in `layers` of each op compared.
+    let position: [Int: Int]
+
+    /// Every op the interpreter runs in turn: a fused block is one layer (its inner tensors never
+    /// exist; the quantizer's report compares the unfused model, `QuantizationPipeline.Result.layers`).
     public init(model: Int8Model) {
         outputTensor = model.name(ofTensor: model.view.output(0))
-        layers = (0..<model.view.opCount).map { o in
+        let ops = model.topLevelOps
+        layers = ops.map { o in
             let op = model.view.op(o)
             return Layer(op: o, name: model.name(ofOp: o), kind: "\(op.kind)", tensor: model.name(ofTensor: op.output))
         }
+        position = Dictionary(uniqueKeysWithValues: zip(ops, ops.indices))
     }
 
     /// Runs both models on one input and adds every layer's error.
@@ -52,12 +59,13 @@ public struct LayerComparison {
             try model.setInput(i, tensor)
         }
         var layers = self.layers
+        let position = self.position
         try model.invoke { o in
-            guard let f = reference[layers[o].tensor] else { return }
+            guard let k = position[o], let f = reference[layers[k].tensor] else { return }
             let q = model.dequantized(model.view.op(o).output)
             for (a, b) in zip(f, q) {
-                layers[o].signal += Double(a) * Double(a)
-                layers[o].noise += Double(a - b) * Double(a - b)
+                layers[k].signal += Double(a) * Double(a)
+                layers[k].noise += Double(a - b) * Double(a - b)
             }
         }
         let output = model.view.output(0)
@@ -71,9 +79,10 @@ public struct LayerComparison {
         }
         // Each op alone, its inputs quantized from the float model's values: on the first
         // `ownSamples` inputs only, where the per-layer figures have settled (it doubles the cost).
-        for o in layers.indices where samples < Self.ownSamples {
+        for k in layers.indices where samples < Self.ownSamples {
+            let o = layers[k].op
             let op = model.view.op(o)
-            guard let f = reference[layers[o].tensor] else { continue }
+            guard let f = reference[layers[k].tensor] else { continue }
             for i in 0..<op.inputCount {
                 let t = model.view.input(of: op, i)
                 guard let x = reference[model.name(ofTensor: t)] else { continue }
@@ -81,8 +90,8 @@ public struct LayerComparison {
             }
             try model.invoke(op: o)
             for (a, b) in zip(f, model.dequantized(op.output)) {
-                layers[o].ownSignal += Double(a) * Double(a)
-                layers[o].ownNoise += Double(a - b) * Double(a - b)
+                layers[k].ownSignal += Double(a) * Double(a)
+                layers[k].ownNoise += Double(a - b) * Double(a - b)
             }
         }
         self.layers = layers

@@ -1,4 +1,5 @@
 import CNNQKernels
+import CNNQRuntime
 import Foundation
 
 /// Times each inverted-residual block of a graph fused (`InvertedResidual`) and as separate kernels
@@ -50,7 +51,9 @@ public enum BlockBenchmark {
         return blocks
     }
 
-    public static func run(_ block: Block, runs: Int, warmup: Int) -> Result {
+    /// Both forms with the GEMM kernel of `isa`.
+    public static func run(_ block: Block, runs: Int, warmup: Int, isa: InstructionSet) -> Result {
+        let gemm = isa.gemm
         var random = SeededRandom(seed: UInt64(block.macs))
         let dw = block.depthwise
         let (cin, e, cout) = (
@@ -85,7 +88,6 @@ public enum BlockBenchmark {
             : nil
         var expanded = [Int8](repeating: 0, count: h * w * e), depthwiseOut = [Int8](repeating: 0, count: oh * ow * e)
         var output = [Int8](repeating: 0, count: oh * ow * cout)
-        // Both forms with the portable GEMM kernel: the fused block runs only here until issue 19.
         var rows = [Int8](repeating: 0, count: GEMM.workspaceCount(depth: max(cin, e), threads: threadCount))
         return scales.withUnsafeBufferPointer { scales in
             let stage = OutputStage(scales: scales.baseAddress!, zeroPoint: -4, lower: -4, upper: 127)
@@ -95,7 +97,7 @@ public enum BlockBenchmark {
                     Pointwise.run(
                         input: input, pixels: h * w, inputChannels: cin, packedWeights: pe, packedBias: qe,
                         outputChannels: e,
-                        stage: stage, kernel: .baseline, workspace: &rows, output: &expanded)
+                        stage: stage, kernel: gemm, workspace: &rows, output: &expanded)
                     source = expanded
                 }
                 Depthwise.run(
@@ -104,19 +106,20 @@ public enum BlockBenchmark {
                 Pointwise.run(
                     input: depthwiseOut, pixels: oh * ow, inputChannels: e, packedWeights: pp, packedBias: qp,
                     outputChannels: cout,
-                    stage: stage, kernel: .baseline, workspace: &rows, output: &output)
+                    stage: stage, kernel: gemm, workspace: &rows, output: &output)
                 if let add { Add.run(output, input, count: output.count, parameters: add, output: &output) }
             }
             let fusedBlock = InvertedResidual(
-                depthwise: dw, inputChannels: cin, outputChannels: cout,
-                expand: block.expand == nil ? nil : .init(packedWeights: pe, packedBias: qe, stage: stage),
-                expandedZeroPoint: -4,
-                depthwiseWeights: pd, depthwiseBias: bias, depthwiseStage: stage, squeezeExcite: nil,
-                project: .init(packedWeights: pp, packedBias: qp, stage: stage), residual: add)
-            var workspace = [UInt8](repeating: 0, count: fusedBlock.workspaceCount(threads: threadCount))
+                expand: block.expand.map {
+                    .init(shape: $0, packedWeights: pe, packedBias: qe, stage: stage)
+                },
+                inputZeroPoint: 3, depthwise: dw, depthwiseInputZeroPoint: -4,
+                depthwiseWeights: pd, depthwiseBias: bias, depthwiseStage: stage,
+                project: .init(shape: block.project, packedWeights: pp, packedBias: qp, stage: stage), residual: add)
+            var workspace = [UInt8](repeating: 0, count: threadCount * fusedBlock.workspacePerThread!)
             let fused = KernelBenchmark.median(runs: runs, warmup: warmup) {
                 workspace.withUnsafeMutableBytes {
-                    fusedBlock.run(input: input, workspace: $0.baseAddress!, output: &output)
+                    fusedBlock.run(input: input, workspace: $0.baseAddress!, output: &output, kernel: gemm)
                 }
             }
             return Result(

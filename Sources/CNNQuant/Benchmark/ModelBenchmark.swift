@@ -55,9 +55,10 @@ public struct ModelBenchmark: Codable, Sendable {
             totals.append(Double(last - start) / 1e9)
         }
         let median = { (values: [Double]) in values.sorted()[values.count / 2] }
-        let opSeconds = perOp.map(median)
+        // Inner ops of fused blocks are never observed: they run inside their block.
+        let opSeconds = perOp.map { $0.isEmpty ? 0 : median($0) }
         let sum = max(opSeconds.reduce(0, +), .leastNonzeroMagnitude)
-        let layers = (0..<view.opCount).map { o in
+        let layers = model.topLevelOps.map { o in
             Layer(
                 index: o, name: model.name(ofOp: o), kind: "\(view.op(o).kind)", macs: model.macs(op: o),
                 seconds: opSeconds[o], share: opSeconds[o] / sum)
@@ -74,10 +75,17 @@ public struct ModelBenchmark: Codable, Sendable {
 }
 
 extension Int8Model {
-    /// Multiply-accumulates of op `o`: convolutions of every kind; 0 for the rest.
+    /// The ops the interpreter runs in turn: a fused block's inner ops run inside it.
+    public var topLevelOps: [Int] {
+        Array(sequence(first: 0) { self.view.next(after: $0) }.prefix { $0 < self.view.opCount })
+    }
+
+    /// Multiply-accumulates of op `o`: convolutions of every kind, a fused block's inner ones; 0 for the rest.
     public func macs(op o: Int) -> Int {
         let op = view.op(o)
         switch op.kind {
+        case .invertedResidual:
+            return ((o + 1)..<view.next(after: o)).reduce(0) { $0 + macs(op: $1) }
         case .convolution, .pointwise, .depthwise, .groupedConvolution, .floatConvolution:
             // The model was validated at load; its geometry cannot fail here.
             return try! view.convolutionShape(op).macs

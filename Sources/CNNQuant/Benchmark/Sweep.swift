@@ -11,7 +11,8 @@ public struct Sweep: Codable, Sendable {
         public var parameters: Int
         public var macs: Int
         public var modelBytes: Int
-        public var arenaBytes: Int
+        /// Arena with 1 thread: fused blocks (as written), and with every layer its own op.
+        public var arenaBytes: Int, unfusedArenaBytes: Int
         /// Per thread count (in the order of `threads`): the benchmark's latencies in seconds.
         public var minSeconds: [Double], medianSeconds: [Double], p90Seconds: [Double]
         /// GMAC/s at the median of thread count `i`.
@@ -51,6 +52,7 @@ public struct Sweep: Codable, Sendable {
         var row = Row(
             architecture: architecture.rawValue, alpha: alpha, resolution: resolution, parameters: result.model.weights,
             macs: result.model.macs, modelBytes: result.bytes.count, arenaBytes: result.int8.view.arenaSize(threads: 1),
+            unfusedArenaBytes: result.layers.view.arenaSize(threads: 1),
             minSeconds: [], medianSeconds: [], p90Seconds: [])
         for n in threads {
             let b = try ModelBenchmark.run(result.int8, threads: n, runs: runs, warmup: warmup)
@@ -62,13 +64,16 @@ public struct Sweep: Codable, Sendable {
     }
 
     public func csv() -> String {
-        var header = ["architecture", "alpha", "resolution", "parameters", "macs", "model_bytes", "arena_bytes"]
+        var header = [
+            "architecture", "alpha", "resolution", "parameters", "macs", "model_bytes", "arena_bytes",
+            "arena_bytes_unfused",
+        ]
         for n in threads { header += ["min_ms_\(n)t", "median_ms_\(n)t", "p90_ms_\(n)t", "gmacs_\(n)t"] }
         var lines = [header.joined(separator: ",")]
         for r in rows {
             var fields = [
                 r.architecture, "\(r.alpha)", "\(r.resolution)", "\(r.parameters)", "\(r.macs)", "\(r.modelBytes)",
-                "\(r.arenaBytes)",
+                "\(r.arenaBytes)", "\(r.unfusedArenaBytes)",
             ]
             for i in threads.indices {
                 fields += [r.minSeconds[i], r.medianSeconds[i], r.p90Seconds[i]].map {
@@ -84,7 +89,7 @@ public struct Sweep: Codable, Sendable {
     /// Latency cells read "median (min)": on a shared machine the minimum shows what the code can
     /// do, the median what a user saw.
     public func markdown() -> String {
-        var header = ["model", "α", "ρ", "params", "MMACs", "file KiB", "arena KiB"]
+        var header = ["model", "α", "ρ", "params", "MMACs", "file KiB", "arena KiB: fused (unfused)"]
         for n in threads { header += ["ms \(n)t, median (min)", "GMAC/s \(n)t"] }
         if threads.count > 1 { header.append("\(threads.last!)t speed-up, median (min)") }
         var lines = [
@@ -93,7 +98,8 @@ public struct Sweep: Codable, Sendable {
         for r in rows {
             var fields = [
                 r.architecture, "\(r.alpha)", "\(r.resolution)", String(format: "%.2f M", Double(r.parameters) / 1e6),
-                String(format: "%.0f", Double(r.macs) / 1e6), "\(r.modelBytes / 1024)", "\(r.arenaBytes / 1024)",
+                String(format: "%.0f", Double(r.macs) / 1e6), "\(r.modelBytes / 1024)",
+                "\(r.arenaBytes / 1024) (\(r.unfusedArenaBytes / 1024))",
             ]
             for i in threads.indices {
                 fields += [

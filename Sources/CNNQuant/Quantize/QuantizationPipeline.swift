@@ -57,14 +57,20 @@ public struct QuantizationPipeline {
         /// Compare every layer with the float model after writing (the SQNR report). Off when the
         /// caller evaluates the model itself.
         public var compareLayers = true
+        /// Fuse inverted-residual blocks (`QuantizedModel.fusingInvertedResiduals`); off, every
+        /// layer is its own op, as before format 3.1.
+        public var fuseBlocks = true
         public init() {}
     }
 
     public struct Result {
         public var bytes: [UInt8]
         public var model: QuantizedModel
-        /// The written bytes as the device loads them (validated), as the comparison ran them.
+        /// The written bytes as the device loads them (validated).
         public var int8: Int8Model
+        /// The model with every layer its own op, which the per-layer comparison runs (the same as
+        /// `int8` without fused blocks); its outputs were checked byte-identical to `int8`'s.
+        public var layers: Int8Model
         public var plan: ArenaPlan
         public var comparison: LayerComparison
         public var calibrationSamples: Int
@@ -81,6 +87,20 @@ public struct QuantizationPipeline {
         let removed = graph.removeOutputSoftmax()
         try graph.validate()
         return (graph, removed.map { "Softmax '\($0)' left out: the int8 model outputs logits (same class order)" })
+    }
+
+    /// Fused blocks must not change a byte of the outputs: a guard on every quantization, beside
+    /// the tests.
+    static func checkSameOutputs(_ a: Int8Model, _ b: Int8Model, _ feeds: [String: Tensor]) throws(CNNQError) {
+        for model in [a, b] {
+            for i in 0..<model.view.inputCount {
+                try model.setInput(i, feeds[model.name(ofTensor: model.view.input(i))]!)
+            }
+            try model.invoke()
+        }
+        for i in 0..<a.view.outputCount where !a.values(a.view.output(i)).elementsEqual(b.values(b.view.output(i))) {
+            throw .invalidGraph("fused blocks changed output \(i); quantize with --no-fuse, and please report it")
+        }
     }
 
     /// `progress(stage, done, total)` is called after each sample.
@@ -140,20 +160,25 @@ public struct QuantizationPipeline {
             options: .init(
                 biasCorrection: options.biasCorrection, perTensorDepthwise: options.perTensorDepthwise,
                 exclude: options.exclude))
-        let plan = ArenaPlan(model)
-        let bytes = ModelFileWriter.bytes(model, plan: plan)
-        let int8 = try Int8Model(bytes: bytes)
-        var comparison = LayerComparison(model: int8)
+        let layers = try Int8Model(bytes: ModelFileWriter.bytes(model, plan: ArenaPlan(model)))
+        let written = options.fuseBlocks ? model.fusingInvertedResiduals() : model
+        let plan = ArenaPlan(written)
+        let bytes = ModelFileWriter.bytes(written, plan: plan)
+        let int8 = options.fuseBlocks ? try Int8Model(bytes: bytes) : layers
+        var comparison = LayerComparison(model: layers)
         let evaluation = !options.compareLayers ? 0..<0 : heldOut > 0 ? calibration..<samples.count : 0..<samples.count
         for (n, i) in evaluation.enumerated() {
-            try comparison.add(feeds(i), float: executor, int8: int8)
+            let input = try feeds(i)
+            try comparison.add(input, float: executor, int8: layers)
+            if options.fuseBlocks { try checkSameOutputs(layers, int8, input) }
             progress("comparing layers", n + 1, evaluation.count)
         }
         if heldOut == 0 && options.compareLayers {
             notes.append("only \(samples.count) samples: per-layer SQNR measured on the calibration samples themselves")
         }
         return Result(
-            bytes: bytes, model: model, int8: int8, plan: plan, comparison: comparison, calibrationSamples: calibration,
+            bytes: bytes, model: written, int8: int8, layers: layers, plan: plan, comparison: comparison,
+            calibrationSamples: calibration,
             notes: notes + model.notes)
     }
 }

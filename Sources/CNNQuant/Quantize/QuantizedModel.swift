@@ -11,6 +11,7 @@ public struct QuantizedModel {
         public var zeroPoint: Int32
         public var flags: UInt32 = 0
         public var isFloat: Bool { flags & ModelFormat.floatFlag != 0 }
+        public var isInner: Bool { flags & ModelFormat.innerFlag != 0 }
         public var count: Int { batch * height * width * channels }
         public var byteCount: Int { count * (isFloat ? 4 : 1) }
     }
