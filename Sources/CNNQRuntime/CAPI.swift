@@ -200,14 +200,17 @@ public func cnnq_quantize_image(
     guard tensor.channels == 3 || tensor.channels == 1, std[0] != 0, std[1] != 0, std[2] != 0 else {
         return Status.invalidArgument.rawValue
     }
+    // Pixel offsets in 64 bits: on a 32-bit board y·h and sy·w may not fit an `Int`, though the
+    // offset of a pixel of an image in memory always does.
+    guard Int64(width) * Int64(height) * 3 <= Int64(Int.max) else { return Status.invalidArgument.rawValue }
     let target = Interpreter.data(c.model.pointee, t, arena: c.arena)
-    let (w, h) = (Int(width), Int(height))
+    let (w, h) = (Int64(width), Int64(height))
     var i = 0
     for _ in 0..<tensor.batch {
         for y in 0..<tensor.height {
-            let sy = y * h / tensor.height
+            let sy = Int64(y) * h / Int64(tensor.height)
             for x in 0..<tensor.width {
-                let pixel = rgb + (sy * w + x * w / tensor.width) * 3
+                let pixel = rgb + Int((sy * w + Int64(x) * w / Int64(tensor.width)) * 3)
                 if tensor.channels == 3 {
                     for ch in 0..<3 { target[i + ch] = quantize((Float(pixel[ch]) / 255 - mean[ch]) / std[ch], tensor) }
                 } else {

@@ -130,10 +130,14 @@ public struct ModelView {
     // MARK: Reading
 
     @inline(__always) func word(_ offset: Int) -> UInt32 { base.load(fromByteOffset: offset, as: UInt32.self) }
+    /// A record word as an `Int`, words above Int32.max read as Int32.max: `Int(word)` would trap
+    /// where `Int` is 32 bits (armv7), and every check that follows rejects Int32.max as an index,
+    /// size or offset.
+    @inline(__always) func index(_ offset: Int) -> Int { Int(min(word(offset), UInt32(Int32.max))) }
     @inline(__always)
-    public func input(_ i: Int) -> Int { Int(word(inputs + 4 * i)) }
-    public func output(_ i: Int) -> Int { Int(word(outputs + 4 * i)) }
-    func operand(_ i: Int) -> Int { Int(word(operands + 4 * i)) }
+    public func input(_ i: Int) -> Int { index(inputs + 4 * i) }
+    public func output(_ i: Int) -> Int { index(outputs + 4 * i) }
+    func operand(_ i: Int) -> Int { index(operands + 4 * i) }
 
     /// The NUL-terminated name at `offset` of the names section.
     public func name(at offset: Int) -> UnsafePointer<CChar> {
@@ -143,19 +147,17 @@ public struct ModelView {
     public func tensor(_ t: Int) -> TensorInfo {
         let r = tensorTable + t * ModelFormat.TensorRecord.size
         func field(_ f: ModelFormat.TensorRecord) -> UInt32 { word(r + f.rawValue * 4) }
+        func int(_ f: ModelFormat.TensorRecord) -> Int { index(r + f.rawValue * 4) }
         return TensorInfo(
-            batch: Int(field(.batch)), height: Int(field(.height)), width: Int(field(.width)),
-            channels: Int(field(.channels)),
-            rank: Int(field(.rank)), zeroPoint: Int32(bitPattern: field(.zeroPoint)),
-            scale: Float(bitPattern: field(.scaleBits)),
-            arenaOffset: Int(field(.arenaOffset)), byteCount: Int(field(.byteCount)),
-            nameOffset: Int(field(.nameOffset)),
+            batch: int(.batch), height: int(.height), width: int(.width), channels: int(.channels), rank: int(.rank),
+            zeroPoint: Int32(bitPattern: field(.zeroPoint)), scale: Float(bitPattern: field(.scaleBits)),
+            arenaOffset: int(.arenaOffset), byteCount: int(.byteCount), nameOffset: int(.nameOffset),
             flags: field(.flags))
     }
 
     public func op(_ o: Int) -> OpInfo {
         let r = opTable + o * ModelFormat.OpRecord.size
-        func field(_ f: ModelFormat.OpRecord) -> Int { Int(word(r + f.rawValue * 4)) }
+        func field(_ f: ModelFormat.OpRecord) -> Int { index(r + f.rawValue * 4) }
         return OpInfo(
             index: o, kind: ModelFormat.OpKind(rawValue: UInt32(field(.kind)))!, output: field(.output),
             inputCount: field(.inputCount),

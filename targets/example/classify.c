@@ -9,6 +9,7 @@
  * allocates nothing. */
 #include <cnnq.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +34,9 @@ static unsigned char *read_ppm(const char *path, int *width, int *height) {
     if (!f) return NULL;
     int maxval = 0;
     unsigned char *rgb = NULL;
-    if (fscanf(f, "P6 %d %d %d", width, height, &maxval) == 3 && maxval == 255 && *width > 0 && *height > 0 && fgetc(f) != EOF) {
+    /* The size is checked before it is multiplied: w·h·3 must not wrap a 32-bit board's size_t. */
+    if (fscanf(f, "P6 %d %d %d", width, height, &maxval) == 3 && maxval == 255 && *width > 0 && *height > 0 &&
+        (size_t)*width <= SIZE_MAX / 3 / (size_t)*height && fgetc(f) != EOF) {
         size_t bytes = (size_t)*width * (size_t)*height * 3;
         rgb = malloc(bytes);
         if (rgb && fread(rgb, 1, bytes, f) != bytes) { free(rgb); rgb = NULL; }
