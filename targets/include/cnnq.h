@@ -13,8 +13,13 @@
  *     cnnq_invoke(&ctx);
  *     const int8_t *logits = cnnq_output_data(&ctx, 0);
  *
- * The model bytes and the arena must stay valid and be aligned to 16 bytes. Several contexts (each
- * with its own arena) may run one model on different threads at once.
+ * The model bytes and the arena must stay valid and be aligned to 16 bytes.
+ *
+ * Threads: one context per thread. A context (and its arena) must not be used by two threads at
+ * once: cnnq_invoke writes the arena, so two concurrent calls on one context give wrong outputs; no
+ * function here locks. A loaded model is read-only and may be shared: several contexts, each with its
+ * own arena, may run one model on different threads at once. cnnq_invoke itself may use the OpenMP
+ * threads of a host build; each output is computed once, so results do not depend on their number.
  */
 #ifndef CNNQ_H
 #define CNNQ_H
