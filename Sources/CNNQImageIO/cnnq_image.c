@@ -13,6 +13,8 @@ struct jpeg_failure {
     struct jpeg_error_mgr manager;
     jmp_buf jump;
     char message[JMSG_LENGTH_MAX];
+    int warnings; /* libjpeg's recoverable errors: truncated or corrupt data it papers over */
+    char warning[JMSG_LENGTH_MAX];
 };
 
 static void jpeg_fail(j_common_ptr info) {
@@ -21,16 +23,29 @@ static void jpeg_fail(j_common_ptr info) {
     longjmp(failure->jump, 1);
 }
 
-static void jpeg_quiet(j_common_ptr info, int level) { (void)info; (void)level; }
+/* Level −1 is a warning ("Premature end of JPEG file", "Corrupt JPEG data"): the first is kept and
+ * the image refused. Other levels are trace messages. */
+static void jpeg_warning(j_common_ptr info, int level) {
+    struct jpeg_failure *failure = (struct jpeg_failure *)info->err;
+    if (level == -1 && failure->warnings++ == 0) (*info->err->format_message)(info, failure->warning);
+}
 
-static int decode_jpeg(const unsigned char *data, size_t size, unsigned char **rgb, int *width, int *height,
-                       char *error, size_t error_size) {
+static int too_large(size_t width, size_t height, size_t max_pixels, char *error, size_t error_size) {
+    if (width <= max_pixels / (height ? height : 1)) return 0;
+    snprintf(error, error_size, "declares %zu×%zu pixels, more than the limit of %zu (--max-image-pixels raises it)",
+             width, height, max_pixels);
+    return 1;
+}
+
+static int decode_jpeg(const unsigned char *data, size_t size, size_t max_pixels, unsigned char **rgb, int *width,
+                       int *height, char *error, size_t error_size) {
     struct jpeg_decompress_struct info;
     struct jpeg_failure failure;
     unsigned char *volatile pixels = NULL;
     info.err = jpeg_std_error(&failure.manager);
     failure.manager.error_exit = jpeg_fail;
-    failure.manager.emit_message = jpeg_quiet;
+    failure.manager.emit_message = jpeg_warning;
+    failure.warnings = 0;
     if (setjmp(failure.jump)) {
         snprintf(error, error_size, "JPEG: %s", failure.message);
         jpeg_destroy_decompress(&info);
@@ -40,6 +55,11 @@ static int decode_jpeg(const unsigned char *data, size_t size, unsigned char **r
     jpeg_create_decompress(&info);
     jpeg_mem_src(&info, data, (unsigned long)size);
     jpeg_read_header(&info, TRUE);
+    /* Before any pixel memory: a 61 KB file can declare 20,000×20,000. */
+    if (too_large(info.image_width, info.image_height, max_pixels, error, error_size)) {
+        jpeg_destroy_decompress(&info);
+        return -1;
+    }
     if (info.jpeg_color_space == JCS_CMYK || info.jpeg_color_space == JCS_YCCK) {
         snprintf(error, error_size, "JPEG: CMYK images are not supported");
         jpeg_destroy_decompress(&info);
@@ -59,6 +79,12 @@ static int decode_jpeg(const unsigned char *data, size_t size, unsigned char **r
         jpeg_read_scanlines(&info, &row, 1);
     }
     jpeg_finish_decompress(&info);
+    if (failure.warnings) {
+        snprintf(error, error_size, "JPEG: truncated or corrupt (%s)", failure.warning);
+        jpeg_destroy_decompress(&info);
+        free(pixels);
+        return -1;
+    }
     *width = (int)info.output_width;
     *height = (int)info.output_height;
     jpeg_destroy_decompress(&info);
@@ -66,13 +92,17 @@ static int decode_jpeg(const unsigned char *data, size_t size, unsigned char **r
     return 0;
 }
 
-static int decode_png(const unsigned char *data, size_t size, unsigned char **rgb, int *width, int *height,
-                      char *error, size_t error_size) {
+static int decode_png(const unsigned char *data, size_t size, size_t max_pixels, unsigned char **rgb, int *width,
+                      int *height, char *error, size_t error_size) {
     png_image image;
     memset(&image, 0, sizeof image);
     image.version = PNG_IMAGE_VERSION;
     if (!png_image_begin_read_from_memory(&image, data, size)) {
         snprintf(error, error_size, "PNG: %s", image.message);
+        return -1;
+    }
+    if (too_large(image.width, image.height, max_pixels, error, error_size)) {
+        png_image_free(&image);
         return -1;
     }
     image.format = PNG_FORMAT_RGB;
@@ -95,13 +125,13 @@ static int decode_png(const unsigned char *data, size_t size, unsigned char **rg
     return 0;
 }
 
-int cnnq_image_decode(const unsigned char *data, size_t size, unsigned char **rgb, int *width, int *height,
-                      char *error, size_t error_size) {
+int cnnq_image_decode(const unsigned char *data, size_t size, size_t max_pixels, unsigned char **rgb, int *width,
+                      int *height, char *error, size_t error_size) {
     static const unsigned char png_signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     if (size >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF)
-        return decode_jpeg(data, size, rgb, width, height, error, error_size);
+        return decode_jpeg(data, size, max_pixels, rgb, width, height, error, error_size);
     if (size >= 8 && memcmp(data, png_signature, 8) == 0)
-        return decode_png(data, size, rgb, width, height, error, error_size);
+        return decode_png(data, size, max_pixels, rgb, width, height, error, error_size);
     snprintf(error, error_size, "not a JPEG or PNG image");
     return -1;
 }

@@ -24,3 +24,8 @@ func reportingErrors(_ body: () throws(CNNQError) -> Void) throws(ExitCode) {
         throw ExitCode.failure
     }
 }
+
+/// `--skip-bad-images`: one warning line per image left out.
+func warnSkipped(_ error: CNNQError) {
+    FileHandle.standardError.write(Data("warning: \(error); left out (--skip-bad-images)\n".utf8))
+}

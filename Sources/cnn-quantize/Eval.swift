@@ -32,6 +32,13 @@ struct Eval: ParsableCommand {
     @Option(help: "Labels: a file of 'NAME LABEL' lines for a folder, the IDX label file for IDX images.") var labels:
         String?
     @Option(help: "Added to every label (e.g. 1 for a background class at 0).") var labelOffset: Int = 0
+    @Flag(
+        help:
+            "Leave out images that do not decode (truncated, corrupt, too large), with a warning each, instead of stopping."
+    )
+    var skipBadImages = false
+    @Option(help: "Refuse images that declare more pixels than this, before decoding them.")
+    var maxImagePixels: Int = RGBImage.defaultMaxPixels
     @Option(help: "Input preprocessing: \(Preprocessing.Preset.allCases.map(\.rawValue).joined(separator: ", ")).")
     var preset: Preprocessing.Preset = .torchvision
     @Option(help: "The input shape N,C,H,W, for models exported with symbolic sizes.") var inputShape: String?
@@ -54,8 +61,12 @@ struct Eval: ParsableCommand {
             let int8 = try Int8Model(path: model)
             var isFolder: ObjCBool = false
             let folder = FileManager.default.fileExists(atPath: data, isDirectory: &isFolder) && isFolder.boolValue
+            guard maxImagePixels >= 1 else { throw .invalidArgument("--max-image-pixels must be at least 1") }
+            var preprocessing = Preprocessing.preset(preset)
+            preprocessing.maxImagePixels = maxImagePixels
             let images = try openSamples(
-                data, labels: folder ? nil : labels, preprocessing: .preset(preset), inputShape: graph.inputs[0].shape)
+                data, labels: folder ? nil : labels, preprocessing: preprocessing, inputShape: graph.inputs[0].shape,
+                skipBad: skipBadImages ? { warnSkipped($0) } : nil)
             let table = try folder ? labels.map { file throws(CNNQError) in try Evaluation.labels(file: file) } : nil
             let label = { (i: Int) -> Int? in
                 let path = images.name(i)

@@ -80,6 +80,15 @@ struct Quantize: ParsableCommand {
             valueName: "layer"))
     var exclude: [String] = []
 
+    @Flag(
+        help:
+            "Leave out images that do not decode (truncated, corrupt, too large), with a warning each, instead of stopping."
+    )
+    var skipBadImages = false
+
+    @Option(help: "Refuse images that declare more pixels than this, before decoding them.")
+    var maxImagePixels: Int = RGBImage.defaultMaxPixels
+
     @Option(help: "Input preprocessing: \(Preprocessing.Preset.allCases.map(\.rawValue).joined(separator: ", ")).")
     var preset: Preprocessing.Preset = .torchvision
 
@@ -111,12 +120,15 @@ struct Quantize: ParsableCommand {
             if let mean { preprocessing.mean = try numbers(mean, "--mean") }
             if let std { preprocessing.std = try numbers(std, "--std") }
             if let order { preprocessing.order = order }
+            guard maxImagePixels >= 1 else { throw .invalidArgument("--max-image-pixels must be at least 1") }
+            preprocessing.maxImagePixels = maxImagePixels
 
             let graph = try ONNXImporter.load(
                 path: model, inputShape: inputShape.map { text throws(CNNQError) in try Self.shape(text) })
             guard let input = graph.inputs.first else { throw .invalidGraph("the model has no input") }
             let images = try openSamples(
-                calibration, preprocessing: preprocessing, inputShape: input.shape, limit: samples + heldOut)
+                calibration, preprocessing: preprocessing, inputShape: input.shape, limit: samples + heldOut,
+                skipBad: skipBadImages ? { warnSkipped($0) } : nil)
             var options = QuantizationPipeline.Options()
             options.method = method
             options.biasCorrection = biasCorrection

@@ -22,13 +22,15 @@ struct Run: ParsableCommand {
     @Option(help: "Per-channel standard deviation on the 0–1 scale.") var std: String = "0.229,0.224,0.225"
     @Option(help: "Write the int8 output bytes here.") var raw: String?
     @Option(help: "Classes to print.") var top: Int = 5
+    @Option(help: "Refuse an image that declares more pixels than this, before decoding it.")
+    var maxImagePixels: Int = RGBImage.defaultMaxPixels
 
     func run() throws {
         try reportingErrors { () throws(CNNQError) in
             guard let data = FileManager.default.contents(atPath: model) else {
                 throw .unreadableFile(path: model, reason: "no such file")
             }
-            let picture = try RGBImage(path: image)
+            let picture = try RGBImage(path: image, maxPixels: max(1, maxImagePixels))
             let (m, s) = (try triple(mean, "--mean"), try triple(std, "--std"))
             // The C API's own storage, aligned like the structs cnnq.h declares.
             let file = UnsafeMutableRawBufferPointer.allocate(byteCount: max(data.count, 1), alignment: 64)

@@ -52,6 +52,43 @@ import Testing
         }
     }
 
+    /// Hostile images: a real JPEG whose header claims 20,000×20,000 is refused before any pixel
+    /// memory, the same JPEG cut to a third is refused rather than filled in with grey, and a PPM or a
+    /// PNG above the limit too.
+    @Test func oversizedAndTruncatedImagesAreErrors() throws {
+        let folder = Fixtures.path("images/imagenet")
+        let name = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: folder).first { $0.hasSuffix(".jpg") })
+        let jpeg = try [UInt8](Data(contentsOf: URL(fileURLWithPath: folder + "/" + name)))
+        var huge = jpeg
+        // The frame header (SOF0–SOF2): marker, length, precision, then height and width, big-endian.
+        let sof = try #require(
+            (0..<(jpeg.count - 9)).first { jpeg[$0] == 0xFF && (0xC0...0xC2).contains(jpeg[$0 + 1]) })
+        for offset in [sof + 5, sof + 7] { (huge[offset], huge[offset + 1]) = (0x4E, 0x20) }  // 20,000
+        let ppm = [UInt8]("P6 30000 30000 255\n".utf8) + [UInt8](repeating: 0, count: 64)
+        let cases: [(String, [UInt8], String)] = [
+            ("huge.jpg", huge, "declares 20000×20000 pixels"),
+            ("cut.jpg", Array(jpeg.prefix(jpeg.count / 3)), "truncated or corrupt"),
+            ("huge.ppm", ppm, "declares 30000×30000 pixels"),
+        ]
+        for (file, bytes, message) in cases {
+            let path = NSTemporaryDirectory() + "\(getpid())-\(file)"
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            #expect(throws: CNNQError.self, "\(file)") { _ = try RGBImage(path: path) }
+            do { _ = try RGBImage(path: path) } catch {
+                #expect("\(error)".contains(path) && "\(error)".contains(message), "\(error)")
+            }
+        }
+        // The limit is the caller's: a 400×328 PNG with a limit of 100,000 pixels.
+        do {
+            _ = try RGBImage(path: Fixtures.path("images/png/horse.png"), maxPixels: 100_000)
+            Issue.record("a 131,200-pixel PNG passed a 100,000-pixel limit")
+        } catch {
+            #expect("\(error)".contains("declares 400×328 pixels"), "\(error)")
+        }
+    }
+
     /// Our resize and crop against PIL's (torchvision's backend) on a real photo: within one level.
     @Test func torchvisionPreprocessingMatchesPIL() throws {
         let image = try RGBImage(path: Fixtures.path("images/imagenet/imagenet_00_243.jpg"))

@@ -44,6 +44,32 @@ import Testing
         #expect(inspect.stdout.contains("depthwise") && inspect.stdout.contains("CRC32"))
     }
 
+    /// A truncated image stops quantize with one error naming it and no file written; with
+    /// --skip-bad-images it is left out with one warning, and the next image takes its place.
+    @Test func badImagesStopOrAreSkipped() throws {
+        let out = try Self.folder("bad-images")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let images = out + "/images"
+        try FileManager.default.createDirectory(atPath: images, withIntermediateDirectories: true)
+        for name in try FileManager.default.contentsOfDirectory(atPath: Self.images) where name.hasSuffix(".jpg") {
+            try FileManager.default.copyItem(atPath: Self.images + "/" + name, toPath: images + "/" + name)
+        }
+        let whole = try Data(contentsOf: URL(fileURLWithPath: images + "/imagenet_01_559.jpg"))
+        try whole.prefix(whole.count / 3).write(to: URL(fileURLWithPath: images + "/cut.jpg"))
+        let arguments = [
+            "quantize", Self.model, "--calibration", images, "-o", out + "/m.cnnq", "--samples", "21", "--held-out",
+            "0",
+        ]
+        let stopped = try CLI.run(arguments)
+        #expect(
+            stopped.status == 1 && stopped.stderr.contains("cut.jpg: JPEG: truncated or corrupt"), "\(stopped.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out + "/m.cnnq"))
+        let skipped = try CLI.run(arguments + ["--skip-bad-images"])
+        #expect(skipped.status == 0, "\(skipped.stderr)")
+        #expect(skipped.stderr.components(separatedBy: "warning:").count == 2, "\(skipped.stderr)")
+        #expect(skipped.stdout.contains("calibration: 20 images"), "\(skipped.stdout)")
+    }
+
     /// eval passes with loose thresholds and fails, naming the threshold and the worst layers, with a
     /// strict one, and against a baseline names the layers that regressed; run prints the top classes
     /// and writes the raw int8 output.

@@ -11,8 +11,13 @@ public struct ImageFolder: SampleSource {
     public let shape: [Int]
 
     /// `limit` keeps the first `limit` files of a fixed shuffle (seeded: the same files every run,
-    /// mixed across subfolders).
-    public init(path: String, preprocessing: Preprocessing, inputShape: [Int], limit: Int? = nil) throws(CNNQError) {
+    /// mixed across subfolders). `skipBad(error)`, when given, is told of each image that does not
+    /// decode (the error names the file), which is then left out (the next one of the shuffle takes its place); without it,
+    /// such an image is an error when it is read.
+    public init(
+        path: String, preprocessing: Preprocessing, inputShape: [Int], limit: Int? = nil,
+        skipBad: ((CNNQError) -> Void)? = nil
+    ) throws(CNNQError) {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
             throw .unreadableFile(path: path, reason: "no such folder")
@@ -37,6 +42,21 @@ public struct ImageFolder: SampleSource {
         var random = SeededRandom(seed: 0x5EED)
         var files = found.sorted()
         for i in stride(from: files.count - 1, to: 0, by: -1) { files.swapAt(i, Int(random.next() % UInt64(i + 1))) }
+        if let skipBad {
+            var good: [String] = []
+            for file in files where good.count < (limit ?? files.count) {
+                do {
+                    if !file.lowercased().hasSuffix(".npy") {
+                        _ = try RGBImage(path: file, maxPixels: preprocessing.maxImagePixels)
+                    }
+                    good.append(file)
+                } catch {
+                    skipBad(error)
+                }
+            }
+            guard !good.isEmpty else { throw .invalidArgument("no image in \(path) decodes") }
+            files = good
+        }
         self.files = limit.map { Array(files.prefix($0)) } ?? files
         self.preprocessing = preprocessing
         shape = inputShape
@@ -56,6 +76,8 @@ public struct ImageFolder: SampleSource {
             }
             return tensor
         }
-        return preprocessing.tensor(try RGBImage(path: path), channels: shape[1], height: shape[2], width: shape[3])
+        return preprocessing.tensor(
+            try RGBImage(path: path, maxPixels: preprocessing.maxImagePixels), channels: shape[1], height: shape[2],
+            width: shape[3])
     }
 }

@@ -19,6 +19,8 @@ public struct Preprocessing: Sendable, Equatable {
     public var scale: Float
     public var mean: [Float]
     public var std: [Float]
+    /// Images declaring more pixels are refused before they are decoded (`--max-image-pixels`).
+    public var maxImagePixels = RGBImage.defaultMaxPixels
 
     public init(resize: Resize, order: ChannelOrder, scale: Float, mean: [Float], std: [Float]) {
         self.resize = resize

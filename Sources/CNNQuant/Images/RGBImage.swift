@@ -13,14 +13,18 @@ public struct RGBImage: Sendable {
         self.pixels = pixels
     }
 
-    /// Decodes a JPEG, PNG or binary PPM (P6, 8-bit) file.
-    public init(path: String) throws(CNNQError) {
+    /// Images declaring more pixels are refused before they are decoded (64 Mpixel).
+    public static let defaultMaxPixels = 64 << 20
+
+    /// Decodes a JPEG, PNG or binary PPM (P6, 8-bit) file; one that declares more than `maxPixels`
+    /// pixels, or is truncated or corrupt, is an error naming the file.
+    public init(path: String, maxPixels: Int = defaultMaxPixels) throws(CNNQError) {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .unreadableFile(
                 path: path, reason: FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")
         }
         if data.starts(with: Array("P6".utf8)) {
-            self = try Self.ppm([UInt8](data), path: path)
+            self = try Self.ppm([UInt8](data), path: path, maxPixels: maxPixels)
             return
         }
         var rgb: UnsafeMutablePointer<UInt8>?
@@ -28,8 +32,8 @@ public struct RGBImage: Sendable {
         var message = [CChar](repeating: 0, count: 256)
         let status = data.withUnsafeBytes { bytes in
             cnnq_image_decode(
-                bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, &rgb, &w, &h, &message,
-                message.count)
+                bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, maxPixels, &rgb, &w, &h,
+                &message, message.count)
         }
         guard status == 0, let rgb else {
             throw .unreadableFile(
@@ -42,7 +46,7 @@ public struct RGBImage: Sendable {
     }
 
     /// A binary PPM: "P6", width, height, maxval 255 (whitespace separated), one whitespace, pixels.
-    static func ppm(_ bytes: [UInt8], path: String) throws(CNNQError) -> RGBImage {
+    static func ppm(_ bytes: [UInt8], path: String, maxPixels: Int) throws(CNNQError) -> RGBImage {
         var fields: [Int] = [], i = 2
         while fields.count < 3 && i < bytes.count {
             while i < bytes.count && [0x20, 0x0A, 0x0D, 0x09].contains(bytes[i]) { i += 1 }
@@ -54,10 +58,18 @@ public struct RGBImage: Sendable {
             fields.append(value)
         }
         i += 1
-        guard fields.count == 3, fields[0] > 0, fields[1] > 0, fields[2] == 255,
-            bytes.count - i >= fields[0] * fields[1] * 3
-        else {
+        guard fields.count == 3, fields[0] > 0, fields[1] > 0, fields[2] == 255 else {
             throw .unreadableFile(path: path, reason: "not an 8-bit binary PPM (P6 width height 255)")
+        }
+        guard fields[0] <= maxPixels / fields[1] else {
+            throw .unreadableFile(
+                path: path,
+                reason:
+                    "declares \(fields[0])×\(fields[1]) pixels, more than the limit of \(maxPixels) (--max-image-pixels raises it)"
+            )
+        }
+        guard bytes.count - i >= fields[0] * fields[1] * 3 else {
+            throw .unreadableFile(path: path, reason: "truncated: fewer pixel bytes than the PPM header declares")
         }
         return RGBImage(width: fields[0], height: fields[1], pixels: Array(bytes[i..<(i + fields[0] * fields[1] * 3)]))
     }

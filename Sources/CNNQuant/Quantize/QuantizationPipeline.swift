@@ -19,16 +19,18 @@ extension SampleSource {
 }
 
 /// A folder of images, or an IDX image file (with its labels when `labels` names an IDX label file).
+/// `skipBad`: see `ImageFolder`.
 public func openSamples(
     _ path: String, labels: String? = nil, preprocessing: Preprocessing, inputShape: [Int],
-    limit: Int? = nil
+    limit: Int? = nil, skipBad: ((CNNQError) -> Void)? = nil
 ) throws(CNNQError) -> any SampleSource {
     var isFolder: ObjCBool = false
     if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue {
         return try IDXImages(
             path: path, labels: labels, preprocessing: preprocessing, inputShape: inputShape, limit: limit)
     }
-    return try ImageFolder(path: path, preprocessing: preprocessing, inputShape: inputShape, limit: limit)
+    return try ImageFolder(
+        path: path, preprocessing: preprocessing, inputShape: inputShape, limit: limit, skipBad: skipBad)
 }
 
 /// A fixed list of tensors (tests, generated inputs).
