@@ -123,8 +123,10 @@ public struct ModelView {
             workspace = max(workspace, try validate(op: o))
             o = next(after: o)
         }
-        // At most 512 KiB (4 rows of 65,536 int16), so the sum in `arenaSize` fits 32 bits.
+        // At most 2 MiB (a fused block's cap; GEMM rows take at most 512 KiB), so the sum in
+        // `arenaSize` fits 32 bits.
         workspacePerThread = CheckedSize.roundedUp(workspace, toMultipleOf: ModelFormat.alignment)!
+        try verifyArenaPlan()
     }
 
     // MARK: Reading

@@ -121,3 +121,51 @@ import Testing
                 == .malformed, "a block inside a block")
     }
 }
+
+/// The loader's check of the arena plan (`ModelView.verifyArenaPlan`): files whose plan would make
+/// outputs depend on stale arena bytes are malformed, CRC valid or not.
+@Suite struct ArenaPlanCheckTests {
+    typealias R = BlockRecordTests
+
+    static func tensorOffset(_ t: Int) -> Int { R.tensorField(t, .arenaOffset) }
+
+    @Test func plansThatReadStaleBytesAreMalformed() throws {
+        let bytes = R.bytes
+        let ops = R.header(.opCount), tensors = R.header(.tensorCount)
+        let kinds = (0..<ops).map { ModelFormat.OpKind(rawValue: R.word(bytes, R.opField($0, .kind)))! }
+        func input(_ o: Int) -> Int {
+            Int(R.word(bytes, R.header(.operands) + 4 * Int(R.word(bytes, R.opField(o, .firstOperand)))))
+        }
+        func output(_ o: Int) -> Int { Int(R.word(bytes, R.opField(o, .output))) }
+        func inner(_ t: Int) -> Bool { R.word(bytes, R.tensorField(t, .flags)) & ModelFormat.innerFlag != 0 }
+
+        // A convolution (outside any block) writing over its own input.
+        let blockEnds = (0..<ops).filter { kinds[$0] == .invertedResidual }.map {
+            $0 + Int(R.word(bytes, R.header(.constantsOffset) + Int(R.word(bytes, R.opField($0, .paramOffset)))))
+        }
+        let convolution = try #require(
+            (0..<ops).first { o in
+                [.convolution, .pointwise].contains(kinds[o]) && !inner(output(o))
+                    && !zip((0..<ops).filter { kinds[$0] == .invertedResidual }, blockEnds).contains {
+                        $0 < o && o <= $1
+                    }
+            })
+        let over = R.word(bytes, Self.tensorOffset(input(convolution)))
+        #expect(R.changed([(Self.tensorOffset(output(convolution)), over)]) == .malformed, "output over its input")
+
+        // Every tensor at offset 0.
+        let zeroed = (0..<tensors).filter { !inner($0) }.map { (Self.tensorOffset($0), UInt32(0)) }
+        #expect(R.changed(zeroed) == .malformed, "all tensors at offset 0")
+
+        // The classifier's last layer before the layer that feeds it (neither in a block).
+        let last = ops - 1
+        let producer = try #require((0..<last).last { output($0) == input(last) })
+        #expect(![kinds[last], kinds[producer]].contains(.invertedResidual) && !inner(input(last)))
+        var swapped: [(offset: Int, value: UInt32)] = []
+        for field in 0..<(ModelFormat.OpRecord.size / 4) {
+            swapped.append((R.opField(producer, .kind) + 4 * field, R.word(bytes, R.opField(last, .kind) + 4 * field)))
+            swapped.append((R.opField(last, .kind) + 4 * field, R.word(bytes, R.opField(producer, .kind) + 4 * field)))
+        }
+        #expect(R.changed(swapped) == .malformed, "an op reading a tensor written after it")
+    }
+}
