@@ -37,6 +37,11 @@ struct Eval: ParsableCommand {
             "Leave out images that do not decode (truncated, corrupt, too large), with a warning each, instead of stopping."
     )
     var skipBadImages = false
+    @Option(
+        help: ArgumentHelp(
+            "Most memory the float model may take for one image, checked before anything is allocated (bytes, or with K, M, G; default: half of this machine's).",
+            valueName: "size"))
+    var maxMemory: String?
     @Option(help: "Refuse images that declare more pixels than this, before decoding them.")
     var maxImagePixels: Int = RGBImage.defaultMaxPixels
     @Option(help: "Input preprocessing: \(Preprocessing.Preset.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -58,6 +63,9 @@ struct Eval: ParsableCommand {
             let good = try baseline.map { path throws(CNNQError) in try Self.loadBaseline(path) }
             let shape = try inputShape.map { text throws(CNNQError) in try Quantize.shape(text) }
             let (graph, _) = try QuantizationPipeline.floatGraph(ONNXImporter.load(path: float, inputShape: shape))
+            try graph.checkMemory(
+                budget: try maxMemory.map { text throws(CNNQError) in try byteCount(text, "--max-memory") }
+                    ?? Graph.defaultMemoryBudget)
             let int8 = try Int8Model(path: model)
             var isFolder: ObjCBool = false
             let folder = FileManager.default.fileExists(atPath: data, isDirectory: &isFolder) && isFolder.boolValue

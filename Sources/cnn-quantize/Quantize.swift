@@ -86,6 +86,11 @@ struct Quantize: ParsableCommand {
     )
     var skipBadImages = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Most memory the float model may take for one image, checked before anything is allocated (bytes, or with K, M, G; default: half of this machine's).",
+            valueName: "size"))
+    var maxMemory: String?
     @Option(help: "Refuse images that declare more pixels than this, before decoding them.")
     var maxImagePixels: Int = RGBImage.defaultMaxPixels
 
@@ -137,6 +142,7 @@ struct Quantize: ParsableCommand {
             options.exclude = Set(exclude.flatMap { $0.split(separator: ",").map(String.init) })
             options.heldOut = heldOut
             options.fuseBlocks = !noFuse
+            if let maxMemory { options.maxMemory = try byteCount(maxMemory, "--max-memory") }
             var progress = Progress()
             let result = try QuantizationPipeline.run(graph, samples: images, options: options) {
                 progress.update($0, $1, $2)

@@ -75,8 +75,9 @@ public enum ONNXImporter {
         guard info.type.tensorType.hasShape else { throw .malformedModel("input '\(info.name)' has no shape") }
         let dims = info.type.tensorType.shape.dim
         if let fixed {
-            guard fixed.count == dims.count, fixed.allSatisfy({ $0 > 0 }) else {
-                throw .invalidArgument("input shape \(fixed) does not fit input '\(info.name)' of rank \(dims.count)")
+            guard fixed.count == dims.count, fixed.allSatisfy({ (1...65_535).contains($0) }) else {
+                throw .invalidArgument(
+                    "input shape \(fixed) does not fit input '\(info.name)': rank \(dims.count), each size 1–65,535")
             }
             for (axis, dim) in dims.enumerated() {
                 if case let .dimValue(value)? = dim.value, value > 0, Int(value) != fixed[axis] {
@@ -88,6 +89,10 @@ public enum ONNXImporter {
         var shape: [Int] = []
         for (axis, dim) in dims.enumerated() {
             if case let .dimValue(value)? = dim.value, value > 0 {
+                guard value <= 65_535 else {
+                    throw .malformedModel(
+                        "input '\(info.name)' has dimension \(value) at axis \(axis); at most 65,535 are supported")
+                }
                 shape.append(Int(value))
             } else if axis == 0 {
                 shape.append(1)
@@ -184,8 +189,10 @@ struct NodeReader {
         let strides = ints("strides") ?? [1, 1]
         let dilations = ints("dilations") ?? [1, 1]
         let pads = ints("pads") ?? [0, 0, 0, 0]
+        // Bounded before any size arithmetic (2^62 pads overflowed it): far above any real window.
         guard strides.count == 2, dilations.count == 2, pads.count == 4,
-            (strides + dilations + kernel).allSatisfy({ $0 >= 1 }), pads.allSatisfy({ $0 >= 0 })
+            (strides + dilations + kernel).allSatisfy({ (1...65_535).contains($0) }),
+            pads.allSatisfy({ (0...65_535).contains($0) })
         else {
             throw fail("invalid window: kernel \(kernel), strides \(strides), dilations \(dilations), pads \(pads)")
         }
@@ -284,6 +291,7 @@ struct NodeReader {
                 inputs = [proto.input[0]]
             }
             guard let pads else { throw fail("pads are required") }
+            guard pads.allSatisfy({ abs($0) <= 65_535 }) else { throw fail("pads \(pads) beyond ±65,535") }
             parsed = .pad(pads: pads, value: value)
         case "Flatten":
             parsed = .flatten(axis: int("axis", 1))

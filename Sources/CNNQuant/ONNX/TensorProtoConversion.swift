@@ -17,8 +17,9 @@ enum TensorProtoConversion {
         guard shape.allSatisfy({ $0 >= 0 }) else {
             throw .malformedModel("tensor '\(proto.name)' has a negative dimension \(shape)")
         }
-        let count = shape.reduce(1, { $0.multipliedReportingOverflow(by: $1).partialValue })
-        guard count <= 1 << 31 else { throw .malformedModel("tensor '\(proto.name)' is implausibly large (\(shape))") }
+        guard let count = Graph.elementCount(shape) else {
+            throw .malformedModel("tensor '\(proto.name)' is implausibly large (\(shape))")
+        }
         let raw = proto.hasRawData ? proto.rawData : nil
 
         func checkCount(_ actual: Int) throws(CNNQError) {

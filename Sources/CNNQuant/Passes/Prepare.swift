@@ -3,6 +3,7 @@ extension Graph {
     public mutating func prepare() throws(CNNQError) {
         removeIdentities()
         try foldConstantsAndInferShapes()
+        try validateValues()
         foldBatchNorms()
         batchNormsToDepthwise()
         foldScaleMuls()

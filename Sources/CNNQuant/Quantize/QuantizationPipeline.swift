@@ -62,6 +62,9 @@ public struct QuantizationPipeline {
         /// Fuse inverted-residual blocks (`QuantizedModel.fusingInvertedResiduals`); off, every
         /// layer is its own op, as before format 3.1.
         public var fuseBlocks = true
+        /// Bytes the float model may take for one input (`Graph.checkMemory`), checked before
+        /// calibration allocates anything.
+        public var maxMemory = Graph.defaultMemoryBudget
         public init() {}
     }
 
@@ -111,6 +114,7 @@ public struct QuantizationPipeline {
         progress: (String, Int, Int) -> Void = { _, _, _ in }
     ) throws(CNNQError) -> Result {
         var (graph, notes) = try floatGraph(imported)
+        try graph.checkMemory(budget: options.maxMemory)
         try Quantizer.checkExcluded(options.exclude, in: graph)  // before minutes of calibration
         if options.crossLayerEqualization {
             let pairs = graph.equalizeCrossLayer()

@@ -11,6 +11,7 @@ extension Quantizer {
         // ONNX OIHW → OHWI, the kernels' order: the NCHW → NHWC permutation with O as N and I as C.
         let ohwi = Layout.toNHWC(w.floats, w.shape)
         let bias = node.inputs.count > 2 ? graph.initializers[node.inputs[2]]?.floats : nil
+        try Self.checkGeometry(node, kernel: (kh, kw), window: window)
         if options.exclude.contains(node.name) {
             return try floatConvolution(
                 node, weights: ohwi, bias: bias, kernel: (kh, kw), window: window, groups: group, clamp: clamp)
@@ -34,6 +35,25 @@ extension Quantizer {
         try convolution(
             node, kind: kind, x: x, y: y, weights: ohwi, bias: bias, kernel: (kh, kw), window: window, groups: group,
             clamp: clamp)
+    }
+
+    /// The geometry the runtime's loader accepts (`ConvolutionGeometry.shape`), checked here so that
+    /// the converter names the node rather than writing a file its own loader refuses.
+    static func checkGeometry(_ node: Node, kernel: (Int, Int), window: Window) throws(CNNQError) {
+        let spans = [(kernel.0 - 1) * window.dilations[0] + 1, (kernel.1 - 1) * window.dilations[1] + 1]
+        let pads = window.pads
+        guard (1...31).contains(kernel.0), (1...31).contains(kernel.1),
+            window.strides.allSatisfy({ (1...16).contains($0) }),
+            window.dilations.allSatisfy({ (1...16).contains($0) }),
+            pads[0] < spans[0], pads[2] < spans[0], pads[1] < spans[1], pads[3] < spans[1],
+            pads.allSatisfy({ $0 <= 255 })
+        else {
+            throw .unsupportedAttribute(
+                node: node.name, op: "Conv",
+                detail:
+                    "kernel \(kernel.0)×\(kernel.1), strides \(window.strides), dilations \(window.dilations), pads \(pads): the runtime takes kernels up to 31, strides and dilations up to 16, and pads smaller than the kernel's span"
+            )
+        }
     }
 
     static func geometry(kernel: (Int, Int), window: Window) -> ConvolutionGeometry {
