@@ -32,18 +32,7 @@ struct Eval: ParsableCommand {
     @Option(help: "Labels: a file of 'NAME LABEL' lines for a folder, the IDX label file for IDX images.") var labels:
         String?
     @Option(help: "Added to every label (e.g. 1 for a background class at 0).") var labelOffset: Int = 0
-    @Flag(
-        help:
-            "Leave out images that do not decode (truncated, corrupt, too large), with a warning each, instead of stopping."
-    )
-    var skipBadImages = false
-    @Option(
-        help: ArgumentHelp(
-            "Most memory the float model may take for one image, checked before anything is allocated (bytes, or with K, M, G; default: half of this machine's).",
-            valueName: "size"))
-    var maxMemory: String?
-    @Option(help: "Refuse images that declare more pixels than this, before decoding them.")
-    var maxImagePixels: Int = RGBImage.defaultMaxPixels
+    @OptionGroup var limits: InputLimits
     @Option(help: "Input preprocessing: \(Preprocessing.Preset.allCases.map(\.rawValue).joined(separator: ", ")).")
     var preset: Preprocessing.Preset = .torchvision
     @Option(help: "The input shape N,C,H,W, for models exported with symbolic sizes.") var inputShape: String?
@@ -63,18 +52,15 @@ struct Eval: ParsableCommand {
             let good = try baseline.map { path throws(CNNQError) in try Self.loadBaseline(path) }
             let shape = try inputShape.map { text throws(CNNQError) in try Quantize.shape(text) }
             let (graph, _) = try QuantizationPipeline.floatGraph(ONNXImporter.load(path: float, inputShape: shape))
-            try graph.checkMemory(
-                budget: try maxMemory.map { text throws(CNNQError) in try byteCount(text, "--max-memory") }
-                    ?? Graph.defaultMemoryBudget)
+            try graph.checkMemory(budget: try limits.memoryBudget())
             let int8 = try Int8Model(path: model)
             var isFolder: ObjCBool = false
             let folder = FileManager.default.fileExists(atPath: data, isDirectory: &isFolder) && isFolder.boolValue
-            guard maxImagePixels >= 1 else { throw .invalidArgument("--max-image-pixels must be at least 1") }
             var preprocessing = Preprocessing.preset(preset)
-            preprocessing.maxImagePixels = maxImagePixels
+            preprocessing.maxImagePixels = try limits.imagePixels()
             let images = try openSamples(
                 data, labels: folder ? nil : labels, preprocessing: preprocessing, inputShape: graph.inputs[0].shape,
-                skipBad: skipBadImages ? { warnSkipped($0) } : nil)
+                skipBad: limits.skipBad)
             let table = try folder ? labels.map { file throws(CNNQError) in try Evaluation.labels(file: file) } : nil
             let label = { (i: Int) -> Int? in
                 let path = images.name(i)

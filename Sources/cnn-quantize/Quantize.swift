@@ -80,19 +80,7 @@ struct Quantize: ParsableCommand {
             valueName: "layer"))
     var exclude: [String] = []
 
-    @Flag(
-        help:
-            "Leave out images that do not decode (truncated, corrupt, too large), with a warning each, instead of stopping."
-    )
-    var skipBadImages = false
-
-    @Option(
-        help: ArgumentHelp(
-            "Most memory the float model may take for one image, checked before anything is allocated (bytes, or with K, M, G; default: half of this machine's).",
-            valueName: "size"))
-    var maxMemory: String?
-    @Option(help: "Refuse images that declare more pixels than this, before decoding them.")
-    var maxImagePixels: Int = RGBImage.defaultMaxPixels
+    @OptionGroup var limits: InputLimits
 
     @Option(help: "Input preprocessing: \(Preprocessing.Preset.allCases.map(\.rawValue).joined(separator: ", ")).")
     var preset: Preprocessing.Preset = .torchvision
@@ -125,15 +113,14 @@ struct Quantize: ParsableCommand {
             if let mean { preprocessing.mean = try numbers(mean, "--mean") }
             if let std { preprocessing.std = try numbers(std, "--std") }
             if let order { preprocessing.order = order }
-            guard maxImagePixels >= 1 else { throw .invalidArgument("--max-image-pixels must be at least 1") }
-            preprocessing.maxImagePixels = maxImagePixels
+            preprocessing.maxImagePixels = try limits.imagePixels()
 
             let graph = try ONNXImporter.load(
                 path: model, inputShape: inputShape.map { text throws(CNNQError) in try Self.shape(text) })
             guard let input = graph.inputs.first else { throw .invalidGraph("the model has no input") }
             let images = try openSamples(
                 calibration, preprocessing: preprocessing, inputShape: input.shape, limit: samples + heldOut,
-                skipBad: skipBadImages ? { warnSkipped($0) } : nil)
+                skipBad: limits.skipBad)
             var options = QuantizationPipeline.Options()
             options.method = method
             options.biasCorrection = biasCorrection
@@ -142,7 +129,7 @@ struct Quantize: ParsableCommand {
             options.exclude = Set(exclude.flatMap { $0.split(separator: ",").map(String.init) })
             options.heldOut = heldOut
             options.fuseBlocks = !noFuse
-            if let maxMemory { options.maxMemory = try byteCount(maxMemory, "--max-memory") }
+            options.maxMemory = try limits.memoryBudget()
             var progress = Progress()
             let result = try QuantizationPipeline.run(graph, samples: images, options: options) {
                 progress.update($0, $1, $2)
