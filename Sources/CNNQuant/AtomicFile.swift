@@ -11,13 +11,9 @@ public enum AtomicFile {
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
         let name = url.lastPathComponent
-        func failure(_ reason: String) -> CNNQError { .unwritableFile(path: path, reason: reason) }
-        func systemError() -> CNNQError { failure(String(cString: strerror(errno))) }
+        func systemError() -> CNNQError { .unwritableFile(path: path, reason: String(cString: strerror(errno))) }
 
-        var status = stat()
-        if lstat(path, &status) == 0, status.st_mode & S_IFMT != S_IFREG {
-            throw failure("it exists and is not a regular file (a device, FIFO, symlink or folder); not replaced")
-        }
+        try checkTarget(path)
         removeStaleTemporaries(of: name, in: folder)
 
         var template = Array("\(folder)/.\(name).\(getpid()).XXXXXX.tmp".utf8CString)
@@ -53,6 +49,16 @@ public enum AtomicFile {
         if directory >= 0 {
             fsync(directory)
             close(directory)
+        }
+    }
+
+    /// Fails when `path` exists and is not a regular file: it would not be replaced but overwritten
+    /// (a device), redirected (a symlink) or cannot be (a folder).
+    public static func checkTarget(_ path: String) throws(CNNQError) {
+        var status = stat()
+        if lstat(path, &status) == 0, status.st_mode & S_IFMT != S_IFREG {
+            throw .unwritableFile(
+                path: path, reason: "it exists and is not a regular file (a device, FIFO, symlink or folder)")
         }
     }
 

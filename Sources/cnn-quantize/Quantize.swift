@@ -219,9 +219,5 @@ func checkWritable(_ path: String) throws(CNNQError) {
     guard FileManager.default.isWritableFile(atPath: directory) else {
         throw .unwritableFile(path: path, reason: "folder \(directory) is not writable")
     }
-    var status = stat()
-    if lstat(path, &status) == 0, status.st_mode & S_IFMT != S_IFREG {
-        throw .unwritableFile(
-            path: path, reason: "it exists and is not a regular file (a device, FIFO, symlink or folder)")
-    }
+    try AtomicFile.checkTarget(path)
 }

@@ -68,6 +68,15 @@ public struct ParameterReader: ParameterCoder {
     }
 
     extension OpParameters {
+        /// The values of `words` as the file stores them (the quantizer reading back what it built),
+        /// through the reader the runtime uses.
+        public mutating func decode(_ words: [Int32]) {
+            words.withUnsafeBytes { bytes in
+                var reader = ParameterReader(base: bytes.baseAddress!, offset: 0)
+                code(&reader)
+            }
+        }
+
         /// The words as the file stores them, and which of them are constant offsets.
         public var encoded: ParameterWriter {
             var writer = ParameterWriter()

@@ -87,8 +87,7 @@ extension QuantizedModel {
     /// One image's geometry of a convolution op, from its tensors and its geometry words.
     func shape(_ op: OpEntry) -> ConvolutionShape {
         var p = ConvolutionOp.Parameters(kind: op.kind)
-        var reader = WordReader(words: op.words)
-        p.code(&reader)
+        p.decode(op.words)
         let (x, g) = (tensors[op.inputs[0]], p.geometry)
         return ConvolutionShape(
             inputHeight: x.height, inputWidth: x.width, inputChannels: x.channels,
@@ -107,15 +106,4 @@ extension QuantizedModel {
         if let end = prefix.lastIndex(where: { "./_:".contains($0) }) { prefix = String(prefix[..<end]) }
         return prefix.count >= 2 ? prefix : names[0] + " block"
     }
-}
-
-/// Reads parameter words from an op entry, as the runtime reads them from the file.
-struct WordReader: ParameterCoder {
-    let words: [Int32]
-    var next = 0
-    mutating func code(_ word: inout Int32) {
-        word = words[next]
-        next += 1
-    }
-    mutating func code(constant word: inout Int32) { code(&word) }
 }
