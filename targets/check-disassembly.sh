@@ -4,6 +4,7 @@
 #   usage: targets/check-disassembly.sh out/x86_64/CNNQKernels.o
 #          targets/check-disassembly.sh out/aarch64/CNNQKernels.o aarch64
 #          targets/check-disassembly.sh out/x86_64/CNNQKernelsAVX512VNNI.o avx512-vnni   (one level's module)
+#          PROFILE=small targets/check-disassembly.sh out/small/x86_64/CNNQKernels.o
 set -euo pipefail
 object=$1 arch=${2:-x86_64}
 objdump=objdump; case "$arch" in aarch64|dotprod|i8mm|neon) objdump=aarch64-linux-gnu-objdump ;; esac
@@ -29,6 +30,9 @@ refuse() {  # refuse SYMBOL-PART INSTRUCTION-REGEX WHY
   fi
 }
 
+# The depthwise row bodies for 3×3 and 5×5 exist in the fast profile only (PROFILE=small has one for all).
+specialised() { [ "${PROFILE:-fast}" = small ] || "$@"; }
+
 case "$arch" in
   x86_64)
     expect Int8GEMM4x8O vpmaddwd "int16 pairs multiplied and summed exactly into int32"
@@ -39,13 +43,13 @@ case "$arch" in
     refuse Int8GEMM4x8O vpmaddubsw "saturating u8×s8 pairs would lose exactness"
     refuse Int8GEMM4x8O 'R_\S+\s+\S*loadUnaligned' "loads left as calls: the microkernel outgrew the SIL inliner's budget"
     refuse '' '%?zmm|vpdpbusd' "the baseline module must run on every AVX2 CPU"
-    expect 9DepthwiseO4RowsV10runSliding vpmaddwd "3×3: two kernel rows' taps of 8 channels multiplied and summed exactly"
-    expect 9DepthwiseO4RowsV10runSliding vpunpcklbw "3×3: input rows interleaved into pairs before widening"
-    expect 9DepthwiseO4RowsV10runSliding vmulps "3×3: requantization scales multiplied in vector lanes"
-    refuse 9DepthwiseO4RowsV10runSliding vpmulld "3×3: LLVM saw a zero or sign-extended half of a pair and split the vpmaddwd"
-    expect 9DepthwiseO4RowsV8runPairs vpmaddwd "5×5: two kernel rows' taps of 8 channels multiplied and summed exactly"
-    expect 9DepthwiseO4RowsV8runPairs vpunpcklbw "5×5: input rows interleaved into pairs before widening"
-    expect 9DepthwiseO4RowsV8runPairs vmulps "5×5: requantization scales multiplied in vector lanes"
+    specialised expect 9DepthwiseO4RowsV10runSliding vpmaddwd "3×3: two kernel rows' taps of 8 channels multiplied and summed exactly"
+    specialised expect 9DepthwiseO4RowsV10runSliding vpunpcklbw "3×3: input rows interleaved into pairs before widening"
+    specialised expect 9DepthwiseO4RowsV10runSliding vmulps "3×3: requantization scales multiplied in vector lanes"
+    specialised refuse 9DepthwiseO4RowsV10runSliding vpmulld "3×3: LLVM saw a zero or sign-extended half of a pair and split the vpmaddwd"
+    specialised expect 9DepthwiseO4RowsV8runPairs vpmaddwd "5×5: two kernel rows' taps of 8 channels multiplied and summed exactly"
+    specialised expect 9DepthwiseO4RowsV8runPairs vpunpcklbw "5×5: input rows interleaved into pairs before widening"
+    specialised expect 9DepthwiseO4RowsV8runPairs vmulps "5×5: requantization scales multiplied in vector lanes"
     expect 9DepthwiseO4RowsV3run vpmullw "other geometries: 16 channels multiplied exactly in int16"
     expect 9DepthwiseO4RowsV3run vpmovsxwd "other geometries: products widened to int32 accumulators"
     refuse Int8GEMM4x8O vpmulld "a 32-bit multiply there means the vpmaddwd pattern was missed"
@@ -60,10 +64,10 @@ case "$arch" in
     expect Int8GEMM4x8O 'fmul\s+v\d+\.4s' "requantization: per-channel scales multiplied in vector lanes"
     refuse Int8GEMM4x8O 'fml[as]\s' "a fused multiply-add would round once where the reference rounds twice"
     refuse '' 'sdot|smmla' "the baseline module must run on every Armv8.0 core"
-    expect 9DepthwiseO4RowsV10runSliding 'smull2?\s+v\d+\.4s' "3×3 paired taps: int16 × int16 widened into int32 lanes"
-    expect 9DepthwiseO4RowsV10runSliding 'fmul\s+v\d+\.4s' "3×3: requantization scales multiplied in vector lanes"
-    expect 9DepthwiseO4RowsV8runPairs 'smull2?\s+v\d+\.4s' "5×5 paired taps: int16 × int16 widened into int32 lanes"
-    expect 9DepthwiseO4RowsV8runPairs 'fmul\s+v\d+\.4s' "5×5: requantization scales multiplied in vector lanes"
+    specialised expect 9DepthwiseO4RowsV10runSliding 'smull2?\s+v\d+\.4s' "3×3 paired taps: int16 × int16 widened into int32 lanes"
+    specialised expect 9DepthwiseO4RowsV10runSliding 'fmul\s+v\d+\.4s' "3×3: requantization scales multiplied in vector lanes"
+    specialised expect 9DepthwiseO4RowsV8runPairs 'smull2?\s+v\d+\.4s' "5×5 paired taps: int16 × int16 widened into int32 lanes"
+    specialised expect 9DepthwiseO4RowsV8runPairs 'fmul\s+v\d+\.4s' "5×5: requantization scales multiplied in vector lanes"
     refuse 9DepthwiseO 'fml[as]\s' "a fused multiply-add would round once where the reference rounds twice"
     refuse 3AddO 'fml[as]\s' "the residual sum of two scaled inputs fused into one rounding"
     expect 9DepthwiseO4RowsV3run 'mul\s+v\d+\.8h' "other geometries: 16 channels multiplied exactly in int16"

@@ -87,6 +87,10 @@ public enum Depthwise {
         case k3s1, k3s2, k5s1, k5s2, generic
 
         init(_ s: ConvolutionShape) {
+            #if CNNQ_PROFILE_SMALL  // one row body for every geometry: smaller, slower (targets/ PROFILE=small)
+                self = .generic
+                return
+            #endif
             let plain = s.dilationHeight == 1 && s.dilationWidth == 1 && s.strideHeight == s.strideWidth
             self =
                 switch (s.kernelHeight, s.kernelWidth, s.strideHeight) {
@@ -146,13 +150,17 @@ public enum Depthwise {
         /// Output row `row` (image row / outputHeight, line row % outputHeight).
         @inline(__always)
         func run(_ row: Int, _ variant: Variant) {
-            switch variant {
-            case .k3s1: run(row, K3S1())
-            case .k3s2: run(row, K3S2())
-            case .k5s1: run(row, K5S1())
-            case .k5s2: run(row, K5S2())
-            case .generic: run(row, AnyGeometry(s))
-            }
+            #if CNNQ_PROFILE_SMALL
+                run(row, AnyGeometry(s))
+            #else
+                switch variant {
+                case .k3s1: run(row, K3S1())
+                case .k3s2: run(row, K3S2())
+                case .k5s1: run(row, K5S1())
+                case .k5s2: run(row, K5S2())
+                case .generic: run(row, AnyGeometry(s))
+                }
+            #endif
         }
 
         /// One output row: for each block of 16 channels, every output pixel of the row.

@@ -28,6 +28,7 @@ public func cnnq_status_string(_ status: Int32) -> UnsafePointer<CChar> {
         case .malformed: "malformed model: an offset, size or parameter is out of range"
         case .misaligned: "model buffer or arena not aligned to 16 bytes"
         case .arenaTooSmall: "arena smaller than cnnq_model_arena_size()"
+        case .unsupportedOp: "the model needs an op this library was built without (make -C targets OPS=...)"
         case nil: "unknown status"
         }
     return UnsafeRawPointer(text.utf8Start).assumingMemoryBound(to: CChar.self)

@@ -38,10 +38,10 @@ public enum InstructionSet: Int32, CaseIterable, Sendable {
     static func isAvailable(_ level: InstructionSet, features: Int32) -> Bool {
         switch level {
         case .baseline: return true
-        #if arch(x86_64)
+        #if arch(x86_64) && !CNNQ_PROFILE_SMALL
             case .avxVNNI: return features & Int32(CNNQ_CPU_AVX_VNNI) != 0
             case .avx512VNNI: return features & Int32(CNNQ_CPU_AVX512_VNNI) != 0
-        #elseif arch(arm64)
+        #elseif arch(arm64) && !CNNQ_PROFILE_SMALL
             case .dotProduct: return features & Int32(CNNQ_CPU_DOTPROD) != 0
             case .i8mm: return features & Int32(CNNQ_CPU_I8MM) != 0
         #endif
@@ -68,7 +68,7 @@ public enum InstructionSet: Int32, CaseIterable, Sendable {
         // Each closure names its C entry and captures nothing: a captured function value would need a
         // context allocated on every invoke, which a device must not do (targets/tests/no_alloc.c).
         switch self {
-        #if arch(x86_64)
+        #if arch(x86_64) && !CNNQ_PROFILE_SMALL
             case .avxVNNI:
                 return GEMM.Kernel(name: "4x16 avx-vnni", pixelTile: 4, unsignedRows: true) { tile in
                     withUnsafePointer(to: tile) { cnnq_gemm_4x16_avxvnni($0) }
@@ -77,7 +77,7 @@ public enum InstructionSet: Int32, CaseIterable, Sendable {
                 return GEMM.Kernel(name: "8x16 avx512-vnni", pixelTile: 8, unsignedRows: true) { tile in
                     withUnsafePointer(to: tile) { cnnq_gemm_8x16_avx512vnni($0) }
                 }
-        #elseif arch(arm64)
+        #elseif arch(arm64) && !CNNQ_PROFILE_SMALL
             case .dotProduct:
                 return GEMM.Kernel(name: "4x16 dotprod", pixelTile: 4, unsignedRows: false) { tile in
                     withUnsafePointer(to: tile) { cnnq_gemm_4x16_dotprod($0) }

@@ -56,27 +56,30 @@ public enum Interpreter {
     }
 
     /// One op: each kind's `run` lives in `Ops/`, beside its parameter words and validation. Out of
-    /// line, so that both `invoke`s call one copy of the dispatch (4 KB less on a board).
+    /// line, so that both `invoke`s call one copy of the dispatch (4 KB less on a board). Each case
+    /// asks whether its kind is built in (`OpSelection.swift`), so a kind left out is not linked.
     @inline(never)
     static func run(
         _ model: ModelView, _ op: OpInfo, arena: UnsafeMutableRawPointer, workspace: UnsafeMutableRawPointer,
         gemm: GEMM.Kernel
     ) {
         let c = OpContext(model: model, op: op, arena: arena, workspace: workspace, gemm: gemm)
-        switch op.kind {
+        let kind = op.kind
+        switch kind {
         case .convolution, .pointwise, .depthwise, .groupedConvolution: ConvolutionOp.run(c)
-        case .add: AddOp.run(c)
-        case .multiply: MultiplyOp.run(c)
-        case .lookup: LookupOp.run(c)
-        case .globalAveragePool: GlobalAveragePoolOp.run(c)
-        case .maxPool, .averagePool: WindowPoolOp.run(c)
-        case .concat: ConcatOp.run(c)
-        case .quantize: QuantizeOp.run(c)
-        case .dequantize: DequantizeOp.run(c)
-        case .floatAdd: FloatAddOp.run(c)
-        case .floatConvolution: FloatConvolutionOp.run(c)
-        case .pad: PadOp.run(c)
-        case .invertedResidual: InvertedResidualOp.run(c)
+        case .add where kind.isBuiltIn: AddOp.run(c)
+        case .multiply where kind.isBuiltIn: MultiplyOp.run(c)
+        case .lookup where kind.isBuiltIn: LookupOp.run(c)
+        case .globalAveragePool where kind.isBuiltIn: GlobalAveragePoolOp.run(c)
+        case .maxPool where kind.isBuiltIn, .averagePool where kind.isBuiltIn: WindowPoolOp.run(c)
+        case .concat where kind.isBuiltIn: ConcatOp.run(c)
+        case .quantize where kind.isBuiltIn: QuantizeOp.run(c)
+        case .dequantize where kind.isBuiltIn: DequantizeOp.run(c)
+        case .floatAdd where kind.isBuiltIn: FloatAddOp.run(c)
+        case .floatConvolution where kind.isBuiltIn: FloatConvolutionOp.run(c)
+        case .pad where kind.isBuiltIn: PadOp.run(c)
+        case .invertedResidual where kind.isBuiltIn: InvertedResidualOp.run(c)
+        default: break  // refused at load
         }
     }
 }

@@ -254,20 +254,24 @@ public struct ModelView {
                 throw .malformed
             }
         }
+        // A kind this build leaves out (OpSelection.swift) is refused here, and its checks are not linked.
         switch kind {
-        case .convolution, .pointwise, .depthwise, .groupedConvolution: return try ConvolutionOp.validate(check)
-        case .add: try AddOp.validate(check)
-        case .multiply: try MultiplyOp.validate(check)
-        case .lookup: try LookupOp.validate(check)
-        case .globalAveragePool: try GlobalAveragePoolOp.validate(check)
-        case .maxPool, .averagePool: try WindowPoolOp.validate(check)
-        case .concat: try ConcatOp.validate(check)
-        case .quantize: try QuantizeOp.validate(check)
-        case .dequantize: try DequantizeOp.validate(check)
-        case .floatAdd: try FloatAddOp.validate(check)
-        case .floatConvolution: try FloatConvolutionOp.validate(check)
-        case .pad: try PadOp.validate(check)
-        case .invertedResidual: return try InvertedResidualOp.validate(check)
+        case .convolution where kind.isBuiltIn, .pointwise where kind.isBuiltIn, .depthwise where kind.isBuiltIn,
+            .groupedConvolution where kind.isBuiltIn:
+            return try ConvolutionOp.validate(check)
+        case .add where kind.isBuiltIn: try AddOp.validate(check)
+        case .multiply where kind.isBuiltIn: try MultiplyOp.validate(check)
+        case .lookup where kind.isBuiltIn: try LookupOp.validate(check)
+        case .globalAveragePool where kind.isBuiltIn: try GlobalAveragePoolOp.validate(check)
+        case .maxPool where kind.isBuiltIn, .averagePool where kind.isBuiltIn: try WindowPoolOp.validate(check)
+        case .concat where kind.isBuiltIn: try ConcatOp.validate(check)
+        case .quantize where kind.isBuiltIn: try QuantizeOp.validate(check)
+        case .dequantize where kind.isBuiltIn: try DequantizeOp.validate(check)
+        case .floatAdd where kind.isBuiltIn: try FloatAddOp.validate(check)
+        case .floatConvolution where kind.isBuiltIn: try FloatConvolutionOp.validate(check)
+        case .pad where kind.isBuiltIn: try PadOp.validate(check)
+        case .invertedResidual where kind.isBuiltIn: return try InvertedResidualOp.validate(check)
+        default: throw .unsupportedOp
         }
         return 0
     }

@@ -18,4 +18,6 @@ public enum Status: Int32, Error {
     case misaligned = 7
     /// The arena is smaller than `ModelView.arenaSize(threads:)`.
     case arenaTooSmall = 8
+    /// The model has an op of a kind this build of the library leaves out (`make -C targets OPS=…`).
+    case unsupportedOp = 9
 }

@@ -9,7 +9,9 @@ struct Inspect: ParsableCommand {
             arithmetic folded; parameters count weights, biases and BatchNorm γ/β as torchvision does. \
             --prepared shows it after BatchNorm folding and activation fusion, as it will be quantized. \
             A .cnnq file is validated as the device validates it (CRC32, every offset and size), then \
-            its ops are listed with their output quantization, and its arena size.
+            its ops are listed with their output quantization, and its arena size. --ops lists the op \
+            kinds a .cnnq file needs instead, and the `make -C targets OPS=...` line that builds a \
+            device library with only those.
             """
     )
 
@@ -19,12 +21,16 @@ struct Inspect: ParsableCommand {
     @Flag(help: "Show the graph after BatchNorm folding, activation fusion and cleanup.")
     var prepared = false
 
+    @Flag(help: "For a .cnnq file: list the op kinds it needs and the make line for a library of just those.")
+    var ops = false
+
     func run() throws {
         try reportingErrors { () throws(CNNQError) in
             if InspectModelFile.isModelFile(model) {
-                print(try InspectModelFile.describe(model))
+                print(try ops ? InspectModelFile.neededOps(model) : InspectModelFile.describe(model))
                 return
             }
+            guard !ops else { throw .invalidArgument("--ops needs a .cnnq model file; \(model) is not one") }
             var graph = try ONNXImporter.load(path: model)
             if prepared {
                 try graph.prepare()

@@ -53,4 +53,46 @@ enum InspectModelFile {
             arena: \(grouped(view.arenaSize(threads: 1))) bytes with 1 thread (\(grouped(view.activationBytes)) activations, \(grouped(view.workspacePerThread)) scratch per thread)
             """
     }
+
+    /// `inspect --ops`: the op kinds the model needs (fused blocks' inner ops included), with their
+    /// count and MACs per kernel geometry (what `targets/mca.sh --model` sums per core), and the
+    /// `make` line that builds a device library of just those kinds.
+    static func neededOps(_ path: String) throws(CNNQError) -> String {
+        let model = try Int8Model(path: path)
+        let view = model.view
+        struct Row { var kind: ModelFormat.OpKind, geometry: String, ops = 0, macs = 0 }
+        var rows: [Row] = []
+        for o in 0..<view.opCount {
+            let op = view.op(o)
+            var geometry = ""
+            switch op.kind {
+            case .convolution, .depthwise, .groupedConvolution, .floatConvolution:
+                if let s = try? view.convolutionShape(op) {
+                    geometry =
+                        "\(s.kernelHeight)×\(s.kernelWidth)/\(s.strideHeight)"
+                        + (s.dilationHeight > 1 ? " dilation \(s.dilationHeight)" : "")
+                }
+            default: break
+            }
+            // A block's own MACs are its inner ops', counted there.
+            let macs = op.kind == .invertedResidual ? 0 : model.macs(op: o)
+            if let r = rows.firstIndex(where: { $0.kind == op.kind && $0.geometry == geometry }) {
+                rows[r].ops += 1
+                rows[r].macs += macs
+            } else {
+                rows.append(Row(kind: op.kind, geometry: geometry, ops: 1, macs: macs))
+            }
+        }
+        rows.sort { ($0.kind.rawValue, $0.geometry) < ($1.kind.rawValue, $1.geometry) }
+        var table = TextTable(header: ["op kind", "kernel", "ops", "MACs"], rightAligned: [2, 3])
+        for r in rows { table.add(["\(r.kind)", r.geometry, "\(r.ops)", r.macs == 0 ? "" : grouped(r.macs)]) }
+        var kinds: [ModelFormat.OpKind] = []
+        for r in rows where !kinds.contains(r.kind) { kinds.append(r.kind) }
+        return """
+            \(table.render())
+
+            A device library of just these op kinds (a model with any other is refused at load, CNNQ_UNSUPPORTED_OP):
+            make -C targets OPS="\(kinds.map { "\($0)" }.joined(separator: " "))"
+            """
+    }
 }

@@ -42,6 +42,16 @@ import Testing
         let inspect = try CLI.run(["inspect", out + "/m.cnnq"])
         #expect(inspect.status == 0, "\(inspect.stderr)")
         #expect(inspect.stdout.contains("depthwise") && inspect.stdout.contains("CRC32"))
+
+        // --ops: MobileNet V2's kinds (blocks' inner ops included) and their MACs, and the make line.
+        let ops = try CLI.run(["inspect", out + "/m.cnnq", "--ops"])
+        #expect(ops.status == 0, "\(ops.stderr)")
+        #expect(
+            ops.stdout.contains(
+                #"make -C targets OPS="convolution pointwise depthwise add globalAveragePool invertedResidual""#))
+        #expect(ops.stdout.contains("3×3/2") && ops.stdout.contains("3×3/1"))
+        let onnx = try CLI.run(["inspect", Self.model, "--ops"])
+        #expect(onnx.status == 1 && onnx.stderr.contains("--ops needs a .cnnq model file"))
     }
 
     /// A truncated image stops quantize with one error naming it and no file written; with

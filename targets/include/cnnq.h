@@ -32,7 +32,7 @@ extern "C" {
 #endif
 
 #define CNNQ_VERSION_MAJOR 0
-#define CNNQ_VERSION_MINOR 6
+#define CNNQ_VERSION_MINOR 7
 #define CNNQ_VERSION_PATCH 0
 /* Changes whenever a struct layout or a function signature below changes. */
 #define CNNQ_ABI_VERSION 2
@@ -46,7 +46,8 @@ typedef enum cnnq_status {
     CNNQ_CHECKSUM_MISMATCH = 5,    /* CRC32 differs: the file is damaged */
     CNNQ_MALFORMED = 6,            /* an offset, size, count or parameter is out of range */
     CNNQ_MISALIGNED = 7,           /* model buffer or arena not aligned to 16 bytes */
-    CNNQ_ARENA_TOO_SMALL = 8       /* smaller than cnnq_model_arena_size() */
+    CNNQ_ARENA_TOO_SMALL = 8,      /* smaller than cnnq_model_arena_size() */
+    CNNQ_UNSUPPORTED_OP = 9        /* an op kind this library was built without (make -C targets OPS=...) */
 } cnnq_status;
 
 /* Opaque, caller-allocated. Contents are private to the library. */

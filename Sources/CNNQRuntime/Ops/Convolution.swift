@@ -126,22 +126,24 @@ public enum ConvolutionOp {
             scales: c.constant(p.scales, as: Float.self), zeroPoint: out.zeroPoint, lower: p.lower, upper: p.upper)
         let weights = c.constant(p.weights, as: Int8.self), bias = c.constant(p.bias, as: Int32.self)
         let rows = c.workspace.assumingMemoryBound(to: Int8.self)
-        switch c.op.kind {
-        case .pointwise:
+        let kind = c.op.kind
+        switch kind {
+        case .pointwise where kind.isBuiltIn:
             Pointwise.run(
                 input: c.input(0), pixels: x.batch * x.height * x.width, inputChannels: x.channels,
                 packedWeights: weights,
                 packedBias: bias, outputChannels: out.channels, stage: stage, kernel: c.gemm, workspace: rows,
                 output: c.output)
-        case .depthwise:
+        case .depthwise where kind.isBuiltIn:
             Depthwise.run(
                 input: c.input(0), inputZeroPoint: x.zeroPoint, packedWeights: weights, bias: bias, shape: s,
                 stage: stage,
                 output: c.output)
-        default:
+        case .convolution where kind.isBuiltIn, .groupedConvolution where kind.isBuiltIn:
             StandardConvolution.run(
                 input: c.input(0), inputZeroPoint: x.zeroPoint, packedWeights: weights, packedBias: bias, shape: s,
                 stage: stage, kernel: c.gemm, workspace: rows, output: c.output)
+        default: break  // refused at load
         }
     }
 }

@@ -52,6 +52,7 @@ public final class Int8Model {
         case .malformed: "malformed: an offset, size or parameter is out of range"
         case .misaligned: "misaligned buffer"
         case .arenaTooSmall: "arena too small"
+        case .unsupportedOp: "an op kind this runtime was built without"
         }
     }
 
