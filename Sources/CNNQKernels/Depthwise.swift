@@ -165,10 +165,14 @@ public enum Depthwise {
 
         /// One output row: for each block of 16 channels, every output pixel of the row.
         func run<G: Geometry>(_ row: Int, _ g: G) {
-            if G.pairs && s.inputChannels >= channelBlock {
-                if g.kh == 3 { return runSliding(row, g) }
-                return runPairs(row, g)
-            }
+            #if arch(arm64) || arch(arm)
+                if G.pairs && s.inputChannels >= 8 { return runTaps(row, g) }
+            #else
+                if G.pairs && s.inputChannels >= channelBlock {
+                    if g.kh == 3 { return runSliding(row, g) }
+                    return runPairs(row, g)
+                }
+            #endif
             let (kh, kw, sh, sw, dh, dw) = (g.kh, g.kw, g.sh, g.sw, g.dh, g.dw)
             let c = s.inputChannels
             let full = c / channelBlock * channelBlock
@@ -279,209 +283,313 @@ public enum Depthwise {
             }
         }
 
-        /// 3×3 at stride 1 and 2, at least 16 channels: half a block (8 channels) at a time, and a
-        /// window of three input columns sliding along the row, each column loaded and interleaved
-        /// once. Kernel rows are paired as in `runPairs` (0 with 1, 2 with the input row below the
-        /// kernel against a zero weight, so that every product is a `vpmaddwd` of two interleaved
-        /// loads); the zero point is folded into the bias. A kernel row in the padding reads x_zero
-        /// from `padding` at column stride 0; a padding column is x_zero.
-        func runSliding<G: Geometry>(_ row: Int, _ g: G) {
-            var padding = SIMD8<Int8>(repeating: Int8(truncatingIfNeeded: zero))
-            var weights = InlineArray<6, SIMD16<Int16>>(repeating: .zero)
-            withUnsafeBytes(of: &padding) { padding in
-                withUnsafeMutableBytes(of: &weights) { weights in
-                    runSliding(
-                        row, g, padding: padding.baseAddress!,
-                        weights: weights.baseAddress!.assumingMemoryBound(to: SIMD16<Int16>.self))
+        #if arch(arm64) || arch(arm)
+            /// 3×3 and 5×5 at stride 1 and 2, at least 8 channels, written for NEON: 8 channels of one
+            /// output pixel at a time, each tap one `smull` (int8 × int8 into int16, exact) and a
+            /// `saddw`/`saddw2` into two int32 accumulators, with the input zero point folded into the
+            /// bias (b − x_zero · Σw), so padding reads as x_zero. A kernel row in the padding reads
+            /// `padding` at column stride 0; border columns take the checked path. x86's shape (pairs
+            /// of rows for `vpmaddwd`) costs Arm a `uzp` per product and ran at 0.5–1.6 MACs/cycle.
+            func runTaps<G: Geometry>(_ row: Int, _ g: G) {
+                // Per block, in memory the body reads through pointers (InlineArrays indexed in its loops
+                // were copied to the stack at every tap): 25 taps' weights, padding, 5 rows and strides.
+                var scratch = InlineArray<36, UInt64>(repeating: 0)
+                withUnsafeMutableBytes(of: &scratch) { scratch in
+                    let base = scratch.baseAddress!
+                    let padding = base + 200
+                    padding.storeBytes(of: SIMD8<Int8>(repeating: Int8(truncatingIfNeeded: zero)), as: SIMD8<Int8>.self)
+                    runTaps(
+                        row, g, weights: base.assumingMemoryBound(to: SIMD8<Int8>.self), padding: padding,
+                        rows: (base + 208).assumingMemoryBound(to: UnsafeRawPointer.self),
+                        strides: (base + 248).assumingMemoryBound(to: Int.self))
                 }
             }
-        }
 
-        /// The weights go through `weights` in memory, and this body stays a call of its own so that
-        /// the buffer stays opaque: as values, LLVM sees row 2's zero partner and turns its products
-        /// into `vpmulld` and shuffles (1.4× slower).
-        @inline(never)
-        func runSliding<G: Geometry>(
-            _ row: Int, _ g: G, padding: UnsafeRawPointer,
-            weights w: UnsafeMutablePointer<SIMD16<Int16>>
-        ) {
-            let sw = g.sw
-            let c = s.inputChannels
-            let b = row / s.outputHeight, oy = row % s.outputHeight
-            let iy0 = oy &* g.sh &- s.padTop
-            let outputRow = output + row &* s.outputWidth &* c
-            let zero8 = SIMD8<Int8>(repeating: Int8(truncatingIfNeeded: zero))
-            let padPair = pairs(zero8, zero8)
-            @inline(__always) func inputRow(_ ky: Int) -> UnsafePointer<Int8>? {
-                iy0 &+ ky >= 0 && iy0 &+ ky < s.inputHeight ? source.row(b, iy0 &+ ky) : nil
-            }
-            // The fourth row only pairs with zero weights: padding, not a row that the fused block's
-            // ring may not hold yet.
-            let rows = (inputRow(0), inputRow(1), inputRow(2), UnsafePointer<Int8>?.none)
-            for index in 0..<(wStride / channelBlock) {
-                // The last block ends at the last channel, overlapping the one before when C is not a
-                // multiple of 16: those channels are computed twice, identically.
-                let block = min(index &* channelBlock, c &- channelBlock)
-                for half in 0..<2 {
-                    let channel = block &+ 8 &* half
-                    @inline(__always) func tap(_ ky: Int, _ kx: Int) -> SIMD8<Int8> {
-                        UnsafeRawPointer(packed + ((ky &* 3 &+ kx) &* wStride &+ channel)).loadUnaligned(
-                            as: SIMD8<Int8>.self)
+            @inline(never)
+            func runTaps<G: Geometry>(
+                _ row: Int, _ g: G, weights w: UnsafeMutablePointer<SIMD8<Int8>>, padding: UnsafeRawPointer,
+                rows: UnsafeMutablePointer<UnsafeRawPointer>, strides: UnsafeMutablePointer<Int>
+            ) {
+                let (kh, kw, sw) = (g.kh, g.kw, g.sw)
+                let c = s.inputChannels
+                let b = row / s.outputHeight, oy = row % s.outputHeight
+                let iy0 = oy &* g.sh &- s.padTop
+                let outputRow = output + row &* s.outputWidth &* c
+                // Output columns whose taps all fall inside the input row.
+                let oxFirst = min(s.outputWidth, (s.padLeft &+ sw &- 1) / sw)
+                let lastStart = s.inputWidth &+ s.padLeft &- kw  // largest ox·sw with every tap inside
+                let oxEnd = max(oxFirst, min(s.outputWidth, lastStart < 0 ? 0 : lastStart / sw &+ 1))
+                let zero16 = SIMD8<Int16>(repeating: Int16(truncatingIfNeeded: zero))
+                for index in 0..<((c &+ 7) / 8) {
+                    // The last block ends at the last channel, overlapping the one before when C is not
+                    // a multiple of 8: those channels are computed twice, identically.
+                    let channel = min(index &* 8, c &- 8)
+                    var bias8 = UnsafeRawPointer(bias + channel).loadUnaligned(as: SIMD8<Int32>.self)
+                    for t in 0..<(kh &* kw) {
+                        w[t] = UnsafeRawPointer(packed + (t &* wStride &+ channel)).loadUnaligned(as: SIMD8<Int8>.self)
+                        bias8 &-= widen(zero16 &* widen(w[t]))
                     }
-                    for kx in 0..<3 {
-                        w[kx] = pairs(tap(0, kx), tap(1, kx))
-                        w[3 &+ kx] = pairs(tap(2, kx), .zero)
+                    // Kernel row ky reads its input row, or `padding` at column stride 0.
+                    for ky in 0..<kh {
+                        let iy = iy0 &+ ky
+                        let inside = iy >= 0 && iy < s.inputHeight
+                        rows[ky] = inside ? UnsafeRawPointer(source.row(b, iy) + channel) : padding
+                        strides[ky] = inside ? c : 0
                     }
-                    // b − x_zero · Σw, the products summed by the same `vpmaddwd` as the taps.
-                    var biasLanes = UnsafeRawPointer(bias + channel).loadUnaligned(as: SIMD8<Int32>.self)
-                    for k in 0..<6 { biasLanes &-= multiplyAddPairs(padPair, w[k]) }
+                    let biasLanes = bias8
                     let lanes = StageLanes(stage, channel: channel)
-                    /// Where kernel row ky reads this half's channels, and its column stride.
-                    @inline(__always) func start(_ p: UnsafePointer<Int8>?) -> (UnsafeRawPointer, Int) {
-                        if let p { (UnsafeRawPointer(p + channel), c) } else { (padding, 0) }
-                    }
-                    let (r0, s0) = start(rows.0), (r1, s1) = start(rows.1), (r2, s2) = start(rows.2),
-                        (r3, s3) = start(rows.3)
-                    /// Input column ix: rows 0 and 1, and rows 2 and 3, as int16 pairs.
-                    @inline(__always) func column(_ ix: Int) -> (SIMD16<Int16>, SIMD16<Int16>) {
-                        guard UInt(bitPattern: ix) < UInt(s.inputWidth) else { return (padPair, padPair) }
-                        let x0 = r0.loadUnaligned(fromByteOffset: ix &* s0, as: SIMD8<Int8>.self)
-                        let x1 = r1.loadUnaligned(fromByteOffset: ix &* s1, as: SIMD8<Int8>.self)
-                        let x2 = r2.loadUnaligned(fromByteOffset: ix &* s2, as: SIMD8<Int8>.self)
-                        let x3 = r3.loadUnaligned(fromByteOffset: ix &* s3, as: SIMD8<Int8>.self)
-                        return (pairs(x0, x1), pairs(x2, x3))
-                    }
-                    var ix = -s.padLeft
-                    var (p0, q0) = column(ix), (p1, q1) = column(ix &+ 1)
-                    var out = outputRow + channel
-                    for _ in 0..<s.outputWidth {
-                        let (p2, q2) = column(ix &+ 2)
-                        var acc = biasLanes &+ multiplyAddPairs(p0, w[0]) &+ multiplyAddPairs(q0, w[3])
-                        acc &+= multiplyAddPairs(p1, w[1]) &+ multiplyAddPairs(q1, w[4])
-                        acc &+= multiplyAddPairs(p2, w[2]) &+ multiplyAddPairs(q2, w[5])
-                        store8(lanes.apply(acc), to: out)
-                        out += c
-                        if sw == 1 {
-                            (p0, q0, p1, q1) = (p1, q1, p2, q2)
-                        } else {
-                            (p0, q0) = (p2, q2)
-                            (p1, q1) = column(ix &+ 3)
+                    /// Output pixel ox; `checked`: some of its taps fall in the left or right padding.
+                    @inline(__always) func pixel(_ ox: Int, checked: Bool) {
+                        let ix0 = ox &* sw &- s.padLeft
+                        var acc = biasLanes
+                        for ky in 0..<kh {
+                            let rs = strides[ky], r = rows[ky] + ix0 &* rs
+                            for kx in 0..<kw {
+                                let x =
+                                    checked && UInt(bitPattern: ix0 &+ kx) >= UInt(s.inputWidth)
+                                    ? padding.loadUnaligned(as: SIMD8<Int8>.self)
+                                    : r.loadUnaligned(fromByteOffset: kx &* rs, as: SIMD8<Int8>.self)
+                                acc &+= widen(widen(x) &* widen(w[ky &* kw &+ kx]))
+                            }
                         }
-                        ix &+= sw
+                        store8(lanes.apply(acc), to: outputRow + (ox &* c &+ channel))
+                    }
+                    for ox in 0..<oxFirst { pixel(ox, checked: true) }
+                    // Output pixels ox and ox + 1 inside, two independent accumulator chains, so that
+                    // an in-order core (A53, A55) has a second product to issue while one waits. In the
+                    // loop itself: as a local function of this generic one, it stayed an unspecialised call.
+                    var ox = oxFirst
+                    while ox &+ 1 < oxEnd {
+                        let ix0 = ox &* sw &- s.padLeft
+                        var acc0 = biasLanes, acc1 = biasLanes
+                        for ky in 0..<kh {
+                            // One multiply per row; the taps are constant multiples of the stride from it.
+                            let rs = strides[ky], r = rows[ky] + ix0 &* rs
+                            for kx in 0..<kw {
+                                let x0 = r.loadUnaligned(fromByteOffset: kx &* rs, as: SIMD8<Int8>.self)
+                                let x1 = r.loadUnaligned(fromByteOffset: (sw &+ kx) &* rs, as: SIMD8<Int8>.self)
+                                let wt = widen(w[ky &* kw &+ kx])
+                                acc0 &+= widen(widen(x0) &* wt)
+                                acc1 &+= widen(widen(x1) &* wt)
+                            }
+                        }
+                        let out = outputRow + (ox &* c &+ channel)
+                        store8(lanes.apply(acc0), to: out)
+                        store8(lanes.apply(acc1), to: out + c)
+                        ox &+= 2
+                    }
+                    if ox < oxEnd { pixel(ox, checked: false) }
+                    for ox in oxEnd..<s.outputWidth { pixel(ox, checked: true) }
+                }
+            }
+        #else
+            /// 3×3 at stride 1 and 2, at least 16 channels: half a block (8 channels) at a time, and a
+            /// window of three input columns sliding along the row, each column loaded and interleaved
+            /// once. Kernel rows are paired as in `runPairs` (0 with 1, 2 with the input row below the
+            /// kernel against a zero weight, so that every product is a `vpmaddwd` of two interleaved
+            /// loads); the zero point is folded into the bias. A kernel row in the padding reads x_zero
+            /// from `padding` at column stride 0; a padding column is x_zero.
+            func runSliding<G: Geometry>(_ row: Int, _ g: G) {
+                var padding = SIMD8<Int8>(repeating: Int8(truncatingIfNeeded: zero))
+                var weights = InlineArray<6, SIMD16<Int16>>(repeating: .zero)
+                withUnsafeBytes(of: &padding) { padding in
+                    withUnsafeMutableBytes(of: &weights) { weights in
+                        runSliding(
+                            row, g, padding: padding.baseAddress!,
+                            weights: weights.baseAddress!.assumingMemoryBound(to: SIMD16<Int16>.self))
                     }
                 }
             }
-        }
 
-        /// 5×5 at stride 1 and 2, at least 16 channels: the output row. The input zero point moves
-        /// into the bias (b − x_zero · Σ w), so padding reads as x_zero and border pixels take the same
-        /// path as the rest. Kernel rows are taken two by two and their inputs interleaved into int16
-        /// pairs, so that one `vpmaddwd` multiplies and sums two taps of 8 channels (an odd last row
-        /// pairs with its own sign extension, against a zero weight); each input column is interleaved
-        /// once per chunk of output pixels, into a buffer on the stack.
-        func runPairs<G: Geometry>(_ row: Int, _ g: G) {
-            // Row pairs × kernel width × 2 halves of 8 channels (5×5: 30), and input columns × row
-            // pairs × 2 halves: a chunk of 17 output pixels for 5×5 stride 1, 9 for stride 2.
-            var weightBuffer = InlineArray<30, SIMD16<Int16>>(repeating: .zero)
-            var columnBuffer = InlineArray<128, SIMD16<Int16>>(repeating: .zero)
-            let capacity = columnBuffer.count
-            withUnsafeMutableBytes(of: &weightBuffer) { weights in
-                withUnsafeMutableBytes(of: &columnBuffer) { columns in
-                    // A call, not the body itself: in a closure the geometry's constants would be
-                    // captured values, and the tap loops would not unroll.
-                    runPairs(
-                        row, g, weights: weights.baseAddress!.assumingMemoryBound(to: SIMD16<Int16>.self),
-                        columns: columns.baseAddress!.assumingMemoryBound(to: SIMD16<Int16>.self), capacity: capacity)
+            /// The weights go through `weights` in memory, and this body stays a call of its own so that
+            /// the buffer stays opaque: as values, LLVM sees row 2's zero partner and turns its products
+            /// into `vpmulld` and shuffles (1.4× slower).
+            @inline(never)
+            func runSliding<G: Geometry>(
+                _ row: Int, _ g: G, padding: UnsafeRawPointer,
+                weights w: UnsafeMutablePointer<SIMD16<Int16>>
+            ) {
+                let sw = g.sw
+                let c = s.inputChannels
+                let b = row / s.outputHeight, oy = row % s.outputHeight
+                let iy0 = oy &* g.sh &- s.padTop
+                let outputRow = output + row &* s.outputWidth &* c
+                let zero8 = SIMD8<Int8>(repeating: Int8(truncatingIfNeeded: zero))
+                let padPair = pairs(zero8, zero8)
+                @inline(__always) func inputRow(_ ky: Int) -> UnsafePointer<Int8>? {
+                    iy0 &+ ky >= 0 && iy0 &+ ky < s.inputHeight ? source.row(b, iy0 &+ ky) : nil
                 }
-            }
-        }
-
-        func runPairs<G: Geometry>(
-            _ row: Int, _ g: G, weights: UnsafeMutablePointer<SIMD16<Int16>>,
-            columns: UnsafeMutablePointer<SIMD16<Int16>>, capacity: Int
-        ) {
-            let (kh, kw, sw) = (g.kh, g.kw, g.sw)
-            let pairs = (kh + 1) / 2, slots = 2 * pairs
-            let chunk = (capacity / slots - kw) / sw + 1
-            let c = s.inputChannels
-            let b = row / s.outputHeight, oy = row % s.outputHeight
-            let iy0 = oy * g.sh - s.padTop
-            let outputRow = output + row * s.outputWidth * c
-            let padding = SIMD16<Int8>(repeating: Int8(truncatingIfNeeded: zero))
-            let paddingWide = unsafeBitCast(SIMD8<Int32>(repeating: zero), to: SIMD16<Int16>.self)
-            // Where each kernel row's input row starts; rows in the padding read nothing.
-            var starts = InlineArray<5, UnsafePointer<Int8>?>(repeating: nil)
-            for ky in 0..<kh where iy0 &+ ky >= 0 && iy0 &+ ky < s.inputHeight { starts[ky] = source.row(b, iy0 &+ ky) }
-            for index in 0..<(wStride / channelBlock) {
-                // The last block ends at the last channel, overlapping the one before when C is not a
-                // multiple of 16: those channels are computed twice, identically.
-                let block = min(index &* channelBlock, c &- channelBlock)
-                // Weights as pairs of rows (a missing second row is zero), and their sum for the bias.
-                var sum = SIMD16<Int16>.zero
-                @inline(__always) func tap(_ ky: Int, _ kx: Int) -> SIMD16<Int8> {
-                    UnsafeRawPointer(packed + ((ky &* kw &+ kx) &* wStride &+ block)).loadUnaligned(
-                        as: SIMD16<Int8>.self)
-                }
-                for p in 0..<pairs {
-                    for kx in 0..<kw {
-                        let top = tap(2 &* p, kx)
-                        let bottom = 2 &* p &+ 1 < kh ? tap(2 &* p &+ 1, kx) : .zero
-                        sum &+= widen(top) &+ widen(bottom)
-                        weights[kx &* slots &+ 2 &* p] = widen(interleaveLow(top, bottom))
-                        weights[kx &* slots &+ 2 &* p &+ 1] = widen(interleaveHigh(top, bottom))
-                    }
-                }
-                let biasBytes = UnsafeRawPointer(bias + block)
-                let zero32 = SIMD8<Int32>(repeating: zero)
-                let biasLow = biasBytes.loadUnaligned(as: SIMD8<Int32>.self) &- zero32 &* widenLow(sum)
-                let biasHigh =
-                    biasBytes.loadUnaligned(fromByteOffset: 32, as: SIMD8<Int32>.self) &- zero32 &* widenHigh(sum)
-                let low = StageLanes(stage, channel: block), high = StageLanes(stage, channel: block &+ 8)
-                var first = 0
-                while first < s.outputWidth {
-                    let count = min(chunk, s.outputWidth &- first)
-                    let ixStart = first &* sw &- s.padLeft
-                    for j in 0..<((count &- 1) &* sw &+ kw) {
-                        let ix = ixStart &+ j
-                        let column = columns + j &* slots
-                        let inside = ix >= 0 && ix < s.inputWidth
-                        @inline(__always) func input(_ ky: Int) -> UnsafeRawPointer? {
-                            guard inside, let start = starts[ky] else { return nil }
-                            return UnsafeRawPointer(start + (ix &* c &+ block))
+                // The fourth row only pairs with zero weights: padding, not a row that the fused block's
+                // ring may not hold yet.
+                let rows = (inputRow(0), inputRow(1), inputRow(2), UnsafePointer<Int8>?.none)
+                for index in 0..<(wStride / channelBlock) {
+                    // The last block ends at the last channel, overlapping the one before when C is not a
+                    // multiple of 16: those channels are computed twice, identically.
+                    let block = min(index &* channelBlock, c &- channelBlock)
+                    for half in 0..<2 {
+                        let channel = block &+ 8 &* half
+                        @inline(__always) func tap(_ ky: Int, _ kx: Int) -> SIMD8<Int8> {
+                            UnsafeRawPointer(packed + ((ky &* 3 &+ kx) &* wStride &+ channel)).loadUnaligned(
+                                as: SIMD8<Int8>.self)
                         }
-                        for p in 0..<pairs where 2 &* p &+ 1 < kh {
-                            let top = input(2 &* p)?.loadUnaligned(as: SIMD16<Int8>.self) ?? padding
-                            let bottom = input(2 &* p &+ 1)?.loadUnaligned(as: SIMD16<Int8>.self) ?? padding
-                            column[2 &* p] = widen(interleaveLow(top, bottom))
-                            column[2 &* p &+ 1] = widen(interleaveHigh(top, bottom))
+                        for kx in 0..<3 {
+                            w[kx] = pairs(tap(0, kx), tap(1, kx))
+                            w[3 &+ kx] = pairs(tap(2, kx), .zero)
                         }
-                        if kh & 1 == 1 {
-                            if let x = input(kh &- 1) {
-                                column[slots &- 2] = unsafeBitCast(
-                                    widen8(x.loadUnaligned(as: SIMD8<Int8>.self)), to: SIMD16<Int16>.self)
-                                column[slots &- 1] = unsafeBitCast(
-                                    widen8(x.loadUnaligned(fromByteOffset: 8, as: SIMD8<Int8>.self)),
-                                    to: SIMD16<Int16>.self)
+                        // b − x_zero · Σw, the products summed by the same `vpmaddwd` as the taps.
+                        var biasLanes = UnsafeRawPointer(bias + channel).loadUnaligned(as: SIMD8<Int32>.self)
+                        for k in 0..<6 { biasLanes &-= multiplyAddPairs(padPair, w[k]) }
+                        let lanes = StageLanes(stage, channel: channel)
+                        /// Where kernel row ky reads this half's channels, and its column stride.
+                        @inline(__always) func start(_ p: UnsafePointer<Int8>?) -> (UnsafeRawPointer, Int) {
+                            if let p { (UnsafeRawPointer(p + channel), c) } else { (padding, 0) }
+                        }
+                        let (r0, s0) = start(rows.0), (r1, s1) = start(rows.1), (r2, s2) = start(rows.2),
+                            (r3, s3) = start(rows.3)
+                        /// Input column ix: rows 0 and 1, and rows 2 and 3, as int16 pairs.
+                        @inline(__always) func column(_ ix: Int) -> (SIMD16<Int16>, SIMD16<Int16>) {
+                            guard UInt(bitPattern: ix) < UInt(s.inputWidth) else { return (padPair, padPair) }
+                            let x0 = r0.loadUnaligned(fromByteOffset: ix &* s0, as: SIMD8<Int8>.self)
+                            let x1 = r1.loadUnaligned(fromByteOffset: ix &* s1, as: SIMD8<Int8>.self)
+                            let x2 = r2.loadUnaligned(fromByteOffset: ix &* s2, as: SIMD8<Int8>.self)
+                            let x3 = r3.loadUnaligned(fromByteOffset: ix &* s3, as: SIMD8<Int8>.self)
+                            return (pairs(x0, x1), pairs(x2, x3))
+                        }
+                        var ix = -s.padLeft
+                        var (p0, q0) = column(ix), (p1, q1) = column(ix &+ 1)
+                        var out = outputRow + channel
+                        for _ in 0..<s.outputWidth {
+                            let (p2, q2) = column(ix &+ 2)
+                            var acc = biasLanes &+ multiplyAddPairs(p0, w[0]) &+ multiplyAddPairs(q0, w[3])
+                            acc &+= multiplyAddPairs(p1, w[1]) &+ multiplyAddPairs(q1, w[4])
+                            acc &+= multiplyAddPairs(p2, w[2]) &+ multiplyAddPairs(q2, w[5])
+                            store8(lanes.apply(acc), to: out)
+                            out += c
+                            if sw == 1 {
+                                (p0, q0, p1, q1) = (p1, q1, p2, q2)
                             } else {
-                                column[slots &- 2] = paddingWide
-                                column[slots &- 1] = paddingWide
+                                (p0, q0) = (p2, q2)
+                                (p1, q1) = column(ix &+ 3)
                             }
+                            ix &+= sw
                         }
                     }
-                    for o in 0..<count {
-                        var lo = biasLow, hi = biasHigh
-                        for kx in 0..<kw {
-                            let x = columns + (o &* sw &+ kx) &* slots, w = weights + kx &* slots
-                            for p in 0..<pairs {
-                                lo &+= multiplyAddPairs(x[2 &* p], w[2 &* p])
-                                hi &+= multiplyAddPairs(x[2 &* p &+ 1], w[2 &* p &+ 1])
-                            }
-                        }
-                        store16(low.apply(lo), high.apply(hi), to: outputRow + ((first &+ o) &* c &+ block))
-                    }
-                    first &+= count
                 }
             }
-        }
+
+            /// 5×5 at stride 1 and 2, at least 16 channels: the output row. The input zero point moves
+            /// into the bias (b − x_zero · Σ w), so padding reads as x_zero and border pixels take the same
+            /// path as the rest. Kernel rows are taken two by two and their inputs interleaved into int16
+            /// pairs, so that one `vpmaddwd` multiplies and sums two taps of 8 channels (an odd last row
+            /// pairs with its own sign extension, against a zero weight); each input column is interleaved
+            /// once per chunk of output pixels, into a buffer on the stack.
+            func runPairs<G: Geometry>(_ row: Int, _ g: G) {
+                // Row pairs × kernel width × 2 halves of 8 channels (5×5: 30), and input columns × row
+                // pairs × 2 halves: a chunk of 17 output pixels for 5×5 stride 1, 9 for stride 2.
+                var weightBuffer = InlineArray<30, SIMD16<Int16>>(repeating: .zero)
+                var columnBuffer = InlineArray<128, SIMD16<Int16>>(repeating: .zero)
+                let capacity = columnBuffer.count
+                withUnsafeMutableBytes(of: &weightBuffer) { weights in
+                    withUnsafeMutableBytes(of: &columnBuffer) { columns in
+                        // A call, not the body itself: in a closure the geometry's constants would be
+                        // captured values, and the tap loops would not unroll.
+                        runPairs(
+                            row, g, weights: weights.baseAddress!.assumingMemoryBound(to: SIMD16<Int16>.self),
+                            columns: columns.baseAddress!.assumingMemoryBound(to: SIMD16<Int16>.self),
+                            capacity: capacity)
+                    }
+                }
+            }
+
+            func runPairs<G: Geometry>(
+                _ row: Int, _ g: G, weights: UnsafeMutablePointer<SIMD16<Int16>>,
+                columns: UnsafeMutablePointer<SIMD16<Int16>>, capacity: Int
+            ) {
+                let (kh, kw, sw) = (g.kh, g.kw, g.sw)
+                let pairs = (kh + 1) / 2, slots = 2 * pairs
+                let chunk = (capacity / slots - kw) / sw + 1
+                let c = s.inputChannels
+                let b = row / s.outputHeight, oy = row % s.outputHeight
+                let iy0 = oy * g.sh - s.padTop
+                let outputRow = output + row * s.outputWidth * c
+                let padding = SIMD16<Int8>(repeating: Int8(truncatingIfNeeded: zero))
+                let paddingWide = unsafeBitCast(SIMD8<Int32>(repeating: zero), to: SIMD16<Int16>.self)
+                // Where each kernel row's input row starts; rows in the padding read nothing.
+                var starts = InlineArray<5, UnsafePointer<Int8>?>(repeating: nil)
+                for ky in 0..<kh where iy0 &+ ky >= 0 && iy0 &+ ky < s.inputHeight {
+                    starts[ky] = source.row(b, iy0 &+ ky)
+                }
+                for index in 0..<(wStride / channelBlock) {
+                    // The last block ends at the last channel, overlapping the one before when C is not a
+                    // multiple of 16: those channels are computed twice, identically.
+                    let block = min(index &* channelBlock, c &- channelBlock)
+                    // Weights as pairs of rows (a missing second row is zero), and their sum for the bias.
+                    var sum = SIMD16<Int16>.zero
+                    @inline(__always) func tap(_ ky: Int, _ kx: Int) -> SIMD16<Int8> {
+                        UnsafeRawPointer(packed + ((ky &* kw &+ kx) &* wStride &+ block)).loadUnaligned(
+                            as: SIMD16<Int8>.self)
+                    }
+                    for p in 0..<pairs {
+                        for kx in 0..<kw {
+                            let top = tap(2 &* p, kx)
+                            let bottom = 2 &* p &+ 1 < kh ? tap(2 &* p &+ 1, kx) : .zero
+                            sum &+= widen(top) &+ widen(bottom)
+                            weights[kx &* slots &+ 2 &* p] = widen(interleaveLow(top, bottom))
+                            weights[kx &* slots &+ 2 &* p &+ 1] = widen(interleaveHigh(top, bottom))
+                        }
+                    }
+                    let biasBytes = UnsafeRawPointer(bias + block)
+                    let zero32 = SIMD8<Int32>(repeating: zero)
+                    let biasLow = biasBytes.loadUnaligned(as: SIMD8<Int32>.self) &- zero32 &* widenLow(sum)
+                    let biasHigh =
+                        biasBytes.loadUnaligned(fromByteOffset: 32, as: SIMD8<Int32>.self) &- zero32 &* widenHigh(sum)
+                    let low = StageLanes(stage, channel: block), high = StageLanes(stage, channel: block &+ 8)
+                    var first = 0
+                    while first < s.outputWidth {
+                        let count = min(chunk, s.outputWidth &- first)
+                        let ixStart = first &* sw &- s.padLeft
+                        for j in 0..<((count &- 1) &* sw &+ kw) {
+                            let ix = ixStart &+ j
+                            let column = columns + j &* slots
+                            let inside = ix >= 0 && ix < s.inputWidth
+                            @inline(__always) func input(_ ky: Int) -> UnsafeRawPointer? {
+                                guard inside, let start = starts[ky] else { return nil }
+                                return UnsafeRawPointer(start + (ix &* c &+ block))
+                            }
+                            for p in 0..<pairs where 2 &* p &+ 1 < kh {
+                                let top = input(2 &* p)?.loadUnaligned(as: SIMD16<Int8>.self) ?? padding
+                                let bottom = input(2 &* p &+ 1)?.loadUnaligned(as: SIMD16<Int8>.self) ?? padding
+                                column[2 &* p] = widen(interleaveLow(top, bottom))
+                                column[2 &* p &+ 1] = widen(interleaveHigh(top, bottom))
+                            }
+                            if kh & 1 == 1 {
+                                if let x = input(kh &- 1) {
+                                    column[slots &- 2] = unsafeBitCast(
+                                        widen8(x.loadUnaligned(as: SIMD8<Int8>.self)), to: SIMD16<Int16>.self)
+                                    column[slots &- 1] = unsafeBitCast(
+                                        widen8(x.loadUnaligned(fromByteOffset: 8, as: SIMD8<Int8>.self)),
+                                        to: SIMD16<Int16>.self)
+                                } else {
+                                    column[slots &- 2] = paddingWide
+                                    column[slots &- 1] = paddingWide
+                                }
+                            }
+                        }
+                        for o in 0..<count {
+                            var lo = biasLow, hi = biasHigh
+                            for kx in 0..<kw {
+                                let x = columns + (o &* sw &+ kx) &* slots, w = weights + kx &* slots
+                                for p in 0..<pairs {
+                                    lo &+= multiplyAddPairs(x[2 &* p], w[2 &* p])
+                                    hi &+= multiplyAddPairs(x[2 &* p &+ 1], w[2 &* p &+ 1])
+                                }
+                            }
+                            store16(low.apply(lo), high.apply(hi), to: outputRow + ((first &+ o) &* c &+ block))
+                        }
+                        first &+= count
+                    }
+                }
+            }
+        #endif
     }
 }

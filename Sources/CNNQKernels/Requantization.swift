@@ -1,3 +1,7 @@
+#if arch(arm) || arch(arm64)
+    import CNNQIntrinsicsNEON
+#endif
+
 /// Float requantization, the one output stage of every int8 kernel (docs/quantization.md): an
 /// int32 accumulator x becomes z + round(clamp(Float(x) · s, lower − z, upper − z)), with s an fp32
 /// scale (per output channel for convolutions), the clamp in float, and rounding to nearest even.
@@ -40,12 +44,21 @@ public func requantize(_ x: Int32, scale: Float, zeroPoint: Int32, lower: Int32,
     clampAndRound(Float(x) * scale, zeroPoint: zeroPoint, lower: lower, upper: upper)
 }
 
-/// `requantize` on 8 lanes, bit for bit the same, each lane with its own scale.
+/// `requantize` on 8 lanes, bit for bit the same, each lane with its own scale. On Arm through
+/// `cnnq_requantize4`: LLVM clamps with compares and selects, and on armv7 runs each lane in VFP.
 @inlinable @inline(__always)
 public func requantize(_ x: SIMD8<Int32>, scales: SIMD8<Float>, zeroPoint: Int32, lower: Int32, upper: Int32)
     -> SIMD8<Int32>
 {
-    clampAndRound(toFloat(x) * scales, zeroPoint: zeroPoint, lower: lower, upper: upper)
+    #if arch(arm) || arch(arm64)
+        let lowest = Float(lower &- zeroPoint), highest = Float(upper &- zeroPoint)
+        let bits = roundingBiasBits &- zeroPoint
+        return SIMD8(
+            lowHalf: cnnq_requantize4(x.lowHalf, scales.lowHalf, lowest, highest, bits),
+            highHalf: cnnq_requantize4(x.highHalf, scales.highHalf, lowest, highest, bits))
+    #else
+        return clampAndRound(toFloat(x) * scales, zeroPoint: zeroPoint, lower: lower, upper: upper)
+    #endif
 }
 
 /// The output stage of convolution and fully connected kernels: per-channel scales, the output

@@ -16,6 +16,11 @@ func widen(_ v: SIMD8<Int8>) -> SIMD8<Int16> {
 }
 
 @inlinable @inline(__always)
+func widen(_ v: SIMD8<Int16>) -> SIMD8<Int32> {
+    SIMD8<Int32>(Int32(v[0]), Int32(v[1]), Int32(v[2]), Int32(v[3]), Int32(v[4]), Int32(v[5]), Int32(v[6]), Int32(v[7]))
+}
+
+@inlinable @inline(__always)
 func widenLow(_ v: SIMD16<Int16>) -> SIMD8<Int32> {
     SIMD8<Int32>(Int32(v[0]), Int32(v[1]), Int32(v[2]), Int32(v[3]), Int32(v[4]), Int32(v[5]), Int32(v[6]), Int32(v[7]))
 }

@@ -35,6 +35,20 @@ static inline __attribute__((always_inline)) int8x16_t cnnq_lookup16(
 }
 #endif
 
+/* The output stage of Requantization.swift on 4 lanes: float(acc) times the scale, clamped to
+   [lowest, highest], plus 1.5·2^23, whose bits minus bias_bits are the outputs. From Swift, LLVM
+   clamps with a compare and a select per bound (Swift's min and max order NaN as fmin and fmax do
+   not), and on armv7, whose NEON flushes subnormals to zero, keeps every float lane in VFP, one at
+   a time. These steps give the same bytes: scales are positive and finite (checked at load), so no
+   lane is NaN; a product armv7 flushes is below 2^-126 in IEEE too, and clamps and rounds as zero
+   does; every other step sees normal values and rounds to nearest as IEEE does. */
+static inline __attribute__((always_inline)) int32x4_t cnnq_requantize4(
+    int32x4_t acc, float32x4_t scales, float lowest, float highest, int32_t bias_bits) {
+    float32x4_t v = vmulq_f32(vcvtq_f32_s32(acc), scales);
+    v = vminq_f32(vmaxq_f32(v, vdupq_n_f32(lowest)), vdupq_n_f32(highest));
+    return vsubq_s32(vreinterpretq_s32_f32(vaddq_f32(v, vdupq_n_f32(12582912.0f))), vdupq_n_s32(bias_bits));
+}
+
 /* (a0 + a1, a2 + a3, b0 + b1, b2 + b3) (addp). */
 static inline __attribute__((always_inline)) int32x4_t cnnq_add_pairs(int32x4_t a, int32x4_t b) {
 #if defined(__aarch64__)

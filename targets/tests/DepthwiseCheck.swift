@@ -1,0 +1,118 @@
+// The depthwise kernels on the board itself against a plain reference, on random shapes: every
+// geometry (3×3 and 5×5 at stride 1 and 2, the specialised bodies; 3×3 dilated and 2×4, the
+// generic one), channel counts that are and are not multiples of 8 and 16, asymmetric padding,
+// random zero points, clamps and scales, and weights of −128. The host's DepthwiseTests cannot
+// reach Arm's row bodies; this runs under qemu as Embedded Swift, built with the library's flags.
+// Prints one line; exit status 1 on any difference. Usage: depthwise_check [SHAPES]
+import CNNQKernels
+
+/// xorshift64*: the same shapes on every board.
+struct Random {
+    var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+    mutating func next() -> UInt32 {
+        state ^= state >> 12
+        state ^= state << 25
+        state ^= state >> 27
+        return UInt32(truncatingIfNeeded: (state &* 0x2545_F491_4F6C_DD1D) >> 32)
+    }
+    mutating func int(_ range: ClosedRange<Int>) -> Int {
+        range.lowerBound + Int(next() % UInt32(range.upperBound - range.lowerBound + 1))
+    }
+}
+
+/// z + round(clamp(Σ (x − x_zero)·w + b, …)) pixel by pixel, the taps outside the input left out.
+func reference(
+    _ s: ConvolutionShape, _ x: UnsafePointer<Int8>, _ zero: Int32, _ w: UnsafePointer<Int8>,
+    _ bias: UnsafePointer<Int32>, _ stage: OutputStage, _ out: UnsafeMutablePointer<Int8>
+) {
+    let c = s.inputChannels
+    for b in 0..<s.batch {
+        for oy in 0..<s.outputHeight {
+            for ox in 0..<s.outputWidth {
+                for ch in 0..<c {
+                    var acc = bias[ch]
+                    for ky in 0..<s.kernelHeight {
+                        for kx in 0..<s.kernelWidth {
+                            let iy = oy * s.strideHeight - s.padTop + ky * s.dilationHeight
+                            let ix = ox * s.strideWidth - s.padLeft + kx * s.dilationWidth
+                            guard iy >= 0, iy < s.inputHeight, ix >= 0, ix < s.inputWidth else { continue }
+                            let input = x[((b * s.inputHeight + iy) * s.inputWidth + ix) * c + ch]
+                            acc &+= (Int32(input) - zero) * Int32(w[(ch * s.kernelHeight + ky) * s.kernelWidth + kx])
+                        }
+                    }
+                    out[((b * s.outputHeight + oy) * s.outputWidth + ox) * c + ch] = stage.apply(acc, channel: ch)
+                }
+            }
+        }
+    }
+}
+
+func check(shapes: Int) -> Int {
+    var random = Random()
+    var failures = 0
+    // (kernel height, width, stride, dilation)
+    let geometries: [(Int, Int, Int, Int)] = [
+        (3, 3, 1, 1), (3, 3, 2, 1), (5, 5, 1, 1), (5, 5, 2, 1), (3, 3, 1, 2), (2, 4, 1, 1),
+    ]
+    for index in 0..<shapes {
+        let (kh, kw, stride, dilation) = geometries[index % geometries.count]
+        let c = [8, 12, 16, 24, 33, 40][random.int(0...5)]
+        let s = ConvolutionShape(
+            batch: random.int(1...2), inputHeight: random.int(1...11), inputWidth: random.int(1...19), inputChannels: c,
+            outputChannels: c, kernelHeight: kh, kernelWidth: kw, strideHeight: stride, strideWidth: stride,
+            dilationHeight: dilation, dilationWidth: dilation, padTop: random.int(0...kh - 1),
+            padLeft: random.int(0...kw - 1), padBottom: random.int(0...kh - 1), padRight: random.int(0...kw - 1),
+            groups: c)
+        guard s.outputHeight >= 1, s.outputWidth >= 1 else { continue }
+        let layout = Depthwise.Layout(channels: c, kernelHeight: kh, kernelWidth: kw)
+        let x = UnsafeMutablePointer<Int8>.allocate(capacity: s.inputCount)
+        let w = UnsafeMutablePointer<Int8>.allocate(capacity: c * kh * kw)
+        let packed = UnsafeMutablePointer<Int8>.allocate(capacity: layout.weightCount)
+        let bias = UnsafeMutablePointer<Int32>.allocate(capacity: layout.channelSlots)
+        let scales = UnsafeMutablePointer<Float>.allocate(capacity: layout.channelSlots)
+        let expected = UnsafeMutablePointer<Int8>.allocate(capacity: s.outputCount)
+        let actual = UnsafeMutablePointer<Int8>.allocate(capacity: s.outputCount)
+        for i in 0..<s.inputCount { x[i] = Int8(truncatingIfNeeded: random.next()) }
+        for i in 0..<(c * kh * kw) { w[i] = Int8(truncatingIfNeeded: random.next()) }
+        for i in 0..<layout.channelSlots {
+            bias[i] = Int32(random.int(0...20_000)) - 10_000
+            scales[i] = Float(random.int(1...400)) / 40_000
+        }
+        Depthwise.pack(weights: w, channels: c, kernelHeight: kh, kernelWidth: kw, packed: packed)
+        let zero = Int32(random.int(0...255)) - 128
+        let lower = Int32(random.int(0...100)) - 128, upper = Int32(random.int(0...100)) + 27
+        let stage = OutputStage(scales: scales, zeroPoint: Int32(random.int(0...40)) - 20, lower: lower, upper: upper)
+        reference(s, x, zero, w, bias, stage, expected)
+        Depthwise.run(
+            input: x, inputZeroPoint: zero, packedWeights: packed, bias: bias, shape: s, stage: stage, output: actual)
+        var same = true
+        for i in 0..<s.outputCount where expected[i] != actual[i] { same = false }
+        if !same {
+            failures += 1
+            print(
+                "differs: \(kh)×\(kw) stride \(stride) dilation \(dilation), C \(c), \(s.inputHeight)×\(s.inputWidth)")
+        }
+        for p in [
+            UnsafeMutableRawPointer(x), UnsafeMutableRawPointer(w), UnsafeMutableRawPointer(packed),
+            UnsafeMutableRawPointer(bias), UnsafeMutableRawPointer(scales), UnsafeMutableRawPointer(expected),
+            UnsafeMutableRawPointer(actual),
+        ] { p.deallocate() }
+    }
+    return failures
+}
+
+@_cdecl("main")
+func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int32 {
+    var shapes = 600
+    if argc > 1, let text = argv[1] {
+        shapes = 0
+        var p = text
+        while p.pointee >= 48 && p.pointee <= 57 {
+            shapes = shapes * 10 + Int(p.pointee - 48)
+            p += 1
+        }
+    }
+    let failures = check(shapes: shapes)
+    print("depthwise_check: \(shapes) shapes, \(failures) differ from the reference")
+    return failures == 0 ? 0 : 1
+}
