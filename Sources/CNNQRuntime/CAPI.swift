@@ -1,7 +1,10 @@
 import CNNQKernels
 
 // The C ABI of targets/include/cnnq.h. Struct storage is the caller's: a `cnnq_model` holds a
-// `ModelView`, a `cnnq_context` a `Context`; their sizes are checked against the header's.
+// `ModelView`, a `cnnq_context` a `Context`; their sizes are checked against the header's. Each
+// storage ends with a mark that only a successful load or init writes (and a failed one clears), so
+// a function given storage that is zeroed, uninitialised or left by a failure refuses it instead of
+// following its garbage.
 
 /// What a `cnnq_context` holds.
 struct Context {
@@ -14,6 +17,13 @@ struct Context {
 
 let modelStorageBytes = 24 * 8
 let contextStorageBytes = 4 * 8
+/// Where the marks sit: the last word of each storage, after the struct on every word size.
+let modelMarkOffset = modelStorageBytes - 4, contextMarkOffset = contextStorageBytes - 4
+let modelMark: UInt32 = 0x4C44_4F4D, contextMark: UInt32 = 0x5854_4E43  // "MODL", "CNTX"
+
+@inline(__always) func marked(_ storage: UnsafeRawPointer, _ offset: Int, _ mark: UInt32) -> Bool {
+    storage.load(fromByteOffset: offset, as: UInt32.self) == mark
+}
 
 @_cdecl("cnnq_status_string")
 public func cnnq_status_string(_ status: Int32) -> UnsafePointer<CChar> {
@@ -36,17 +46,21 @@ public func cnnq_status_string(_ status: Int32) -> UnsafePointer<CChar> {
 
 @_cdecl("cnnq_model_load")
 public func cnnq_model_load(_ model: UnsafeMutableRawPointer?, _ data: UnsafeRawPointer?, _ size: Int) -> Int32 {
-    guard let model, MemoryLayout<ModelView>.size <= modelStorageBytes else { return Status.invalidArgument.rawValue }
+    guard let model, MemoryLayout<ModelView>.size <= modelMarkOffset else { return Status.invalidArgument.rawValue }
+    model.storeBytes(of: 0, toByteOffset: modelMarkOffset, as: UInt32.self)
     do {
         model.initializeMemory(as: ModelView.self, to: try ModelView(data, size: size))
+        model.storeBytes(of: modelMark, toByteOffset: modelMarkOffset, as: UInt32.self)
         return Status.ok.rawValue
     } catch {
         return error.rawValue
     }
 }
 
+/// The model a `cnnq_model` holds, or nil unless a load succeeded there.
 @inline(__always) func view(_ model: UnsafeRawPointer?) -> UnsafePointer<ModelView>? {
-    model.map { $0.assumingMemoryBound(to: ModelView.self) }
+    guard let model, marked(model, modelMarkOffset, modelMark) else { return nil }
+    return model.assumingMemoryBound(to: ModelView.self)
 }
 
 @_cdecl("cnnq_model_arena_size")
@@ -106,19 +120,20 @@ public func cnnq_context_init(
     _ context: UnsafeMutableRawPointer?, _ model: UnsafeRawPointer?, _ arena: UnsafeMutableRawPointer?,
     _ arenaSize: Int
 ) -> Int32 {
-    guard let context, let m = view(model), let arena, MemoryLayout<Context>.size <= contextStorageBytes else {
-        return Status.invalidArgument.rawValue
-    }
+    guard let context, MemoryLayout<Context>.size <= contextMarkOffset else { return Status.invalidArgument.rawValue }
+    context.storeBytes(of: 0, toByteOffset: contextMarkOffset, as: UInt32.self)
+    guard let m = view(model), let arena else { return Status.invalidArgument.rawValue }
     guard UInt(bitPattern: arena) % UInt(ModelFormat.bufferAlignment) == 0 else { return Status.misaligned.rawValue }
     guard arenaSize >= m.pointee.arenaSize(threads: threadCount) else { return Status.arenaTooSmall.rawValue }
     context.initializeMemory(
         as: Context.self, to: Context(model: m, arena: arena, arenaSize: arenaSize, isa: InstructionSet.best))
+    context.storeBytes(of: contextMark, toByteOffset: contextMarkOffset, as: UInt32.self)
     return Status.ok.rawValue
 }
 
 @_cdecl("cnnq_context_set_isa")
 public func cnnq_context_set_isa(_ pointer: UnsafeMutableRawPointer?, _ isa: Int32) -> Int32 {
-    guard let pointer, let level = InstructionSet(rawValue: isa), level.isAvailable else {
+    guard context(pointer) != nil, let pointer, let level = InstructionSet(rawValue: isa), level.isAvailable else {
         return Status.invalidArgument.rawValue
     }
     pointer.assumingMemoryBound(to: Context.self).pointee.isa = level
@@ -136,8 +151,12 @@ public func cnnq_isa_name(_ isa: Int32) -> UnsafePointer<CChar>? {
     return UnsafeRawPointer(level.name.utf8Start).assumingMemoryBound(to: CChar.self)
 }
 
+/// The context a `cnnq_context` holds, or nil unless an init succeeded there and its model is
+/// still loaded.
 @inline(__always) func context(_ pointer: UnsafeRawPointer?) -> Context? {
-    pointer.map { $0.assumingMemoryBound(to: Context.self).pointee }
+    guard let pointer, marked(pointer, contextMarkOffset, contextMark) else { return nil }
+    let c = pointer.assumingMemoryBound(to: Context.self).pointee
+    return view(UnsafeRawPointer(c.model)) == nil ? nil : c
 }
 
 /// Tensor index of input or output `index`, or nil when out of range.

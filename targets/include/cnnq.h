@@ -20,6 +20,11 @@
  * function here locks. A loaded model is read-only and may be shared: several contexts, each with its
  * own arena, may run one model on different threads at once. cnnq_invoke itself may use the OpenMP
  * threads of a host build; each output is computed once, so results do not depend on their number.
+ *
+ * What each board's library needs of its CPU: x86_64 AVX2 and FMA (it faults without them; the
+ * AVX-VNNI and AVX-512 VNNI kernels run where the CPU has them), aarch64 Armv8.0 Advanced SIMD
+ * (dotprod and i8mm kernels where present), armv7 NEON with the hard-float ABI (-mfpu=neon
+ * -mfloat-abi=hard). Every level gives the same output bytes.
  */
 #ifndef CNNQ_H
 #define CNNQ_H
@@ -50,7 +55,10 @@ typedef enum cnnq_status {
     CNNQ_UNSUPPORTED_OP = 9        /* an op kind this library was built without (make -C targets OPS=...) */
 } cnnq_status;
 
-/* Opaque, caller-allocated. Contents are private to the library. */
+/* Opaque, caller-allocated. Contents are private to the library. Only a successful load or init
+ * makes one usable: every function given a model or context that is zeroed, uninitialised, or left
+ * by a failed load or init (or whose model was since reloaded with a bad file) returns
+ * CNNQ_INVALID_ARGUMENT, NULL, 0 or -1 rather than reading it. */
 typedef struct cnnq_model { uint64_t opaque[24]; } cnnq_model;
 typedef struct cnnq_context { uint64_t opaque[4]; } cnnq_context;
 
