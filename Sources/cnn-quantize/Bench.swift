@@ -34,6 +34,7 @@ struct Bench: ParsableCommand {
     var json = false
 
     func run() throws {
+        warnIfDebugBuild()
         try reportingErrors { () throws(CNNQError) in
             guard threads >= 1, runs >= 1, warmup >= 0, layers >= 0 else {
                 throw .invalidArgument("--threads and --runs must be at least 1, --warmup and --layers at least 0")

@@ -39,6 +39,7 @@ struct BenchKernels: ParsableCommand {
     var clockGhz: Double?
 
     func run() throws {
+        warnIfDebugBuild()
         try reportingErrors { () throws(CNNQError) in
             guard threads >= 1, runs >= 1, warmup >= 0, (clockGhz ?? 1) > 0 else {
                 throw .invalidArgument(

@@ -34,6 +34,7 @@ struct BenchSweep: ParsableCommand {
     var output: String
 
     func run() throws {
+        warnIfDebugBuild()
         try reportingErrors { () throws(CNNQError) in
             guard runs >= 1, warmup >= 0, !threads.isEmpty, threads.allSatisfy({ $0 >= 1 }),
                 resolutions.allSatisfy({ (32...1024).contains($0) })

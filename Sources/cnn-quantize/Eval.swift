@@ -54,6 +54,7 @@ struct Eval: ParsableCommand {
             let (graph, _) = try QuantizationPipeline.floatGraph(ONNXImporter.load(path: float, inputShape: shape))
             try graph.checkMemory(budget: try limits.memoryBudget())
             let int8 = try Int8Model(path: model)
+            try Self.checkSameInterface(graph, int8, float: float, model: model)
             var isFolder: ObjCBool = false
             let folder = FileManager.default.fileExists(atPath: data, isDirectory: &isFolder) && isFolder.boolValue
             var preprocessing = Preprocessing.preset(preset)
@@ -91,10 +92,36 @@ struct Eval: ParsableCommand {
         }
     }
 
-    static func loadBaseline(_ path: String) throws(CNNQError) -> Evaluation {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .unreadableFile(path: path, reason: "cannot read the baseline")
+    /// The int8 model must be quantized from this float one: the same inputs (names and NCHW shapes as
+    /// ONNX gives them) and outputs. A .cnnq of another network fails here, in one line naming both.
+    static func checkSameInterface(_ graph: Graph, _ int8: Int8Model, float: String, model: String) throws(CNNQError) {
+        let view = int8.view
+        func nchw(_ t: Int) -> [Int] {
+            let info = view.tensor(t)
+            return info.rank == 2 ? [info.batch, info.channels] : [info.batch, info.channels, info.height, info.width]
         }
+        let int8Inputs = (0..<view.inputCount).map { nchw(view.input($0)) }
+        let int8Outputs = (0..<view.outputCount).map { nchw(view.output($0)) }
+        let floatInputs = graph.inputs.map(\.shape)
+        let floatOutputs = graph.outputs.map { graph.shapes[$0] ?? [] }
+        let format = { (shapes: [[Int]]) in
+            shapes.map { $0.map(String.init).joined(separator: "×") }.joined(separator: ", ")
+        }
+        // Outputs by element count: a classifier is [1, 1000] in both, but a flattening may differ in rank.
+        let count = { (shape: [Int]) in shape.reduce(1, *) }
+        let int8Names = (0..<view.inputCount).map { int8.name(ofTensor: view.input($0)) }
+        let floatNames = graph.inputs.map(\.name)
+        guard floatInputs == int8Inputs, floatOutputs.map(count) == int8Outputs.map(count), floatNames == int8Names
+        else {
+            throw .invalidArgument(
+                "\(model) does not match \(float): input \(int8Names.joined(separator: ", ")) "
+                    + "\(format(int8Inputs)), output \(format(int8Outputs)) against \(floatNames.joined(separator: ", ")) "
+                    + "\(format(floatInputs)), output \(format(floatOutputs)); was it quantized from another model?")
+        }
+    }
+
+    static func loadBaseline(_ path: String) throws(CNNQError) -> Evaluation {
+        let data = try InputFile.read(path)
         do { return try JSONDecoder().decode(Evaluation.self, from: data) } catch {
             throw .unreadableFile(path: path, reason: "not an evaluation saved with 'eval --json' (\(error))")
         }

@@ -26,12 +26,17 @@ struct Inspect: ParsableCommand {
 
     func run() throws {
         try reportingErrors { () throws(CNNQError) in
-            if InspectModelFile.isModelFile(model) {
+            let data = try InputFile.read(model)
+            if InspectModelFile.isModelFile(data) {
                 print(try ops ? InspectModelFile.neededOps(model) : InspectModelFile.describe(model))
                 return
             }
             guard !ops else { throw .invalidArgument("--ops needs a .cnnq model file; \(model) is not one") }
-            var graph = try ONNXImporter.load(path: model)
+            var graph: Graph
+            do { graph = try ONNXImporter.load(data: data) } catch {
+                throw .invalidArgument(
+                    "\(model) is neither a .cnnq model (it does not start with CNNQ) nor an ONNX model (\(error))")
+            }
             if prepared {
                 try graph.prepare()
             } else {

@@ -4,11 +4,7 @@ import Foundation
 
 /// `inspect` on a `.cnnq` file: what the device will load, after the same validation it runs.
 enum InspectModelFile {
-    static func isModelFile(_ path: String) -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? handle.close() }
-        return handle.readData(ofLength: 4) == Data("CNNQ".utf8)
-    }
+    static func isModelFile(_ data: Data) -> Bool { data.starts(with: Data("CNNQ".utf8)) }
 
     static func describe(_ path: String) throws(CNNQError) -> String {
         let model = try Int8Model(path: path)

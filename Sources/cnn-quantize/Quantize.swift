@@ -55,14 +55,19 @@ struct Quantize: ParsableCommand {
     @Option(help: "Images used for calibration (a fixed shuffle of the folder).")
     var samples: Int = 200
 
-    @Option(help: "Further images, not used for calibration, on which per-layer SQNR is measured.")
-    var heldOut: Int = 16
+    @Option(
+        help:
+            "Further images, not used for calibration, on which per-layer SQNR is measured (default 16; never more than a fifth of the images found)."
+    )
+    var heldOut: Int?
 
     @Flag(help: "Cross-layer equalization of depthwise→pointwise pairs (ReLU6 between them becomes ReLU).")
     var cle = false
 
-    @Flag(help: "Correct each layer's bias for its expected weight-rounding error on the calibration images.")
-    var biasCorrection = false
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Correct each layer's bias for its expected weight-rounding error on the calibration images.")
+    var biasCorrection = true
 
     @Flag(help: .hidden) var perTensorDepthwise = false
 
@@ -105,7 +110,7 @@ struct Quantize: ParsableCommand {
 
     func run() throws {
         try reportingErrors { () throws(CNNQError) in
-            guard samples >= 1, heldOut >= 0, worst >= 0 else {
+            guard samples >= 1, (heldOut ?? 0) >= 0, worst >= 0 else {
                 throw .invalidArgument("--samples must be at least 1, --held-out and --worst at least 0")
             }
             for path in [output, report, plot].compactMap({ $0 }) { try checkWritable(path) }
@@ -118,16 +123,35 @@ struct Quantize: ParsableCommand {
             let graph = try ONNXImporter.load(
                 path: model, inputShape: inputShape.map { text throws(CNNQError) in try Self.shape(text) })
             guard let input = graph.inputs.first else { throw .invalidGraph("the model has no input") }
-            let images = try openSamples(
-                calibration, preprocessing: preprocessing, inputShape: input.shape, limit: samples + heldOut,
-                skipBad: limits.skipBad)
+            let open = { (limit: Int) throws(CNNQError) in
+                try openSamples(
+                    calibration, preprocessing: preprocessing, inputShape: input.shape, limit: limit,
+                    skipBad: limits.skipBad)
+            }
+            var images = try open(samples + (heldOut ?? 16))
+            // Held-out images scale with what was found, so that a small folder still calibrates on most
+            // of it; --samples still bounds calibration.
+            let found = images.count, held = min(heldOut ?? 16, found / 5)
+            if held < heldOut ?? 16 { images = try open(samples + held) }
+            // Said once the model is written, so that a failure stays one error line.
+            var warnings: [String] = []
+            if let heldOut, held < heldOut {
+                warnings.append(
+                    "note: --held-out \(heldOut) is more than a fifth of the \(found) images found: \(held) held out")
+            }
+            if images.count - held < 32 {
+                warnings.append(
+                    "warning: calibrating on \(images.count - held) images: activation ranges from fewer than 32 "
+                        + "are noisy and may not cover what the device sees (--samples takes up to 200 by default); "
+                        + "point --calibration at a larger folder")
+            }
             var options = QuantizationPipeline.Options()
             options.method = method
             options.biasCorrection = biasCorrection
             options.crossLayerEqualization = cle
             options.perTensorDepthwise = perTensorDepthwise
             options.exclude = Set(exclude.flatMap { $0.split(separator: ",").map(String.init) })
-            options.heldOut = heldOut
+            options.heldOut = held
             options.fuseBlocks = !noFuse
             options.maxMemory = try limits.memoryBudget()
             var progress = Progress()
@@ -137,17 +161,18 @@ struct Quantize: ParsableCommand {
             progress.finish()
 
             try AtomicFile.write(Data(result.bytes), to: output)
+            for line in warnings { FileHandle.standardError.write(Data((line + "\n").utf8)) }
             let int8 = result.int8
             let arena = int8.view.arenaSize(threads: 1)
             let summary = QuantizationReport(model: model, options: options, result: result, arenaBytes: arena)
             if let report { try AtomicFile.write(try summary.json(), to: report) }
             if let plot { try AtomicFile.write(Data(summary.svg().utf8), to: plot) }
-            print(render(summary, int8: int8, layers: result.layers))
+            print(render(summary, int8: int8, layers: result.layers, heldOut: held))
         }
     }
 
     /// `layers` is the model the SQNR table's op indices refer to (every layer its own op).
-    func render(_ r: QuantizationReport, int8: Int8Model, layers: Int8Model) -> String {
+    func render(_ r: QuantizationReport, int8: Int8Model, layers: Int8Model, heldOut: Int) -> String {
         var table = TextTable(
             header: ["#", "layer", "op", "output", "own dB", "end-to-end dB"], rightAligned: [0, 4, 5])
         let sorted = r.layers.sorted { ($0.ownSQNRDB ?? .infinity) < ($1.ownSQNRDB ?? .infinity) }
@@ -164,7 +189,7 @@ struct Quantize: ParsableCommand {
             "wrote \(output): \(r.layers.count) layers\(blocks(int8))\(floatOps(int8)), \(grouped(r.parameters)) params, \(grouped(r.macs)) MACs",
             "file \(grouped(r.fileBytes)) bytes; arena \(grouped(r.arenaBytesOneThread)) bytes with 1 thread (\(kib(r.activationBytes)) activations + \(kib(r.workspaceBytesPerThread)) scratch per thread)",
             "calibration: \(r.calibrationSamples) images, \(r.method)\(r.biasCorrection ? ", bias correction" : "")\(r.crossLayerEqualization ? ", cross-layer equalization" : "")",
-            "output SQNR \(r.outputSQNRDB.map { String(format: "%.1f dB", $0) } ?? "exact"), top-1 agreement \(r.topOneAgreement)/\(r.comparisonSamples) on held-out images",
+            "output SQNR \(r.outputSQNRDB.map { String(format: "%.1f dB", $0) } ?? "exact"), top-1 agreement \(r.topOneAgreement)/\(r.comparisonSamples) on \(heldOut > 0 ? "held-out" : "the calibration") images",
         ]
         lines += r.notes.map { "note: \($0)" }
         lines += [

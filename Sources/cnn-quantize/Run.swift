@@ -9,7 +9,8 @@ struct Run: ParsableCommand {
         discussion: """
             The image (PPM, JPEG or PNG) is resized to the input by nearest neighbour and normalised with \
             --mean/--std, exactly as cnnq_quantize_image on a device; the top classes of the first output \
-            are printed. --raw writes the int8 output bytes, to compare with a board's (make -C targets \
+            are printed with their dequantized scores (real = scale · (q − zero point)), their names from \
+            --labels, and with --softmax their probabilities. --raw writes the int8 output bytes, to compare with a board's (make -C targets \
             cross-test writes targets/out/BOARD/output-*.bin). The kernels are the CPU's best \
             instruction-set level, or the one CNNQ_ISA names (avx2, avx-vnni, avx512-vnni; neon, dotprod); \
             every level gives the same bytes.
@@ -22,15 +23,24 @@ struct Run: ParsableCommand {
     @Option(help: "Per-channel standard deviation on the 0–1 scale.") var std: String = "0.229,0.224,0.225"
     @Option(help: "Write the int8 output bytes here.") var raw: String?
     @Option(help: "Classes to print.") var top: Int = 5
+    @Option(help: "Class names, one per line in class order (the first line is class 0).") var labels: String?
+    @Flag(
+        help:
+            "Also print probabilities (the softmax of the scores), for a model whose float form ended in the Softmax that quantize removes."
+    ) var softmax = false
     @Option(help: "Refuse an image that declares more pixels than this, before decoding it.")
     var maxImagePixels: Int = RGBImage.defaultMaxPixels
 
     func run() throws {
         try reportingErrors { () throws(CNNQError) in
-            guard let data = FileManager.default.contents(atPath: model) else {
-                throw .unreadableFile(path: model, reason: "no such file")
-            }
+            let data = try InputFile.read(model)
             let picture = try RGBImage(path: image, maxPixels: max(1, maxImagePixels))
+            let names =
+                try labels.map { file throws(CNNQError) in
+                    String(decoding: try InputFile.read(file), as: UTF8.self).split(
+                        separator: "\n", omittingEmptySubsequences: false
+                    ).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+                } ?? []
             let (m, s) = (try triple(mean, "--mean"), try triple(std, "--std"))
             // The C API's own storage, aligned like the structs cnnq.h declares.
             let file = UnsafeMutableRawBufferPointer.allocate(byteCount: max(data.count, 1), alignment: 64)
@@ -64,13 +74,21 @@ struct Run: ParsableCommand {
             let output = UnsafeBufferPointer(
                 start: cnnq_output_data(contextStorage, 0), count: Int(info.load(fromByteOffset: 28, as: UInt32.self)))
             if let raw { try AtomicFile.write(Data(output.map { UInt8(bitPattern: $0) }), to: raw) }
-            print("\(model): kernels \(String(cString: cnnq_isa_name(cnnq_context_isa(contextStorage))!))")
-            let ranked = output.indices.sorted { output[$0] > output[$1] || (output[$0] == output[$1] && $0 < $1) }
+            let name = String(cString: info.load(fromByteOffset: 32, as: UnsafePointer<CChar>.self))
+            let scores = output.map { Double(scale) * Double(Int32($0) - zeroPoint) }
+            let largest = scores.max() ?? 0
+            let exponentials = scores.map { exp($0 - largest) }
+            let sum = exponentials.reduce(0, +)
+            print("\(model) on \(image): kernels \(String(cString: cnnq_isa_name(cnnq_context_isa(contextStorage))!))")
+            print(
+                "output '\(name)': \(scores.count) scores, dequantized from int8 (scale \(String(format: "%.5g", scale)), "
+                    + "zero point \(zeroPoint)); the top \(min(top, scores.count)):")
+            print("  rank  class       score" + (softmax ? "  probability" : "") + (names.isEmpty ? "" : "  label"))
+            let ranked = scores.indices.sorted { scores[$0] > scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
             for (rank, c) in ranked.prefix(top).enumerated() {
-                print(
-                    String(
-                        format: "  %d. class %4d  %8.4f", rank + 1, c % channels,
-                        Double(scale) * Double(Int32(output[c]) - zeroPoint)))
+                let probability = softmax ? String(format: "  %10.2f%%", 100 * exponentials[c] / sum) : ""
+                let label = c % channels < names.count ? "  " + names[c % channels] : ""
+                print(String(format: "  %4d  %5d  %10.4f", rank + 1, c % channels, scores[c]) + probability + label)
             }
         }
     }

@@ -76,7 +76,9 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: out + "/m.cnnq"))
         let skipped = try CLI.run(arguments + ["--skip-bad-images"])
         #expect(skipped.status == 0, "\(skipped.stderr)")
-        #expect(skipped.stderr.components(separatedBy: "warning:").count == 2, "\(skipped.stderr)")
+        #expect(
+            skipped.stderr.components(separatedBy: "warning:").filter { $0.contains("cut.jpg") }.count == 1,
+            "\(skipped.stderr)")
         #expect(skipped.stdout.contains("calibration: 20 images"), "\(skipped.stdout)")
     }
 
@@ -87,8 +89,10 @@ import Testing
         let out = try Self.folder("eval")
         defer { try? FileManager.default.removeItem(atPath: out) }
         let model = out + "/m.cnnq"
+        // Without bias correction, which would hide part of the per-tensor depthwise loss below.
         let quantize = try CLI.run([
             "quantize", Self.model, "--calibration", Self.images, "-o", model, "--samples", "12", "--held-out", "0",
+            "--no-bias-correction",
         ])
         #expect(quantize.status == 0, "\(quantize.stderr)")
         let pass = try CLI.run([
@@ -117,7 +121,7 @@ import Testing
         let broken = out + "/broken.cnnq"
         let quantizeBroken = try CLI.run([
             "quantize", Self.model, "--calibration", Self.images, "-o", broken, "--samples", "12", "--held-out", "0",
-            "--per-tensor-depthwise",
+            "--per-tensor-depthwise", "--no-bias-correction",
         ])
         #expect(quantizeBroken.status == 0, "\(quantizeBroken.stderr)")
         let regressed = try CLI.run([
@@ -131,10 +135,73 @@ import Testing
 
         let run = try CLI.run(["run", model, Self.images + "/imagenet_01_559.jpg", "--raw", out + "/out.bin"])
         #expect(run.status == 0, "\(run.stderr)")
-        // The level its kernels ran, then the top 5.
+        // The level its kernels ran, what the scores are, a header, then the top 5.
         let lines = run.stdout.split(separator: "\n")
-        #expect(lines.count == 6 && lines[0].hasSuffix("kernels \(InstructionSet.best.description)"), "\(run.stdout)")
+        #expect(lines.count == 8 && lines[0].hasSuffix("kernels \(InstructionSet.best.description)"), "\(run.stdout)")
+        #expect(lines[1].contains("100 scores, dequantized from int8") && lines[2].contains("rank  class"))
         #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/out.bin")).count == 100)
+        // With class names and probabilities: the top class's name is its line of the labels file.
+        try (0..<100).map { "name\($0)" }.joined(separator: "\n").write(
+            toFile: out + "/labels.txt", atomically: true, encoding: .utf8)
+        let labelled = try CLI.run([
+            "run", model, Self.images + "/imagenet_01_559.jpg", "--labels", out + "/labels.txt", "--softmax", "--top",
+            "1",
+        ])
+        let top = labelled.stdout.split(separator: "\n").last.map(String.init) ?? ""
+        let topClass = top.split(separator: " ").dropFirst().first.map(String.init) ?? "?"
+        #expect(labelled.status == 0 && top.hasSuffix("name\(topClass)") && top.contains("%"), "\(labelled.stdout)")
+    }
+
+    /// What a new user meets: --version, quantize as the default subcommand, a held-out split that
+    /// scales with a small folder (and says so, with a warning about too few images), one wording
+    /// for a missing file in every command, inspect on what is neither model, eval refusing a .cnnq
+    /// of another network.
+    @Test func userPath() throws {
+        let out = try Self.folder("user-path")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let version = try CLI.run(["--version"])
+        #expect(
+            version.status == 0 && version.stdout.hasPrefix("cnn-quantize ") && version.stdout.contains("format 3."))
+
+        let model = out + "/m.cnnq"
+        let quantize = try CLI.run([Self.model, "--calibration", Self.images, "-o", model, "--held-out", "16"])
+        #expect(quantize.status == 0, "\(quantize.stderr)")
+        #expect(
+            quantize.stderr.contains("note: --held-out 16 is more than a fifth of the 20 images found: 4 held out")
+                && quantize.stderr.contains("warning: calibrating on 16 images"), "\(quantize.stderr)")
+        #expect(
+            quantize.stdout.contains("calibration: 16 images, percentile, bias correction")
+                && quantize.stdout.contains("/4 on held-out images"), "\(quantize.stdout)")
+        let all = try CLI.run([Self.model, "--calibration", Self.images, "-o", model, "--held-out", "0"])
+        #expect(all.stdout.contains("on the calibration images"), "\(all.stdout)")
+
+        for arguments in [
+            ["quantize", out + "/none.onnx", "--calibration", Self.images, "-o", model],
+            ["inspect", out + "/none.onnx"],
+            ["run", out + "/none.cnnq", Self.images + "/imagenet_01_559.jpg"], ["run", model, out + "/none.jpg"],
+            ["bench", out + "/none.cnnq"], ["eval", out + "/none.onnx", model, "--data", Self.images],
+        ] {
+            let missing = try CLI.run(arguments)
+            // The last line (bench warns of a debug build first).
+            let error = missing.stderr.split(separator: "\n").last ?? ""
+            #expect(
+                missing.status == 1 && error.hasPrefix("error: cannot read \(out)/none.")
+                    && error.hasSuffix(": no such file"), "\(arguments): \(missing.stderr)")
+        }
+        try Data().write(to: URL(fileURLWithPath: out + "/empty.cnnq"))
+        let empty = try CLI.run(["inspect", out + "/empty.cnnq"])
+        #expect(empty.status == 1 && empty.stderr.contains("is neither a .cnnq model"), "\(empty.stderr)")
+        let folder = try CLI.run(["inspect", out])
+        #expect(folder.status == 1 && folder.stderr.contains("is a folder, not a file"), "\(folder.stderr)")
+
+        let other = out + "/other.onnx"
+        _ = try CLI.run([
+            "zoo", "mobilenet-v1", "--alpha", "0.25", "--resolution", "32", "--classes", "10", "-o", other,
+        ])
+        let mismatch = try CLI.run(["eval", other, model, "--data", Self.images])
+        #expect(
+            mismatch.status == 1 && mismatch.stderr.contains("does not match")
+                && mismatch.stderr.contains("quantized from another model"), "\(mismatch.stderr)")
     }
 
     enum BadInput: String, CaseIterable {

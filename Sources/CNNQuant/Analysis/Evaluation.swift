@@ -95,8 +95,8 @@ public struct Evaluation: Codable, Sendable {
 
     /// A labels file: one `NAME LABEL` per line (NAME a file name or a path under the data folder).
     public static func labels(file: String) throws(CNNQError) -> [String: Int] {
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-            throw .unreadableFile(path: file, reason: "cannot read the labels file")
+        guard let text = String(data: try InputFile.read(file), encoding: .utf8) else {
+            throw .unreadableFile(path: file, reason: "not UTF-8 text: a labels file has one NAME LABEL per line")
         }
         var labels: [String: Int] = [:]
         for (number, line) in text.split(separator: "\n").enumerated()

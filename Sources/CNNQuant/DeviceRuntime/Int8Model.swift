@@ -29,10 +29,7 @@ public final class Int8Model {
 
     /// Reads and validates the file at `path`.
     public convenience init(path: String) throws(CNNQError) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .unreadableFile(path: path, reason: "cannot read the file")
-        }
-        try self.init(bytes: [UInt8](data), path: path)
+        try self.init(bytes: [UInt8](InputFile.read(path)), path: path)
     }
 
     deinit {

@@ -4,9 +4,7 @@ import Foundation
 /// saved with numpy.save.
 public enum NumpyArray {
     public static func load(path: String) throws(CNNQError) -> Tensor {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .unreadableFile(path: path, reason: "no such file")
-        }
+        let data = try InputFile.read(path)
         func fail(_ reason: String) -> CNNQError { .unreadableFile(path: path, reason: reason) }
         let bytes = [UInt8](data)
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else {

@@ -19,10 +19,7 @@ public struct RGBImage: Sendable {
     /// Decodes a JPEG, PNG or binary PPM (P6, 8-bit) file; one that declares more than `maxPixels`
     /// pixels, or is truncated or corrupt, is an error naming the file.
     public init(path: String, maxPixels: Int = defaultMaxPixels) throws(CNNQError) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .unreadableFile(
-                path: path, reason: FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")
-        }
+        let data = try InputFile.read(path)
         if data.starts(with: Array("P6".utf8)) {
             self = try Self.ppm([UInt8](data), path: path, maxPixels: maxPixels)
             return

@@ -8,11 +8,7 @@ public enum ONNXImporter {
 
     /// `inputShape` fixes the input's symbolic dimensions (e.g. a text model exported for any width).
     public static func load(path: String, inputShape: [Int]? = nil) throws(CNNQError) -> Graph {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw .unreadableFile(path: path, reason: (error as NSError).localizedDescription)
-        }
-        return try load(data: data, inputShape: inputShape)
+        try load(data: InputFile.read(path), inputShape: inputShape)
     }
 
     public static func load(data: Data, inputShape: [Int]? = nil) throws(CNNQError) -> Graph {
@@ -382,10 +378,7 @@ struct NodeReader {
 extension ONNXImporter {
     /// Reads a serialized TensorProto (the `input_0.pb` files of ONNX test data).
     public static func loadTensor(path: String) throws(CNNQError) -> Tensor {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw .unreadableFile(path: path, reason: (error as NSError).localizedDescription)
-        }
+        let data = try InputFile.read(path)
         let proto: Onnx_TensorProto
         do { proto = try Onnx_TensorProto(serializedBytes: data) } catch {
             throw .malformedModel("\(path) is not a serialized ONNX tensor (\(error))")
