@@ -106,6 +106,11 @@ public func cnnq_model_input(_ model: UnsafeRawPointer?, _ index: Int32, _ info:
     return Status.ok.rawValue
 }
 
+@_cdecl("cnnq_model_has_input_pipeline")
+public func cnnq_model_has_input_pipeline(_ model: UnsafeRawPointer?) -> Int32 {
+    view(model)?.pointee.inputPipeline == nil ? 0 : 1
+}
+
 @_cdecl("cnnq_model_output")
 public func cnnq_model_output(_ model: UnsafeRawPointer?, _ index: Int32, _ info: UnsafeMutableRawPointer?) -> Int32 {
     guard let m = view(model)?.pointee, let info, index >= 0, Int(index) < m.outputCount else {
@@ -242,6 +247,28 @@ public func cnnq_quantize_image(
         }
     }
     return Status.ok.rawValue
+}
+
+@_cdecl("cnnq_prepare_image")
+public func cnnq_prepare_image(
+    _ pointer: UnsafeMutableRawPointer?, _ index: Int32, _ rgb: UnsafePointer<UInt8>?, _ width: Int32,
+    _ height: Int32
+) -> Int32 {
+    guard let c = context(pointer), let t = tensorIndex(c, index, output: false), let rgb, width > 0, height > 0,
+        let pipeline = c.model.pointee.inputPipeline
+    else { return Status.invalidArgument.rawValue }
+    let tensor = c.model.pointee.tensor(t)
+    // Pixel offsets of the image fit an `Int` on every board only if its byte count does.
+    guard tensor.batch == 1, Int64(width) * Int64(height) * 3 <= Int64(Int.max) else {
+        return Status.invalidArgument.rawValue
+    }
+    let target = Interpreter.data(c.model.pointee, t, arena: c.arena)
+    let (channels, w) = (tensor.channels, tensor.width)
+    let done = pipeline.forEachValue(
+        rgb: rgb, imageWidth: Int(width), imageHeight: Int(height), channels: channels, height: tensor.height,
+        width: w
+    ) { ch, y, x, value in target[(y * w + x) * channels + ch] = quantize(value, tensor) }
+    return done ? Status.ok.rawValue : Status.invalidArgument.rawValue
 }
 
 @_cdecl("cnnq_dequantize_output")

@@ -5,7 +5,7 @@ public enum ModelFormat {
     /// "CNNQ" read as a little-endian word.
     public static let magic: UInt32 = 0x514E_4E43
     public static let versionMajor: UInt32 = 3
-    public static let versionMinor: UInt32 = 1
+    public static let versionMinor: UInt32 = 2
     /// Constant blobs (packed weights) start on this boundary in the file; arena tensors too.
     public static let alignment = 64
     /// Bytes the caller's model buffer and arena must be aligned to.
@@ -22,7 +22,10 @@ public enum ModelFormat {
         /// `workspacePerThread` is what the writer's kernels needed; a reader derives its own from
         /// the kernels it runs (format 1.3).
         case activationBytes, workspaceFixed, workspacePerThread
-        case reserved0, reserved1, reserved2
+        /// File offset of the input's `ImagePipeline` record, or 0: what calibration did to images,
+        /// which `cnnq_prepare_image` repeats (format 3.2; 0 in older files).
+        case inputPipeline
+        case reserved1, reserved2
         public static let size = (reserved2.rawValue + 1) * 4
     }
 

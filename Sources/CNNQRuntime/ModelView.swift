@@ -45,6 +45,13 @@ public struct ModelView {
     /// kernels, not taken from the file).
     public let activationBytes: Int, workspaceFixed: Int
     public private(set) var workspacePerThread = 0
+    /// Where the file records what calibration did to images (format 3.2), or 0. An offset, not the
+    /// record: the view must fit the 192 bytes of a `cnnq_model`.
+    let inputPipelineOffset: Int
+    /// What calibration did to images (`cnnq_prepare_image`), if the file records it; checked at load.
+    public var inputPipeline: ImagePipeline? {
+        inputPipelineOffset == 0 ? nil : ImagePipeline(words: base + inputPipelineOffset)
+    }
 
     public init(_ pointer: UnsafeRawPointer?, size: Int) throws(Status) {
         guard let pointer, size >= 0 else { throw .invalidArgument }
@@ -96,6 +103,15 @@ public struct ModelView {
         constants = try section(.constantsOffset, constantsSize, 1)
         activationBytes = try value(.activationBytes)
         workspaceFixed = try value(.workspaceFixed)
+        // Older minor versions leave the word 0.
+        let pipeline = try value(.inputPipeline)
+        guard
+            pipeline == 0
+                || (pipeline % 4 == 0 && pipeline >= ModelFormat.Header.size
+                    && pipeline <= total - ImagePipeline.wordCount * 4
+                    && ImagePipeline(words: pointer + pipeline) != nil)
+        else { throw .malformed }
+        inputPipelineOffset = pipeline
         guard constants % ModelFormat.bufferAlignment == 0 else { throw .malformed }
         // Names are NUL-terminated; a final NUL makes every in-range offset a terminated string.
         guard namesSize > 0, pointer.load(fromByteOffset: names + namesSize - 1, as: UInt8.self) == 0 else {

@@ -33,8 +33,11 @@ struct Eval: ParsableCommand {
         String?
     @Option(help: "Added to every label (e.g. 1 for a background class at 0).") var labelOffset: Int = 0
     @OptionGroup var limits: InputLimits
-    @Option(help: "Input preprocessing: \(Preprocessing.Preset.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var preset: Preprocessing.Preset = .torchvision
+    @Option(
+        help:
+            "Input preprocessing: \(Preprocessing.Preset.allCases.map(\.rawValue).joined(separator: ", ")) (default: what the .cnnq records of its calibration, else torchvision)."
+    )
+    var preset: Preprocessing.Preset?
     @Option(help: "The input shape N,C,H,W, for models exported with symbolic sizes.") var inputShape: String?
     @Option(help: "Largest allowed top-1 accuracy drop, in percentage points (needs labels).") var maxDrop: Double?
     @Option(help: "Smallest allowed top-1 agreement between float and int8, in percent.") var minAgreement: Double?
@@ -57,7 +60,10 @@ struct Eval: ParsableCommand {
             try Self.checkSameInterface(graph, int8, float: float, model: model)
             var isFolder: ObjCBool = false
             let folder = FileManager.default.fileExists(atPath: data, isDirectory: &isFolder) && isFolder.boolValue
-            var preprocessing = Preprocessing.preset(preset)
+            // The model file's own record of calibration's steps, unless the user names a preset.
+            var preprocessing =
+                preset.map(Preprocessing.preset) ?? int8.view.inputPipeline.map(Preprocessing.init)
+                ?? Preprocessing.preset(.torchvision)
             preprocessing.maxImagePixels = try limits.imagePixels()
             let images = try openSamples(
                 data, labels: folder ? nil : labels, preprocessing: preprocessing, inputShape: graph.inputs[0].shape,

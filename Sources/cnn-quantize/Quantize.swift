@@ -152,6 +152,8 @@ struct Quantize: ParsableCommand {
             options.perTensorDepthwise = perTensorDepthwise
             options.exclude = Set(exclude.flatMap { $0.split(separator: ",").map(String.init) })
             options.heldOut = held
+            // What cnnq_prepare_image will repeat on the device (not for ready-made .npy arrays).
+            options.inputPipeline = images.fromImages ? preprocessing.pipeline : nil
             options.fuseBlocks = !noFuse
             options.maxMemory = try limits.memoryBudget()
             var progress = Progress()

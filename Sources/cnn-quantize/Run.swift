@@ -7,8 +7,10 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a .cnnq model on one image through the C API, as the example firmware does.",
         discussion: """
-            The image (PPM, JPEG or PNG) is resized to the input by nearest neighbour and normalised with \
-            --mean/--std, exactly as cnnq_quantize_image on a device; the top classes of the first output \
+            The image (PPM, JPEG or PNG) becomes the input as calibration made it, by the device's own \
+            cnnq_prepare_image and the preprocessing the model file records (format 3.2); with --mean/--std, \
+            or for an older file, it is resized by nearest neighbour and normalised with them \
+            (cnnq_quantize_image; ImageNet's by default). The top classes of the first output \
             are printed with their dequantized scores (real = scale · (q − zero point)), their names from \
             --labels, and with --softmax their probabilities. --raw writes the int8 output bytes, to compare with a board's (make -C targets \
             cross-test writes targets/out/BOARD/output-*.bin). The kernels are the CPU's best \
@@ -19,8 +21,9 @@ struct Run: ParsableCommand {
 
     @Argument(help: "The .cnnq model.") var model: String
     @Argument(help: "The image: .ppm (P6), .jpg or .png.") var image: String
-    @Option(help: "Per-channel mean on the 0–1 scale.") var mean: String = "0.485,0.456,0.406"
-    @Option(help: "Per-channel standard deviation on the 0–1 scale.") var std: String = "0.229,0.224,0.225"
+    @Option(help: "Per-channel mean on the 0–1 scale, instead of the model's recorded preprocessing.") var mean: String?
+    @Option(help: "Per-channel standard deviation on the 0–1 scale, instead of the model's preprocessing.") var std:
+        String?
     @Option(help: "Write the int8 output bytes here.") var raw: String?
     @Option(help: "Classes to print.") var top: Int = 5
     @Option(help: "Class names, one per line in class order (the first line is class 0).") var labels: String?
@@ -41,7 +44,9 @@ struct Run: ParsableCommand {
                         separator: "\n", omittingEmptySubsequences: false
                     ).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
                 } ?? []
-            let (m, s) = (try triple(mean, "--mean"), try triple(std, "--std"))
+            let (m, s) = (
+                try triple(mean ?? "0.485,0.456,0.406", "--mean"), try triple(std ?? "0.229,0.224,0.225", "--std")
+            )
             // The C API's own storage, aligned like the structs cnnq.h declares.
             let file = UnsafeMutableRawBufferPointer.allocate(byteCount: max(data.count, 1), alignment: 64)
             let modelStorage = UnsafeMutableRawPointer.allocate(byteCount: 24 * 8, alignment: 8)
@@ -59,9 +64,15 @@ struct Run: ParsableCommand {
             defer { arena.deallocate() }
             try check(cnnq_context_init(contextStorage, modelStorage, arena, need))
             try check(cnnq_context_set_isa(contextStorage, InstructionSet.selected().rawValue))
+            // The device's own call: calibration's preprocessing as the file records it, unless the
+            // user gave a normalisation or the file predates format 3.2.
+            let prepared = mean == nil && std == nil && cnnq_model_has_input_pipeline(modelStorage) == 1
             try check(
-                cnnq_quantize_image(
-                    contextStorage, 0, picture.pixels, Int32(picture.width), Int32(picture.height), m, s))
+                prepared
+                    ? cnnq_prepare_image(
+                        contextStorage, 0, picture.pixels, Int32(picture.width), Int32(picture.height))
+                    : cnnq_quantize_image(
+                        contextStorage, 0, picture.pixels, Int32(picture.width), Int32(picture.height), m, s))
             try check(cnnq_invoke(contextStorage))
             // cnnq_tensor_info: channels at byte 12, zero point at 20, scale at 24, bytes at 28.
             let info = UnsafeMutableRawPointer.allocate(byteCount: 48, alignment: 8)
@@ -79,7 +90,9 @@ struct Run: ParsableCommand {
             let largest = scores.max() ?? 0
             let exponentials = scores.map { exp($0 - largest) }
             let sum = exponentials.reduce(0, +)
-            print("\(model) on \(image): kernels \(String(cString: cnnq_isa_name(cnnq_context_isa(contextStorage))!))")
+            print(
+                "\(model) on \(image): \(prepared ? "preprocessed as calibration did" : "stretched, --mean/--std"), "
+                    + "kernels \(String(cString: cnnq_isa_name(cnnq_context_isa(contextStorage))!))")
             print(
                 "output '\(name)': \(scores.count) scores, dequantized from int8 (scale \(String(format: "%.5g", scale)), "
                     + "zero point \(zeroPoint)); the top \(min(top, scores.count)):")

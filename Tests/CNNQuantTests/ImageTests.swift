@@ -95,7 +95,7 @@ import Testing
         let reference = try NumpyArray.load(path: Fixtures.path("images/imagenet_00_243_pil_256_224.npy"))
         #expect(reference.shape == [224, 224, 3])
         let preprocessing = Preprocessing.preset(.torchvision)
-        let tensor = preprocessing.tensor(image, channels: 3, height: 224, width: 224)
+        let tensor = try preprocessing.tensor(image, channels: 3, height: 224, width: 224)
         #expect(tensor.shape == [1, 3, 224, 224])
         var worst: Float = 0
         let values = tensor.floats, expected = reference.floats
@@ -112,7 +112,7 @@ import Testing
 
     @Test func paddleOCRPadsTheRightWithZeros() throws {
         let image = try RGBImage(path: Fixtures.path("images/png/text.png"))
-        let tensor = Preprocessing.preset(.paddleocr).tensor(image, channels: 3, height: 48, width: 400)
+        let tensor = try Preprocessing.preset(.paddleocr).tensor(image, channels: 3, height: 48, width: 400)
         // 448×172 scaled to height 48 is 126 pixels wide (rounded up); the rest is zero.
         let values = tensor.floats
         #expect((0..<48).allSatisfy { y in (126..<400).allSatisfy { values[y * 400 + $0] == 0 } })

@@ -26,6 +26,7 @@ import Testing
         }
         var options = QuantizationPipeline.Options()
         options.heldOut = 0
+        options.inputPipeline = Preprocessing.preset(.torchvision).pipeline  // its record, a target too
         if n > 0 {
             let names = try! QuantizationPipeline.floatGraph(graph).graph.nodes.filter {
                 ["Conv", "Gemm", "Add"].contains($0.op.name)

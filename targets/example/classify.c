@@ -2,8 +2,10 @@
  *
  *   classify MODEL.cnnq IMAGE.ppm [--mean R,G,B] [--std R,G,B] [--raw OUT] [--isa LEVEL]
  *
- * The image is resized to the model input by nearest neighbour and normalised with --mean/--std on
- * the 0–1 scale (ImageNet's by default). --raw writes the int8 output bytes to OUT, which the cross
+ * The image becomes the model's input as calibration made it (cnnq_prepare_image: the resize, crop,
+ * channel order and normalisation the model file records); with --mean/--std, or for a model made
+ * before format 3.2, it is resized by nearest neighbour and normalised with them on the 0–1 scale
+ * (ImageNet's by default; cnnq_quantize_image). --raw writes the int8 output bytes to OUT, which the cross
  * tests compare between boards and instruction-set levels. --isa runs a lower level than the CPU's
  * best (a CNNQ_ISA_* number). Memory: the model file, one arena, one image; the library itself
  * allocates nothing. */
@@ -50,15 +52,15 @@ static int parse3(const char *text, float out[3]) { return sscanf(text, "%f,%f,%
 int main(int argc, char **argv) {
     float mean[3] = {0.485f, 0.456f, 0.406f}, std[3] = {0.229f, 0.224f, 0.225f};
     const char *raw = NULL;
-    int isa = -1;
+    int isa = -1, explicit_normalisation = 0;
     if (argc < 3) {
         fprintf(stderr, "usage: %s MODEL.cnnq IMAGE.ppm [--mean R,G,B] [--std R,G,B] [--raw OUT] [--isa LEVEL]\n",
                 argv[0]);
         return 2;
     }
     for (int i = 3; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--mean") && parse3(argv[i + 1], mean)) continue;
-        if (!strcmp(argv[i], "--std") && parse3(argv[i + 1], std)) continue;
+        if (!strcmp(argv[i], "--mean") && parse3(argv[i + 1], mean)) { explicit_normalisation = 1; continue; }
+        if (!strcmp(argv[i], "--std") && parse3(argv[i + 1], std)) { explicit_normalisation = 1; continue; }
         if (!strcmp(argv[i], "--raw")) { raw = argv[i + 1]; continue; }
         if (!strcmp(argv[i], "--isa") && sscanf(argv[i + 1], "%d", &isa) == 1) continue;
         fprintf(stderr, "error: bad option %s\n", argv[i]);
@@ -83,6 +85,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "error: %s: %s\n", argv[1], cnnq_status_string(status));
         return 1;
     }
+    /* The model's own image pipeline, unless the caller chose a normalisation or the model has none. */
+    int prepared = !explicit_normalisation && cnnq_model_has_input_pipeline(&model);
     size_t need = cnnq_model_arena_size(&model);
     void *arena = aligned_alloc(64, (need + 63) / 64 * 64);
     cnnq_context context;
@@ -95,7 +99,8 @@ int main(int argc, char **argv) {
     }
     if (!arena || (status = cnnq_context_init(&context, &model, arena, need)) != CNNQ_OK ||
         (isa >= 0 && (status = cnnq_context_set_isa(&context, isa)) != CNNQ_OK) ||
-        (status = cnnq_quantize_image(&context, 0, rgb, width, height, mean, std)) != CNNQ_OK ||
+        (status = prepared ? cnnq_prepare_image(&context, 0, rgb, width, height)
+                           : cnnq_quantize_image(&context, 0, rgb, width, height, mean, std)) != CNNQ_OK ||
         (status = cnnq_invoke(&context)) != CNNQ_OK || (status = cnnq_model_output(&model, 0, &output)) != CNNQ_OK) {
         fprintf(stderr, "error: %s\n", arena ? cnnq_status_string(status) : "out of memory");
         return 1;

@@ -9,7 +9,7 @@
  *     void *arena = aligned_alloc(64, (need + 63) / 64 * 64);         // or a static buffer
  *     cnnq_context ctx;
  *     cnnq_context_init(&ctx, &model, arena, need);
- *     cnnq_quantize_image(&ctx, 0, rgb, width, height, mean, std);  // or fill cnnq_input_data()
+ *     cnnq_prepare_image(&ctx, 0, rgb, width, height);  // as calibration did; or fill cnnq_input_data()
  *     cnnq_invoke(&ctx);
  *     const int8_t *logits = cnnq_output_data(&ctx, 0);
  *
@@ -37,7 +37,7 @@ extern "C" {
 #endif
 
 #define CNNQ_VERSION_MAJOR 0
-#define CNNQ_VERSION_MINOR 7
+#define CNNQ_VERSION_MINOR 8
 #define CNNQ_VERSION_PATCH 0
 /* Changes whenever a struct layout or a function signature below changes. */
 #define CNNQ_ABI_VERSION 2
@@ -88,6 +88,9 @@ int32_t cnnq_model_input_count(const cnnq_model *model);
 int32_t cnnq_model_output_count(const cnnq_model *model);
 cnnq_status cnnq_model_input(const cnnq_model *model, int32_t index, cnnq_tensor_info *info);
 cnnq_status cnnq_model_output(const cnnq_model *model, int32_t index, cnnq_tensor_info *info);
+/* 1 if the model records how calibration turned images into its input (format 3.2: quantize with
+ * images rather than .npy arrays), so that cnnq_prepare_image can repeat it; else 0. */
+int32_t cnnq_model_has_input_pipeline(const cnnq_model *model);
 
 /* Binds a model to an arena of at least cnnq_model_arena_size() bytes, aligned to 16, and picks the
  * fastest kernels this CPU runs (cpuid on x86_64, getauxval on Linux Arm). A context is used by one
@@ -117,11 +120,20 @@ const int8_t *cnnq_output_data(const cnnq_context *context, int32_t index);
 cnnq_status cnnq_invoke(cnnq_context *context);
 
 /* Helpers at the edges (the only float arithmetic in the library).
- * cnnq_quantize_image: an 8-bit RGB image, row-major (3 bytes per pixel), resized to the input by
- * nearest neighbour, normalised per channel as (pixel / 255 − mean[c]) / std[c], then quantized into
- * input `index` (3 channels; a 1-channel input takes the mean of R, G, B).
+ * cnnq_prepare_image: an 8-bit RGB image of any size, row-major (3 bytes per pixel), made into input
+ * `index` exactly as cnn-quantize made its calibration images: the resize (antialiased bilinear, as
+ * PIL and torchvision), centre crop or right padding, channel order and normalisation the model file
+ * records (quantize --preset, --mean, --std), with the same float steps as the host, so the input
+ * bytes are those calibration, `cnn-quantize run` and `eval` see, on every board. A 1-channel input
+ * takes the mean of R, G, B. CNNQ_INVALID_ARGUMENT if the model records no pipeline (see
+ * cnnq_model_has_input_pipeline), the input is not 1 or 3 channels of batch 1, or the image is more
+ * than about 63 times the input's size in a direction (shrink it first). It allocates nothing; its
+ * time grows with the image's size over the input's.
+ * cnnq_quantize_image: a quick form that is NOT what calibration did: resized by nearest neighbour,
+ * normalised per channel as (pixel / 255 − mean[c]) / std[c], then quantized into input `index`.
  * cnnq_quantize_input: `count` floats in NHWC order into input `index`.
  * cnnq_dequantize_output: output `index` as `count` floats (NHWC order). */
+cnnq_status cnnq_prepare_image(cnnq_context *context, int32_t index, const uint8_t *rgb, int32_t width, int32_t height);
 cnnq_status cnnq_quantize_image(cnnq_context *context, int32_t index, const uint8_t *rgb, int32_t width, int32_t height,
                                 const float mean[3], const float std[3]);
 cnnq_status cnnq_quantize_input(cnnq_context *context, int32_t index, const float *values, size_t count);

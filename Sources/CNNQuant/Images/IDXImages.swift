@@ -66,12 +66,13 @@ public struct IDXImages: SampleSource {
     }
 
     public var count: Int { picks.count }
+    public var fromImages: Bool { true }
     public func name(_ i: Int) -> String { "\(path)[\(picks[i])]" }
     public func label(_ i: Int) -> Int? { labels.map { Int($0[picks[i]]) } }
 
     public func sample(_ i: Int) throws(CNNQError) -> Tensor {
         let grey = images[(picks[i] * height * width)..<((picks[i] + 1) * height * width)]
         let image = RGBImage(width: width, height: height, pixels: grey.flatMap { [$0, $0, $0] })
-        return preprocessing.tensor(image, channels: shape[1], height: shape[2], width: shape[3])
+        return try preprocessing.tensor(image, channels: shape[1], height: shape[2], width: shape[3])
     }
 }

@@ -63,6 +63,7 @@ public struct ImageFolder: SampleSource {
     }
 
     public var count: Int { files.count }
+    public var fromImages: Bool { !files.contains { $0.lowercased().hasSuffix(".npy") } }
     public func name(_ i: Int) -> String { files[i] }
 
     public func sample(_ i: Int) throws(CNNQError) -> Tensor {
@@ -76,8 +77,9 @@ public struct ImageFolder: SampleSource {
             }
             return tensor
         }
-        return preprocessing.tensor(
-            try RGBImage(path: path, maxPixels: preprocessing.maxImagePixels), channels: shape[1], height: shape[2],
-            width: shape[3])
+        let image = try RGBImage(path: path, maxPixels: preprocessing.maxImagePixels)
+        do { return try preprocessing.tensor(image, channels: shape[1], height: shape[2], width: shape[3]) } catch {
+            throw .invalidArgument("\(path): \(error)")
+        }
     }
 }

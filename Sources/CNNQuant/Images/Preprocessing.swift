@@ -1,3 +1,5 @@
+import CNNQKernels
+
 /// How an image becomes the model's input tensor, matching how the model was trained.
 public struct Preprocessing: Sendable, Equatable {
     public enum Resize: Sendable, Equatable {
@@ -65,36 +67,48 @@ public struct Preprocessing: Sendable, Equatable {
         }
     }
 
-    /// The image as a [1, C, H, W] tensor (C = 3, or 1 for grey models: the mean of R, G, B).
-    public func tensor(_ image: RGBImage, channels: Int, height: Int, width: Int) -> Tensor {
-        var fitted: RGBImage
-        var validWidth = width
-        switch resize {
-        case .stretch:
-            fitted = image.resized(width: width, height: height)
-        case let .shorterSideThenCrop(ratio):
-            // torchvision Resize(int): the shorter side becomes `side`, the longer one is truncated.
-            let side = Int((Double(min(height, width)) * ratio).rounded())
-            let (w, h) =
-                image.width <= image.height
-                ? (side, Int(Double(side) * Double(image.height) / Double(image.width)))
-                : (Int(Double(side) * Double(image.width) / Double(image.height)), side)
-            fitted = image.resized(width: max(w, width), height: max(h, height)).cropped(width: width, height: height)
-        case .heightThenPadRight:
-            validWidth = min(width, Int((Double(height) * Double(image.width) / Double(image.height)).rounded(.up)))
-            fitted = image.resized(width: validWidth, height: height)
-        }
-        var values = [Float](repeating: 0, count: channels * height * width)
-        for y in 0..<height {
-            for x in 0..<validWidth {
-                let p = (y * validWidth + x) * 3
-                let rgb = (Float(fitted.pixels[p]), Float(fitted.pixels[p + 1]), Float(fitted.pixels[p + 2]))
-                let ordered = order == .rgb ? [rgb.0, rgb.1, rgb.2] : [rgb.2, rgb.1, rgb.0]
-                for c in 0..<channels {
-                    let pixel = channels == 3 ? ordered[c] : (rgb.0 + rgb.1 + rgb.2) / 3
-                    values[(c * height + y) * width + x] = (pixel * scale - mean[c % mean.count]) / std[c % std.count]
-                }
+    /// The steps a model file records (`eval` and `run` repeat calibration's).
+    public init(_ p: ImagePipeline) {
+        let resize: Resize =
+            switch p.resize {
+            case .stretch: .stretch
+            case .shorterSideThenCrop: .shorterSideThenCrop(ratio: Double(p.ratio))
+            case .heightThenPadRight: .heightThenPadRight
             }
+        self.init(
+            resize: resize, order: p.bgr ? .bgr : .rgb, scale: p.scale, mean: [p.mean.0, p.mean.1, p.mean.2],
+            std: [p.std.0, p.std.1, p.std.2])
+    }
+
+    /// The same steps as the runtime's record: what the model file keeps for `cnnq_prepare_image`.
+    public var pipeline: ImagePipeline {
+        let (kind, ratio): (ImagePipeline.Resize, Double) =
+            switch resize {
+            case .stretch: (.stretch, 1)
+            case let .shorterSideThenCrop(ratio): (.shorterSideThenCrop, ratio)
+            case .heightThenPadRight: (.heightThenPadRight, 1)
+            }
+        let m = (0..<3).map { mean[$0 % mean.count] }, s = (0..<3).map { std[$0 % std.count] }
+        return ImagePipeline(
+            resize: kind, ratio: Float(ratio), bgr: order == .bgr, scale: scale, mean: (m[0], m[1], m[2]),
+            std: (s[0], s[1], s[2]))
+    }
+
+    /// The image as a [1, C, H, W] tensor (C = 3, or 1 for grey models: the mean of R, G, B),
+    /// computed by the runtime's `ImagePipeline`, the very code `cnnq_prepare_image` runs on a device.
+    public func tensor(_ image: RGBImage, channels: Int, height: Int, width: Int) throws(CNNQError) -> Tensor {
+        var values = [Float](repeating: 0, count: channels * height * width)
+        let done = image.pixels.withUnsafeBufferPointer { rgb in
+            pipeline.forEachValue(
+                rgb: rgb.baseAddress!, imageWidth: image.width, imageHeight: image.height, channels: channels,
+                height: height, width: width
+            ) { c, y, x, value in values[(c * height + y) * width + x] = value }
+        }
+        guard done else {
+            throw .invalidArgument(
+                channels == 1 || channels == 3
+                    ? "a \(image.width)×\(image.height) image is more than \(ImagePipeline.maxTaps / 2)× the \(width)×\(height) input: resize it first"
+                    : "the model's input has \(channels) channels: images make 1 or 3")
         }
         return Tensor(shape: [1, channels, height, width], floats: values)
     }

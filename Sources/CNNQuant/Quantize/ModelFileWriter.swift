@@ -67,6 +67,9 @@ public enum ModelFileWriter {
         section(.operands, .operandCount, operands.count, [UInt8](littleEndian: operands))
         section(.inputs, .inputCount, model.inputs.count, [UInt8](littleEndian: model.inputs.map { UInt32($0) }))
         section(.outputs, .outputCount, model.outputs.count, [UInt8](littleEndian: model.outputs.map { UInt32($0) }))
+        if let pipeline = model.inputPipeline {
+            section(.inputPipeline, nil, 1, [UInt8](littleEndian: pipeline.words))
+        }
         section(.namesOffset, .namesSize, names.count, names, alignment: 1)
         section(.constantsOffset, .constantsSize, constants.count, constants, alignment: ModelFormat.alignment)
         header[H.magic.rawValue] = ModelFormat.magic

@@ -12,10 +12,14 @@ public protocol SampleSource {
     func sample(_ i: Int) throws(CNNQError) -> Tensor
     /// The class of sample `i` when the source knows it.
     func label(_ i: Int) -> Int?
+    /// Whether its samples are images made into tensors by a `Preprocessing` (not arrays given
+    /// ready), so that the model file can record it.
+    var fromImages: Bool { get }
 }
 
 extension SampleSource {
     public func label(_ i: Int) -> Int? { nil }
+    public var fromImages: Bool { false }
 }
 
 /// A folder of images, or an IDX image file (with its labels when `labels` names an IDX label file).
@@ -59,6 +63,8 @@ public struct QuantizationPipeline {
         /// Compare every layer with the float model after writing (the SQNR report). Off when the
         /// caller evaluates the model itself.
         public var compareLayers = true
+        /// What was done to the calibration images, recorded in the file for `cnnq_prepare_image`.
+        public var inputPipeline: ImagePipeline?
         /// Fuse inverted-residual blocks (`QuantizedModel.fusingInvertedResiduals`); off, every
         /// layer is its own op, as before format 3.1.
         public var fuseBlocks = true
@@ -161,11 +167,12 @@ public struct QuantizationPipeline {
             }
         }
         let means = calibrator.statistics.compactMapValues(\.channelMeans)
-        let model = try Quantizer.quantize(
+        var model = try Quantizer.quantize(
             graph, ranges: calibrator.ranges(options.method), channelMeans: means,
             options: .init(
                 biasCorrection: options.biasCorrection, perTensorDepthwise: options.perTensorDepthwise,
                 exclude: options.exclude))
+        model.inputPipeline = options.inputPipeline
         let layers = try Int8Model(bytes: ModelFileWriter.bytes(model, plan: ArenaPlan(model)))
         let written = options.fuseBlocks ? model.fusingInvertedResiduals() : model
         let plan = ArenaPlan(written)

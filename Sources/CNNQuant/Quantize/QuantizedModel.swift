@@ -1,3 +1,4 @@
+import CNNQKernels
 import CNNQRuntime
 
 /// The int8 model as the host builds it, before it is laid out as a `.cnnq` file: tensors with their
@@ -65,6 +66,8 @@ public struct QuantizedModel {
     public var outputs: [Int] = []
     /// Decisions the user should know about (e.g. a trailing Softmax left out).
     public var notes: [String] = []
+    /// What calibration did to images, recorded for `cnnq_prepare_image` (nil for .npy arrays).
+    public var inputPipeline: ImagePipeline?
 
     public var macs: Int { ops.reduce(0) { $0 + $1.macs } }
     public var weights: Int { ops.reduce(0) { $0 + $1.weights } }
