@@ -18,7 +18,8 @@ struct CNNQuantize: ParsableCommand {
             "cnn-quantize \(toolVersion): writes .cnnq format \(ModelFormat.versionMajor).\(ModelFormat.versionMinor), "
             + "runtime \(RuntimeVersion.major).\(RuntimeVersion.minor).\(RuntimeVersion.patch) (C ABI \(RuntimeVersion.abi))",
         subcommands: [
-            Quantize.self, Zoo.self, Eval.self, Inspect.self, Run.self, Bench.self, BenchSweep.self, BenchKernels.self,
+            Quantize.self, Zoo.self, Eval.self, Inspect.self, Run.self, Export.self, Bench.self, BenchSweep.self,
+            BenchKernels.self,
         ],
         defaultSubcommand: Quantize.self
     )

@@ -25,6 +25,10 @@ struct Run: ParsableCommand {
     @Option(help: "Per-channel standard deviation on the 0–1 scale, instead of the model's preprocessing.") var std:
         String?
     @Option(help: "Write the int8 output bytes here.") var raw: String?
+    @Option(
+        help:
+            "Also write the float input calibration's preprocessing makes of the image, as .npy (NCHW), to feed another runtime the same input (needs a model that records its preprocessing)."
+    ) var saveInput: String?
     @Option(help: "Classes to print.") var top: Int = 5
     @Option(help: "Class names, one per line in class order (the first line is class 0).") var labels: String?
     @Flag(
@@ -67,6 +71,20 @@ struct Run: ParsableCommand {
             // The device's own call: calibration's preprocessing as the file records it, unless the
             // user gave a normalisation or the file predates format 3.2.
             let prepared = mean == nil && std == nil && cnnq_model_has_input_pipeline(modelStorage) == 1
+            if let saveInput {
+                let int8 = try Int8Model(bytes: [UInt8](data), path: model)
+                // The view reads the model's own buffer: keep the model alive while it does.
+                let (recorded, input) = withExtendedLifetime(int8) {
+                    (int8.view.inputPipeline, int8.view.tensor(int8.view.input(0)))
+                }
+                guard prepared, let pipeline = recorded else {
+                    throw .invalidArgument(
+                        "--save-input needs a model that records its preprocessing, and no --mean/--std")
+                }
+                let tensor = try Preprocessing(pipeline).tensor(
+                    picture, channels: input.channels, height: input.height, width: input.width)
+                try AtomicFile.write(Data(NumpyArray.bytes(tensor)), to: saveInput)
+            }
             try check(
                 prepared
                     ? cnnq_prepare_image(

@@ -86,3 +86,17 @@ public struct ParameterReader: ParameterCoder {
         }
     }
 #endif
+
+#if !hasFeature(Embedded)
+    extension ModelView {
+        /// Op `op`'s parameters, as the runtime reads them (host tools: the QDQ export).
+        public func parameters<P: OpParameters>(_ template: P, of op: OpInfo) -> P {
+            OpContext.read(template, self, op)
+        }
+
+        /// `count` values of the constant array at byte `offset` of the constants section.
+        public func constants<T>(_ offset: Int32, count: Int, as type: T.Type) -> [T] {
+            Array(UnsafeBufferPointer(start: constant(offset, as: type), count: count))
+        }
+    }
+#endif

@@ -51,4 +51,17 @@ public enum NumpyArray {
         }
         throw fail("dtype \(descr.prefix { $0 != "," }) is not supported (float32 '<f4' or uint8 '|u1')")
     }
+
+    /// `tensor` as a little-endian float32 .npy file (format 1.0), C order.
+    public static func bytes(_ tensor: Tensor) -> [UInt8] {
+        let shape = tensor.shape.map(String.init).joined(separator: ", ") + (tensor.shape.count == 1 ? "," : "")
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(shape)), }"
+        // Magic, version, length, then the header padded with spaces to a 64-byte boundary, ending in \n.
+        header += String(repeating: " ", count: (64 - (10 + header.utf8.count + 1) % 64) % 64) + "\n"
+        let length = UInt16(header.utf8.count)
+        var out: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(length & 0xFF), UInt8(length >> 8)]
+        out += Array(header.utf8)
+        for v in tensor.floats { withUnsafeBytes(of: v.bitPattern.littleEndian) { out += $0 } }
+        return out
+    }
 }
