@@ -34,7 +34,6 @@ struct Bench: ParsableCommand {
     var json = false
 
     func run() throws {
-        warnIfDebugBuild()
         try reportingErrors { () throws(CNNQError) in
             guard threads >= 1, runs >= 1, warmup >= 0, layers >= 0 else {
                 throw .invalidArgument("--threads and --runs must be at least 1, --warmup and --layers at least 0")
@@ -49,6 +48,7 @@ struct Bench: ParsableCommand {
             }
             print(Self.render(r, model: model, layers: layers))
         }
+        warnIfDebugBuild()  // after the figures, and not before an error line
     }
 
     static func render(_ r: ModelBenchmark, model: String, layers: Int) -> String {

@@ -39,7 +39,6 @@ struct BenchKernels: ParsableCommand {
     var clockGhz: Double?
 
     func run() throws {
-        warnIfDebugBuild()
         try reportingErrors { () throws(CNNQError) in
             guard threads >= 1, runs >= 1, warmup >= 0, (clockGhz ?? 1) > 0 else {
                 throw .invalidArgument(
@@ -93,6 +92,7 @@ struct BenchKernels: ParsableCommand {
                 )
             }
         }
+        warnIfDebugBuild()  // after the figures, and not before an error line
     }
 
     func benchmarkBlocks(_ graph: Graph, isa: InstructionSet) {

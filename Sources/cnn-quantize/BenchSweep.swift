@@ -34,7 +34,6 @@ struct BenchSweep: ParsableCommand {
     var output: String
 
     func run() throws {
-        warnIfDebugBuild()
         try reportingErrors { () throws(CNNQError) in
             guard runs >= 1, warmup >= 0, !threads.isEmpty, threads.allSatisfy({ $0 >= 1 }),
                 resolutions.allSatisfy({ (32...1024).contains($0) })
@@ -66,5 +65,6 @@ struct BenchSweep: ParsableCommand {
             print(sweep.markdown())
             print("wrote \(files.joined(separator: ", "))")
         }
+        warnIfDebugBuild()  // after the figures, and not before an error line
     }
 }

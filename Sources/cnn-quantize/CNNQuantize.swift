@@ -36,7 +36,8 @@ func reportingErrors(_ body: () throws(CNNQError) -> Void) throws(ExitCode) {
     }
 }
 
-/// The bench commands' figures are claims: one built without -c release says so on standard error.
+/// The bench commands' figures are claims: one built without -c release says so on standard error,
+/// after them.
 func warnIfDebugBuild() {
     #if DEBUG
         FileHandle.standardError.write(

@@ -182,7 +182,6 @@ import Testing
             ["bench", out + "/none.cnnq"], ["eval", out + "/none.onnx", model, "--data", Self.images],
         ] {
             let missing = try CLI.run(arguments)
-            // The last line (bench warns of a debug build first).
             let error = missing.stderr.split(separator: "\n").last ?? ""
             #expect(
                 missing.status == 1 && error.hasPrefix("error: cannot read \(out)/none.")
