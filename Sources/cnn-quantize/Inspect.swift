@@ -28,7 +28,9 @@ struct Inspect: ParsableCommand {
         try reportingErrors { () throws(CNNQError) in
             let data = try InputFile.read(model)
             if InspectModelFile.isModelFile(data) {
-                print(try ops ? InspectModelFile.neededOps(model) : InspectModelFile.describe(model))
+                let int8 = try Int8Model(bytes: [UInt8](data), path: model)
+                print(
+                    ops ? InspectModelFile.neededOps(int8, path: model) : InspectModelFile.describe(int8, path: model))
                 return
             }
             guard !ops else { throw .invalidArgument("--ops needs a .cnnq model file; \(model) is not one") }

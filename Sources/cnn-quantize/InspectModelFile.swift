@@ -6,8 +6,7 @@ import Foundation
 enum InspectModelFile {
     static func isModelFile(_ data: Data) -> Bool { data.starts(with: Data("CNNQ".utf8)) }
 
-    static func describe(_ path: String) throws(CNNQError) -> String {
-        let model = try Int8Model(path: path)
+    static func describe(_ model: Int8Model, path: String) -> String {
         let view = model.view
         let shape = { (t: TensorInfo) in
             t.rank == 2 ? "\(t.batch)×\(t.channels)" : "\(t.height)×\(t.width)×\(t.channels)"
@@ -53,8 +52,7 @@ enum InspectModelFile {
     /// `inspect --ops`: the op kinds the model needs (fused blocks' inner ops included), with their
     /// count and MACs per kernel geometry (what `targets/mca.sh --model` sums per core), and the
     /// `make` line that builds a device library of just those kinds.
-    static func neededOps(_ path: String) throws(CNNQError) -> String {
-        let model = try Int8Model(path: path)
+    static func neededOps(_ model: Int8Model, path: String) -> String {
         let view = model.view
         struct Row { var kind: ModelFormat.OpKind, geometry: String, ops = 0, macs = 0 }
         var rows: [Row] = []

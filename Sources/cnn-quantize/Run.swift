@@ -72,12 +72,13 @@ struct Run: ParsableCommand {
             // user gave a normalisation or the file predates format 3.2.
             let prepared = mean == nil && std == nil && cnnq_model_has_input_pipeline(modelStorage) == 1
             if let saveInput {
-                let int8 = try Int8Model(bytes: [UInt8](data), path: model)
-                // The view reads the model's own buffer: keep the model alive while it does.
-                let (recorded, input) = withExtendedLifetime(int8) {
-                    (int8.view.inputPipeline, int8.view.tensor(int8.view.input(0)))
+                // A view of the buffer the C API loaded (valid until the deferred deallocation).
+                let view: ModelView
+                do throws(Status) { view = try ModelView(UnsafeRawPointer(file.baseAddress), size: data.count) } catch {
+                    throw .invalidArgument("\(model): \(Int8Model.describe(error))")
                 }
-                guard prepared, let pipeline = recorded else {
+                let input = view.tensor(view.input(0))
+                guard prepared, let pipeline = view.inputPipeline else {
                     throw .invalidArgument(
                         "--save-input needs a model that records its preprocessing, and no --mean/--std")
                 }

@@ -113,11 +113,18 @@ public enum QDQExport {
 
         /// QuantizeLinear of the float `source` into tensor `t`'s int8 levels, then its DequantizeLinear.
         mutating func requantize(_ source: String, into t: Int) {
-            let info = view.tensor(t)
-            let scale = floats(value(t) + "_scale", [info.scale])
-            let zero = constant(value(t) + "_zero", .int8, dims: [], bytes: [UInt8(bitPattern: Int8(info.zeroPoint))])
+            let (scale, zero) = quantization(t)
             node("QuantizeLinear", [source, scale, zero], [quantized(t)])
             node("DequantizeLinear", [quantized(t), scale, zero], [value(t)])
+        }
+
+        /// Tensor `t`'s scale and zero point as initializers.
+        mutating func quantization(_ t: Int) -> (scale: String, zero: String) {
+            let info = view.tensor(t)
+            return (
+                floats(value(t) + "_scale", [info.scale]),
+                constant(value(t) + "_zero", .int8, dims: [], bytes: [UInt8(bitPattern: Int8(info.zeroPoint))])
+            )
         }
 
         /// `source`, the value of tensor `from`, in tensor `to`'s rank: a [N, 1, 1, C] map flattened to
@@ -212,10 +219,7 @@ public enum QDQExport {
                 let offset = constant(name + "_128", .int32, dims: [], bytes: Self.bytes([Int32(128)]))
                 node("Add", [wide, offset], [index])
                 node("Gather", [table, index], [quantized(y)], name: name, attributes: [Self.int("axis", 0)])
-                let info = view.tensor(y)
-                let scale = floats(value(y) + "_scale", [info.scale])
-                let zero = constant(
-                    value(y) + "_zero", .int8, dims: [], bytes: [UInt8(bitPattern: Int8(info.zeroPoint))])
+                let (scale, zero) = quantization(y)
                 node("DequantizeLinear", [quantized(y), scale, zero], [value(y)])
             case .globalAveragePool:
                 let p = view.parameters(GlobalAveragePoolOp.Parameters(), of: op)
