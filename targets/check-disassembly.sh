@@ -85,6 +85,11 @@ case "$arch" in
   avx512-vnni)
     expect Int8GEMM8x16 'vpdpbusd\s+.*%zmm' "u8 × s8 quads summed into int32 lanes, 512-bit"
     expect Int8GEMM8x16 vcvtdq2ps "requantization in vector lanes"
+    expect O6run3x3 '(vpdpwssd|vpmaddwd)\s+.*%zmm' "3×3: two kernel rows' taps of 16 channels multiplied and summed exactly"
+    expect O6run5x5 '(vpdpwssd|vpmaddwd)\s+.*%zmm' "5×5: two kernel rows' taps of 16 channels multiplied and summed exactly"
+    expect O6run3x3 'vpmovsxbd\s+.*%zmm' "3×3: the odd kernel row sign-extended to int32, paired with its sign"
+    expect O6run3x3 'vpmovdb' "3×3: requantized lanes narrowed and stored 16 at a time"
+    refuse Int8Depthwise 'vpmulld' "a 32-bit multiply means LLVM split the pairs"
     refuse '' 'vfn?m(add|sub)' "a fused multiply-add would round once where the reference rounds twice"
     ;;
   neon)

@@ -2,9 +2,22 @@
 /// specialised (constant kernel and stride, unrolled taps) and take two kernel rows per `vpmaddwd`
 /// (`runSliding` for 3×3, `runPairs` for 5×5); every other geometry, dilation included, and layers
 /// of fewer than 16 channels run one tap at a time: (x − x_zero) and w widened to int16, multiplied
-/// exactly in int16 (|255 · 127| < 2^15) and accumulated in int32.
+/// exactly in int16 (|255 · 127| < 2^15) and accumulated in int32. A level may bring its own row body
+/// for the specialised geometries (`RowKernel`).
 public enum Depthwise {
     public static let channelBlock = 16
+
+    /// A level's own body for 3×3 and 5×5 rows at stride 1 and 2 of at least 16 channels, reached through its
+    /// module's C entry (`InstructionSet.depthwise`): `run(rows, row)` writes output row `row` of the
+    /// `Rows` that `rows` points at. The closure names its entry and captures nothing (no allocation).
+    public struct RowKernel {
+        public let name: StaticString
+        public let run: (UnsafeRawPointer, Int) -> Void
+
+        public init(name: StaticString, run: @escaping (UnsafeRawPointer, Int) -> Void) {
+            (self.name, self.run) = (name, run)
+        }
+    }
 
     /// Where `pack` puts the weights, [kh][kw][channels rounded up to 16] zero-padded, and how many
     /// bias and requantization entries the kernel reads: the one place these sizes are computed.
@@ -107,9 +120,9 @@ public enum Depthwise {
     /// expanded rows of the fused inverted-residual block, which holds row iy ≥ `origin` at slot
     /// (iy − origin) % ring. One type rather than a generic source, so the kernel exists once in a
     /// device library.
-    struct InputRows {
+    public struct InputRows {
         let base: UnsafePointer<Int8>, rowStride: Int, imageStride: Int, ring: Int, origin: Int
-        @inline(__always) func row(_ b: Int, _ iy: Int) -> UnsafePointer<Int8> {
+        @inline(__always) public func row(_ b: Int, _ iy: Int) -> UnsafePointer<Int8> {
             ring == 0 ? base + (b &* imageStride &+ iy &* rowStride) : base + ((iy &- origin) % ring) &* rowStride
         }
     }
@@ -117,7 +130,7 @@ public enum Depthwise {
     public static func run(
         input: UnsafePointer<Int8>, inputZeroPoint: Int32, packedWeights: UnsafePointer<Int8>,
         bias: UnsafePointer<Int32>, shape s: ConvolutionShape, stage: OutputStage,
-        output: UnsafeMutablePointer<Int8>
+        output: UnsafeMutablePointer<Int8>, kernel: RowKernel?
     ) {
         let rows = Rows(
             source: InputRows(
@@ -125,20 +138,20 @@ public enum Depthwise {
                 imageStride: s.inputHeight * s.inputWidth * s.inputChannels, ring: 0, origin: 0),
             zero: inputZeroPoint, packed: packedWeights, bias: bias, s: s, stage: stage, output: output)
         let variant = Variant(s)
-        parallelFor(s.batch * s.outputHeight) { row in rows.run(row, variant) }
+        parallelFor(s.batch * s.outputHeight) { row in rows.run(row, variant, kernel: kernel) }
     }
 
-    struct Rows {
-        let source: InputRows, zero: Int32, packed: UnsafePointer<Int8>, bias: UnsafePointer<Int32>
-        let s: ConvolutionShape, stage: OutputStage, output: UnsafeMutablePointer<Int8>
+    /// One layer's rows: where its input rows are, its packed weights, bias and output stage, and
+    /// where output row r starts (`output` + r·W'·C). Plain values only: a level's kernel copies it.
+    public struct Rows {
+        public let source: InputRows, zero: Int32, packed: UnsafePointer<Int8>, bias: UnsafePointer<Int32>
+        public let s: ConvolutionShape, stage: OutputStage, output: UnsafeMutablePointer<Int8>
         /// Distance between taps in the packed weights (`Layout.channelSlots`).
-        let wStride: Int
+        public let wStride: Int
 
         init(
             source: InputRows, zero: Int32, packed: UnsafePointer<Int8>, bias: UnsafePointer<Int32>,
-            s: ConvolutionShape,
-            stage: OutputStage,
-            output: UnsafeMutablePointer<Int8>
+            s: ConvolutionShape, stage: OutputStage, output: UnsafeMutablePointer<Int8>
         ) {
             (self.source, self.zero, self.packed, self.bias, self.s, self.stage, self.output) = (
                 source, zero, packed, bias, s, stage, output
@@ -147,12 +160,16 @@ public enum Depthwise {
                 Layout(channels: s.inputChannels, kernelHeight: s.kernelHeight, kernelWidth: s.kernelWidth).channelSlots
         }
 
-        /// Output row `row` (image row / outputHeight, line row % outputHeight).
+        /// Output row `row` (image row / outputHeight, line row % outputHeight), by `kernel` where it
+        /// serves the geometry.
         @inline(__always)
-        func run(_ row: Int, _ variant: Variant) {
+        func run(_ row: Int, _ variant: Variant, kernel: RowKernel?) {
             #if CNNQ_PROFILE_SMALL
                 run(row, AnyGeometry(s))
             #else
+                if let kernel, variant != .generic, s.inputChannels >= channelBlock {
+                    return withUnsafePointer(to: self) { kernel.run($0, row) }
+                }
                 switch variant {
                 case .k3s1: run(row, K3S1())
                 case .k3s2: run(row, K3S2())

@@ -130,18 +130,20 @@ public struct InvertedResidual {
     /// holds `workspacePerThread` bytes per thread.
     public func run(
         input: UnsafePointer<Int8>, workspace: UnsafeMutableRawPointer, output: UnsafeMutablePointer<Int8>,
-        kernel: GEMM.Kernel
+        kernel: GEMM.Kernel, depthwiseKernel: Depthwise.RowKernel?
     ) {
         let perThread = layout()!.total
         parallelRanges(depthwise.outputHeight) { slot, rows in
-            run(rows, input: input, workspace: workspace + slot * perThread, output: output, kernel: kernel)
+            run(
+                rows, input: input, workspace: workspace + slot * perThread, output: output, kernel: kernel,
+                depthwiseKernel: depthwiseKernel)
         }
     }
 
     /// Output rows `range` on the calling thread.
     func run(
         _ range: Range<Int>, input: UnsafePointer<Int8>, workspace: UnsafeMutableRawPointer,
-        output: UnsafeMutablePointer<Int8>, kernel: GEMM.Kernel
+        output: UnsafeMutablePointer<Int8>, kernel: GEMM.Kernel, depthwiseKernel: Depthwise.RowKernel?
     ) {
         let d = depthwise, e = expanded
         let offsets = layout()!
@@ -179,7 +181,7 @@ public struct InvertedResidual {
             Depthwise.Rows(
                 source: rows, zero: depthwiseInputZeroPoint, packed: depthwiseWeights, bias: depthwiseBias, s: d,
                 stage: depthwiseStage, output: base
-            ).run(oy, variant)
+            ).run(oy, variant, kernel: depthwiseKernel)
             if let table = depthwiseTable { LookupTable.lookUp(table, target, target, 0..<outputRow) }
             if let project, oy - bandStart == bandRows - 1 || oy == range.upperBound - 1 {
                 projectRows(

@@ -60,6 +60,19 @@ public enum InstructionSet: Int32, CaseIterable, Sendable {
         return .baseline
     }
 
+    /// The level's own depthwise row body for 3×3 and 5×5, or nil for the portable ones.
+    public var depthwise: Depthwise.RowKernel? {
+        switch self {
+        #if arch(x86_64) && !CNNQ_PROFILE_SMALL
+            case .avx512VNNI:
+                return Depthwise.RowKernel(name: "3x3/5x5 avx512-vnni") { rows, row in
+                    cnnq_depthwise_avx512vnni(rows, row)
+                }
+        #endif
+        default: return nil
+        }
+    }
+
     /// The level's GEMM kernel (its module's C entry, with the tile height it is written for and
     /// whether its rows are x + 128): on Arm the baseline too is NEON code of its own
     /// (`Int8GEMM2x16NEON`); the portable kernel for x86_64's baseline and for a level this build

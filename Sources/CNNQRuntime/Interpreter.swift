@@ -14,10 +14,10 @@ public enum Interpreter {
         guard UInt(bitPattern: arena) % UInt(ModelFormat.bufferAlignment) == 0 else { throw .misaligned }
         guard arenaSize >= model.arenaSize(threads: threadCount) else { throw .arenaTooSmall }
         let workspace = arena + model.workspaceOffset
-        let gemm = isa.gemm
+        let gemm = isa.gemm, depthwise = isa.depthwise
         var o = 0
         while o < model.opCount {
-            run(model, model.op(o), arena: arena, workspace: workspace, gemm: gemm)
+            run(model, model.op(o), arena: arena, workspace: workspace, gemm: gemm, depthwise: depthwise)
             observe(o)
             o = model.next(after: o)
         }
@@ -37,7 +37,9 @@ public enum Interpreter {
         }
         guard UInt(bitPattern: arena) % UInt(ModelFormat.bufferAlignment) == 0 else { throw .misaligned }
         guard arenaSize >= model.arenaSize(threads: threadCount) else { throw .arenaTooSmall }
-        run(model, op, arena: arena, workspace: arena + model.workspaceOffset, gemm: isa.gemm)
+        run(
+            model, op, arena: arena, workspace: arena + model.workspaceOffset, gemm: isa.gemm,
+            depthwise: isa.depthwise)
     }
 
     /// Pointer to tensor `t` in the arena.
@@ -61,9 +63,9 @@ public enum Interpreter {
     @inline(never)
     static func run(
         _ model: ModelView, _ op: OpInfo, arena: UnsafeMutableRawPointer, workspace: UnsafeMutableRawPointer,
-        gemm: GEMM.Kernel
+        gemm: GEMM.Kernel, depthwise: Depthwise.RowKernel?
     ) {
-        let c = OpContext(model: model, op: op, arena: arena, workspace: workspace, gemm: gemm)
+        let c = OpContext(model: model, op: op, arena: arena, workspace: workspace, gemm: gemm, depthwise: depthwise)
         let kind = op.kind
         switch kind {
         case .convolution, .pointwise, .depthwise, .groupedConvolution: ConvolutionOp.run(c)

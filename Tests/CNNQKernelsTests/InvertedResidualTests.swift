@@ -134,7 +134,9 @@ import Testing
                                 residual: residual)
                             var workspace = [UInt8](repeating: 0xA5, count: 2 * block.workspacePerThread!)
                             workspace.withUnsafeMutableBytes {
-                                block.run(input: x, workspace: $0.baseAddress!, output: &output, kernel: isa.gemm)
+                                block.run(
+                                    input: x, workspace: $0.baseAddress!, output: &output, kernel: isa.gemm,
+                                    depthwiseKernel: isa.depthwise)
                             }
                         }
                     }

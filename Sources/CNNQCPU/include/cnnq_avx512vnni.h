@@ -1,7 +1,7 @@
 #ifndef CNNQ_AVX512VNNI_H
 #define CNNQ_AVX512VNNI_H
 
-/* vpdpbusd on zmm for Swift, which has no intrinsics: inlined into the kernels of the module built
+/* vpdpbusd and vpdpwssd on zmm for Swift, which has no intrinsics: inlined into the kernels of the module built
    with -mavx512f -mavx512bw -mavx512vl -mavx512vnni. Declared for every x86_64 module, with the
    target attribute, because Embedded Swift's clients of that module read its declarations too. */
 #if defined(__x86_64__)
@@ -12,6 +12,30 @@ typedef int cnnq_i32x16 __attribute__((vector_size(64)));
 /* acc + Σ_{j<4} a[4i+j] · b[4i+j] per int32 lane i: a unsigned bytes, b signed bytes, exact. */
 static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vnni"))) cnnq_i32x16 cnnq_dpbusd_zmm(cnnq_i32x16 acc, cnnq_i32x16 a, cnnq_i32x16 b) {
     return (cnnq_i32x16)_mm512_dpbusd_epi32((__m512i)acc, (__m512i)a, (__m512i)b);
+}
+
+/* acc + a[2i]·b[2i] + a[2i+1]·b[2i+1] per int32 lane i, a and b int16 pairs: vpmaddwd and vpaddd in
+   one, wrapping as they do (the depthwise kernel's products are int8 × int8, far from saturating). */
+static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vnni"))) cnnq_i32x16 cnnq_dpwssd_zmm(cnnq_i32x16 acc, cnnq_i32x16 a, cnnq_i32x16 b) {
+    return (cnnq_i32x16)_mm512_dpwssd_epi32((__m512i)acc, (__m512i)a, (__m512i)b);
+}
+
+/* The 16 bytes at r0 and at r1 as 16 int16 pairs (r0[i], r1[i]), both sign-extended. */
+static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vnni"))) cnnq_i32x16 cnnq_pair_bytes_zmm(const signed char *r0, const signed char *r1) {
+    __m128i a = _mm_loadu_si128((const __m128i *)r0), b = _mm_loadu_si128((const __m128i *)r1);
+    __m256i ab = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_unpacklo_epi8(a, b)), _mm_unpackhi_epi8(a, b), 1);
+    return (cnnq_i32x16)_mm512_cvtepi8_epi16(ab);
+}
+
+/* The 16 bytes at r sign-extended to int32: as int16 pairs, (r[i], the sign of r[i]). Against the
+   pairs (w[i], 0) of cnnq_zero_paired_bytes_zmm, one vpdpwssd adds r[i]·w[i]. */
+static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vnni"))) cnnq_i32x16 cnnq_widen_bytes_zmm(const signed char *r) {
+    return (cnnq_i32x16)_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)r));
+}
+
+/* The 16 bytes at w as int16 pairs (w[i], 0). */
+static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vnni"))) cnnq_i32x16 cnnq_zero_paired_bytes_zmm(const signed char *w) {
+    return (cnnq_i32x16)_mm512_and_si512(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)w)), _mm512_set1_epi32(0xFFFF));
 }
 
 /* The output stage of Requantization.swift on 16 lanes, step for step and so bit for bit: float(acc)

@@ -16,13 +16,15 @@ enum {
 /* The CNNQ_CPU_* bits of this CPU. */
 int cnnq_cpu_features(void);
 
-/* The GEMM kernels of the levels above the baseline, and Arm's baseline, each exported by the module
+/* The kernels of the levels above the baseline, and Arm's baseline GEMM, each exported by the module
    built with its instructions (Sources/CNNQKernels<level>); `tile` points at a GEMM.Tile. Reached
    through C so that no other module compiles their bodies: Embedded Swift compiles the bodies of
    what a module calls. */
 #if defined(__x86_64__)
 void cnnq_gemm_4x16_avxvnni(const void *tile);
 void cnnq_gemm_8x16_avx512vnni(const void *tile);
+/* Output row `row` of the 3×3 or 5×5 depthwise layer whose Depthwise.Rows `rows` points at. */
+void cnnq_depthwise_avx512vnni(const void *rows, long row);
 #elif defined(__aarch64__) || defined(__ARM_NEON)
 void cnnq_gemm_2x16_neon(const void *tile);
 #if defined(__aarch64__)

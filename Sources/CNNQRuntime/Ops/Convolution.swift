@@ -137,8 +137,7 @@ public enum ConvolutionOp {
         case .depthwise where kind.isBuiltIn:
             Depthwise.run(
                 input: c.input(0), inputZeroPoint: x.zeroPoint, packedWeights: weights, bias: bias, shape: s,
-                stage: stage,
-                output: c.output)
+                stage: stage, output: c.output, kernel: c.depthwise)
         case .convolution where kind.isBuiltIn, .groupedConvolution where kind.isBuiltIn:
             StandardConvolution.run(
                 input: c.input(0), inputZeroPoint: x.zeroPoint, packedWeights: weights, packedBias: bias, shape: s,

@@ -51,7 +51,7 @@ public enum BlockBenchmark {
         return blocks
     }
 
-    /// Both forms with the GEMM kernel of `isa`.
+    /// Both forms with the kernels of `isa`.
     public static func run(_ block: Block, runs: Int, warmup: Int, isa: InstructionSet) -> Result {
         let gemm = isa.gemm
         var random = SeededRandom(seed: UInt64(block.macs))
@@ -102,7 +102,7 @@ public enum BlockBenchmark {
                 }
                 Depthwise.run(
                     input: source, inputZeroPoint: -4, packedWeights: pd, bias: bias, shape: dw, stage: stage,
-                    output: &depthwiseOut)
+                    output: &depthwiseOut, kernel: isa.depthwise)
                 Pointwise.run(
                     input: depthwiseOut, pixels: oh * ow, inputChannels: e, packedWeights: pp, packedBias: qp,
                     outputChannels: cout,
@@ -119,7 +119,9 @@ public enum BlockBenchmark {
             var workspace = [UInt8](repeating: 0, count: threadCount * fusedBlock.workspacePerThread!)
             let fused = KernelBenchmark.median(runs: runs, warmup: warmup) {
                 workspace.withUnsafeMutableBytes {
-                    fusedBlock.run(input: input, workspace: $0.baseAddress!, output: &output, kernel: gemm)
+                    fusedBlock.run(
+                        input: input, workspace: $0.baseAddress!, output: &output, kernel: gemm,
+                        depthwiseKernel: isa.depthwise)
                 }
             }
             return Result(

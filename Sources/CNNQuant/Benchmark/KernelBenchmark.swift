@@ -54,7 +54,7 @@ public struct KernelBenchmark {
         return times.sorted()[times.count / 2]
     }
 
-    /// Times one layer with the GEMM kernel of `isa` (the depthwise kernel is the same at every level).
+    /// Times one layer with the kernels of `isa`.
     public static func run(
         _ layer: (name: String, shape: ConvolutionShape), runs: Int, warmup: Int, isa: InstructionSet
     ) -> Result {
@@ -120,7 +120,7 @@ public struct KernelBenchmark {
                 return median(runs: runs, warmup: warmup) {
                     Depthwise.run(
                         input: input, inputZeroPoint: 5, packedWeights: packed, bias: bias, shape: s, stage: stage,
-                        output: &output)
+                        output: &output, kernel: isa.depthwise)
                 }
             }
         }

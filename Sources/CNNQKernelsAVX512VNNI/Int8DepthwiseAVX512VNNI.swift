@@ -1,0 +1,186 @@
+// Built with the AVX-512 VNNI flags (see Int8GEMM8x16AVX512VNNI.swift); run only on such a CPU.
+#if arch(x86_64)
+    import CNNQIntrinsicsAVX512VNNI
+    import CNNQKernels
+
+    /// The depthwise rows of AVX-512 VNNI: 3×3 and 5×5 at stride 1 and 2, at least 16 channels, 16
+    /// channels per zmm. Kernel rows are taken two by two as int16 pairs (an odd last row is
+    /// sign-extended to int32, pairing with its own sign against weights (w, 0)), so a pair of taps or
+    /// the last single one is one `vpdpwssd`: 6 per 16 outputs for 3×3, 15 for 5×5. The input zero
+    /// point is folded into the bias (b − x_zero · Σw), and rows and columns in the padding read x_zero.
+    enum Int8DepthwiseAVX512VNNI {
+        static func run(_ r: Depthwise.Rows, row: Int) {
+            var padding = SIMD16<Int8>(repeating: Int8(truncatingIfNeeded: r.zero))
+            if r.s.kernelHeight == 3 {
+                return withUnsafeBytes(of: &padding) {
+                    run3x3(r, row: row, padding: $0.baseAddress!.assumingMemoryBound(to: Int8.self))
+                }
+            }
+            // 5×5: 5 kernel columns × 3 vectors of weights, and the converted input columns of a chunk
+            // of output pixels (32 columns: 28 outputs at stride 1, 14 at stride 2).
+            var weights = InlineArray<15, SIMD16<Int32>>(repeating: .zero)
+            var columns = InlineArray<96, SIMD16<Int32>>(repeating: .zero)
+            withUnsafeBytes(of: &padding) { padding in
+                withUnsafeMutableBytes(of: &weights) { weights in
+                    withUnsafeMutableBytes(of: &columns) { columns in
+                        run5x5(
+                            r, row: row, padding: padding.baseAddress!.assumingMemoryBound(to: Int8.self),
+                            weights: weights.baseAddress!.assumingMemoryBound(to: SIMD16<Int32>.self),
+                            columns: columns.baseAddress!.assumingMemoryBound(to: SIMD16<Int32>.self), capacity: 32)
+                    }
+                }
+            }
+        }
+
+        /// Where kernel row ky of output row `row` reads, and its column stride: the input row, or the
+        /// padding at stride 0. The padding is 16 bytes, so it serves every block as it is.
+        @inline(__always)
+        private static func start(_ r: Depthwise.Rows, _ row: Int, _ ky: Int, _ padding: UnsafePointer<Int8>) -> (
+            UnsafePointer<Int8>, Int
+        ) {
+            let s = r.s
+            let b = row / s.outputHeight, iy = row % s.outputHeight &* s.strideHeight &- s.padTop &+ ky
+            return iy >= 0 && iy < s.inputHeight ? (r.source.row(b, iy), s.inputChannels) : (padding, 0)
+        }
+
+        @inline(__always)
+        private static func block(_ start: (UnsafePointer<Int8>, Int), _ channel: Int) -> UnsafePointer<Int8> {
+            start.1 == 0 ? start.0 : start.0 + channel
+        }
+
+        /// The output stage's constants: clamp bounds relative to the zero point, and the rounding
+        /// bias's bits less the zero point (`cnnq_requantize_zmm`).
+        @inline(__always)
+        private static func bounds(_ stage: OutputStage) -> (Float, Float, Int32) {
+            (
+                Float(stage.lower &- stage.zeroPoint), Float(stage.upper &- stage.zeroPoint),
+                0x4B40_0000 &- stage.zeroPoint
+            )
+        }
+
+        /// 3×3: the window of three input columns lives in registers and slides along the row, each
+        /// column loaded and converted once.
+        private static func run3x3(_ r: Depthwise.Rows, row: Int, padding: UnsafePointer<Int8>) {
+            let s = r.s, c = s.inputChannels, sw = s.strideWidth, width = s.inputWidth
+            let rows = (start(r, row, 0, padding), start(r, row, 1, padding), start(r, row, 2, padding))
+            let (lowest, highest, biasBits) = bounds(r.stage)
+            let paddingPair = cnnq_pair_bytes_zmm(padding, padding), paddingSingle = cnnq_widen_bytes_zmm(padding)
+            let outputRow = r.output + row &* s.outputWidth &* c
+            for index in 0..<(r.wStride / Depthwise.channelBlock) {
+                // The last block ends at the last channel, overlapping the one before when C is not a
+                // multiple of 16: those channels are computed twice, identically.
+                let channel = min(index &* Depthwise.channelBlock, c &- Depthwise.channelBlock)
+                @inline(__always) func tap(_ ky: Int, _ kx: Int) -> UnsafePointer<Int8> {
+                    r.packed + ((ky &* 3 &+ kx) &* r.wStride &+ channel)
+                }
+                let p0 = cnnq_pair_bytes_zmm(tap(0, 0), tap(1, 0)), q0 = cnnq_zero_paired_bytes_zmm(tap(2, 0))
+                let p1 = cnnq_pair_bytes_zmm(tap(0, 1), tap(1, 1)), q1 = cnnq_zero_paired_bytes_zmm(tap(2, 1))
+                let p2 = cnnq_pair_bytes_zmm(tap(0, 2), tap(1, 2)), q2 = cnnq_zero_paired_bytes_zmm(tap(2, 2))
+                var bias = UnsafeRawPointer(r.bias + channel).loadUnaligned(as: SIMD16<Int32>.self)
+                bias &-= cnnq_dpwssd_zmm(
+                    cnnq_dpwssd_zmm(cnnq_dpwssd_zmm(.zero, paddingPair, p0), paddingPair, p1), paddingPair, p2)
+                bias &-= cnnq_dpwssd_zmm(
+                    cnnq_dpwssd_zmm(cnnq_dpwssd_zmm(.zero, paddingSingle, q0), paddingSingle, q1), paddingSingle, q2)
+                let (r0, r1, r2) = (block(rows.0, channel), block(rows.1, channel), block(rows.2, channel))
+                let (s0, s1, s2) = (rows.0.1, rows.1.1, rows.2.1)
+                /// Input column ix: rows 0 and 1 as pairs, row 2 widened.
+                @inline(__always) func column(_ ix: Int) -> (SIMD16<Int32>, SIMD16<Int32>) {
+                    guard UInt(bitPattern: ix) < UInt(width) else { return (paddingPair, paddingSingle) }
+                    return (cnnq_pair_bytes_zmm(r0 + ix &* s0, r1 + ix &* s1), cnnq_widen_bytes_zmm(r2 + ix &* s2))
+                }
+                let scales = r.stage.scales + channel
+                var ix = -s.padLeft
+                var (x0, y0) = column(ix), (x1, y1) = column(ix &+ 1)
+                var out = outputRow + channel
+                for _ in 0..<s.outputWidth {
+                    let (x2, y2) = column(ix &+ 2)
+                    // Two chains of three, so each output waits on three `vpdpwssd` latencies, not six.
+                    let pairs = cnnq_dpwssd_zmm(cnnq_dpwssd_zmm(cnnq_dpwssd_zmm(bias, x0, p0), x1, p1), x2, p2)
+                    let singles = cnnq_dpwssd_zmm(cnnq_dpwssd_zmm(cnnq_dpwssd_zmm(.zero, y0, q0), y1, q1), y2, q2)
+                    cnnq_requantize_zmm(pairs &+ singles, scales, lowest, highest, biasBits, out)
+                    out += c
+                    if sw == 1 {
+                        (x0, y0, x1, y1) = (x1, y1, x2, y2)
+                    } else {
+                        (x0, y0) = (x2, y2)
+                        (x1, y1) = column(ix &+ 3)
+                    }
+                    ix &+= sw
+                }
+            }
+        }
+
+        /// 5×5: each input column of a chunk of output pixels is converted once into `columns` (rows 0–1
+        /// and 2–3 as pairs, row 4 widened), then every output of the chunk reads its five.
+        private static func run5x5(
+            _ r: Depthwise.Rows, row: Int, padding: UnsafePointer<Int8>, weights w: UnsafeMutablePointer<SIMD16<Int32>>,
+            columns: UnsafeMutablePointer<SIMD16<Int32>>, capacity: Int
+        ) {
+            let s = r.s, c = s.inputChannels, sw = s.strideWidth, width = s.inputWidth
+            let chunk = (capacity &- 5) / sw &+ 1
+            let rows = (
+                start(r, row, 0, padding), start(r, row, 1, padding), start(r, row, 2, padding),
+                start(r, row, 3, padding), start(r, row, 4, padding)
+            )
+            let (lowest, highest, biasBits) = bounds(r.stage)
+            let paddingPair = cnnq_pair_bytes_zmm(padding, padding), paddingSingle = cnnq_widen_bytes_zmm(padding)
+            let outputRow = r.output + row &* s.outputWidth &* c
+            for index in 0..<(r.wStride / Depthwise.channelBlock) {
+                let channel = min(index &* Depthwise.channelBlock, c &- Depthwise.channelBlock)
+                @inline(__always) func tap(_ ky: Int, _ kx: Int) -> UnsafePointer<Int8> {
+                    r.packed + ((ky &* 5 &+ kx) &* r.wStride &+ channel)
+                }
+                var bias = UnsafeRawPointer(r.bias + channel).loadUnaligned(as: SIMD16<Int32>.self)
+                for kx in 0..<5 {
+                    w[3 &* kx] = cnnq_pair_bytes_zmm(tap(0, kx), tap(1, kx))
+                    w[3 &* kx &+ 1] = cnnq_pair_bytes_zmm(tap(2, kx), tap(3, kx))
+                    w[3 &* kx &+ 2] = cnnq_zero_paired_bytes_zmm(tap(4, kx))
+                    bias &-= cnnq_dpwssd_zmm(
+                        cnnq_dpwssd_zmm(cnnq_dpwssd_zmm(.zero, paddingPair, w[3 &* kx]), paddingPair, w[3 &* kx &+ 1]),
+                        paddingSingle, w[3 &* kx &+ 2])
+                }
+                let (r0, r1, r2, r3, r4) = (
+                    block(rows.0, channel), block(rows.1, channel), block(rows.2, channel), block(rows.3, channel),
+                    block(rows.4, channel)
+                )
+                let (s0, s1, s2, s3, s4) = (rows.0.1, rows.1.1, rows.2.1, rows.3.1, rows.4.1)
+                let scales = r.stage.scales + channel
+                var first = 0
+                while first < s.outputWidth {
+                    let count = min(chunk, s.outputWidth &- first)
+                    let ixStart = first &* sw &- s.padLeft
+                    for j in 0..<((count &- 1) &* sw &+ 5) {
+                        let ix = ixStart &+ j, column = columns + 3 &* j
+                        if UInt(bitPattern: ix) < UInt(width) {
+                            column[0] = cnnq_pair_bytes_zmm(r0 + ix &* s0, r1 + ix &* s1)
+                            column[1] = cnnq_pair_bytes_zmm(r2 + ix &* s2, r3 + ix &* s3)
+                            column[2] = cnnq_widen_bytes_zmm(r4 + ix &* s4)
+                        } else {
+                            (column[0], column[1], column[2]) = (paddingPair, paddingPair, paddingSingle)
+                        }
+                    }
+                    var out = outputRow + (first &* c &+ channel)
+                    for o in 0..<count {
+                        // Three chains of five, one per vector of a column.
+                        let x = columns + 3 &* sw &* o
+                        var a0 = bias, a1 = SIMD16<Int32>.zero, a2 = SIMD16<Int32>.zero
+                        for kx in 0..<5 {
+                            a0 = cnnq_dpwssd_zmm(a0, x[3 &* kx], w[3 &* kx])
+                            a1 = cnnq_dpwssd_zmm(a1, x[3 &* kx &+ 1], w[3 &* kx &+ 1])
+                            a2 = cnnq_dpwssd_zmm(a2, x[3 &* kx &+ 2], w[3 &* kx &+ 2])
+                        }
+                        cnnq_requantize_zmm(a0 &+ a1 &+ a2, scales, lowest, highest, biasBits, out)
+                        out += c
+                    }
+                    first &+= count
+                }
+            }
+        }
+    }
+
+    /// The kernel's C entry (declared in cnnq_cpu.h), for `InstructionSet.depthwise`.
+    @_cdecl("cnnq_depthwise_avx512vnni")
+    public func cnnq_depthwise_avx512vnni(_ rows: UnsafeRawPointer, _ row: Int) {
+        Int8DepthwiseAVX512VNNI.run(rows.assumingMemoryBound(to: Depthwise.Rows.self).pointee, row: row)
+    }
+#endif
