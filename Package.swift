@@ -8,7 +8,10 @@ import PackageDescription
     let vectorSettings: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma"])]
     let avxVNNISettings: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mavxvnni"])]
     let avx512VNNISettings: [SwiftSetting] = [
-        .unsafeFlags(["-Xcc", "-mavx512f", "-Xcc", "-mavx512bw", "-Xcc", "-mavx512vl", "-Xcc", "-mavx512vnni"])
+        .unsafeFlags([
+            "-Xcc", "-mavx512f", "-Xcc", "-mavx512bw", "-Xcc", "-mavx512vl", "-Xcc", "-mavx512vnni", "-Xcc",
+            "-mavx512vbmi",
+        ])
     ]
     let dotProductSettings: [SwiftSetting] = []
     let i8mmSettings: [SwiftSetting] = []

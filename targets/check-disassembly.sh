@@ -90,6 +90,7 @@ case "$arch" in
     expect O6run3x3 'vpmovsxbd\s+.*%zmm' "3×3: the odd kernel row sign-extended to int32, paired with its sign"
     expect O6run3x3 'vpmovdb' "3×3: requantized lanes narrowed and stored 16 at a time"
     refuse Int8Depthwise 'vpmulld' "a 32-bit multiply means LLVM split the pairs"
+    expect lookup_avx512vnni 'vperm[it]2b\s+.*%zmm' "the table lookup, 64 bytes per two-table byte permute"
     refuse '' 'vfn?m(add|sub)' "a fused multiply-add would round once where the reference rounds twice"
     ;;
   neon)

@@ -17,7 +17,9 @@ int cnnq_cpu_features(void) {
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(b & bit_AVX2)) return 0;
     int features = CNNQ_CPU_AVX2;
     unsigned int avx512 = bit_AVX512F | bit_AVX512BW | bit_AVX512VL;
-    if ((b & avx512) == avx512 && (c & bit_AVX512VNNI) && (xcr0 & 0xE0) == 0xE0) features |= CNNQ_CPU_AVX512_VNNI;
+    /* VBMI (vpermi2b, the table lookup) with VNNI: Ice Lake, Zen 4 and later; Cascade Lake runs AVX2. */
+    if ((b & avx512) == avx512 && (c & bit_AVX512VNNI) && (c & bit_AVX512VBMI) && (xcr0 & 0xE0) == 0xE0)
+        features |= CNNQ_CPU_AVX512_VNNI;
     unsigned int max_subleaf = a;
     if (max_subleaf >= 1 && __get_cpuid_count(7, 1, &a, &b, &c, &d) && (a & (1u << 4))) features |= CNNQ_CPU_AVX_VNNI;
     return features;

@@ -130,20 +130,18 @@ public struct InvertedResidual {
     /// holds `workspacePerThread` bytes per thread.
     public func run(
         input: UnsafePointer<Int8>, workspace: UnsafeMutableRawPointer, output: UnsafeMutablePointer<Int8>,
-        kernel: GEMM.Kernel, depthwiseKernel: Depthwise.RowKernel?
+        kernels: LevelKernels
     ) {
         let perThread = layout()!.total
         parallelRanges(depthwise.outputHeight) { slot, rows in
-            run(
-                rows, input: input, workspace: workspace + slot * perThread, output: output, kernel: kernel,
-                depthwiseKernel: depthwiseKernel)
+            run(rows, input: input, workspace: workspace + slot * perThread, output: output, kernels: kernels)
         }
     }
 
     /// Output rows `range` on the calling thread.
     func run(
         _ range: Range<Int>, input: UnsafePointer<Int8>, workspace: UnsafeMutableRawPointer,
-        output: UnsafeMutablePointer<Int8>, kernel: GEMM.Kernel, depthwiseKernel: Depthwise.RowKernel?
+        output: UnsafeMutablePointer<Int8>, kernels: LevelKernels
     ) {
         let d = depthwise, e = expanded
         let offsets = layout()!
@@ -174,19 +172,21 @@ public struct InvertedResidual {
                     let count = min(group, end - nextRow)
                     expandRows(
                         nextRow, count: count, expand, input: input, gemmRows: gemmRows,
-                        output: ring + (nextRow - first) % ringRows * d.inputWidth * e, kernel: kernel)
+                        output: ring + (nextRow - first) % ringRows * d.inputWidth * e, kernels: kernels)
                     nextRow += count
                 }
             }
             Depthwise.Rows(
                 source: rows, zero: depthwiseInputZeroPoint, packed: depthwiseWeights, bias: depthwiseBias, s: d,
                 stage: depthwiseStage, output: base
-            ).run(oy, variant, kernel: depthwiseKernel)
-            if let table = depthwiseTable { LookupTable.lookUp(table, target, target, 0..<outputRow) }
+            ).run(oy, variant, kernel: kernels.depthwise)
+            if let table = depthwiseTable {
+                LookupTable.lookUp(table, target, target, 0..<outputRow, kernel: kernels.lookup)
+            }
             if let project, oy - bandStart == bandRows - 1 || oy == range.upperBound - 1 {
                 projectRows(
                     bandStart..<(oy + 1), project, band: band, input: input, gemmRows: gemmRows, output: output,
-                    kernel: kernel)
+                    kernels: kernels)
                 bandStart = oy + 1
             }
         }
@@ -195,9 +195,9 @@ public struct InvertedResidual {
     /// Expanded rows `r ..< r + count` into `output`.
     func expandRows(
         _ r: Int, count: Int, _ expand: Layer, input: UnsafePointer<Int8>, gemmRows: UnsafeMutablePointer<Int8>,
-        output: UnsafeMutablePointer<Int8>, kernel: GEMM.Kernel
+        output: UnsafeMutablePointer<Int8>, kernels: LevelKernels
     ) {
-        let s = expand.shape
+        let s = expand.shape, kernel = kernels.gemm
         let pixels = count * s.outputWidth
         if expand.isPointwise {
             Pointwise.run(
@@ -210,22 +210,26 @@ public struct InvertedResidual {
                 packedBias: expand.packedBias, shape: s, stage: expand.stage, kernel: kernel, workspace: gemmRows,
                 output: output, firstPixel: r * s.outputWidth, pixels: pixels, serial: true)
         }
-        if let table = expand.table { LookupTable.lookUp(table, output, output, 0..<(pixels * s.outputChannels)) }
+        if let table = expand.table {
+            LookupTable.lookUp(table, output, output, 0..<(pixels * s.outputChannels), kernel: kernels.lookup)
+        }
     }
 
     /// Projects the band's depthwise output rows `rows` into the output, adding the residual.
     func projectRows(
         _ rows: Range<Int>, _ project: Layer, band: UnsafeMutablePointer<Int8>, input: UnsafePointer<Int8>,
-        gemmRows: UnsafeMutablePointer<Int8>, output: UnsafeMutablePointer<Int8>, kernel: GEMM.Kernel
+        gemmRows: UnsafeMutablePointer<Int8>, output: UnsafeMutablePointer<Int8>, kernels: LevelKernels
     ) {
         let pixels = rows.count * depthwise.outputWidth
         let first = rows.lowerBound * depthwise.outputWidth
         let out = output + first * outputChannels
         Pointwise.run(
             input: band, pixels: pixels, inputChannels: expanded, packedWeights: project.packedWeights,
-            packedBias: project.packedBias, outputChannels: outputChannels, stage: project.stage, kernel: kernel,
-            workspace: gemmRows, output: out, serial: true)
-        if let table = project.table { LookupTable.lookUp(table, out, out, 0..<(pixels * outputChannels)) }
+            packedBias: project.packedBias, outputChannels: outputChannels, stage: project.stage,
+            kernel: kernels.gemm, workspace: gemmRows, output: out, serial: true)
+        if let table = project.table {
+            LookupTable.lookUp(table, out, out, 0..<(pixels * outputChannels), kernel: kernels.lookup)
+        }
         if let residual {
             Add.runLanes(out, input + first * inputChannels, count: pixels * outputChannels, residual, out)
         }

@@ -21,18 +21,44 @@ public enum LookupTable {
         }
     #endif
 
+    /// A level's own loop, reached through its module's C entry: `run(table, input, output, count)`.
+    public struct Kernel {
+        public let name: StaticString
+        public let run: (UnsafePointer<Int8>, UnsafePointer<Int8>, UnsafeMutablePointer<Int8>, Int) -> Void
+
+        public init(
+            name: StaticString,
+            run: @escaping (UnsafePointer<Int8>, UnsafePointer<Int8>, UnsafeMutablePointer<Int8>, Int) -> Void
+        ) {
+            (self.name, self.run) = (name, run)
+        }
+    }
+
     /// Spread over threads in pieces of 16 KiB (V3's hard-swish tensors were a sixth of its
-    /// single-thread time). On aarch64, 16 bytes at a time with the table in 16 registers (`tbl`
-    /// and 3 `tbx`); elsewhere one load per byte.
+    /// single-thread time), each by `kernel` or the portable loop.
     public static func run(
-        table: UnsafePointer<Int8>, input: UnsafePointer<Int8>, count: Int, output: UnsafeMutablePointer<Int8>
+        table: UnsafePointer<Int8>, input: UnsafePointer<Int8>, count: Int, output: UnsafeMutablePointer<Int8>,
+        kernel: Kernel?
     ) {
-        parallelChunks(count, grain: 16_384) { range in lookUp(table, input, output, range) }
+        parallelChunks(count, grain: 16_384) { range in lookUp(table, input, output, range, kernel: kernel) }
     }
 
     /// Entries `range` on the calling thread.
     @inline(__always)
     static func lookUp(
+        _ table: UnsafePointer<Int8>, _ input: UnsafePointer<Int8>, _ output: UnsafeMutablePointer<Int8>,
+        _ range: Range<Int>, kernel: Kernel?
+    ) {
+        if let kernel {
+            return kernel.run(table, input + range.lowerBound, output + range.lowerBound, range.count)
+        }
+        portable(table, input, output, range)
+    }
+
+    /// On aarch64, 16 bytes at a time with the table in 16 registers (`tbl` and 3 `tbx`); elsewhere
+    /// one load per byte.
+    @inline(__always)
+    public static func portable(
         _ table: UnsafePointer<Int8>, _ input: UnsafePointer<Int8>, _ output: UnsafeMutablePointer<Int8>,
         _ range: Range<Int>
     ) {

@@ -60,6 +60,22 @@ public enum InstructionSet: Int32, CaseIterable, Sendable {
         return .baseline
     }
 
+    /// Every kernel of the level, for the interpreter.
+    public var kernels: LevelKernels { LevelKernels(gemm: gemm, depthwise: depthwise, lookup: lookup) }
+
+    /// The level's own table lookup (`vpermi2b`), or nil for the portable loop.
+    public var lookup: LookupTable.Kernel? {
+        switch self {
+        #if arch(x86_64) && !CNNQ_PROFILE_SMALL
+            case .avx512VNNI:
+                return LookupTable.Kernel(name: "64 avx512-vbmi") { table, input, output, count in
+                    cnnq_lookup_avx512vnni(table, input, output, count)
+                }
+        #endif
+        default: return nil
+        }
+    }
+
     /// The level's own depthwise row body for 3×3 and 5×5, or nil for the portable ones.
     public var depthwise: Depthwise.RowKernel? {
         switch self {

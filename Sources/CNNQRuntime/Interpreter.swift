@@ -14,10 +14,10 @@ public enum Interpreter {
         guard UInt(bitPattern: arena) % UInt(ModelFormat.bufferAlignment) == 0 else { throw .misaligned }
         guard arenaSize >= model.arenaSize(threads: threadCount) else { throw .arenaTooSmall }
         let workspace = arena + model.workspaceOffset
-        let gemm = isa.gemm, depthwise = isa.depthwise
+        let kernels = isa.kernels
         var o = 0
         while o < model.opCount {
-            run(model, model.op(o), arena: arena, workspace: workspace, gemm: gemm, depthwise: depthwise)
+            run(model, model.op(o), arena: arena, workspace: workspace, kernels: kernels)
             observe(o)
             o = model.next(after: o)
         }
@@ -37,9 +37,7 @@ public enum Interpreter {
         }
         guard UInt(bitPattern: arena) % UInt(ModelFormat.bufferAlignment) == 0 else { throw .misaligned }
         guard arenaSize >= model.arenaSize(threads: threadCount) else { throw .arenaTooSmall }
-        run(
-            model, op, arena: arena, workspace: arena + model.workspaceOffset, gemm: isa.gemm,
-            depthwise: isa.depthwise)
+        run(model, op, arena: arena, workspace: arena + model.workspaceOffset, kernels: isa.kernels)
     }
 
     /// Pointer to tensor `t` in the arena.
@@ -63,9 +61,9 @@ public enum Interpreter {
     @inline(never)
     static func run(
         _ model: ModelView, _ op: OpInfo, arena: UnsafeMutableRawPointer, workspace: UnsafeMutableRawPointer,
-        gemm: GEMM.Kernel, depthwise: Depthwise.RowKernel?
+        kernels: LevelKernels
     ) {
-        let c = OpContext(model: model, op: op, arena: arena, workspace: workspace, gemm: gemm, depthwise: depthwise)
+        let c = OpContext(model: model, op: op, arena: arena, workspace: workspace, kernels: kernels)
         let kind = op.kind
         switch kind {
         case .convolution, .pointwise, .depthwise, .groupedConvolution: ConvolutionOp.run(c)

@@ -1,4 +1,5 @@
 import CNNQKernels
+import CNNQRuntime
 import CNNQTestSupport
 import CNNQuant
 import Testing
@@ -60,10 +61,32 @@ import Testing
             hardSwish, inputScale: 0.05, inputZeroPoint: 10, outputScale: 0.03, outputZeroPoint: -100, table: &table)
         let input = (-128...127).map { Int8($0) }
         var output = [Int8](repeating: 0, count: 256)
-        LookupTable.run(table: table, input: input, count: 256, output: &output)
+        LookupTable.run(table: table, input: input, count: 256, output: &output, kernel: nil)
         for (q, y) in zip(input, output) {
             let real = hardSwish(0.05 * Double(Int32(q) - 10)) / 0.03
             #expect(Double(y) == min(max(real.rounded(.toNearestOrAwayFromZero) - 100, -128), 127), "q = \(q)")
+        }
+    }
+
+    /// Every level's lookup against table[x + 128]: every byte value, lengths around its vector width,
+    /// and in place (as the fused block runs it).
+    @Test func lookupAtEveryLevel() {
+        var random = SeededRandom(seed: 17)
+        let table = random.int8s(256)
+        for isa in InstructionSet.available {
+            for count in [0, 1, 63, 64, 65, 127, 128, 256, 1000] {
+                let input = (0..<count).map { Int8(truncatingIfNeeded: $0 &* 37 &+ 5) }
+                let expected = input.map { table[Int($0) + 128] }
+                var output = [Int8](repeating: 0, count: count)
+                LookupTable.run(table: table, input: input, count: count, output: &output, kernel: isa.lookup)
+                var inPlace = input
+                inPlace.withUnsafeMutableBufferPointer { p in
+                    if let base = p.baseAddress {
+                        LookupTable.run(table: table, input: base, count: count, output: base, kernel: isa.lookup)
+                    }
+                }
+                #expect(output == expected && inPlace == expected, "\(isa), \(count) bytes")
+            }
         }
     }
 
@@ -84,12 +107,15 @@ import Testing
         }
         #expect(oneAdd == expected && twoAdd == expected)
 
-        let (oneLookup, twoLookup) = withOneAndTwoThreads { () -> [Int8] in
-            var out = [Int8](repeating: 0, count: count)
-            LookupTable.run(table: table, input: a, count: count, output: &out)
-            return out
+        for isa in InstructionSet.available {
+            let (oneLookup, twoLookup) = withOneAndTwoThreads { () -> [Int8] in
+                var out = [Int8](repeating: 0, count: count)
+                LookupTable.run(table: table, input: a, count: count, output: &out, kernel: isa.lookup)
+                return out
+            }
+            let same = oneLookup == a.map { table[Int($0) + 128] } && twoLookup == oneLookup
+            #expect(same, "\(isa)")
         }
-        #expect(oneLookup == a.map { table[Int($0) + 128] } && twoLookup == oneLookup)
 
         // Its own input: `a` is smaller than 112²×24, and reading past it read whatever a test running
         // beside this one had just written there, so the reference and the kernel saw different bytes.

@@ -135,8 +135,7 @@ import Testing
                             var workspace = [UInt8](repeating: 0xA5, count: 2 * block.workspacePerThread!)
                             workspace.withUnsafeMutableBytes {
                                 block.run(
-                                    input: x, workspace: $0.baseAddress!, output: &output, kernel: isa.gemm,
-                                    depthwiseKernel: isa.depthwise)
+                                    input: x, workspace: $0.baseAddress!, output: &output, kernels: isa.kernels)
                             }
                         }
                     }

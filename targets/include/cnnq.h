@@ -101,7 +101,7 @@ cnnq_status cnnq_context_init(cnnq_context *context, const cnnq_model *model, vo
 enum {
     CNNQ_ISA_BASELINE = 0,     /* x86_64: AVX2 (the library's minimum); aarch64: Advanced SIMD; armv7: NEON */
     CNNQ_ISA_AVX_VNNI = 1,     /* x86_64: 256-bit vpdpbusd */
-    CNNQ_ISA_AVX512_VNNI = 2,  /* x86_64: AVX-512 F/BW/VL + VNNI */
+    CNNQ_ISA_AVX512_VNNI = 2,  /* x86_64: AVX-512 F/BW/VL + VNNI + VBMI (Ice Lake, Zen 4 and later) */
     CNNQ_ISA_DOTPROD = 3,      /* aarch64: Armv8.2 sdot */
     CNNQ_ISA_I8MM = 4          /* aarch64: Armv8.6 smmla */
 };

@@ -1,8 +1,8 @@
 #ifndef CNNQ_AVX512VNNI_H
 #define CNNQ_AVX512VNNI_H
 
-/* vpdpbusd and vpdpwssd on zmm for Swift, which has no intrinsics: inlined into the kernels of the module built
-   with -mavx512f -mavx512bw -mavx512vl -mavx512vnni. Declared for every x86_64 module, with the
+/* vpdpbusd, vpdpwssd and vpermi2b on zmm for Swift, which has no intrinsics: inlined into the kernels of the
+   module built with -mavx512f -mavx512bw -mavx512vl -mavx512vnni -mavx512vbmi. Declared for every x86_64 module, with the
    target attribute, because Embedded Swift's clients of that module read its declarations too. */
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -36,6 +36,16 @@ static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vnni"
 /* The 16 bytes at w as int16 pairs (w[i], 0). */
 static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vnni"))) cnnq_i32x16 cnnq_zero_paired_bytes_zmm(const signed char *w) {
     return (cnnq_i32x16)_mm512_and_si512(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)w)), _mm512_set1_epi32(0xFFFF));
+}
+
+/* table[x[i] + 128] for the 64 bytes x, the 256-entry table in four zmm t0..t3: vpermi2b looks up the
+   low 7 bits of the index (x + 128) in t0:t1 and in t2:t3, and its top bit picks one. AVX-512 VBMI. */
+static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vbmi"))) cnnq_i32x16 cnnq_lookup_zmm(
+    cnnq_i32x16 x, cnnq_i32x16 t0, cnnq_i32x16 t1, cnnq_i32x16 t2, cnnq_i32x16 t3) {
+    __m512i index = _mm512_xor_si512((__m512i)x, _mm512_set1_epi8((char)0x80));
+    __m512i low = _mm512_permutex2var_epi8((__m512i)t0, index, (__m512i)t1);
+    __m512i high = _mm512_permutex2var_epi8((__m512i)t2, index, (__m512i)t3);
+    return (cnnq_i32x16)_mm512_mask_blend_epi8(_mm512_movepi8_mask(index), low, high);
 }
 
 /* The output stage of Requantization.swift on 16 lanes, step for step and so bit for bit: float(acc)

@@ -7,7 +7,7 @@
 enum {
     CNNQ_CPU_AVX2 = 1 << 0,        /* with FMA, which the kernels never emit */
     CNNQ_CPU_AVX_VNNI = 1 << 1,    /* vpdpbusd on ymm (VEX) */
-    CNNQ_CPU_AVX512_VNNI = 1 << 2, /* AVX-512 F, BW, VL and VNNI, zmm state enabled */
+    CNNQ_CPU_AVX512_VNNI = 1 << 2, /* AVX-512 F, BW, VL, VNNI and VBMI, zmm state enabled */
     CNNQ_CPU_NEON = 1 << 3,        /* aarch64 Advanced SIMD; armv7 NEON */
     CNNQ_CPU_DOTPROD = 1 << 4,     /* aarch64 sdot/udot (Armv8.2 FEAT_DotProd) */
     CNNQ_CPU_I8MM = 1 << 5,        /* aarch64 smmla (Armv8.6 FEAT_I8MM) */
@@ -25,6 +25,8 @@ void cnnq_gemm_4x16_avxvnni(const void *tile);
 void cnnq_gemm_8x16_avx512vnni(const void *tile);
 /* Output row `row` of the 3×3 or 5×5 depthwise layer whose Depthwise.Rows `rows` points at. */
 void cnnq_depthwise_avx512vnni(const void *rows, long row);
+/* output[i] = table[input[i] + 128] for i < count. */
+void cnnq_lookup_avx512vnni(const signed char *table, const signed char *input, signed char *output, long count);
 #elif defined(__aarch64__) || defined(__ARM_NEON)
 void cnnq_gemm_2x16_neon(const void *tile);
 #if defined(__aarch64__)

@@ -132,16 +132,16 @@ public enum ConvolutionOp {
             Pointwise.run(
                 input: c.input(0), pixels: x.batch * x.height * x.width, inputChannels: x.channels,
                 packedWeights: weights,
-                packedBias: bias, outputChannels: out.channels, stage: stage, kernel: c.gemm, workspace: rows,
+                packedBias: bias, outputChannels: out.channels, stage: stage, kernel: c.kernels.gemm, workspace: rows,
                 output: c.output)
         case .depthwise where kind.isBuiltIn:
             Depthwise.run(
                 input: c.input(0), inputZeroPoint: x.zeroPoint, packedWeights: weights, bias: bias, shape: s,
-                stage: stage, output: c.output, kernel: c.depthwise)
+                stage: stage, output: c.output, kernel: c.kernels.depthwise)
         case .convolution where kind.isBuiltIn, .groupedConvolution where kind.isBuiltIn:
             StandardConvolution.run(
                 input: c.input(0), inputZeroPoint: x.zeroPoint, packedWeights: weights, packedBias: bias, shape: s,
-                stage: stage, kernel: c.gemm, workspace: rows, output: c.output)
+                stage: stage, kernel: c.kernels.gemm, workspace: rows, output: c.output)
         default: break  // refused at load
         }
     }

@@ -158,7 +158,7 @@ public enum InvertedResidualOp {
         for b in 0..<x.batch {
             block.run(
                 input: input + b * (x.count / x.batch), workspace: c.workspace,
-                output: output + b * (out.count / out.batch), kernel: c.gemm, depthwiseKernel: c.depthwise)
+                output: output + b * (out.count / out.batch), kernels: c.kernels)
         }
     }
 }

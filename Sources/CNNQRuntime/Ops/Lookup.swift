@@ -18,6 +18,8 @@ public enum LookupOp {
 
     static func run(_ c: OpContext) {
         let table = c.constant(c.parameters(Parameters()).table, as: Int8.self)
-        LookupTable.run(table: table, input: c.input(0), count: c.tensor(input: 0).count, output: c.output)
+        LookupTable.run(
+            table: table, input: c.input(0), count: c.tensor(input: 0).count, output: c.output,
+            kernel: c.kernels.lookup)
     }
 }

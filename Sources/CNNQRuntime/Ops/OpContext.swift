@@ -1,12 +1,12 @@
 import CNNQKernels
 
 /// What an op's `run` sees: its tensors in the arena, its parameter words and constants, and the
-/// kernels' scratch memory, and the GEMM and depthwise kernels of the context's instruction-set level. Built per op
+/// kernels' scratch memory, and the kernels of the context's instruction-set level. Built per op
 /// by the interpreter; the model was validated at load.
 struct OpContext {
     let model: ModelView, op: OpInfo
     let arena: UnsafeMutableRawPointer, workspace: UnsafeMutableRawPointer
-    let gemm: GEMM.Kernel, depthwise: Depthwise.RowKernel?
+    let kernels: LevelKernels
 
     // Out of line: every op calls these, and each inlined copy decodes a tensor record (size on a board).
     @inline(never) func tensor(input i: Int) -> TensorInfo { model.tensor(model.input(of: op, i)) }

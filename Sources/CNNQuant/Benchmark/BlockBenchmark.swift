@@ -119,9 +119,7 @@ public enum BlockBenchmark {
             var workspace = [UInt8](repeating: 0, count: threadCount * fusedBlock.workspacePerThread!)
             let fused = KernelBenchmark.median(runs: runs, warmup: warmup) {
                 workspace.withUnsafeMutableBytes {
-                    fusedBlock.run(
-                        input: input, workspace: $0.baseAddress!, output: &output, kernel: gemm,
-                        depthwiseKernel: isa.depthwise)
+                    fusedBlock.run(input: input, workspace: $0.baseAddress!, output: &output, kernels: isa.kernels)
                 }
             }
             return Result(

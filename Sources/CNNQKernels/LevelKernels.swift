@@ -1,0 +1,14 @@
+/// The kernels an instruction-set level brings in place of the portable ones, chosen once when a
+/// context is set up (`InstructionSet.kernels` in the runtime) and handed to every op. Each is reached
+/// through its module's C entry, by a closure that captures nothing (no allocation).
+public struct LevelKernels {
+    public let gemm: GEMM.Kernel
+    /// Nil: the portable row bodies.
+    public let depthwise: Depthwise.RowKernel?
+    /// Nil: the portable loop.
+    public let lookup: LookupTable.Kernel?
+
+    public init(gemm: GEMM.Kernel, depthwise: Depthwise.RowKernel? = nil, lookup: LookupTable.Kernel? = nil) {
+        (self.gemm, self.depthwise, self.lookup) = (gemm, depthwise, lookup)
+    }
+}
