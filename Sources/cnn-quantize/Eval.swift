@@ -10,8 +10,9 @@ struct Eval: ParsableCommand {
             int8 one through the device's interpreter and kernels. Prints float and int8 top-1/top-5 \
             accuracy (with labels), top-1 agreement, output SQNR and the worst layers. Labels come from \
             --labels (lines 'NAME LABEL', or an IDX label file with IDX images) or else from file names \
-            ending in _LABEL (imagenet_00_243.jpg); \
-            --label-offset is added to them (1 for 1001-class TF-slim models). Exits with status 1, naming \
+            of three or more fields NAME_..._LABEL (imagenet_00_243.jpg; a name of two fields, like \
+            IMG_0042.jpg, has none); --label-offset is added to them (1 for 1001-class TF-slim models), and \
+            a label that is not one of the model's classes is an error. Exits with status 1, naming \
             the broken threshold, when the top-1 drop exceeds --max-drop, agreement is below \
             --min-agreement or output SQNR below --min-sqnr.
 

@@ -95,13 +95,21 @@ import Testing
             "--no-bias-correction",
         ])
         #expect(quantize.status == 0, "\(quantize.stderr)")
+        // The photos' ImageNet classes are not among this 100-class model's (see evalLabels): a labels
+        // file gives them classes it has, so that accuracy is printed.
+        let names = try FileManager.default.contentsOfDirectory(atPath: Self.images).filter { $0.hasSuffix(".jpg") }
+        try names.enumerated().map { "\($1) \($0 * 7 % 100)" }.joined(separator: "\n").write(
+            toFile: out + "/classes.txt", atomically: true, encoding: .utf8)
         let pass = try CLI.run([
-            "eval", Self.model, model, "--data", Self.images, "--min-agreement", "50", "--min-sqnr", "15",
+            "eval", Self.model, model, "--data", Self.images, "--labels", out + "/classes.txt", "--min-agreement", "50",
+            "--min-sqnr", "15",
         ])
         #expect(pass.status == 0, "\(pass.stderr)")
         #expect(
             pass.stdout.contains("20 images, 20 labelled") && pass.stdout.contains("top-1 agreement"), "\(pass.stdout)")
-        let fail = try CLI.run(["eval", Self.model, model, "--data", Self.images, "--min-sqnr", "99"])
+        let fail = try CLI.run([
+            "eval", Self.model, model, "--data", Self.images, "--labels", out + "/classes.txt", "--min-sqnr", "99",
+        ])
         #expect(fail.status == 1)
         #expect(
             fail.stderr.hasPrefix("error: output SQNR") && fail.stderr.contains("below --min-sqnr 99.0")
@@ -110,10 +118,13 @@ import Testing
 
         // A baseline saved with --json: the same model passes against it (and draws its plot); one with
         // per-tensor depthwise weights fails, naming only depthwise layers.
-        let good = try CLI.run(["eval", Self.model, model, "--data", Self.images, "--json"])
+        let good = try CLI.run([
+            "eval", Self.model, model, "--data", Self.images, "--labels", out + "/classes.txt", "--json",
+        ])
         try good.stdout.write(toFile: out + "/good.json", atomically: true, encoding: .utf8)
         let same = try CLI.run([
-            "eval", Self.model, model, "--data", Self.images, "--baseline", out + "/good.json", "--plot",
+            "eval", Self.model, model, "--data", Self.images, "--labels", out + "/classes.txt", "--baseline",
+            out + "/good.json", "--plot",
             out + "/p.svg",
         ])
         #expect(same.status == 0, "\(same.stderr)")
@@ -125,7 +136,8 @@ import Testing
         ])
         #expect(quantizeBroken.status == 0, "\(quantizeBroken.stderr)")
         let regressed = try CLI.run([
-            "eval", Self.model, broken, "--data", Self.images, "--baseline", out + "/good.json",
+            "eval", Self.model, broken, "--data", Self.images, "--labels", out + "/classes.txt", "--baseline",
+            out + "/good.json",
         ])
         #expect(regressed.status == 1)
         let named = regressed.stderr.components(separatedBy: "own SQNR against the baseline: ").last ?? ""
@@ -150,6 +162,39 @@ import Testing
         let top = labelled.stdout.split(separator: "\n").last.map(String.init) ?? ""
         let topClass = top.split(separator: " ").dropFirst().first.map(String.init) ?? "?"
         #expect(labelled.status == 0 && top.hasSuffix("name\(topClass)") && top.contains("%"), "\(labelled.stdout)")
+    }
+
+    /// Labels come only from a labels file or names of three or more fields NAME_…_LABEL, and one the
+    /// model has no class for stops eval, naming the image.
+    @Test func evalLabels() throws {
+        #expect(Evaluation.labelFromFileName("data/imagenet_07_281.jpg") == 281)
+        #expect(Evaluation.labelFromFileName("page_l03_p1_180deg_1.png") == 1)
+        for unlabelled in [
+            "chicky_512.png", "IMG_0042.jpg", "_1_2.png", "a_1_+2.png", "a__2.png", "a_1_.png", "512.png",
+        ] {
+            #expect(Evaluation.labelFromFileName(unlabelled) == nil, "\(unlabelled)")
+        }
+        let out = try Self.folder("eval-labels")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let model = out + "/m.cnnq"
+        let quantize = try CLI.run([
+            "quantize", Self.model, "--calibration", Self.images, "-o", model, "--samples", "4", "--held-out", "0",
+        ])
+        #expect(quantize.status == 0, "\(quantize.stderr)")
+        let photos = out + "/photos"
+        try FileManager.default.createDirectory(atPath: photos, withIntermediateDirectories: true)
+        for name in ["chicky_512.jpg", "IMG_0042.jpg"] {
+            try FileManager.default.copyItem(atPath: Self.images + "/imagenet_01_559.jpg", toPath: photos + "/" + name)
+        }
+        let unlabelled = try CLI.run(["eval", Self.model, model, "--data", photos])
+        #expect(unlabelled.status == 0 && unlabelled.stdout.contains("2 images, 0 labelled"), "\(unlabelled.stdout)")
+        // The fixtures' names carry ImageNet classes, beyond this model's 100.
+        let outside = try CLI.run(["eval", Self.model, model, "--data", Self.images])
+        #expect(
+            outside.status == 1
+                && outside.stderr.contains(".jpg: label ")
+                && outside.stderr.contains(" is not one of the model's 100 classes (0–99)"),
+            "\(outside.stderr)")
     }
 
     /// What a new user meets: --version, quantize as the default subcommand, a held-out split that

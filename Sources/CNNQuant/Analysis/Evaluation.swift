@@ -22,9 +22,10 @@ public struct Evaluation: Codable, Sendable {
         Array(layers.sorted { ($0.ownSQNRDB ?? .infinity) < ($1.ownSQNRDB ?? .infinity) }.prefix(5))
     }
 
-    /// `label(i)` gives sample i's class (already offset to the model's numbering), or nil. A model
-    /// with fused blocks runs unfused (`Int8Model.unfused`, the same outputs), so that every layer
-    /// is compared and named.
+    /// `label(i)` gives sample i's class (already offset to the model's numbering), or nil; a label
+    /// that is not one of the model's classes is an error naming the sample. A model with fused
+    /// blocks runs unfused (`Int8Model.unfused`, the same outputs), so that every layer is compared
+    /// and named.
     public static func run(
         float graph: Graph, int8 fused: Int8Model, images: some SampleSource, label: (Int) -> Int?,
         progress: (Int, Int) -> Void = { _, _ in }
@@ -35,6 +36,11 @@ public struct Evaluation: Codable, Sendable {
         var labels: [Int?] = []
         for i in 0..<images.count {
             try comparison.add([graph.inputs[0].name: images.sample(i)], float: executor, int8: model)
+            let classes = comparison.classCount
+            if let l = label(i), classes > 0, l < 0 || l >= classes {
+                throw .invalidArgument(
+                    "\(images.name(i)): label \(l) is not one of the model's \(classes) classes (0–\(classes - 1))")
+            }
             labels.append(label(i))
             progress(i + 1, images.count)
         }
@@ -87,10 +93,17 @@ public struct Evaluation: Codable, Sendable {
         }.sorted { $0.loss > $1.loss }
     }
 
-    /// The class in a file name like `imagenet_07_281.jpg` (foolbox's convention: the last number).
+    /// The class in a file name of three or more fields, NAME_…_LABEL, like `imagenet_07_281.jpg`
+    /// (foolbox's samples) or `page_l03_p1_180deg_1.png` (calibration/make_text_strips.py): the
+    /// digits after the last underscore. A name of two fields that merely ends in digits
+    /// (`chicky_512.png`, `IMG_0042.jpg`) has no label.
     public static func labelFromFileName(_ path: String) -> Int? {
         let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-        return stem.split(separator: "_").last.flatMap { Int($0) }
+        let parts = stem.split(separator: "_", omittingEmptySubsequences: false)
+        guard parts.count >= 3, parts.allSatisfy({ !$0.isEmpty }), let last = parts.last,
+            last.allSatisfy({ ("0"..."9").contains($0) })
+        else { return nil }
+        return Int(last)
     }
 
     /// A labels file: one `NAME LABEL` per line (NAME a file name or a path under the data folder).

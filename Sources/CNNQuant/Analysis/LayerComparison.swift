@@ -25,6 +25,8 @@ public struct LayerComparison {
     public private(set) var topOneMatches = 0
     /// The five highest-scoring classes of the first output, per sample, in each model.
     public private(set) var rankings: [(float: [Int], int8: [Int])] = []
+    /// Values of the first output per sample (a classifier's classes), once a sample was added.
+    public private(set) var classCount = 0
 
     /// SQNR of the model's first output.
     public var outputSQNR: Double { layers.last { $0.tensor == outputTensor }?.sqnr ?? .nan }
@@ -71,6 +73,7 @@ public struct LayerComparison {
         let output = model.view.output(0)
         if let f = reference[model.name(ofTensor: output)] {
             let q = Array(model.values(output))
+            classCount = f.count
             // Ties go to the lower class in both, so an int8 tie is not counted as a disagreement by chance.
             let float = Array(f.indices.sorted { f[$0] > f[$1] || (f[$0] == f[$1] && $0 < $1) }.prefix(5))
             let int8 = Array(q.indices.sorted { q[$0] > q[$1] || (q[$0] == q[$1] && $0 < $1) }.prefix(5))
