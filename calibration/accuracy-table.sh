@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prints the README's accuracy table: every Fashion-MNIST MobileNet of Tests/CNNQuantTests/Fixtures/
-# fashion-mnist quantized with the default recipe (percentile, bias correction, 200 training images)
+# fashion-mnist quantized with the default recipe (auto, bias correction, 200 training images)
 # and evaluated on the 10,000 test images; then, when fetch-images.sh, export_models.py and
 # make_text_strips.py have run, the real models: the ImageNet MobileNet V2 and V1 on the 20 labelled
 # ImageNet images (calibrated on the 95 other photos), and PaddleOCR's MobileNetV3-Small on the text

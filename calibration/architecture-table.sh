@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prints the README's architecture table: every Fashion-MNIST model of Tests/CNNQuantTests/Fixtures/
 # fashion-mnist that is not a MobileNet (calibration/classic_cnns.py, trained by train_fashion_mnist.py)
-# quantized with the default recipe (percentile, bias correction, 200 training images), evaluated
+# quantized with the default recipe (auto, bias correction, 200 training images), evaluated
 # against the float model on the 10,000 test images, and timed on one thread (`cnn-quantize bench`,
 # 200 runs, median). Needs Debian's dataset-fashion-mnist, jq, and a release build
 # (swift build -c release --product cnn-quantize). Latency is this machine's; run it on an idle one.

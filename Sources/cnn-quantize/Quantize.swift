@@ -48,9 +48,13 @@ struct Quantize: ParsableCommand {
     var output: String
 
     @Option(
-        help: "How activation ranges are chosen: \(CalibrationMethod.allCases.map(\.rawValue).joined(separator: ", "))."
+        help: """
+            How activation ranges are chosen: \(CalibrationMethod.allCases.map(\.rawValue).joined(separator: ", ")). \
+            auto quantizes with each of the others and keeps the one with the best output SQNR on (up to \
+            32 of) the calibration images.
+            """
     )
-    var method: CalibrationMethod = .percentile
+    var method: CalibrationMethod = .auto
 
     @Option(help: "Images used for calibration (a fixed shuffle of the folder).")
     var samples: Int = 200

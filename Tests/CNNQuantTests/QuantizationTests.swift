@@ -36,4 +36,24 @@ import Testing
         let worst = result.comparison.worstFirst.prefix(3).map { "\($0.name) \($0.sqnr)" }
         #expect(result.outputSQNR > 15, "output SQNR \(result.outputSQNR) dB; worst layers \(worst)")
     }
+
+    /// `auto` scores every method on the calibration samples, keeps the best, and writes exactly the
+    /// file that method writes; on these samples (no held-out images) its output SQNR is that best.
+    @Test func autoKeepsTheBestMethod() throws {
+        let graph = try ONNXImporter.load(path: Fixtures.path("parity/mobilenet_v2/model.onnx"))
+        var options = QuantizationPipeline.Options()
+        options.heldOut = 0
+        func run(_ method: CalibrationMethod) throws -> QuantizationPipeline.Result {
+            options.method = method
+            return try QuantizationPipeline.run(graph, samples: Self.samples("mobilenet_v2"), options: options)
+        }
+        let auto = try run(.auto)
+        let note = try #require(auto.notes.first { $0.hasPrefix("auto chose \(auto.method):") })
+        let singles = try [CalibrationMethod.minmax, .percentile, .mse, .entropy].map { ($0, try run($0)) }
+        let chosen = try #require(singles.first { $0.0 == auto.method }?.1)
+        #expect(auto.bytes == chosen.bytes, "\(note)")
+        for (method, result) in singles {
+            #expect(result.outputSQNR <= auto.outputSQNR + 1e-9, "\(method) \(result.outputSQNR) dB; \(note)")
+        }
+    }
 }

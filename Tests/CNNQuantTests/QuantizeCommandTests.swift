@@ -215,7 +215,7 @@ import Testing
             quantize.stderr.contains("note: --held-out 16 is more than a fifth of the 20 images found: 4 held out")
                 && quantize.stderr.contains("warning: calibrating on 16 images"), "\(quantize.stderr)")
         #expect(
-            quantize.stdout.contains("calibration: 16 images, percentile, bias correction")
+            quantize.stdout.contains("calibration: 16 images, auto: ") && quantize.stdout.contains(", bias correction")
                 && quantize.stdout.contains("/4 on held-out images"), "\(quantize.stdout)")
         let all = try CLI.run([Self.model, "--calibration", Self.images, "-o", model, "--held-out", "0"])
         #expect(all.stdout.contains("on the calibration images"), "\(all.stdout)")

@@ -16,7 +16,7 @@ import Testing
         FileManager.default.fileExists(atPath: calibration + "/" + relative)
     }
 
-    /// Quantizes `model` with the default recipe (percentile ranges, bias correction) on every image
+    /// Quantizes `model` with the default recipe (auto ranges, bias correction) on every image
     /// of `calibrationImages`, then evaluates it on `testImages` (labels in the file names, plus
     /// `labelOffset`).
     static func evaluate(

@@ -26,7 +26,7 @@ public struct QuantizationReport: Codable, Sendable {
         model: String, options: QuantizationPipeline.Options, result: QuantizationPipeline.Result, arenaBytes: Int
     ) {
         self.model = model
-        method = options.method.rawValue
+        method = options.method == .auto ? "auto: \(result.method.rawValue)" : options.method.rawValue
         biasCorrection = options.biasCorrection
         crossLayerEqualization = options.crossLayerEqualization
         calibrationSamples = result.calibrationSamples

@@ -6,10 +6,17 @@ public enum CalibrationMethod: String, CaseIterable, Sendable {
     case minmax
     /// The 0.01% and 99.99% quantiles: the rarest extreme values are clipped.
     case percentile
-    /// The range whose 8-bit histogram is closest (Kullback–Leibler) to the observed one, as TensorRT.
+    /// The range whose 8-bit histogram is closest (Kullback–Leibler) to the observed one, as TensorRT,
+    /// among those that clip no more than `percentile` does.
     case entropy
     /// The range with the least expected squared error, rounding plus clipping.
     case mse
+    /// Each of the others in turn, keeping the one whose model has the best output SQNR on the
+    /// calibration images (`QuantizationPipeline`): no single method wins on every model.
+    case auto
+
+    /// The methods `auto` tries.
+    static let candidates: [CalibrationMethod] = [.minmax, .percentile, .mse, .entropy]
 
     /// Whether the method needs a histogram (a second pass over the calibration images).
     var needsHistogram: Bool { self != .minmax }
@@ -48,8 +55,14 @@ struct Histogram {
         switch method {
         case .minmax: return (lower, upper)
         case .percentile: return (quantile(0.0001), quantile(0.9999))
-        case .entropy: return search { -divergence($0, $1) }
+        // On a sparse histogram (a small model's few values) every level of a narrow range holds one
+        // spike, so KL favours ever narrower ranges and clipped the tensors of Fashion-MNIST models to
+        // 6–16 dB: it may not go below the percentile range.
+        case .entropy:
+            let floor = (lower: quantile(0.0001), upper: quantile(0.9999))
+            return search(containing: floor) { -divergence($0, $1) }
         case .mse: return search { -squaredError($0, $1) }
+        case .auto: preconditionFailure("auto is one of the others by the time ranges are taken")
         }
     }
 
@@ -64,12 +77,15 @@ struct Histogram {
     }
 
     /// Candidate ranges shrink both ends toward zero by the same factor, from the full range down to
-    /// a fifth of it; the one with the best score wins.
-    func search(_ score: (Float, Float) -> Double) -> (lower: Float, upper: Float) {
+    /// a fifth of it, and while they contain `floor`; the one with the best score wins.
+    func search(
+        containing floor: (lower: Float, upper: Float) = (0, 0), _ score: (Float, Float) -> Double
+    ) -> (lower: Float, upper: Float) {
         var best = (lower: lower, upper: upper), bestScore = -Double.infinity
         for step in 0...160 {
             let t = Float(1 - Double(step) * 0.005)
             let candidate = (lower: min(0, lower) * t, upper: max(0, upper) * t)
+            if candidate.lower > floor.lower || candidate.upper < floor.upper { break }
             let s = score(candidate.lower, candidate.upper)
             if s > bestScore { bestScore = s; best = candidate }
         }
