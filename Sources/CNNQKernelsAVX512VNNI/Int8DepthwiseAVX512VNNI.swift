@@ -48,14 +48,29 @@
             start.1 == 0 ? start.0 : start.0 + channel
         }
 
-        /// The output stage's constants: clamp bounds relative to the zero point, and the rounding
-        /// bias's bits less the zero point (`cnnq_requantize_zmm`).
+        /// What both bodies set up once per row: the output stage's clamp bounds relative to the zero
+        /// point and the rounding bias's bits less it (`cnnq_requantize_zmm`), a padding column as a
+        /// pair and as a single row, and where the output row starts.
+        struct RowConstants {
+            let lowest: Float, highest: Float, biasBits: Int32
+            let paddingPair: SIMD16<Int32>, paddingSingle: SIMD16<Int32>
+            let output: UnsafeMutablePointer<Int8>
+
+            @inline(__always)
+            init(_ r: Depthwise.Rows, row: Int, padding: UnsafePointer<Int8>) {
+                let stage = r.stage
+                (lowest, highest) = (Float(stage.lower &- stage.zeroPoint), Float(stage.upper &- stage.zeroPoint))
+                biasBits = 0x4B40_0000 &- stage.zeroPoint
+                (paddingPair, paddingSingle) = (cnnq_pair_bytes_zmm(padding, padding), cnnq_widen_bytes_zmm(padding))
+                output = r.output + row &* r.s.outputWidth &* r.s.inputChannels
+            }
+        }
+
+        /// The first channel of block `index`: the last block ends at the last channel, overlapping
+        /// the one before when C is not a multiple of 16 (those channels are computed twice, identically).
         @inline(__always)
-        private static func bounds(_ stage: OutputStage) -> (Float, Float, Int32) {
-            (
-                Float(stage.lower &- stage.zeroPoint), Float(stage.upper &- stage.zeroPoint),
-                0x4B40_0000 &- stage.zeroPoint
-            )
+        private static func channel(_ index: Int, of c: Int) -> Int {
+            min(index &* Depthwise.channelBlock, c &- Depthwise.channelBlock)
         }
 
         /// 3×3: the window of three input columns lives in registers and slides along the row, each
@@ -63,13 +78,10 @@
         private static func run3x3(_ r: Depthwise.Rows, row: Int, padding: UnsafePointer<Int8>) {
             let s = r.s, c = s.inputChannels, sw = s.strideWidth, width = s.inputWidth
             let rows = (start(r, row, 0, padding), start(r, row, 1, padding), start(r, row, 2, padding))
-            let (lowest, highest, biasBits) = bounds(r.stage)
-            let paddingPair = cnnq_pair_bytes_zmm(padding, padding), paddingSingle = cnnq_widen_bytes_zmm(padding)
-            let outputRow = r.output + row &* s.outputWidth &* c
+            let k = RowConstants(r, row: row, padding: padding)
+            let (paddingPair, paddingSingle) = (k.paddingPair, k.paddingSingle)
             for index in 0..<(r.wStride / Depthwise.channelBlock) {
-                // The last block ends at the last channel, overlapping the one before when C is not a
-                // multiple of 16: those channels are computed twice, identically.
-                let channel = min(index &* Depthwise.channelBlock, c &- Depthwise.channelBlock)
+                let channel = channel(index, of: c)
                 @inline(__always) func tap(_ ky: Int, _ kx: Int) -> UnsafePointer<Int8> {
                     r.packed + ((ky &* 3 &+ kx) &* r.wStride &+ channel)
                 }
@@ -91,13 +103,13 @@
                 let scales = r.stage.scales + channel
                 var ix = -s.padLeft
                 var (x0, y0) = column(ix), (x1, y1) = column(ix &+ 1)
-                var out = outputRow + channel
+                var out = k.output + channel
                 for _ in 0..<s.outputWidth {
                     let (x2, y2) = column(ix &+ 2)
                     // Two chains of three, so each output waits on three `vpdpwssd` latencies, not six.
                     let pairs = cnnq_dpwssd_zmm(cnnq_dpwssd_zmm(cnnq_dpwssd_zmm(bias, x0, p0), x1, p1), x2, p2)
                     let singles = cnnq_dpwssd_zmm(cnnq_dpwssd_zmm(cnnq_dpwssd_zmm(.zero, y0, q0), y1, q1), y2, q2)
-                    cnnq_requantize_zmm(pairs &+ singles, scales, lowest, highest, biasBits, out)
+                    cnnq_requantize_zmm(pairs &+ singles, scales, k.lowest, k.highest, k.biasBits, out)
                     out += c
                     if sw == 1 {
                         (x0, y0, x1, y1) = (x1, y1, x2, y2)
@@ -122,11 +134,10 @@
                 start(r, row, 0, padding), start(r, row, 1, padding), start(r, row, 2, padding),
                 start(r, row, 3, padding), start(r, row, 4, padding)
             )
-            let (lowest, highest, biasBits) = bounds(r.stage)
-            let paddingPair = cnnq_pair_bytes_zmm(padding, padding), paddingSingle = cnnq_widen_bytes_zmm(padding)
-            let outputRow = r.output + row &* s.outputWidth &* c
+            let k = RowConstants(r, row: row, padding: padding)
+            let (paddingPair, paddingSingle) = (k.paddingPair, k.paddingSingle)
             for index in 0..<(r.wStride / Depthwise.channelBlock) {
-                let channel = min(index &* Depthwise.channelBlock, c &- Depthwise.channelBlock)
+                let channel = channel(index, of: c)
                 @inline(__always) func tap(_ ky: Int, _ kx: Int) -> UnsafePointer<Int8> {
                     r.packed + ((ky &* 5 &+ kx) &* r.wStride &+ channel)
                 }
@@ -159,7 +170,7 @@
                             (column[0], column[1], column[2]) = (paddingPair, paddingPair, paddingSingle)
                         }
                     }
-                    var out = outputRow + (first &* c &+ channel)
+                    var out = k.output + (first &* c &+ channel)
                     for o in 0..<count {
                         // Three chains of five, one per vector of a column.
                         let x = columns + 3 &* sw &* o
@@ -169,7 +180,7 @@
                             a1 = cnnq_dpwssd_zmm(a1, x[3 &* kx &+ 1], w[3 &* kx &+ 1])
                             a2 = cnnq_dpwssd_zmm(a2, x[3 &* kx &+ 2], w[3 &* kx &+ 2])
                         }
-                        cnnq_requantize_zmm(a0 &+ a1 &+ a2, scales, lowest, highest, biasBits, out)
+                        cnnq_requantize_zmm(a0 &+ a1 &+ a2, scales, k.lowest, k.highest, k.biasBits, out)
                         out += c
                     }
                     first &+= count
