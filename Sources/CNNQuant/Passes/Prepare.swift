@@ -8,6 +8,7 @@ extension Graph {
         batchNormsToDepthwise()
         foldScaleMuls()
         foldBiasAdds()
+        foldPads()
         fuseActivations()
         removeDeadNodes()
         try validate()
