@@ -36,12 +36,12 @@ public struct Evaluation: Codable, Sendable {
         var labels: [Int?] = []
         for i in 0..<images.count {
             try comparison.add([graph.inputs[0].name: images.sample(i)], float: executor, int8: model)
-            let classes = comparison.classCount
-            if let l = label(i), classes > 0, l < 0 || l >= classes {
+            let (l, classes) = (label(i), comparison.classCount)
+            if let l, classes > 0, l < 0 || l >= classes {
                 throw .invalidArgument(
                     "\(images.name(i)): label \(l) is not one of the model's \(classes) classes (0–\(classes - 1))")
             }
-            labels.append(label(i))
+            labels.append(l)
             progress(i + 1, images.count)
         }
         let rankings = comparison.rankings

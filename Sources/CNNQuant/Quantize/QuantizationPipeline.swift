@@ -173,18 +173,21 @@ public struct QuantizationPipeline {
             biasCorrection: options.biasCorrection, perTensorDepthwise: options.perTensorDepthwise,
             exclude: options.exclude)
         var method = options.method
+        var model: QuantizedModel
         if method == .auto {
             let judged = min(calibration, autoSamples)
             let scores = try score(
                 CalibrationMethod.candidates, graph, calibrator, means, quantizerOptions, executor, count: judged,
                 feeds: feeds
             ) { done, total in progress("choosing the method", done, total) }
-            method = scores.max { $0.sqnrDB < $1.sqnrDB }!.method
+            let best = scores.max { $0.sqnrDB < $1.sqnrDB }!
+            (method, model) = (best.method, best.model)
             let listed = scores.map { "\($0.method) \(String(format: "%.1f", $0.sqnrDB))" }.joined(separator: ", ")
             notes.append("auto chose \(method): output SQNR on \(judged) calibration images \(listed) dB")
+        } else {
+            model = try Quantizer.quantize(
+                graph, ranges: calibrator.ranges(method), channelMeans: means, options: quantizerOptions)
         }
-        var model = try Quantizer.quantize(
-            graph, ranges: calibrator.ranges(method), channelMeans: means, options: quantizerOptions)
         model.inputPipeline = options.inputPipeline
         let layers = try Int8Model(bytes: ModelFileWriter.bytes(model, plan: ArenaPlan(model)))
         let written = options.fuseBlocks ? model.fusingInvertedResiduals() : model
@@ -215,16 +218,17 @@ public struct QuantizationPipeline {
 
     /// Each method's model, quantized from the same statistics, and the SQNR of its outputs against
     /// the float model's on samples `0 ..< count` (`feeds`), all outputs together; one sample at a
-    /// time, so memory does not grow with the number of images.
+    /// time, so memory does not grow with the number of images. The chosen model is written as it is.
     static func score(
         _ methods: [CalibrationMethod], _ graph: Graph, _ calibrator: Calibrator, _ means: [String: [Double]],
         _ options: Quantizer.Options, _ executor: FloatExecutor, count: Int,
         feeds: (Int) throws(CNNQError) -> [String: Tensor], progress: (Int, Int) -> Void
-    ) throws(CNNQError) -> [(method: CalibrationMethod, sqnrDB: Double)] {
-        let models = try methods.map { method throws(CNNQError) in
-            let quantized = try Quantizer.quantize(
-                graph, ranges: calibrator.ranges(method), channelMeans: means, options: options)
-            return try Int8Model(bytes: ModelFileWriter.bytes(quantized, plan: ArenaPlan(quantized)))
+    ) throws(CNNQError) -> [(method: CalibrationMethod, sqnrDB: Double, model: QuantizedModel)] {
+        let quantized = try methods.map { method throws(CNNQError) in
+            try Quantizer.quantize(graph, ranges: calibrator.ranges(method), channelMeans: means, options: options)
+        }
+        let models = try quantized.map { q throws(CNNQError) in
+            try Int8Model(bytes: ModelFileWriter.bytes(q, plan: ArenaPlan(q)))
         }
         // The float tensors of the int8 outputs' names (a graph output's producer when a reshape was
         // folded away), in the executor's physical order, as the int8 model holds them.
@@ -253,7 +257,7 @@ public struct QuantizationPipeline {
             progress(n + 1, count)
         }
         return methods.indices.map { m in
-            (methods[m], noise[m] == 0 ? .infinity : 10 * log10(signal[m] / noise[m]))
+            (methods[m], noise[m] == 0 ? .infinity : 10 * log10(signal[m] / noise[m]), quantized[m])
         }
     }
 }
