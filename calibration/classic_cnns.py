@@ -7,12 +7,17 @@ What is changed from torchvision, and why:
   and pooling it "up" to 6×6 or 7×7 would only repeat pixels); the classifier reads the 2×2 map
   flattened, so the first fully connected layer still sees a spatial flatten;
 - LeNet-5 and NiN are not in torchvision: they follow LeCun et al. 1998 (with sigmoid after the
-  convolutions and tanh after the dense layers, as in the course material) and Lin et al. 2013.
+  convolutions and tanh after the dense layers, as in the course material) and Lin et al. 2013;
+- `mobilenet_v2_same` is torchvision's MobileNet V2 with TensorFlow's "same" padding computed from
+  the input size at run time, as PyTorch ports of TF networks write it (timm's `Conv2dSame`): the
+  legacy ONNX exporter writes it as a Shape/ConstantOfShape/Concat/Transpose chain feeding a Pad.
 """
 import functools
 import importlib
+import math
 
 import torch.nn as nn
+import torch.nn.functional as F
 import torchvision
 from torchvision.models import efficientnet, regnet, resnet, vgg
 
@@ -123,6 +128,31 @@ def regnet_400mf(alpha, depth, w_0, w_a, w_m, se_ratio=None):
     return regnet.RegNet(params, num_classes=10, stem_width=scaled(32, alpha))
 
 
+class Conv2dSame(nn.Conv2d):
+    """TensorFlow's "same": the total pad is what keeps ceil(size / stride) outputs, the odd pixel
+    at the end (bottom, right), worked out from the input's size on every call."""
+
+    def forward(self, x):
+        pads = []
+        for size, k, s, d in zip(x.size()[-2:], self.kernel_size, self.stride, self.dilation):
+            total = max((math.ceil(size / s) - 1) * s + (k - 1) * d + 1 - size, 0)
+            pads.append((total // 2, total - total // 2))
+        (top, bottom), (left, right) = pads
+        return super().forward(F.pad(x, [left, right, top, bottom]))
+
+
+def tf_same(net):
+    """`net` with every padded convolution replaced by a `Conv2dSame` of the same shape."""
+    for name, child in net.named_children():
+        if isinstance(child, nn.Conv2d) and child.padding != (0, 0):
+            same = Conv2dSame(child.in_channels, child.out_channels, child.kernel_size, child.stride, 0,
+                              child.dilation, child.groups, child.bias is not None)
+            setattr(net, name, same)
+        else:
+            tf_same(child)
+    return net
+
+
 BUILDERS = {
     "lenet5": lenet5,
     "alexnet": alexnet,
@@ -135,5 +165,6 @@ BUILDERS = {
     "mnasnet": mnasnet,
     "efficientnet_b0": efficientnet_b0,
     "regnet_x_400mf": lambda alpha: regnet_400mf(alpha, depth=22, w_0=24, w_a=24.48, w_m=2.54),
+    "mobilenet_v2_same": lambda alpha: tf_same(torchvision.models.mobilenet_v2(width_mult=alpha, num_classes=10)),
     "regnet_y_400mf": lambda alpha: regnet_400mf(alpha, depth=16, w_0=48, w_a=27.89, w_m=2.09, se_ratio=0.25),
 }

@@ -35,7 +35,7 @@ struct Inspect: ParsableCommand {
             }
             guard !ops else { throw .invalidArgument("--ops needs a .cnnq model file; \(model) is not one") }
             var graph: Graph
-            do { graph = try ONNXImporter.load(data: data) } catch {
+            do { graph = try ONNXImporter.load(path: model) } catch {
                 throw .invalidArgument(
                     "\(model) is neither a .cnnq model (it does not start with CNNQ) nor an ONNX model (\(error))")
             }

@@ -3,9 +3,13 @@ import Testing
 
 /// The float executor against onnxruntime on torchvision-exported MobileNets (see make_fixtures.py):
 /// different exporters and opsets 11–21, BatchNorm kept or folded, hard-swish as an op or as
-/// HardSigmoid·x.
+/// HardSigmoid·x, TensorFlow's "same" padding computed by shape arithmetic, weights in an external
+/// data file.
 @Suite struct FloatParityTests {
-    @Test(arguments: ["mobilenet_v1", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large"])
+    @Test(arguments: [
+        "mobilenet_v1", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "mobilenet_v2_tf_same",
+        "mobilenet_v3_small_external",
+    ])
     func matchesOnnxRuntime(model: String) throws {
         var graph = try ONNXImporter.load(path: Fixtures.path("parity/\(model)/model.onnx"))
         try graph.prepare()
@@ -26,6 +30,20 @@ import Testing
         try graph.prepare()
         let names = Set(graph.nodes.map(\.op.name))
         #expect(names == ["Conv", "GlobalAveragePool", "Flatten", "Gemm"], "left: \(names)")
+    }
+
+    /// The run-time "same" pads become constants, and each Pad folds into the convolution after it:
+    /// on an even size a stride-2 3×3 convolution pads one pixel, at the bottom and right only.
+    @Test func computedPadsFoldIntoConvolutions() throws {
+        var graph = try ONNXImporter.load(path: Fixtures.path("parity/mobilenet_v2_tf_same/model.onnx"))
+        #expect(graph.nodes.contains { $0.op.name == "ConstantOfShape" })
+        try graph.prepare()
+        #expect(!graph.nodes.contains { $0.op.name == "Pad" })
+        let windows = graph.nodes.compactMap { node -> Window? in
+            if case let .conv(window, _, _) = node.op { window } else { nil }
+        }
+        #expect(windows.first?.pads == [0, 0, 1, 1], "96 px → 48 at stride 2")
+        #expect(windows.dropFirst().first?.pads == [1, 1, 1, 1], "stride 1: one each side")
     }
 
     /// TF-slim's MobileNet V1 through tf2onnx: a depthwise Conv whose BatchNorm is left as Mul and

@@ -68,4 +68,30 @@ import Testing
     @Test func missingFileIsAnError() {
         #expect(throws: CNNQError.self) { try ONNXImporter.load(path: "/nonexistent/model.onnx") }
     }
+
+    /// A model whose weights live in `model.onnx.data`: without that file, with it cut short, or
+    /// naming a file outside its folder, the error says which.
+    @Test func externalDataProblemsAreNamed() throws {
+        let fixture = Fixtures.path("parity/mobilenet_v3_small_external")
+        let model = try Data(contentsOf: URL(fileURLWithPath: fixture + "/model.onnx"))
+        let weights = try Data(contentsOf: URL(fileURLWithPath: fixture + "/model.onnx.data"))
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cnnq-external-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        func message(_ model: Data, weights: Data?) throws -> String {
+            try model.write(to: URL(fileURLWithPath: folder + "/model.onnx"))
+            try? FileManager.default.removeItem(atPath: folder + "/model.onnx.data")
+            try weights?.write(to: URL(fileURLWithPath: folder + "/model.onnx.data"))
+            do { _ = try ONNXImporter.load(path: folder + "/model.onnx") } catch { return "\(error)" }
+            return "loaded"
+        }
+        #expect(try message(model, weights: weights) == "loaded")
+        #expect(try message(model, weights: nil).contains("which cannot be read beside the model"))
+        #expect(try message(model, weights: weights.prefix(weights.count / 2)).contains("may be truncated"))
+        #expect(throws: CNNQError.self) { try ONNXImporter.load(data: model) }
+        // Same length, so the protobuf stays well formed.
+        let escaping = Data(model.replacing(Data("model.onnx.data".utf8), with: Data("../el.onnx.data".utf8)))
+        #expect(escaping != model)
+        #expect(try message(escaping, weights: weights).contains("outside the model's folder"))
+    }
 }

@@ -87,7 +87,7 @@ public enum Op: Equatable, Sendable {
     case maxPool(window: Window)
     case reduceMean(axes: [Int], keepDims: Bool)
     /// Constant padding: `pads` in ONNX order (every axis's begin, then every axis's end), resolved
-    /// at import.
+    /// at import, or empty with the pads as input 1 until constant folding computes them.
     case pad(pads: [Int], value: Float)
     case flatten(axis: Int)
     /// inputs: data, shape
@@ -104,6 +104,10 @@ public enum Op: Equatable, Sendable {
     case unsqueeze(axes: [Int])
     case squeeze(axes: [Int])
     case cast(toFloat: Bool)
+    /// inputs: shape; every element `value` (a one-element tensor).
+    case constantOfShape(value: Tensor)
+    /// Only on constants (torch's pad arithmetic transposes its pads list).
+    case transpose(perm: [Int]?)
 
     /// Name as in ONNX, for messages and tables.
     public var name: String {
@@ -138,6 +142,8 @@ public enum Op: Equatable, Sendable {
         case .unsqueeze: "Unsqueeze"
         case .squeeze: "Squeeze"
         case .cast: "Cast"
+        case .constantOfShape: "ConstantOfShape"
+        case .transpose: "Transpose"
         }
     }
 

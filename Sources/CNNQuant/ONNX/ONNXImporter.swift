@@ -8,20 +8,24 @@ public enum ONNXImporter {
 
     /// `inputShape` fixes the input's symbolic dimensions (e.g. a text model exported for any width).
     public static func load(path: String, inputShape: [Int]? = nil) throws(CNNQError) -> Graph {
-        try load(data: InputFile.read(path), inputShape: inputShape)
+        try load(
+            data: InputFile.read(path), inputShape: inputShape, folder: (path as NSString).deletingLastPathComponent)
     }
 
-    public static func load(data: Data, inputShape: [Int]? = nil) throws(CNNQError) -> Graph {
+    /// `folder` holds the files of tensors the model keeps outside itself (nil: none may be).
+    public static func load(data: Data, inputShape: [Int]? = nil, folder: String? = nil) throws(CNNQError) -> Graph {
         guard !data.isEmpty else { throw .malformedModel("the file is empty") }
         let model: Onnx_ModelProto
         do { model = try Onnx_ModelProto(serializedBytes: data) } catch {
             throw .malformedModel(
                 "not a valid ONNX protobuf (\(error)); the file may be truncated or of another format")
         }
-        return try graph(from: model, inputShape: inputShape)
+        return try graph(from: model, inputShape: inputShape, external: ExternalData(directory: folder))
     }
 
-    static func graph(from model: Onnx_ModelProto, inputShape fixed: [Int]?) throws(CNNQError) -> Graph {
+    static func graph(from model: Onnx_ModelProto, inputShape fixed: [Int]?, external: ExternalData) throws(CNNQError)
+        -> Graph
+    {
         guard model.irVersion > 0, model.hasGraph else {
             throw .malformedModel("no IR version or no graph; the file may be truncated or of another format")
         }
@@ -39,7 +43,8 @@ public enum ONNXImporter {
 
         var initializers: [String: Tensor] = [:]
         for tensor in proto.initializer {
-            initializers[tensor.name] = try TensorProtoConversion.tensor(from: tensor, context: "initializer")
+            initializers[tensor.name] = try TensorProtoConversion.tensor(
+                from: tensor, context: "initializer", external: external)
         }
         var inputs: [(name: String, shape: [Int])] = []
         for input in proto.input where initializers[input.name] == nil {
@@ -282,9 +287,15 @@ struct NodeReader {
                 guard proto.input.count < 4 || proto.input[3].isEmpty else {
                     throw fail("the axes input is not supported")
                 }
-                pads = try constantInput(1, "Pad pads")?.ints.map { Int(clamping: $0) }
                 value = try constantInput(2, "Pad constant_value")?.floats.first ?? 0
                 inputs = [proto.input[0]]
+                if let computed = input(1), initializers[computed] == nil {
+                    // Pads from shape arithmetic ("same" padding of TF ports): constant folding computes them.
+                    pads = []
+                    inputs.append(computed)
+                } else {
+                    pads = try constantInput(1, "Pad pads")?.ints.map { Int(clamping: $0) }
+                }
             }
             guard let pads else { throw fail("pads are required") }
             guard pads.allSatisfy({ abs($0) <= 65_535 }) else { throw fail("pads \(pads) beyond ±65,535") }
@@ -327,6 +338,16 @@ struct NodeReader {
             }
             inputs = [proto.input[0]]
             parsed = .slice(starts: ints(starts), ends: ints(ends), axes: axes, steps: steps)
+        case "ConstantOfShape":
+            try requireInputs(1...1)
+            let value = try attribute("value").map { (a) throws(CNNQError) in
+                try TensorProtoConversion.tensor(from: a.t, context: "ConstantOfShape '\(name)'")
+            }
+            guard value == nil || value!.count == 1 else { throw fail("value must hold one element") }
+            parsed = .constantOfShape(value: value ?? Tensor(shape: [1], floats: [0]))
+        case "Transpose":
+            try requireInputs(1...1)
+            parsed = .transpose(perm: ints("perm"))
         case "Gather":
             try requireInputs(2...2)
             parsed = .gather(axis: int("axis", 0))

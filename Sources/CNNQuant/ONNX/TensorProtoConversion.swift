@@ -7,12 +7,11 @@ enum TensorProtoConversion {
     static let int32 = Int32(Onnx_TensorProto.DataType.int32.rawValue)
     static let int64 = Int32(Onnx_TensorProto.DataType.int64.rawValue)
 
-    static func tensor(from proto: Onnx_TensorProto, context: String) throws(CNNQError) -> Tensor {
-        if proto.hasDataLocation && proto.dataLocation == .external {
-            throw .malformedModel(
-                "tensor '\(proto.name)' (\(context)) keeps its data in an external file; re-export the model with weights embedded"
-            )
-        }
+    /// `external` reads the bytes of a tensor stored outside the model (nil: such a tensor is an error).
+    static func tensor(from proto: Onnx_TensorProto, context: String, external: ExternalData? = nil) throws(CNNQError)
+        -> Tensor
+    {
+        let isExternal = proto.hasDataLocation && proto.dataLocation == .external
         let shape = proto.dims.map { Int($0) }
         guard shape.allSatisfy({ $0 >= 0 }) else {
             throw .malformedModel("tensor '\(proto.name)' has a negative dimension \(shape)")
@@ -20,7 +19,10 @@ enum TensorProtoConversion {
         guard let count = Graph.elementCount(shape) else {
             throw .malformedModel("tensor '\(proto.name)' is implausibly large (\(shape))")
         }
-        let raw = proto.hasRawData ? proto.rawData : nil
+        let raw =
+            isExternal
+            ? try (external ?? ExternalData(directory: nil)).bytes(of: proto, context: context)
+            : proto.hasRawData ? proto.rawData : nil
 
         func checkCount(_ actual: Int) throws(CNNQError) {
             guard actual == count else {

@@ -18,6 +18,7 @@ extension Graph {
             }
             let (op, shape) = try ShapeInference.infer(node, inputShapes, constants: constants)
             node.op = op
+            if let kept = ShapeInference.keptInputs(op) { node.inputs = Array(node.inputs.prefix(kept)) }
             shapes[node.outputs[0]] = shape
             if let value = try ConstantFolding.evaluate(
                 node, inputShapes: inputShapes, constants: constants, outputShape: shape)
@@ -41,7 +42,7 @@ enum ConstantFolding {
     /// SpatialSqueeze turns the [N, C, 1, 1] logits into [N, C].)
     static func needsConstants(_ op: Op) -> Bool {
         switch op {
-        case .shape, .gather, .slice, .cast: true
+        case .shape, .gather, .slice, .cast, .constantOfShape, .transpose: true
         default: false
         }
     }
@@ -53,6 +54,12 @@ enum ConstantFolding {
             let x = inputShapes[0]
             let lower = max(0, min(x.count, start < 0 ? start + x.count : start))
             return Tensor(shape: outputShape, ints: x[lower..<(lower + outputShape[0])].map { Int64($0) })
+        }
+        if case let .constantOfShape(value) = node.op {
+            let count = outputShape.reduce(1, *)
+            return value.isInteger
+                ? Tensor(shape: outputShape, ints: Array(repeating: value.ints[0], count: count))
+                : Tensor(shape: outputShape, floats: Array(repeating: value.floats[0], count: count))
         }
         let present = constants.compactMap { $0 }
         guard present.count == node.inputs.filter({ !$0.isEmpty }).count, let x = present.first else { return nil }
@@ -72,6 +79,13 @@ enum ConstantFolding {
                     ?? Array(0..<x.shape[axis])
                 order = order.flatMap { base in kept.map { base * x.shape[axis] + $0 } }
             }
+            return gathered(x, order, outputShape)
+        case let .transpose(perm?):
+            // Row-major enumeration of the output, each index mapped back to the input's.
+            var strides = Array(repeating: 1, count: x.shape.count)
+            for axis in x.shape.indices.dropLast().reversed() { strides[axis] = strides[axis + 1] * x.shape[axis + 1] }
+            var order = [0]
+            for axis in perm { order = order.flatMap { base in (0..<x.shape[axis]).map { base + $0 * strides[axis] } } }
             return gathered(x, order, outputShape)
         case let .gather(axis):
             let indices = present[1].ints.map { Int($0) < 0 ? Int($0) + x.shape[axis] : Int($0) }

@@ -1,6 +1,14 @@
 /// Output shape of one node from its input shapes (logical ONNX layout). Windows with auto_pad are
 /// resolved here, so the returned op may differ from the node's.
 enum ShapeInference {
+    /// How many inputs stay on a node whose other operands shape inference folded into its op.
+    static func keptInputs(_ op: Op) -> Int? {
+        switch op {
+        case .pad: 1
+        default: nil
+        }
+    }
+
     static func infer(_ node: Node, _ shapes: [[Int]], constants: [Tensor?]) throws(CNNQError) -> (op: Op, shape: [Int])
     {
         func fail(_ detail: String) -> CNNQError { .shapeMismatch(node: node.name, detail: detail) }
@@ -88,12 +96,18 @@ enum ShapeInference {
             resolved.sort()
             let shape = x.indices.compactMap { resolved.contains($0) ? (keepDims ? 1 : nil) : x[$0] }
             return (.reduceMean(axes: resolved, keepDims: keepDims), shape)
-        case let .pad(pads, _):
+        case .pad(var pads, let value):
+            if pads.isEmpty {
+                guard let computed = constants[1] else {
+                    throw fail("the pads are computed from run-time values; only pads known ahead are supported")
+                }
+                pads = computed.ints.map { Int(clamping: $0) }
+            }
             guard pads.count == 2 * x.count else { throw fail("\(pads.count) pads for a rank-\(x.count) input") }
             guard pads.allSatisfy({ $0 >= 0 && $0 <= 65_535 }) else {
                 throw fail("pads \(pads) must be in 0…65,535 (negative pads crop, which is not supported)")
             }
-            return (node.op, x.indices.map { x[$0] + pads[$0] + pads[$0 + x.count] })
+            return (.pad(pads: pads, value: value), x.indices.map { x[$0] + pads[$0] + pads[$0 + x.count] })
         case let .flatten(axis):
             let axis = axis < 0 ? axis + x.count : axis
             guard (0...x.count).contains(axis) else { throw fail("flatten axis out of range for \(x)") }
@@ -117,6 +131,15 @@ enum ShapeInference {
                 shape[a] = Array(range).count
             }
             return (.slice(starts: starts, ends: ends, axes: resolved, steps: steps), shape)
+        case .constantOfShape:
+            guard let dims = constants[0]?.ints, dims.allSatisfy({ (0...65_535).contains($0) }) else {
+                throw fail("the shape must be known ahead, each size 0–65,535")
+            }
+            return (node.op, dims.map { Int($0) })
+        case let .transpose(perm):
+            let order = perm ?? Array(x.indices.reversed())
+            guard order.sorted() == Array(x.indices) else { throw fail("perm \(order) is not a permutation of \(x)") }
+            return (.transpose(perm: order), order.map { x[$0] })
         case let .gather(axis):
             let axis = try normalized(axis, rank: x.count)
             return (node.op, Array(x[..<axis]) + shapes[1] + Array(x[(axis + 1)...]))

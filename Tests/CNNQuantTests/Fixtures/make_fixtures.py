@@ -3,7 +3,12 @@
 
 For each model: a torchvision (or, for V1, a plain torch) MobileNet with seeded weights and
 non-trivial BatchNorm statistics, exported to ONNX, plus a random input and onnxruntime's output,
-both stored as ONNX TensorProto files (input_0.pb, output_0.pb) in parity/<name>/.
+both stored as ONNX TensorProto files (input_0.pb, output_0.pb) in parity/<name>/. Two more
+cover the forms of other exporters: `mobilenet_v2_tf_same`, TensorFlow's "same" padding computed
+at run time (classic_cnns.tf_same) as the legacy exporter writes it (ConstantOfShape, Transpose and
+Pad chains), where a stride-2 window pads one more pixel at the end; `mobilenet_v3_small_external`, weights in a
+`model.onnx.data` file beside the model (the dynamo exporter's `external_data=True`).
+`make_fixtures.py NAME ...` regenerates only the fixtures named.
 torchvision-counts.json holds parameter and MAC counts of torchvision's V2/V3 for each width.
 
 Needs: pip install torch onnx onnxruntime onnxscript pillow; pip install --no-deps torchvision
@@ -27,6 +32,8 @@ from torch import nn
 import torchvision
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "calibration"))
+import classic_cnns  # noqa: E402
 
 
 def mobilenet_v1(width, num_classes):
@@ -87,6 +94,9 @@ FIXTURES = [
     ("mobilenet_v2", lambda: torchvision.models.mobilenet_v2(width_mult=0.35, num_classes=100), 96, 18, "dynamo"),
     ("mobilenet_v3_small", lambda: torchvision.models.mobilenet_v3_small(width_mult=0.5, num_classes=100), 96, 11, "legacy-keep-bn"),
     ("mobilenet_v3_large", lambda: torchvision.models.mobilenet_v3_large(width_mult=0.35, num_classes=100), 96, 21, "dynamo"),
+    ("mobilenet_v2_tf_same", lambda: classic_cnns.BUILDERS["mobilenet_v2_same"](0.35), 96, 17, "legacy"),
+    ("mobilenet_v3_small_external", lambda: torchvision.models.mobilenet_v3_small(width_mult=0.35, num_classes=10), 64, 18,
+     "dynamo-external"),
 ]
 
 
@@ -99,8 +109,10 @@ def export(name, build, resolution, opset, exporter):
     folder = os.path.join(HERE, "parity", name)
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, "model.onnx")
-    if exporter == "dynamo":
-        torch.onnx.export(model, (x,), path, opset_version=opset, dynamo=True, external_data=False)
+    if exporter.startswith("dynamo"):
+        torch.onnx.export(model, (x,), path, opset_version=opset, dynamo=True, external_data=exporter.endswith("external"))
+    elif exporter == "legacy":
+        torch.onnx.export(model, x, path, opset_version=opset, dynamo=False, input_names=["input"], output_names=["logits"])
     else:
         # PRESERVE keeps BatchNormalization nodes (EVAL would fold them in the exporter).
         torch.onnx.export(model, x, path, opset_version=opset, dynamo=False, training=torch.onnx.TrainingMode.PRESERVE,
@@ -151,7 +163,10 @@ def error_models():
 
 
 if __name__ == "__main__":
+    named = set(sys.argv[1:])
     for fixture in FIXTURES:
-        export(*fixture)
-    counts()
-    error_models()
+        if not named or fixture[0] in named:
+            export(*fixture)
+    if not named:
+        counts()
+        error_models()
