@@ -54,7 +54,9 @@ def main():
                 sys.exit(f"error: no output scale in: {run.stdout}")
             scale, zero = float(found.group(1)), int(found.group(2))
             cnnq = (np.fromfile(y_path, dtype=np.int8).astype(np.float64) - zero) * scale
-            reference = session.run(None, {input_name: np.load(x_path)})[0].astype(np.float64).ravel()
+            reference = session.run(None, {input_name: np.load(x_path)})[0].astype(np.float64)
+            # cnnq writes a 4-D output NHWC, as it holds it.
+            reference = (reference.transpose(0, 2, 3, 1) if reference.ndim == 4 else reference).ravel()
             agree += int(np.argmax(cnnq) == np.argmax(reference))
             signal += float(np.sum(reference**2))
             noise += float(np.sum((reference - cnnq) ** 2))

@@ -79,6 +79,7 @@ public enum Interpreter {
         case .floatConvolution where kind.isBuiltIn: FloatConvolutionOp.run(c)
         case .pad where kind.isBuiltIn: PadOp.run(c)
         case .invertedResidual where kind.isBuiltIn: InvertedResidualOp.run(c)
+        case .resize where kind.isBuiltIn: ResizeOp.run(c)
         default: break  // refused at load
         }
     }

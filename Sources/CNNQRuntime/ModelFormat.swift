@@ -5,7 +5,7 @@ public enum ModelFormat {
     /// "CNNQ" read as a little-endian word.
     public static let magic: UInt32 = 0x514E_4E43
     public static let versionMajor: UInt32 = 3
-    public static let versionMinor: UInt32 = 2
+    public static let versionMinor: UInt32 = 3
     /// Constant blobs (packed weights) start on this boundary in the file; arena tensors too.
     public static let alignment = 64
     /// Bytes the caller's model buffer and arena must be aligned to.
@@ -76,6 +76,8 @@ public enum ModelFormat {
         case pad = 16
         /// A fused inverted-residual block; its inner ops' records follow it. Format 3.1.
         case invertedResidual = 17
+        /// Nearest or bilinear resizing of rows and columns. Format 3.3.
+        case resize = 18
 
         public var isFloat: Bool { self == .floatConvolution || self == .floatAdd }
     }

@@ -287,6 +287,7 @@ public struct ModelView {
         case .floatConvolution where kind.isBuiltIn: try FloatConvolutionOp.validate(check)
         case .pad where kind.isBuiltIn: try PadOp.validate(check)
         case .invertedResidual where kind.isBuiltIn: return try InvertedResidualOp.validate(check)
+        case .resize where kind.isBuiltIn: try ResizeOp.validate(check)
         default: throw .unsupportedOp
         }
         return 0

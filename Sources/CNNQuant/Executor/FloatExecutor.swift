@@ -124,6 +124,13 @@ public final class FloatExecutor {
             return Layout.toNHWC(FloatPooling.reduceMean(x.logical, shape: x.shape, axes: axes), out)
         case let .pad(pads, value):
             return Layout.toNHWC(FloatMath.pad(x.logical, shape: x.shape, pads: pads, value: value), out)
+        case let .resize(attributes):
+            guard let (y, xAxis) = attributes.axes(input: x.shape, output: out) else {
+                throw .invalidGraph("node '\(node.name)': Resize scales are not resolved")
+            }
+            return FloatResize.run(
+                x.data, batch: x.shape[0], channels: x.shape[1], y: y, x: xAxis, outHeight: out[2], outWidth: out[3],
+                mode: attributes.mode)
         case .flatten, .reshape, .squeeze, .unsqueeze:
             return Layout.toNHWC(x.logical, out)
         case let .concat(axis):

@@ -85,6 +85,14 @@ public enum QDQExport {
             return a
         }
 
+        static func string(_ name: String, _ value: String) -> Onnx_AttributeProto {
+            var a = Onnx_AttributeProto()
+            a.name = name
+            a.type = .string
+            a.s = Data(value.utf8)
+            return a
+        }
+
         static func int(_ name: String, _ value: Int) -> Onnx_AttributeProto {
             var a = Onnx_AttributeProto()
             a.name = name
@@ -255,6 +263,9 @@ public enum QDQExport {
                 let fill = floats(name + "_value", [Float(p.value - x.zeroPoint) * x.scale])
                 node("Pad", [value(inputs[0]), pads, fill], [result], name: name)
                 requantize(result, into: y)
+            case .resize:
+                try resize(op, name: name, x: inputs[0], result: result)
+                requantize(result, into: y)
             case .quantize:
                 requantize(reshaped(value(inputs[0]), from: inputs[0], to: y), into: y)
             case .dequantize:
@@ -268,6 +279,40 @@ public enum QDQExport {
             case .invertedResidual:
                 throw .invalidArgument("export: op \(name) is a fused block the unfused model should not have")
             }
+        }
+
+        /// Resize to the output's sizes, the coordinate mode read back from the axes' (a·i + b) / d
+        /// (ONNX Runtime takes the scale out/in from the sizes; a float scale that is not exactly
+        /// out/in moves its coordinates by less than 1e-6).
+        mutating func resize(_ op: OpInfo, name: String, x t: Int, result: String) throws(CNNQError) {
+            let p = view.parameters(ResizeOp.Parameters(), of: op)
+            let (x, out) = (view.tensor(t), view.tensor(op.output))
+            func mode(_ a: Int32, _ b: Int32, _ d: Int32, _ n: Int, _ m: Int) -> String? {
+                if a == 0 { return "pytorch_half_pixel" }
+                if b == 0 && Int(a) == n - 1 && Int(d) == m - 1 { return "align_corners" }
+                if b == 0 { return "asymmetric" }
+                if 2 * Int64(b) == Int64(a) - Int64(d) { return "half_pixel" }
+                return 2 * Int64(b) == Int64(a) ? "tf_half_pixel_for_nn" : nil
+            }
+            // An axis kept as it is reads the same pixels in every mode.
+            var modes: Set<String?> = []
+            if x.height != out.height { modes.insert(mode(p.ya, p.yb, p.yd, x.height, out.height)) }
+            if x.width != out.width { modes.insert(mode(p.xa, p.xb, p.xd, x.width, out.width)) }
+            if modes == ["half_pixel", "pytorch_half_pixel"] { modes = ["pytorch_half_pixel"] }
+            guard modes.count <= 1, !modes.contains(nil) else {
+                throw .invalidArgument("export: op \(name) resizes rows and columns with different coordinate modes")
+            }
+            let sizes = constant(
+                name + "_sizes", .int64, dims: [4],
+                bytes: Self.bytes([x.batch, x.channels, out.height, out.width].map { Int64($0) }))
+            let roundings = ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"]
+            node(
+                "Resize", [value(t), "", "", sizes], [result], name: name,
+                attributes: [
+                    Self.string("mode", p.linear != 0 ? "linear" : "nearest"),
+                    Self.string("coordinate_transformation_mode", (modes.first ?? nil) ?? "asymmetric"),
+                    Self.string("nearest_mode", roundings[Int(p.rounding)]),
+                ])
         }
 
         /// Conv (or Gemm over [N, C]) with int8 OIHW weights per output channel and int32 bias, both

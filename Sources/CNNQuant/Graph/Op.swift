@@ -89,6 +89,8 @@ public enum Op: Equatable, Sendable {
     /// Constant padding: `pads` in ONNX order (every axis's begin, then every axis's end), resolved
     /// at import, or empty with the pads as input 1 until constant folding computes them.
     case pad(pads: [Int], value: Float)
+    /// inputs: X, then scales and sizes until shape inference resolves them (see `ResizeAttributes`).
+    case resize(ResizeAttributes)
     case flatten(axis: Int)
     /// inputs: data, shape
     case reshape(allowZero: Bool)
@@ -131,6 +133,7 @@ public enum Op: Equatable, Sendable {
         case .maxPool: "MaxPool"
         case .reduceMean: "ReduceMean"
         case .pad: "Pad"
+        case .resize: "Resize"
         case .flatten: "Flatten"
         case .reshape: "Reshape"
         case .softmax: "Softmax"

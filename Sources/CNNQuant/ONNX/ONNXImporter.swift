@@ -300,6 +300,9 @@ struct NodeReader {
             guard let pads else { throw fail("pads are required") }
             guard pads.allSatisfy({ abs($0) <= 65_535 }) else { throw fail("pads \(pads) beyond ±65,535") }
             parsed = .pad(pads: pads, value: value)
+        case "Resize":
+            parsed = try resize()
+            inputs = [proto.input[0], input(2) ?? "", input(3) ?? ""]
         case "Flatten":
             parsed = .flatten(axis: int("axis", 1))
         case "Reshape":
@@ -378,6 +381,36 @@ struct NodeReader {
         guard unknown.isEmpty else { throw fail("unsupported attribute(s) \(unknown.joined(separator: ", "))") }
         if parsed != .identity || op == "Identity" { try requireSingleOutput() }
         return Node(name: name, op: parsed, inputs: inputs, outputs: [proto.output[0]])
+    }
+
+    /// Resize's attributes; scales and sizes stay inputs (torch computes sizes from shapes).
+    private mutating func resize() throws(CNNQError) -> Op {
+        try requireInputs(2...4)
+        let mode = string("mode", "nearest")
+        let coordinates = string("coordinate_transformation_mode", "half_pixel")
+        let rounding = string("nearest_mode", "round_prefer_floor")
+        _ = float("cubic_coeff_a", -0.75)
+        _ = int("exclude_outside", 0)  // cubic only
+        _ = float("extrapolation_value", 0)  // tf_crop_and_resize only
+        guard int("antialias", 0) == 0 else { throw fail("antialias=1 is not supported") }
+        guard string("keep_aspect_ratio_policy", "stretch") == "stretch" else {
+            throw fail("keep_aspect_ratio_policy other than stretch is not supported")
+        }
+        guard ints("axes") == nil else { throw fail("the axes attribute is not supported; give all four scales") }
+        guard let transform = ResizeAttributes.Coordinates(rawValue: coordinates) else {
+            throw fail(
+                "coordinate_transformation_mode \(coordinates) is not supported (supported: \(ResizeAttributes.Coordinates.allCases.map(\.rawValue).joined(separator: ", ")))"
+            )
+        }
+        switch mode {
+        case "nearest":
+            guard let r = ResizeAttributes.roundings[rounding] else { throw fail("unknown nearest_mode \(rounding)") }
+            return .resize(ResizeAttributes(mode: .nearest(r), coordinates: transform))
+        case "linear":
+            return .resize(ResizeAttributes(mode: .linear, coordinates: transform))
+        default:
+            throw fail("\(mode) resizing is not supported; nearest and linear are")
+        }
     }
 
     /// The value of a Constant node.

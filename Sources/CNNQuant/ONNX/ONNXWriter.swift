@@ -1,3 +1,4 @@
+import CNNQKernels
 import Foundation
 import SwiftProtobuf
 
@@ -60,6 +61,13 @@ public enum ONNXWriter {
             a.ints = ints.map { Int64($0) }
             proto.attribute.append(a)
         }
+        func attribute(_ name: String, string: String) {
+            var a = Onnx_AttributeProto()
+            a.name = name
+            a.type = .string
+            a.s = Data(string.utf8)
+            proto.attribute.append(a)
+        }
         func attribute(_ name: String, int: Int) {
             var a = Onnx_AttributeProto()
             a.name = name
@@ -106,6 +114,23 @@ public enum ONNXWriter {
             initializers["\(node.name).pads"] = Tensor(shape: [pads.count], ints: pads.map { Int64($0) })
             initializers["\(node.name).value"] = Tensor(shape: [], floats: [value])
             proto.input += ["\(node.name).pads", "\(node.name).value"]
+        case let .resize(r):
+            let (mode, rounding) =
+                switch r.mode {
+                case .linear: ("linear", Resize.Rounding.halfDown)
+                case let .nearest(rounding): ("nearest", rounding)
+                }
+            attribute("mode", string: mode)
+            attribute("coordinate_transformation_mode", string: r.coordinates.rawValue)
+            attribute("nearest_mode", string: ResizeAttributes.roundings.first { $0.value == rounding }!.key)
+            proto.input = [node.inputs[0]]
+            if let sizes = r.sizes {
+                initializers["\(node.name).sizes"] = Tensor(shape: [4], ints: sizes.map { Int64($0) })
+                proto.input += ["", "", "\(node.name).sizes"]
+            } else if let scales = r.scales {
+                initializers["\(node.name).scales"] = Tensor(shape: [4], floats: scales)
+                proto.input += ["", "\(node.name).scales"]
+            }
         case let .flatten(axis):
             attribute("axis", int: axis)
         case let .concat(axis):

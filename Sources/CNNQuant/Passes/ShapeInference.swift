@@ -4,7 +4,7 @@ enum ShapeInference {
     /// How many inputs stay on a node whose other operands shape inference folded into its op.
     static func keptInputs(_ op: Op) -> Int? {
         switch op {
-        case .pad: 1
+        case .pad, .resize: 1
         default: nil
         }
     }
@@ -108,6 +108,33 @@ enum ShapeInference {
                 throw fail("pads \(pads) must be in 0…65,535 (negative pads crop, which is not supported)")
             }
             return (.pad(pads: pads, value: value), x.indices.map { x[$0] + pads[$0] + pads[$0 + x.count] })
+        case var .resize(attributes):
+            try rank(0, 4)
+            // Inputs 1 and 2: scales and sizes (an empty scales tensor stands for none).
+            if attributes.scales == nil, attributes.sizes == nil {
+                let given = { (i: Int) in i < constants.count ? constants[i].flatMap { $0.count > 0 ? $0 : nil } : nil }
+                if let sizes = given(2) {
+                    attributes.sizes = sizes.ints.map { Int(clamping: $0) }
+                } else if let scales = given(1) {
+                    attributes.scales = scales.floats
+                } else if node.inputs.dropFirst().contains(where: { !$0.isEmpty }) {
+                    throw fail(
+                        "the scales or sizes are computed from run-time values; only values known ahead are supported")
+                } else {
+                    throw fail("neither scales nor sizes are given")
+                }
+            }
+            guard let shape = attributes.outputShape(x), shape.count == 4 else {
+                throw fail("Resize needs four scales or sizes for input \(x)")
+            }
+            guard shape[0] == x[0], shape[1] == x[1] else {
+                throw fail("only rows and columns can be resized (\(x) to \(shape))")
+            }
+            guard shape.allSatisfy({ (1...65_535).contains($0) }) else { throw fail("output \(shape) out of range") }
+            guard attributes.axes(input: x, output: shape) != nil else {
+                throw fail("the scales \(attributes.scales ?? []) are not representable (too small or too large)")
+            }
+            return (.resize(attributes), shape)
         case let .flatten(axis):
             let axis = axis < 0 ? axis + x.count : axis
             guard (0...x.count).contains(axis) else { throw fail("flatten axis out of range for \(x)") }

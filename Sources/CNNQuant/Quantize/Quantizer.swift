@@ -200,6 +200,7 @@ public struct Quantizer {
         case let .maxPool(window), let .averagePool(window, _): try lowerWindowPool(node, window: window)
         case let .concat(axis): try lowerConcat(node, axis: axis)
         case let .pad(pads, value): try lowerPad(node, pads: pads, value: value)
+        case let .resize(attributes): try lowerResize(node, attributes)
         case .flatten, .reshape, .squeeze, .unsqueeze: try lowerReshape(node)
         default: throw .unsupportedOperator(node: node.name, op: node.op.name, domain: "")
         }

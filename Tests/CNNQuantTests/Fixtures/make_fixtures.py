@@ -89,6 +89,58 @@ def count(model, resolution):
 
 
 # name, builder, resolution, opset, exporter ("legacy-keep-bn": TorchScript exporter; "dynamo": torch.export)
+
+
+class UpsamplingHead(nn.Module):
+    """A segmentation-style head: features at 1/2 and 1/4, the coarse one resized (bilinear) to the
+    fine one's size read from its shape at run time, as torchvision's LRASPP does, added, then
+    doubled (nearest) back to the input's size."""
+
+    def __init__(self):
+        super().__init__()
+        self.fine = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1), nn.ReLU())
+        self.coarse = nn.Sequential(nn.Conv2d(8, 8, 3, 2, 1), nn.ReLU())
+        self.classifier = nn.Conv2d(8, 4, 1)
+
+    def forward(self, x):
+        fine = self.fine(x)
+        coarse = nn.functional.interpolate(self.coarse(fine), size=fine.shape[-2:], mode="bilinear", align_corners=False)
+        return self.classifier(nn.functional.interpolate(fine + coarse, scale_factor=2.0, mode="nearest"))
+
+
+def resize_chain(path):
+    """Resize in every mode cnnq reads, one after another (ONNX written directly: torch exports
+    only some of them): nearest with each rounding and linear with each coordinate mode, scales and
+    sizes, up and down, on a 1×3×7×9 input."""
+    from onnx import TensorProto, helper
+    steps = [  # mode, coordinate_transformation_mode, nearest_mode, scales or sizes
+        ("nearest", "asymmetric", "floor", [1, 1, 2, 2]),
+        ("linear", "half_pixel", "round_prefer_floor", (10, 13)),
+        ("linear", "align_corners", "round_prefer_floor", [1, 1, 1.5, 1.5]),
+        ("nearest", "tf_half_pixel_for_nn", "round_prefer_ceil", (8, 11)),
+        ("linear", "pytorch_half_pixel", "round_prefer_floor", (17, 1)),
+        ("nearest", "half_pixel", "round_prefer_floor", [1, 1, 0.5, 3]),
+        ("nearest", "align_corners", "ceil", (5, 7)),
+        ("linear", "asymmetric", "round_prefer_floor", [1, 1, 4, 4]),
+    ]
+    nodes, initializers, previous = [], [], "x"
+    for i, (mode, transform, rounding, target) in enumerate(steps):
+        inputs = [previous, ""]
+        if isinstance(target, list):
+            initializers.append(numpy_helper.from_array(np.array(target, np.float32), f"scales_{i}"))
+            inputs.append(f"scales_{i}")
+        else:
+            initializers.append(numpy_helper.from_array(np.array([1, 3, *target], np.int64), f"sizes_{i}"))
+            inputs += ["", f"sizes_{i}"]
+        output = f"r{i}" if i < len(steps) - 1 else "y"
+        nodes.append(helper.make_node("Resize", inputs, [output], name=f"resize_{i}", mode=mode,
+                                      coordinate_transformation_mode=transform, nearest_mode=rounding))
+        previous = output
+    graph = helper.make_graph(nodes, "resize_chain", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 7, 9])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 20, 28])], initializers)
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 19)]), path)
+
+
 FIXTURES = [
     ("mobilenet_v1", lambda: mobilenet_v1(0.25, 100), 96, 13, "legacy-keep-bn"),
     ("mobilenet_v2", lambda: torchvision.models.mobilenet_v2(width_mult=0.35, num_classes=100), 96, 18, "dynamo"),
@@ -97,19 +149,24 @@ FIXTURES = [
     ("mobilenet_v2_tf_same", lambda: classic_cnns.BUILDERS["mobilenet_v2_same"](0.35), 96, 17, "legacy"),
     ("mobilenet_v3_small_external", lambda: torchvision.models.mobilenet_v3_small(width_mult=0.35, num_classes=10), 64, 18,
      "dynamo-external"),
+    ("upsampling_head", UpsamplingHead, 30, 13, "legacy"),
+    ("resize_chain", None, 0, 19, "onnx"),
 ]
 
 
 def export(name, build, resolution, opset, exporter):
     torch.manual_seed(0)
     generator = torch.Generator().manual_seed(1)
-    model = build().eval()
-    randomize_batchnorm_and_classifier(model, generator)
-    x = torch.randn(1, 3, resolution, resolution, generator=generator)
     folder = os.path.join(HERE, "parity", name)
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, "model.onnx")
-    if exporter.startswith("dynamo"):
+    model = None if exporter == "onnx" else build().eval()
+    if model:
+        randomize_batchnorm_and_classifier(model, generator)
+    x = torch.randn(1, 3, 7, 9, generator=generator) if exporter == "onnx" else torch.randn(1, 3, resolution, resolution, generator=generator)
+    if exporter == "onnx":
+        resize_chain(path)
+    elif exporter.startswith("dynamo"):
         torch.onnx.export(model, (x,), path, opset_version=opset, dynamo=True, external_data=exporter.endswith("external"))
     elif exporter == "legacy":
         torch.onnx.export(model, x, path, opset_version=opset, dynamo=False, input_names=["input"], output_names=["logits"])
@@ -121,7 +178,7 @@ def export(name, build, resolution, opset, exporter):
     session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
     (expected,) = session.run(None, {session.get_inputs()[0].name: x.numpy()})
     with torch.no_grad():
-        drift = float(np.abs(model(x).numpy() - expected).max())
+        drift = float(np.abs(model(x).numpy() - expected).max()) if model else 0.0
     for file, array in (("input_0.pb", x.numpy()), ("output_0.pb", expected)):
         with open(os.path.join(folder, file), "wb") as f:
             f.write(numpy_helper.from_array(np.ascontiguousarray(array)).SerializeToString())
