@@ -9,7 +9,8 @@ with mean 0.2860 and std 0.3530: cnn-quantize's `--preset fashion-mnist` does th
   python3 calibration/train_fashion_mnist.py [--epochs 2] [--threads 1] ARCH:ALPHA:RHO ...
   ARCH: v1, v2, v3s, v3l     e.g.  v2:0.5:32 v3s:0.75:48
         or one of classic_cnns.BUILDERS (lenet5, alexnet, vgg16, nin, googlenet, resnet18, resnet50,
-        densenet121, mnasnet, efficientnet_b0, regnet_x_400mf, regnet_y_400mf)   e.g.  resnet18:0.25:32
+        densenet121, mnasnet, efficientnet_b0, regnet_x_400mf, regnet_y_400mf, mobilenet_v2_same)
+        e.g.  resnet18:0.25:32
 
 Needs: pip install torch onnx onnxscript; pip install --no-deps torchvision.
 """
