@@ -80,6 +80,7 @@ public enum Interpreter {
         case .pad where kind.isBuiltIn: PadOp.run(c)
         case .invertedResidual where kind.isBuiltIn: InvertedResidualOp.run(c)
         case .resize where kind.isBuiltIn: ResizeOp.run(c)
+        case .insertZeros where kind.isBuiltIn: InsertZerosOp.run(c)
         default: break  // refused at load
         }
     }

@@ -78,6 +78,8 @@ public enum ModelFormat {
         case invertedResidual = 17
         /// Nearest or bilinear resizing of rows and columns. Format 3.3.
         case resize = 18
+        /// Zeros between pixels: a transposed convolution's input. Format 3.3.
+        case insertZeros = 19
 
         public var isFloat: Bool { self == .floatConvolution || self == .floatAdd }
     }

@@ -288,6 +288,7 @@ public struct ModelView {
         case .pad where kind.isBuiltIn: try PadOp.validate(check)
         case .invertedResidual where kind.isBuiltIn: return try InvertedResidualOp.validate(check)
         case .resize where kind.isBuiltIn: try ResizeOp.validate(check)
+        case .insertZeros where kind.isBuiltIn: try InsertZerosOp.validate(check)
         default: throw .unsupportedOp
         }
         return 0

@@ -4,12 +4,13 @@ import Testing
 /// The float executor against onnxruntime on torchvision-exported MobileNets (see make_fixtures.py):
 /// different exporters and opsets 11–21, BatchNorm kept or folded, hard-swish as an op or as
 /// HardSigmoid·x, TensorFlow's "same" padding computed by shape arithmetic, weights in an external
-/// data file; and Resize: a torch head upsampling to a size read from a shape, and a chain of every
-/// mode, rounding and coordinate transformation cnnq reads.
+/// data file; Resize: a torch head upsampling to a size read from a shape, and a chain of every mode,
+/// rounding and coordinate transformation cnnq reads; ConvTranspose in four forms decoders use.
 @Suite struct FloatParityTests {
     @Test(arguments: [
         "mobilenet_v1", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "mobilenet_v2_tf_same",
         "mobilenet_v3_small_external", "upsampling_head", "resize_chain",
+        "transposed_head",
     ])
     func matchesOnnxRuntime(model: String) throws {
         var graph = try ONNXImporter.load(path: Fixtures.path("parity/\(model)/model.onnx"))

@@ -12,7 +12,8 @@ public struct LayerStatistics: Sendable {
     /// One row per node; `graph` must have inferred shapes.
     public static func of(_ graph: Graph) -> [LayerStatistics] {
         graph.nodes.map { node in
-            let shapeOf = { (value: String) in graph.shapes[value] ?? [] }
+            // Weights made by passes (BatchNorm folding) have no entry in `shapes`.
+            let shapeOf = { (value: String) in graph.shapes[value] ?? graph.initializers[value]?.shape ?? [] }
             let out = shapeOf(node.outputs[0])
             let constants = node.inputs.dropFirst().compactMap { graph.initializers[$0]?.count }
             var params = 0, macs = 0

@@ -124,6 +124,19 @@ public final class FloatExecutor {
             return Layout.toNHWC(FloatPooling.reduceMean(x.logical, shape: x.shape, axes: axes), out)
         case let .pad(pads, value):
             return Layout.toNHWC(FloatMath.pad(x.logical, shape: x.shape, pads: pads, value: value), out)
+        case let .insertZeros(strides):
+            let (n, h, w, c) = (x.shape[0], x.shape[2], x.shape[3], x.shape[1])
+            var result = [Float](repeating: 0, count: out.reduce(1, *))
+            for b in 0..<n {
+                for y in 0..<h {
+                    for i in 0..<w {
+                        let from = ((b * h + y) * w + i) * c
+                        let to = ((b * out[2] + y * strides[0]) * out[3] + i * strides[1]) * c
+                        result.replaceSubrange(to..<(to + c), with: x.data[from..<(from + c)])
+                    }
+                }
+            }
+            return result
         case let .resize(attributes):
             guard let (y, xAxis) = attributes.axes(input: x.shape, output: out) else {
                 throw .invalidGraph("node '\(node.name)': Resize scales are not resolved")

@@ -266,6 +266,19 @@ public enum QDQExport {
             case .resize:
                 try resize(op, name: name, x: inputs[0], result: result)
                 requantize(result, into: y)
+            case .insertZeros:
+                // A depthwise 1×1 ConvTranspose of ones at the strides places each pixel and zeros between.
+                let p = view.parameters(InsertZerosOp.Parameters(), of: op)
+                let channels = view.tensor(inputs[0]).channels
+                let ones = floats(name + "_ones", Array(repeating: 1, count: channels), dims: [channels, 1, 1, 1])
+                node(
+                    "ConvTranspose", [value(inputs[0]), ones], [result], name: name,
+                    attributes: [
+                        Self.ints("kernel_shape", [1, 1]),
+                        Self.ints("strides", [Int(p.strideHeight), Int(p.strideWidth)]),
+                        Self.int("group", channels),
+                    ])
+                requantize(result, into: y)
             case .quantize:
                 requantize(reshaped(value(inputs[0]), from: inputs[0], to: y), into: y)
             case .dequantize:

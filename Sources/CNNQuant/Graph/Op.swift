@@ -70,6 +70,12 @@ public struct Clamp: Equatable, Sendable {
 public enum Op: Equatable, Sendable {
     /// inputs: X, W, [B]
     case conv(window: Window, group: Int, clamp: Clamp)
+    /// inputs: X, W [C, M/group, kh, kw], [B]. `window.pads` are the ONNX pads (they crop the
+    /// output); `outputPadding` adds rows and columns at the end. Becomes a zero insertion and a
+    /// convolution during preparation (`lowerConvTransposes`).
+    case convTranspose(window: Window, group: Int, outputPadding: [Int])
+    /// Spreads rows and columns `strides` apart with zeros between: [N, C, (H−1)·sh+1, (W−1)·sw+1].
+    case insertZeros(strides: [Int])
     /// inputs: A, B, [C]
     case gemm(transA: Bool, transB: Bool, alpha: Float, beta: Float, clamp: Clamp)
     case matMul
@@ -115,6 +121,8 @@ public enum Op: Equatable, Sendable {
     public var name: String {
         switch self {
         case .conv: "Conv"
+        case .convTranspose: "ConvTranspose"
+        case .insertZeros: "InsertZeros"
         case .gemm: "Gemm"
         case .matMul: "MatMul"
         case .batchNorm: "BatchNormalization"

@@ -224,6 +224,20 @@ struct NodeReader {
             let weight = initializers[proto.input[1]]
             let kernel = weight.flatMap { $0.shape.count == 4 ? Array($0.shape[2...]) : nil }
             parsed = .conv(window: try window(defaultKernel: kernel), group: int("group", 1), clamp: .none)
+        case "ConvTranspose":
+            try requireInputs(2...3)
+            let weight = initializers[proto.input[1]]
+            let kernel = weight.flatMap { $0.shape.count == 4 ? Array($0.shape[2...]) : nil }
+            let window = try window(defaultKernel: kernel)
+            guard window.autoPad == .notSet, !window.ceilMode else {
+                throw fail("auto_pad is not supported; give pads")
+            }
+            guard ints("output_shape") == nil else { throw fail("output_shape is not supported; give pads") }
+            let outputPadding = ints("output_padding") ?? [0, 0]
+            guard outputPadding.count == 2, zip(outputPadding, window.strides).allSatisfy({ $0 >= 0 && $0 < $1 }) else {
+                throw fail("output_padding \(outputPadding) must be below the strides \(window.strides)")
+            }
+            parsed = .convTranspose(window: window, group: int("group", 1), outputPadding: outputPadding)
         case "Gemm":
             try requireInputs(2...3)
             parsed = .gemm(

@@ -114,6 +114,10 @@ public enum ONNXWriter {
             initializers["\(node.name).pads"] = Tensor(shape: [pads.count], ints: pads.map { Int64($0) })
             initializers["\(node.name).value"] = Tensor(shape: [], floats: [value])
             proto.input += ["\(node.name).pads", "\(node.name).value"]
+        case let .convTranspose(w, group, outputPadding):
+            window(w)
+            attribute("group", int: group)
+            attribute("output_padding", ints: outputPadding)
         case let .resize(r):
             let (mode, rounding) =
                 switch r.mode {

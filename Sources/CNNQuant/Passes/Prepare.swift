@@ -4,6 +4,7 @@ extension Graph {
         removeIdentities()
         try foldConstantsAndInferShapes()
         try validateValues()
+        try lowerConvTransposes()
         foldBatchNorms()
         batchNormsToDepthwise()
         foldScaleMuls()

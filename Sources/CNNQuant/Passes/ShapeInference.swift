@@ -38,6 +38,30 @@ enum ShapeInference {
             let (h, wOut) = window.resolve(inputHeight: x[2], inputWidth: x[3])
             guard h >= 1, wOut >= 1 else { throw fail("output would be empty for input \(x)") }
             return (.conv(window: window, group: group, clamp: clamp), [x[0], w[0], h, wOut])
+        case let .convTranspose(window, group, outputPadding):
+            try rank(0, 4)
+            try rank(1, 4)
+            let w = shapes[1]
+            guard group >= 1, x[1] == w[0], w[0] % group == 0 else {
+                throw fail("input channels \(x[1]) do not match weight \(w) with group \(group)")
+            }
+            guard Array(w[2...]) == window.kernel else {
+                throw fail("kernel_shape \(window.kernel) disagrees with weight \(w)")
+            }
+            if shapes.count > 2 && shapes[2] != [w[1] * group] {
+                throw fail("bias shape \(shapes[2]) should be [\(w[1] * group)]")
+            }
+            var size: [Int] = []
+            for axis in 0..<2 {
+                let spread: Int = window.strides[axis] * (x[axis + 2] - 1) + outputPadding[axis]
+                let extent: Int = (window.kernel[axis] - 1) * window.dilations[axis] + 1
+                size.append(spread + extent - window.pads[axis] - window.pads[axis + 2])
+            }
+            guard size.allSatisfy({ (1...65_535).contains($0) }) else { throw fail("output \(size) out of range") }
+            return (node.op, [x[0], w[1] * group] + size)
+        case let .insertZeros(strides):
+            try rank(0, 4)
+            return (node.op, [x[0], x[1], (x[2] - 1) * strides[0] + 1, (x[3] - 1) * strides[1] + 1])
         case let .gemm(transA, transB, _, _, _):
             try rank(0, 2)
             try rank(1, 2)

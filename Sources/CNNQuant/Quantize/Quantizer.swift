@@ -201,6 +201,7 @@ public struct Quantizer {
         case let .concat(axis): try lowerConcat(node, axis: axis)
         case let .pad(pads, value): try lowerPad(node, pads: pads, value: value)
         case let .resize(attributes): try lowerResize(node, attributes)
+        case let .insertZeros(strides): try lowerInsertZeros(node, strides: strides)
         case .flatten, .reshape, .squeeze, .unsqueeze: try lowerReshape(node)
         default: throw .unsupportedOperator(node: node.name, op: node.op.name, domain: "")
         }

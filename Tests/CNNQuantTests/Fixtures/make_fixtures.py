@@ -108,6 +108,24 @@ class UpsamplingHead(nn.Module):
         return self.classifier(nn.functional.interpolate(fine + coarse, scale_factor=2.0, mode="nearest"))
 
 
+class TransposedHead(nn.Module):
+    """Transposed convolutions as decoders write them: k2 s2 then BatchNorm and ReLU (DB text
+    detectors' head), k4 s2 p1, k3 s2 p1 with output padding in 2 groups, and k3 s1 dilated."""
+
+    def __init__(self):
+        super().__init__()
+        self.down = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1), nn.ReLU(), nn.Conv2d(8, 8, 3, 2, 1), nn.ReLU())
+        self.up2 = nn.Sequential(nn.ConvTranspose2d(8, 8, 2, 2), nn.BatchNorm2d(8), nn.ReLU())
+        self.up4 = nn.ConvTranspose2d(8, 6, 4, 2, 1)
+        self.up3 = nn.ConvTranspose2d(6, 4, 3, 2, 1, output_padding=1, groups=2, bias=False)
+        self.dilated = nn.ConvTranspose2d(4, 4, 3, 1, 2, dilation=2)
+        for layer in (self.up2[0], self.up4, self.up3, self.dilated):
+            layer.weight.data *= 3  # outputs of order 1, so the parity bound means something
+
+    def forward(self, x):
+        return self.dilated(self.up3(torch.relu(self.up4(self.up2(self.down(x))))))
+
+
 def resize_chain(path):
     """Resize in every mode cnnq reads, one after another (ONNX written directly: torch exports
     only some of them): nearest with each rounding and linear with each coordinate mode, scales and
@@ -151,6 +169,7 @@ FIXTURES = [
      "dynamo-external"),
     ("upsampling_head", UpsamplingHead, 30, 13, "legacy"),
     ("resize_chain", None, 0, 19, "onnx"),
+    ("transposed_head", TransposedHead, 20, 17, "legacy"),
 ]
 
 
