@@ -39,21 +39,10 @@ import Testing
     /// s1 dilated): the BatchNorm folds into the lowered convolution, each strided layer becomes one
     /// zero insertion, and int8 follows float.
     @Test func quantizedHeadFollowsTheFloatOne() throws {
-        let graph = try ONNXImporter.load(path: Fixtures.path("parity/transposed_head/model.onnx"))
+        let (graph, result) = try Fixtures.quantizedOnRandomInputs("transposed_head", seed: 14)
         var prepared = graph
         try prepared.prepare()
         #expect(!prepared.nodes.contains { $0.op.name == "BatchNormalization" || $0.op.name == "ConvTranspose" })
-        let shape = graph.inputs[0].shape
-        var random = SeededRandom(seed: 14)
-        let samples = TensorSamples(
-            (0..<24).map { _ in
-                Tensor(
-                    shape: shape,
-                    floats: (0..<shape.reduce(1, *)).map { _ in Float.random(in: -2...2, using: &random) })
-            })
-        var options = QuantizationPipeline.Options()
-        options.heldOut = 8
-        let result = try QuantizationPipeline.run(graph, samples: samples, options: options)
         #expect(result.model.ops.filter { $0.kind == .insertZeros }.count == 3)
         #expect(result.outputSQNR > 30, "output SQNR \(result.outputSQNR) dB")
     }

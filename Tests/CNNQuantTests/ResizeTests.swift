@@ -38,18 +38,7 @@ import Testing
     /// int8 model follows the float one.
     @Test(arguments: [("upsampling_head", 35.0), ("resize_chain", 34.0)])
     func quantizedModelsFollowTheFloatOnes(model: String, floor: Double) throws {
-        let graph = try ONNXImporter.load(path: Fixtures.path("parity/\(model)/model.onnx"))
-        let shape = graph.inputs[0].shape
-        var random = SeededRandom(seed: 12)
-        let samples = TensorSamples(
-            (0..<24).map { _ in
-                Tensor(
-                    shape: shape,
-                    floats: (0..<shape.reduce(1, *)).map { _ in Float.random(in: -2...2, using: &random) })
-            })
-        var options = QuantizationPipeline.Options()
-        options.heldOut = 8
-        let result = try QuantizationPipeline.run(graph, samples: samples, options: options)
+        let (graph, result) = try Fixtures.quantizedOnRandomInputs(model, seed: 12)
         let resizes = graph.nodes.filter { $0.op.name == "Resize" }.count
         #expect(result.model.ops.filter { $0.kind == .resize }.count == resizes)
         #expect(result.outputSQNR > floor, "output SQNR \(result.outputSQNR) dB")
