@@ -9,8 +9,11 @@
                                converted by tf2onnx with an NCHW input
   ppocr_cls_v3_small.onnx      PaddleOCR's text-direction classifier, a MobileNetV3-Small ×0.35
                                (input 3×48×192), shipped in rapidocr-onnxruntime==1.4.4 (Apache-2.0)
+  ppocr_det_v4.onnx            PaddleOCR's PP-OCRv4 text detector (DB: PP-LCNetV3 backbone, FPN with
+                               nearest Resize, ConvTranspose head; symbolic input size), from the same
+                               wheel
 
-Usage: export_models.py [v2] [v1] [ppocr]   (default: all three)
+Usage: export_models.py [v2] [v1] [ppocr] [ppocr_det]   (default: all)
 Needs: pip install torch onnx onnxscript tensorflow-cpu tf2onnx; pip install --no-deps torchvision
 (only the model definition is used, so a torchvision built for another torch works). torch is needed
 for v2 only, tensorflow-cpu and tf2onnx for v1 only.
@@ -70,8 +73,15 @@ def ppocr():
         f.write(data)
 
 
+def ppocr_det():
+    with zipfile.ZipFile(download("rapidocr-onnxruntime==1.4.4")) as z:
+        data = z.read("rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx")
+    with open(os.path.join(OUT, "ppocr_det_v4.onnx"), "wb") as f:
+        f.write(data)
+
+
 def main():
-    exports = {"v2": mobilenet_v2, "v1": mobilenet_v1, "ppocr": ppocr}
+    exports = {"v2": mobilenet_v2, "v1": mobilenet_v1, "ppocr": ppocr, "ppocr_det": ppocr_det}
     wanted = sys.argv[1:] or list(exports)
     unknown = [name for name in wanted if name not in exports]
     if unknown:
