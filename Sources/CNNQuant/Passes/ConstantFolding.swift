@@ -25,9 +25,11 @@ extension Graph {
             {
                 initializers[node.outputs[0]] = value
             } else if ConstantFolding.needsConstants(node.op) {
-                throw .unsupportedAttribute(
-                    node: node.name, op: node.op.name,
-                    detail: "shape arithmetic on values computed at run time is not supported")
+                let detail =
+                    if case .transpose = node.op {
+                        "a Transpose of activations is not supported (only of shape arithmetic)"
+                    } else { "shape arithmetic on values computed at run time is not supported" }
+                throw .unsupportedAttribute(node: node.name, op: node.op.name, detail: detail)
             } else {
                 kept.append(node)
             }
