@@ -144,7 +144,7 @@ struct Eval: ParsableCommand {
             lines.append("top-5: float \(pct(r.floatTop5)), int8 \(pct(r.int8Top5))")
         }
         lines.append(
-            "top-1 agreement \(pct(r.agreement)), output SQNR \(r.outputSQNRDB.map { String(format: "%.1f dB", $0) } ?? "exact")"
+            "\(r.perPixel == true ? "class agreement (of pixels)" : "top-1 agreement") \(pct(r.agreement)), output SQNR \(r.outputSQNRDB.map { String(format: "%.1f dB", $0) } ?? "exact")"
         )
         lines.append("layers adding the most error (own SQNR, end-to-end SQNR): " + worstLayers(r))
         return lines.joined(separator: "\n")

@@ -42,5 +42,10 @@ import Testing
         let resizes = graph.nodes.filter { $0.op.name == "Resize" }.count
         #expect(result.model.ops.filter { $0.kind == .resize }.count == resizes)
         #expect(result.outputSQNR > floor, "output SQNR \(result.outputSQNR) dB")
+        // A map of several channels: agreement is counted per pixel, not per image.
+        let c = result.comparison
+        let out = result.model.tensors[result.model.outputs[0]]
+        #expect(c.mapOutput && c.pixels == 8 * out.batch * out.height * out.width)
+        #expect(Double(c.pixelMatches) >= 0.95 * Double(c.pixels), "\(c.pixelMatches) of \(c.pixels) pixels agree")
     }
 }

@@ -11,8 +11,10 @@ public struct Evaluation: Codable, Sendable {
     public var floatTop1: Double?, floatTop5: Double?, int8Top1: Double?, int8Top5: Double?
     /// Percentage points lost by int8 in top-1 accuracy.
     public var top1Drop: Double?
-    /// Percentage of images where both models pick the same top-1 class.
+    /// Percentage of images where both models pick the same top-1 class; for a class map
+    /// (`perPixel`), of pixels where they pick the same class.
     public var agreement: Double
+    public var perPixel: Bool?
     public var outputSQNRDB: Double?
     /// Every layer, in op order.
     public var layers: [LayerSQNR]
@@ -57,7 +59,9 @@ public struct Evaluation: Codable, Sendable {
         return Evaluation(
             images: images.count, labelled: known.count, floatTop1: f1, floatTop5: accuracy(5, \.float), int8Top1: i1,
             int8Top5: accuracy(5, \.int8), top1Drop: f1.flatMap { f in i1.map { f - $0 } },
-            agreement: percent(comparison.topOneMatches, images.count),
+            agreement: comparison.pixels > 0
+                ? percent(comparison.pixelMatches, comparison.pixels) : percent(comparison.topOneMatches, images.count),
+            perPixel: comparison.pixels > 0 ? true : nil,
             outputSQNRDB: comparison.outputSQNR.isFinite ? comparison.outputSQNR : nil, layers: comparison.summaries)
     }
 

@@ -23,6 +23,12 @@ public struct LayerComparison {
     /// Samples whose first output has its largest value at the same index in both models (top-1
     /// agreement, for classifiers).
     public private(set) var topOneMatches = 0
+    /// For a class map (a first output of H×W > 1 pixels and several channels, as a segmenter
+    /// gives): pixels whose largest channel is the same in both models, and pixels compared. Top-1
+    /// agreement means nothing there.
+    public private(set) var pixelMatches = 0, pixels = 0
+    /// The first output is a map (H×W > 1), where top-1 agreement means nothing.
+    public private(set) var mapOutput = false
     /// The five highest-scoring classes of the first output, per sample, in each model.
     public private(set) var rankings: [(float: [Int], int8: [Int])] = []
     /// Values of the first output per sample (a classifier's classes), once a sample was added.
@@ -79,6 +85,19 @@ public struct LayerComparison {
             let int8 = Array(q.indices.sorted { q[$0] > q[$1] || (q[$0] == q[$1] && $0 < $1) }.prefix(5))
             if float.first == int8.first { topOneMatches += 1 }
             rankings.append((float, int8))
+            let info = model.view.tensor(output)
+            mapOutput = info.rank == 4 && info.height * info.width > 1
+            if mapOutput, info.channels > 1 {
+                let c = info.channels
+                for start in stride(from: 0, to: f.count, by: c) {
+                    let range = start..<(start + c)
+                    // The first largest, in both.
+                    let a = range.max { f[$0] < f[$1] || (f[$0] == f[$1] && $0 > $1) }
+                    let b = range.max { q[$0] < q[$1] || (q[$0] == q[$1] && $0 > $1) }
+                    if a == b { pixelMatches += 1 }
+                }
+                pixels += f.count / c
+            }
         }
         // Each op alone, its inputs quantized from the float model's values: on the first
         // `ownSamples` inputs only, where the per-layer figures have settled (it doubles the cost).

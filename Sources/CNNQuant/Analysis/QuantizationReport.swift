@@ -18,6 +18,10 @@ public struct QuantizationReport: Codable, Sendable {
     public var outputSQNRDB: Double?
     /// Held-out images on which float and int8 pick the same top-1 class.
     public var topOneAgreement: Int
+    /// For a class map: the percentage of pixels where float and int8 pick the same class.
+    public var pixelAgreement: Double?
+    /// The first output is a map (H×W > 1): top-1 agreement means nothing.
+    public var mapOutput: Bool
     public var notes: [String]
     /// In op order.
     public var layers: [LayerSQNR]
@@ -39,6 +43,9 @@ public struct QuantizationReport: Codable, Sendable {
         arenaBytesOneThread = arenaBytes
         outputSQNRDB = result.outputSQNR.isFinite ? result.outputSQNR : nil
         topOneAgreement = result.comparison.topOneMatches
+        let c = result.comparison
+        pixelAgreement = c.pixels > 0 ? 100 * Double(c.pixelMatches) / Double(c.pixels) : nil
+        mapOutput = c.mapOutput
         notes = result.notes
         layers = result.comparison.summaries
     }
