@@ -94,4 +94,27 @@ import Testing
         #expect(escaping != model)
         #expect(try message(escaping, weights: weights).contains("outside the model's folder"))
     }
+
+    /// Values a hostile file can put where a shape is computed: each an error, never a trap in an
+    /// integer conversion or a gigabyte allocation.
+    @Test func hostileShapeOperandsAreErrors() {
+        let nodes = [
+            Node(
+                name: "resize",
+                op: .resize(ResizeAttributes(mode: .linear, coordinates: .halfPixel, scales: [1, 1, .nan, 1e30])),
+                inputs: ["x"], outputs: ["y"])
+        ]
+        var resize = Graph(
+            name: "r", inputs: [("x", [1, 2, 4, 4])], outputs: ["y"], nodes: nodes, initializers: [:], opset: 17)
+        #expect(throws: CNNQError.self) { try resize.prepare() }
+        let fill = [
+            Node(
+                name: "fill", op: .constantOfShape(value: Tensor(shape: [1], floats: [0])), inputs: ["s"],
+                outputs: ["y"])
+        ]
+        var huge = Graph(
+            name: "c", inputs: [("x", [1, 2, 4, 4])], outputs: ["y"], nodes: fill,
+            initializers: ["s": Tensor(shape: [3], ints: [65_535, 65_535, 65_535])], opset: 17)
+        #expect(throws: CNNQError.self) { try huge.prepare() }
+    }
 }

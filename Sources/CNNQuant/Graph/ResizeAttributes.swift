@@ -31,7 +31,10 @@ public struct ResizeAttributes: Equatable, Sendable {
     /// The output shape for input `x` (NCHW): the sizes, or each size times its scale, rounded down.
     func outputShape(_ x: [Int]) -> [Int]? {
         if let sizes { return sizes }
-        guard let scales, scales.count == 4 else { return nil }
+        // Bounded before converting: a NaN or huge scale would trap in Int(_:).
+        guard let scales, scales.count == 4, scales.allSatisfy({ $0.isFinite && $0 > 0 && $0 <= 65_535 }) else {
+            return nil
+        }
         return (0..<4).map { Int((Double(x[$0]) * Double(scales[$0])).rounded(.down)) }
     }
 

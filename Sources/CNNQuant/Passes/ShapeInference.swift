@@ -149,7 +149,7 @@ enum ShapeInference {
                 }
             }
             guard let shape = attributes.outputShape(x), shape.count == 4 else {
-                throw fail("Resize needs four scales or sizes for input \(x)")
+                throw fail("Resize needs four sizes or four positive finite scales (at most 65,535) for input \(x)")
             }
             guard shape[0] == x[0], shape[1] == x[1] else {
                 throw fail("only rows and columns can be resized (\(x) to \(shape))")
@@ -183,9 +183,10 @@ enum ShapeInference {
             }
             return (.slice(starts: starts, ends: ends, axes: resolved, steps: steps), shape)
         case .constantOfShape:
-            guard let dims = constants[0]?.ints, dims.allSatisfy({ (0...65_535).contains($0) }) else {
-                throw fail("the shape must be known ahead, each size 0–65,535")
-            }
+            // Shape arithmetic makes a few values; the bound keeps a hostile shape from allocating gigabytes.
+            guard let dims = constants[0]?.ints, dims.allSatisfy({ (0...65_535).contains($0) }),
+                let count = Graph.elementCount(dims.map { Int($0) }), count <= 1 << 24
+            else { throw fail("the shape must be known ahead, each size 0–65,535, at most 2^24 values") }
             return (node.op, dims.map { Int($0) })
         case let .transpose(perm):
             let order = perm ?? Array(x.indices.reversed())
