@@ -14,10 +14,13 @@ SQNR against float over all evaluation images, and the task metric:
   box (at least 16 pixels) matched to the int8 mask's best-overlapping box, IoU averaged over the
   float boxes (0 for a box with no match);
 - lraspp (torchvision's LR-ASPP on MobileNet V3-Large ×0.5, trained on Fashion-MNIST scenes by
-  train_segmenter.py): pixel agreement of the per-pixel argmax class.
+  train_segmenter.py): pixel agreement of the per-pixel argmax class;
+- v2_same (the Fashion-MNIST MobileNet V2 with TensorFlow's "same" padding computed at run time):
+  top-1 agreement.
 
 Images: for the detector, the text-bearing photos (EVAL_TEXT) to evaluate and the other photos to
-calibrate on; for the segmenter, its 32 test scenes and 64 calibration scenes.
+calibrate on; for the segmenter, its 32 test scenes and 64 calibration scenes; for the classifier,
+the first 500 test and 200 training images.
 
     python3 calibration/compare_heads.py [--tool .build/release/cnn-quantize] [MODEL ...]
 
@@ -47,23 +50,45 @@ PHOTOS = os.path.join(HERE, "images", "photos")
 EVAL_TEXT = ["imageTextN.png", "imageTextR.png", "licenseplate_motion.jpg", "text_defocus.jpg", "text_motion.jpg",
              "sudoku.png", "digits.png", "page.png", "text.png", "cards.png"]
 SEGMENTATION = os.path.join(HERE, "..", "Tests", "CNNQuantTests", "Fixtures", "segmentation")
+FASHION = os.path.join(HERE, "..", "Tests", "CNNQuantTests", "Fixtures", "fashion-mnist")
 MODELS = {
     "ppocr_det": {
         "onnx": os.path.join(HERE, "models", "ppocr_det_v4.onnx"),
         "options": ["--input-shape", "1,3,480,640", "--preset", "unit", "--mean", "0.5,0.5,0.5", "--std", "0.5,0.5,0.5",
                     "--order", "bgr"],
-        "eval": lambda: [p for p in photos() if os.path.basename(p) in EVAL_TEXT],
-        "calibration": lambda: [p for p in photos() if os.path.basename(p) not in EVAL_TEXT],
+        "eval": lambda work: [p for p in photos() if os.path.basename(p) in EVAL_TEXT],
+        "calibration": lambda work: [p for p in photos() if os.path.basename(p) not in EVAL_TEXT],
         "metric": "text",
     },
     "lraspp": {
         "onnx": os.path.join(SEGMENTATION, "lraspp_mobilenet_v3_large_0.5_160.onnx"),
         "options": ["--preset", "fashion-mnist"],
-        "eval": lambda: sorted(glob.glob(os.path.join(SEGMENTATION, "test", "*.png"))),
-        "calibration": lambda: sorted(glob.glob(os.path.join(SEGMENTATION, "calibration", "*.png"))),
+        "eval": lambda work: sorted(glob.glob(os.path.join(SEGMENTATION, "test", "*.png"))),
+        "calibration": lambda work: sorted(glob.glob(os.path.join(SEGMENTATION, "calibration", "*.png"))),
         "metric": "classes",
     },
+    "v2_same": {
+        "onnx": os.path.join(FASHION, "mobilenet_v2_same_0.5_32.onnx"),
+        "options": ["--preset", "fashion-mnist"],
+        "eval": lambda work: fashion_mnist("t10k-images-idx3-ubyte.gz", 500, work),
+        "calibration": lambda work: fashion_mnist("train-images-idx3-ubyte.gz", 200, work),
+        "metric": "top1",
+    },
 }
+
+
+def fashion_mnist(name, count, work):
+    """The first `count` images of a Fashion-MNIST file as PNGs (what `cnn-quantize run` reads)."""
+    import gzip
+    from PIL import Image
+    with gzip.open(os.path.join("/usr/share/datasets/fashion-mnist", name)) as f:
+        images = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28)
+    folder = os.path.join(work, name.split("-")[0])
+    os.makedirs(folder, exist_ok=True)
+    paths = [os.path.join(folder, f"{i:04d}.png") for i in range(count)]
+    for path, image in zip(paths, images):
+        Image.fromarray(image).save(path)
+    return paths
 
 
 def photos():
@@ -89,9 +114,9 @@ class Reader(CalibrationDataReader):
 
 
 def task_metric(kind, reference, result):
-    """reference and result: NCHW float outputs of one image."""
-    if kind == "classes":
-        return {"pixel agreement": float(np.mean(reference.argmax(1) == result.argmax(1)))}
+    """reference and result: NCHW (or [N, classes]) float outputs of one image."""
+    if kind in ("classes", "top1"):
+        return {"agreement": float(np.mean(reference.argmax(1) == result.argmax(1)))}
     a, b = reference[0, 0] > 0.3, result[0, 0] > 0.3
     boxes = lambda mask: [s for s in ndimage.find_objects(ndimage.label(mask)[0])
                           if (s[0].stop - s[0].start) * (s[1].stop - s[1].start) >= 16]
@@ -102,7 +127,7 @@ def task_metric(kind, reference, result):
         return h * w / (area(p) + area(q) - h * w)
     found = boxes(b)
     ious = [max((iou(p, q) for q in found), default=0.0) for p in boxes(a)]
-    return {"pixel agreement": float(np.mean(a == b)), "box IoU": float(np.mean(ious)) if ious else math.nan}
+    return {"agreement": float(np.mean(a == b)), "box IoU": float(np.mean(ious)) if ious else math.nan}
 
 
 def evaluate(kind, references, results):
@@ -129,10 +154,10 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         for name in args.models:
             spec = MODELS[name]
-            onnx_path, evaluation = spec["onnx"], spec["eval"]()
+            onnx_path, evaluation = spec["onnx"], spec["eval"](work)
             calibration = os.path.join(work, name + "-calibration")
             os.makedirs(calibration)
-            for p in spec["calibration"]():
+            for p in spec["calibration"](work):
                 os.symlink(p, os.path.join(calibration, os.path.basename(p)))
             cnnq = os.path.join(work, name + ".cnnq")
             print(f"{name}: cnnq quantize on {len(os.listdir(calibration))} images", file=sys.stderr, flush=True)
@@ -158,7 +183,8 @@ def main():
             references = [float_session.run(None, {input_name: x})[0].astype(np.float64) for x in inputs]
             shape = references[0].shape
             # cnnq writes 4-D outputs NHWC.
-            results = [y.reshape(shape[0], shape[2], shape[3], shape[1]).transpose(0, 3, 1, 2) for y in outputs]
+            results = [y.reshape(shape[0], shape[2], shape[3], shape[1]).transpose(0, 3, 1, 2) if len(shape) == 4
+                       else y.reshape(shape) for y in outputs]
             rows.append((name, "cnnq (auto)", evaluate(spec["metric"], references, results)))
             print(f"{name}: cnnq {rows[-1][2]}", file=sys.stderr, flush=True)
             prepared = os.path.join(work, name + "-pre.onnx")
@@ -183,14 +209,14 @@ def main():
                     results = [session.run(None, {input_name: x})[0].astype(np.float64) for x in inputs]
                     rows.append((name, label, evaluate(spec["metric"], references, results)))
                     print(f"{name}: {label} {rows[-1][2]}", file=sys.stderr, flush=True)
-    print("| model | quantizer | output SQNR | pixel agreement | box IoU |")
+    print("| model | quantizer | output SQNR | agreement | box IoU |")
     print("|---|---|---|---|---|")
     for name, label, m in rows:
         if "failed" in m:
             print(f"| {name} | {label} | failed ({m['failed'][:60]}) | | |")
             continue
         box = f"{m['box IoU']:.3f}" if "box IoU" in m else "—"
-        print(f"| {name} | {label} | {m['output SQNR']:.1f} dB | {100 * m['pixel agreement']:.2f}% | {box} |")
+        print(f"| {name} | {label} | {m['output SQNR']:.1f} dB | {100 * m['agreement']:.2f}% | {box} |")
 
 
 if __name__ == "__main__":
