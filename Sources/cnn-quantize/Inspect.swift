@@ -1,5 +1,6 @@
 import ArgumentParser
 import CNNQuant
+import Foundation
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -35,7 +36,9 @@ struct Inspect: ParsableCommand {
             }
             guard !ops else { throw .invalidArgument("--ops needs a .cnnq model file; \(model) is not one") }
             var graph: Graph
-            do { graph = try ONNXImporter.load(path: model) } catch {
+            do {
+                graph = try ONNXImporter.load(data: data, folder: (model as NSString).deletingLastPathComponent)
+            } catch {
                 throw .invalidArgument(
                     "\(model) is neither a .cnnq model (it does not start with CNNQ) nor an ONNX model (\(error))")
             }
