@@ -4,8 +4,8 @@
 ///
 /// Where an output pixel reads from is exact integer arithmetic, the same on every board: each
 /// axis maps output index i to the source coordinate (a·i + b) / d, a rational that covers ONNX's
-/// coordinate modes for any scale a float can hold (`ResizeGeometry` on the host works a, b and d
-/// out). Bilinear weights are that coordinate's fraction in steps of 1/2048.
+/// coordinate modes for any scale a float can hold (`ResizeAttributes.axes` on the host works a,
+/// b and d out). Bilinear weights are that coordinate's fraction in steps of 1/2048.
 public enum Resize {
     /// One axis: source coordinate (a·i + b) / d of output index i, on an input `extent` long.
     public struct Axis: Equatable, Sendable {

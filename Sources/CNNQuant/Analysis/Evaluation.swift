@@ -59,9 +59,8 @@ public struct Evaluation: Codable, Sendable {
         return Evaluation(
             images: images.count, labelled: known.count, floatTop1: f1, floatTop5: accuracy(5, \.float), int8Top1: i1,
             int8Top5: accuracy(5, \.int8), top1Drop: f1.flatMap { f in i1.map { f - $0 } },
-            agreement: comparison.pixels > 0
-                ? percent(comparison.pixelMatches, comparison.pixels) : percent(comparison.topOneMatches, images.count),
-            perPixel: comparison.pixels > 0 ? true : nil,
+            agreement: comparison.pixelAgreement ?? percent(comparison.topOneMatches, images.count),
+            perPixel: comparison.pixelAgreement != nil ? true : nil,
             outputSQNRDB: comparison.outputSQNR.isFinite ? comparison.outputSQNR : nil, layers: comparison.summaries)
     }
 

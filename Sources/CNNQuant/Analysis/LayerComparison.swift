@@ -29,6 +29,8 @@ public struct LayerComparison {
     public private(set) var pixelMatches = 0, pixels = 0
     /// The first output is a map (H×W > 1), where top-1 agreement means nothing.
     public private(set) var mapOutput = false
+    /// `pixelMatches` as a percentage of `pixels`; nil unless the output is a class map.
+    public var pixelAgreement: Double? { pixels > 0 ? 100 * Double(pixelMatches) / Double(pixels) : nil }
     /// The five highest-scoring classes of the first output, per sample, in each model.
     public private(set) var rankings: [(float: [Int], int8: [Int])] = []
     /// Values of the first output per sample (a classifier's classes), once a sample was added.

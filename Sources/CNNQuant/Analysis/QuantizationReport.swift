@@ -43,9 +43,8 @@ public struct QuantizationReport: Codable, Sendable {
         arenaBytesOneThread = arenaBytes
         outputSQNRDB = result.outputSQNR.isFinite ? result.outputSQNR : nil
         topOneAgreement = result.comparison.topOneMatches
-        let c = result.comparison
-        pixelAgreement = c.pixels > 0 ? 100 * Double(c.pixelMatches) / Double(c.pixels) : nil
-        mapOutput = c.mapOutput
+        pixelAgreement = result.comparison.pixelAgreement
+        mapOutput = result.comparison.mapOutput
         notes = result.notes
         layers = result.comparison.summaries
     }

@@ -318,13 +318,12 @@ public enum QDQExport {
             let sizes = constant(
                 name + "_sizes", .int64, dims: [4],
                 bytes: Self.bytes([x.batch, x.channels, out.height, out.width].map { Int64($0) }))
-            let roundings = ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"]
             node(
                 "Resize", [value(t), "", "", sizes], [result], name: name,
                 attributes: [
                     Self.string("mode", p.linear != 0 ? "linear" : "nearest"),
                     Self.string("coordinate_transformation_mode", (modes.first ?? nil) ?? "asymmetric"),
-                    Self.string("nearest_mode", roundings[Int(p.rounding)]),
+                    Self.string("nearest_mode", ResizeAttributes.roundingNames[Int(p.rounding)]),
                 ])
         }
 

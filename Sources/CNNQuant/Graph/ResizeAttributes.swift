@@ -23,10 +23,13 @@ public struct ResizeAttributes: Equatable, Sendable {
         self.sizes = sizes
     }
 
-    /// ONNX's nearest_mode names.
-    public static let roundings: [String: Resize.Rounding] = [
-        "round_prefer_floor": .halfDown, "round_prefer_ceil": .halfUp, "floor": .floor, "ceil": .ceil,
-    ]
+    /// ONNX's nearest_mode names, in `Resize.Rounding`'s raw-value order.
+    public static let roundingNames = ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"]
+
+    /// The rounding ONNX calls `name`.
+    public static func rounding(named name: String) -> Resize.Rounding? {
+        roundingNames.firstIndex(of: name).flatMap { Resize.Rounding(rawValue: Int32($0)) }
+    }
 
     /// The output shape for input `x` (NCHW): the sizes, or each size times its scale, rounded down.
     func outputShape(_ x: [Int]) -> [Int]? {

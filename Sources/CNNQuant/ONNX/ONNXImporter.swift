@@ -418,7 +418,9 @@ struct NodeReader {
         }
         switch mode {
         case "nearest":
-            guard let r = ResizeAttributes.roundings[rounding] else { throw fail("unknown nearest_mode \(rounding)") }
+            guard let r = ResizeAttributes.rounding(named: rounding) else {
+                throw fail("unknown nearest_mode \(rounding)")
+            }
             return .resize(ResizeAttributes(mode: .nearest(r), coordinates: transform))
         case "linear":
             return .resize(ResizeAttributes(mode: .linear, coordinates: transform))

@@ -126,7 +126,7 @@ public enum ONNXWriter {
                 }
             attribute("mode", string: mode)
             attribute("coordinate_transformation_mode", string: r.coordinates.rawValue)
-            attribute("nearest_mode", string: ResizeAttributes.roundings.first { $0.value == rounding }!.key)
+            attribute("nearest_mode", string: ResizeAttributes.roundingNames[Int(rounding.rawValue)])
             proto.input = [node.inputs[0]]
             if let sizes = r.sizes {
                 initializers["\(node.name).sizes"] = Tensor(shape: [4], ints: sizes.map { Int64($0) })
