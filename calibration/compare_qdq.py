@@ -1,8 +1,8 @@
 """cnnq against ONNX Runtime on the model `cnn-quantize export` writes: the same int8 model run by two
 runtimes on the same inputs. Each image goes through `cnn-quantize run`, which writes the float input
-calibration's preprocessing makes of it (--save-input) and cnnq's int8 output (--raw); ONNX Runtime
-runs the exported QDQ graph on that input. Prints top-1 agreement and the SQNR of cnnq's dequantized
-outputs against ONNX Runtime's, and exits 1 below --min-agreement or --min-sqnr. They are not meant
+calibration's preprocessing makes of it (--save-input) and cnnq's int8 outputs (--raw, one after
+another); ONNX Runtime runs the exported QDQ graph on that input. Prints the first output's top-1
+agreement and the SQNR of cnnq's dequantized outputs (all of them) against ONNX Runtime's, and exits 1 below --min-agreement or --min-sqnr. They are not meant
 to be bit-identical: ONNX Runtime requantizes its own way (its QDQ fusion, its rounding).
 
     python calibration/compare_qdq.py MODEL.cnnq MODEL.qdq.onnx IMAGE_FOLDER [--tool PATH] [--images N]
@@ -49,17 +49,22 @@ def main():
                 capture_output=True, text=True)
             if run.returncode != 0:
                 sys.exit(f"error: cnn-quantize run {image}: {run.stderr.strip()}")
-            found = re.search(r"scale ([0-9.e+-]+), zero point (-?\d+)", run.stdout)
-            if not found:
-                sys.exit(f"error: no output scale in: {run.stdout}")
-            scale, zero = float(found.group(1)), int(found.group(2))
-            cnnq = (np.fromfile(y_path, dtype=np.int8).astype(np.float64) - zero) * scale
-            reference = session.run(None, {input_name: np.load(x_path)})[0].astype(np.float64)
-            # cnnq writes a 4-D output NHWC, as it holds it.
-            reference = (reference.transpose(0, 2, 3, 1) if reference.ndim == 4 else reference).ravel()
-            agree += int(np.argmax(cnnq) == np.argmax(reference))
-            signal += float(np.sum(reference**2))
-            noise += float(np.sum((reference - cnnq) ** 2))
+            # Each output's scale and zero point, in output order, as `run` prints them.
+            quantization = re.findall(r"scale ([0-9.e+-]+), zero point (-?\d+)", run.stdout)
+            raw = np.fromfile(y_path, dtype=np.int8).astype(np.float64)
+            start = 0
+            for k, reference in enumerate(session.run(None, {input_name: np.load(x_path)})):
+                # cnnq writes a 4-D output NHWC, as it holds it.
+                reference = (reference.transpose(0, 2, 3, 1) if reference.ndim == 4 else reference).astype(np.float64).ravel()
+                scale, zero = quantization[k]
+                cnnq = (raw[start:start + reference.size] - int(zero)) * float(scale)
+                start += reference.size
+                if k == 0:
+                    agree += int(np.argmax(cnnq) == np.argmax(reference))
+                signal += float(np.sum(reference**2))
+                noise += float(np.sum((reference - cnnq) ** 2))
+            if start != raw.size:
+                sys.exit(f"error: cnnq wrote {raw.size} output values, the QDQ model gives {start}")
     agreement = 100.0 * agree / len(files)
     sqnr = math.inf if noise == 0 else 10 * math.log10(signal / noise)
     print(f"{os.path.basename(args.model)}: {len(files)} images, top-1 agreement {agree}/{len(files)} "

@@ -5,7 +5,7 @@ public enum ModelFormat {
     /// "CNNQ" read as a little-endian word.
     public static let magic: UInt32 = 0x514E_4E43
     public static let versionMajor: UInt32 = 3
-    public static let versionMinor: UInt32 = 3
+    public static let versionMinor: UInt32 = 4
     /// Constant blobs (packed weights) start on this boundary in the file; arena tensors too.
     public static let alignment = 64
     /// Bytes the caller's model buffer and arena must be aligned to.
@@ -29,7 +29,8 @@ public enum ModelFormat {
         public static let size = (reserved2.rawValue + 1) * 4
     }
 
-    /// Words of one tensor record. Dims are physical NHWC; a rank-2 tensor [N, C] is N×1×1×C.
+    /// Words of one tensor record. Dims are physical NHWC; a rank-2 tensor [N, C] is N×1×1×C, a
+    /// rank-3 one [N, L, C] N×L×1×C (format 3.4).
     public enum TensorRecord: Int {
         case batch, height, width, channels, rank, zeroPoint, scaleBits, arenaOffset, byteCount, nameOffset, flags,
             reserved

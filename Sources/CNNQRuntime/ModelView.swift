@@ -3,7 +3,7 @@ import CNNQKernels
 /// One activation tensor of a model: NHWC dims, quantization and place in the arena.
 public struct TensorInfo {
     public var batch: Int, height: Int, width: Int, channels: Int
-    /// Logical rank: 4 (NCHW in the source model) or 2 ([N, C]).
+    /// Logical rank: 4 (NCHW in the source model), 3 ([N, L, C] held as N×L×1×C) or 2 ([N, C]).
     public var rank: Int
     public var zeroPoint: Int32
     public var scale: Float
@@ -214,7 +214,10 @@ public struct ModelView {
         guard dimension(info.batch), dimension(info.height), dimension(info.width), dimension(info.channels) else {
             throw .malformed
         }
-        guard info.rank == 4 || (info.rank == 2 && info.height == 1 && info.width == 1) else { throw .malformed }
+        guard
+            info.rank == 4 || (info.rank == 3 && info.width == 1)
+                || (info.rank == 2 && info.height == 1 && info.width == 1)
+        else { throw .malformed }
         let (hw, o1) = info.height.multipliedReportingOverflow(by: info.width)
         let (nhw, o2) = hw.multipliedReportingOverflow(by: info.batch)
         let (count, o3) = nhw.multipliedReportingOverflow(by: info.channels)

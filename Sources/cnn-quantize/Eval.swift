@@ -103,10 +103,7 @@ struct Eval: ParsableCommand {
     /// ONNX gives them) and outputs. A .cnnq of another network fails here, in one line naming both.
     static func checkSameInterface(_ graph: Graph, _ int8: Int8Model, float: String, model: String) throws(CNNQError) {
         let view = int8.view
-        func nchw(_ t: Int) -> [Int] {
-            let info = view.tensor(t)
-            return info.rank == 2 ? [info.batch, info.channels] : [info.batch, info.channels, info.height, info.width]
-        }
+        func nchw(_ t: Int) -> [Int] { view.tensor(t).logicalShape }
         let int8Inputs = (0..<view.inputCount).map { nchw(view.input($0)) }
         let int8Outputs = (0..<view.outputCount).map { nchw(view.output($0)) }
         let floatInputs = graph.inputs.map(\.shape)
@@ -144,7 +141,7 @@ struct Eval: ParsableCommand {
             lines.append("top-5: float \(pct(r.floatTop5)), int8 \(pct(r.int8Top5))")
         }
         lines.append(
-            "\(r.perPixel == true ? "class agreement (of pixels)" : "top-1 agreement") \(pct(r.agreement)), output SQNR \(r.outputSQNRDB.map { String(format: "%.1f dB", $0) } ?? "exact")"
+            "\(r.perPixel == true ? "class agreement (of \(r.agreementUnit ?? "pixels"))" : "top-1 agreement") \(pct(r.agreement)), output SQNR \(r.outputSQNRDB.map { String(format: "%.1f dB", $0) } ?? "exact")"
         )
         lines.append("layers adding the most error (own SQNR, end-to-end SQNR): " + worstLayers(r))
         return lines.joined(separator: "\n")

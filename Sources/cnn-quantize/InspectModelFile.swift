@@ -9,7 +9,11 @@ enum InspectModelFile {
     static func describe(_ model: Int8Model, path: String) -> String {
         let view = model.view
         let shape = { (t: TensorInfo) in
-            t.rank == 2 ? "\(t.batch)×\(t.channels)" : "\(t.height)×\(t.width)×\(t.channels)"
+            switch t.rank {
+            case 2: "\(t.batch)×\(t.channels)"
+            case 3: "\(t.height)×\(t.channels)"
+            default: "\(t.height)×\(t.width)×\(t.channels)"
+            }
         }
         var table = TextTable(
             header: ["#", "op", "kind", "input", "output", "scale", "zero", "MACs"], rightAligned: [0, 5, 6, 7])

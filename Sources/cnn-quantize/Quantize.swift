@@ -192,15 +192,21 @@ struct Quantize: ParsableCommand {
         }
         /// Top-1 for a classifier, the class per pixel for a class map, nothing for a one-channel map.
         func agreement(_ r: QuantizationReport) -> String {
-            if let pixels = r.pixelAgreement { return String(format: ", class agreement %.2f%% of pixels", pixels) }
+            if let pixels = r.pixelAgreement {
+                return String(format: ", class agreement %.2f%% of ", pixels) + (r.agreementUnit ?? "pixels")
+            }
             return r.mapOutput ? "" : ", top-1 agreement \(r.topOneAgreement)/\(r.comparisonSamples)"
+        }
+        func outputSQNR(_ r: QuantizationReport) -> String {
+            let dB = { (v: Double?) in v.map { String(format: "%.1f dB", $0) } ?? "exact" }
+            return r.outputs?.map { "\(dB($0.sqnrDB)) ('\($0.name)')" }.joined(separator: ", ") ?? dB(r.outputSQNRDB)
         }
         let kib = { (bytes: Int) in String(format: "%.1f KiB", Double(bytes) / 1024) }
         var lines = [
             "wrote \(output): \(r.layers.count) layers\(blocks(int8))\(floatOps(int8)), \(grouped(r.parameters)) params, \(grouped(r.macs)) MACs",
             "file \(grouped(r.fileBytes)) bytes; arena \(grouped(r.arenaBytesOneThread)) bytes with 1 thread (\(kib(r.activationBytes)) activations + \(kib(r.workspaceBytesPerThread)) scratch per thread)",
             "calibration: \(r.calibrationSamples) images, \(r.method)\(r.biasCorrection ? ", bias correction" : "")\(r.crossLayerEqualization ? ", cross-layer equalization" : "")",
-            "output SQNR \(r.outputSQNRDB.map { String(format: "%.1f dB", $0) } ?? "exact")\(agreement(r)) on \(heldOut > 0 ? "held-out" : "the calibration") images",
+            "output SQNR \(outputSQNR(r))\(agreement(r)) on \(heldOut > 0 ? "held-out" : "the calibration") images",
         ]
         lines += r.notes.map { "note: \($0)" }
         lines += [

@@ -12,7 +12,8 @@ struct Run: ParsableCommand {
             or for an older file, it is resized by nearest neighbour and normalised with them \
             (cnnq_quantize_image; ImageNet's by default). The top classes of the first output \
             are printed with their dequantized scores (real = scale · (q − zero point)), their names from \
-            --labels, and with --softmax their probabilities. --raw writes the int8 output bytes, to compare with a board's (make -C targets \
+            --labels, and with --softmax their probabilities. --raw writes every output's int8 bytes in turn, to compare \
+            with a board's (make -C targets \
             cross-test writes targets/out/BOARD/output-*.bin). The kernels are the CPU's best \
             instruction-set level, or the one CNNQ_ISA names (avx2, avx-vnni, avx512-vnni; neon, dotprod); \
             every level gives the same bytes.
@@ -24,7 +25,7 @@ struct Run: ParsableCommand {
     @Option(help: "Per-channel mean on the 0–1 scale, instead of the model's recorded preprocessing.") var mean: String?
     @Option(help: "Per-channel standard deviation on the 0–1 scale, instead of the model's preprocessing.") var std:
         String?
-    @Option(help: "Write the int8 output bytes here.") var raw: String?
+    @Option(help: "Write the int8 bytes of every output, one after another, here.") var raw: String?
     @Option(
         help:
             "Also write the float input calibration's preprocessing makes of the image, as .npy (NCHW), to feed another runtime the same input (needs a model that records its preprocessing)."
@@ -103,7 +104,22 @@ struct Run: ParsableCommand {
             let scale = info.load(fromByteOffset: 24, as: Float.self)
             let output = UnsafeBufferPointer(
                 start: cnnq_output_data(contextStorage, 0), count: Int(info.load(fromByteOffset: 28, as: UInt32.self)))
-            if let raw { try AtomicFile.write(Data(output.map { UInt8(bitPattern: $0) }), to: raw) }
+            // Every output's bytes in turn, as the example firmware writes them, and how to read them.
+            var bytes = Data(), others: [String] = []
+            for i in 0..<cnnq_model_output_count(modelStorage) {
+                try check(cnnq_model_output(modelStorage, i, info))
+                let count = Int(info.load(fromByteOffset: 28, as: UInt32.self))
+                bytes.append(
+                    contentsOf: UnsafeBufferPointer(start: cnnq_output_data(contextStorage, i), count: count).map {
+                        UInt8(bitPattern: $0)
+                    })
+                let name = String(cString: info.load(fromByteOffset: 32, as: UnsafePointer<CChar>.self))
+                others.append(
+                    "output '\(name)': \(count) values (scale \(String(format: "%.5g", info.load(fromByteOffset: 24, as: Float.self))), "
+                        + "zero point \(info.load(fromByteOffset: 20, as: Int32.self)))")
+            }
+            try check(cnnq_model_output(modelStorage, 0, info))
+            if let raw { try AtomicFile.write(bytes, to: raw) }
             let name = String(cString: info.load(fromByteOffset: 32, as: UnsafePointer<CChar>.self))
             let scores = output.map { Double(scale) * Double(Int32($0) - zeroPoint) }
             let largest = scores.max() ?? 0
@@ -122,6 +138,7 @@ struct Run: ParsableCommand {
                 let label = c % channels < names.count ? "  " + names[c % channels] : ""
                 print(String(format: "  %4d  %5d  %10.4f", rank + 1, c % channels, scores[c]) + probability + label)
             }
+            for line in others.dropFirst() { print(line) }
         }
     }
 

@@ -5,25 +5,28 @@ import Testing
 /// different exporters and opsets 11–21, BatchNorm kept or folded, hard-swish as an op or as
 /// HardSigmoid·x, TensorFlow's "same" padding computed by shape arithmetic, weights in an external
 /// data file; Resize: a torch head upsampling to a size read from a shape, and a chain of every mode,
-/// rounding and coordinate transformation cnnq reads; ConvTranspose in four forms decoders use.
+/// rounding and coordinate transformation cnnq reads; ConvTranspose in the forms decoders use;
+/// torchvision's SSDLite head (Reshape, Transpose, Concat of [N, L, K] values; two outputs).
 @Suite struct FloatParityTests {
     @Test(arguments: [
         "mobilenet_v1", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "mobilenet_v2_tf_same",
         "mobilenet_v3_small_external", "upsampling_head", "resize_chain",
-        "transposed_head",
+        "transposed_head", "ssd_head",
     ])
     func matchesOnnxRuntime(model: String) throws {
         var graph = try ONNXImporter.load(path: Fixtures.path("parity/\(model)/model.onnx"))
         try graph.prepare()
         let input = try ONNXImporter.loadTensor(path: Fixtures.path("parity/\(model)/input_0.pb"))
-        let expected = try ONNXImporter.loadTensor(path: Fixtures.path("parity/\(model)/output_0.pb"))
         let outputs = try FloatExecutor(graph: graph).run([graph.inputs[0].name: input])
-        let logits = try #require(outputs[graph.outputs[0]])
-        #expect(logits.shape == expected.shape)
-        let error = zip(logits.floats, expected.floats).map { abs($0 - $1) }.max() ?? .infinity
-        let magnitude = expected.floats.map(abs).max() ?? 0
-        #expect(magnitude > 0.5, "logits should be large enough for the bound to mean something")
-        #expect(error <= 1e-4, "max abs error \(error) on logits up to \(magnitude)")
+        for (i, name) in graph.outputs.enumerated() {
+            let expected = try ONNXImporter.loadTensor(path: Fixtures.path("parity/\(model)/output_\(i).pb"))
+            let logits = try #require(outputs[name])
+            #expect(logits.shape == expected.shape)
+            let error = zip(logits.floats, expected.floats).map { abs($0 - $1) }.max() ?? .infinity
+            let magnitude = expected.floats.map(abs).max() ?? 0
+            #expect(magnitude > 0.5, "\(name) should be large enough for the bound to mean something")
+            #expect(error <= 1e-4, "\(name): max abs error \(error) on values up to \(magnitude)")
+        }
     }
 
     @Test func batchNormIsFoldedAndActivationsFused() throws {

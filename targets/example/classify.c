@@ -5,10 +5,10 @@
  * The image becomes the model's input as calibration made it (cnnq_prepare_image: the resize, crop,
  * channel order and normalisation the model file records); with --mean/--std, or for a model made
  * before format 3.2, it is resized by nearest neighbour and normalised with them on the 0–1 scale
- * (ImageNet's by default; cnnq_quantize_image). --raw writes the int8 output bytes to OUT, which the cross
- * tests compare between boards and instruction-set levels. --isa runs a lower level than the CPU's
- * best (a CNNQ_ISA_* number). Memory: the model file, one arena, one image; the library itself
- * allocates nothing. */
+ * (ImageNet's by default; cnnq_quantize_image). --raw writes the int8 bytes of every output in turn
+ * to OUT, which the cross tests compare between boards and instruction-set levels. --isa runs a lower
+ * level than the CPU's best (a CNNQ_ISA_* number). Memory: the model file, one arena, one image; the
+ * library itself allocates nothing. */
 #include <cnnq.h>
 
 #include <stdint.h>
@@ -106,16 +106,24 @@ int main(int argc, char **argv) {
         return 1;
     }
 
-    const int8_t *q = cnnq_output_data(&context, 0);
-    if (raw) {
-        FILE *f = fopen(raw, "wb");
-        if (!f || fwrite(q, 1, output.bytes, f) != output.bytes || fclose(f) != 0) {
+    printf("%s: %u bytes, arena %zu bytes, kernels %s\n", argv[1], (unsigned)size, need,
+           cnnq_isa_name(cnnq_context_isa(&context)));
+    /* Every output in turn (an SSD head has two: box offsets and class logits per anchor). */
+    FILE *f = raw ? fopen(raw, "wb") : NULL;
+    for (int32_t i = 0; i < cnnq_model_output_count(&model); i++) {
+        cnnq_tensor_info info;
+        cnnq_model_output(&model, i, &info);
+        printf("output '%s': %d values\n", info.name, (int)info.bytes);
+        if (raw && (!f || fwrite(cnnq_output_data(&context, i), 1, info.bytes, f) != info.bytes)) {
             fprintf(stderr, "error: cannot write %s\n", raw);
             return 1;
         }
     }
-    printf("%s: %u bytes, arena %zu bytes, output '%s' %d values, kernels %s\n", argv[1], (unsigned)size, need,
-           output.name, (int)output.bytes, cnnq_isa_name(cnnq_context_isa(&context)));
+    if (f && fclose(f) != 0) {
+        fprintf(stderr, "error: cannot write %s\n", raw);
+        return 1;
+    }
+    const int8_t *q = cnnq_output_data(&context, 0);
     /* Top 5 of the first image's outputs, by int8 value (ties: lower class first). */
     int classes = output.channels, best[5];
     for (int k = 0; k < 5 && k < classes; k++) {

@@ -37,7 +37,7 @@ extern "C" {
 #endif
 
 #define CNNQ_VERSION_MAJOR 0
-#define CNNQ_VERSION_MINOR 9
+#define CNNQ_VERSION_MINOR 10
 #define CNNQ_VERSION_PATCH 0
 /* Changes whenever a struct layout or a function signature below changes. */
 #define CNNQ_ABI_VERSION 2
@@ -65,7 +65,8 @@ typedef struct cnnq_context { uint64_t opaque[4]; } cnnq_context;
 /* A model input or output. Data is int8, NHWC (channels innermost); real = scale · (q − zero_point). */
 typedef struct cnnq_tensor_info {
     int32_t batch, height, width, channels;
-    int32_t rank;          /* 4: the source model's NCHW tensor; 2: [batch, channels] */
+    int32_t rank;          /* 4: the source model's NCHW tensor; 3: [batch, height, channels]
+                              (width 1); 2: [batch, channels] */
     int32_t zero_point;
     float scale;
     uint32_t bytes;        /* batch · height · width · channels */

@@ -1,6 +1,6 @@
 import CNNQKernels
 
-/// Int8 concatenation along channels, each input requantized to the output.
+/// Int8 concatenation, each input requantized to the output.
 public enum ConcatOp {
     /// The words of one input: whether it already has the output's quantization, and s_in / s_out.
     public struct Part: OpParameters {
@@ -16,26 +16,43 @@ public enum ConcatOp {
         public mutating func code<C: ParameterCoder>(_ c: inout C) { c.code(&identity); c.code(&scale) }
     }
 
+    /// Along channels when every input has the output's batch, height and width; otherwise each
+    /// input is one block per batch item (a rank-3 [N, L, C] output joined along L: SSD heads).
+    /// The two readings differ only when the shapes admit just one of them.
     static func validate(_ c: OpCheck) throws(Status) {
         let partWords = Part().wordCount
         guard c.op.inputCount <= c.words / partWords, c.words == partWords * c.op.inputCount else { throw .malformed }
-        var channels = 0
+        let channelwise = isChannelwise(c.model, c.op)
+        var filled = 0
         for i in 0..<c.op.inputCount {
             let part = c.tensor(input: i)
-            guard part.batch == c.out.batch, part.height == c.out.height, part.width == c.out.width else {
+            guard part.batch == c.out.batch else { throw .malformed }
+            // Each term is at most 2^29 (validated tensor sizes) and the sum stays below the
+            // output's: no overflow on 32-bit Int.
+            filled += channelwise ? part.channels : part.height * part.width * part.channels
+            guard filled <= (channelwise ? c.out.channels : c.out.height * c.out.width * c.out.channels) else {
                 throw .malformed
             }
-            channels += part.channels  // each at most 65,535, and at most `words / 3` of them: no overflow
-            guard channels <= c.out.channels else { throw .malformed }
             let p = c.parameters(Part(), firstWord: i * partWords)
             try c.scale(p.scale)
         }
-        guard channels == c.out.channels else { throw .malformed }
+        guard filled == (channelwise ? c.out.channels : c.out.height * c.out.width * c.out.channels) else {
+            throw .malformed
+        }
+    }
+
+    public static func isChannelwise(_ model: ModelView, _ op: OpInfo) -> Bool {
+        let out = model.tensor(op.output)
+        for i in 0..<op.inputCount {
+            let part = model.tensor(model.input(of: op, i))
+            if part.height != out.height || part.width != out.width { return false }
+        }
+        return true
     }
 
     static func run(_ c: OpContext) {
         let out = c.outputTensor
-        let pixels = out.batch * out.height * out.width
+        let channelwise = isChannelwise(c.model, c.op)
         let partWords = Part().wordCount
         var offset = 0
         for i in 0..<c.op.inputCount {
@@ -45,11 +62,13 @@ public enum ConcatOp {
                 inputZeroPoint: part.zeroPoint,
                 output: Requantization(scale: p.scale, zeroPoint: out.zeroPoint),
                 isIdentity: p.identity != 0)
+            // A block per batch item is one "pixel" of the whole item's values.
+            let block = channelwise ? part.channels : part.height * part.width * part.channels
             Concat.run(
-                c.input(i), pixels: pixels, channels: part.channels, parameters: parameters, output: c.output,
-                offset: offset,
-                outputChannels: out.channels)
-            offset += part.channels
+                c.input(i), pixels: channelwise ? out.batch * out.height * out.width : out.batch, channels: block,
+                parameters: parameters, output: c.output, offset: offset,
+                outputChannels: channelwise ? out.channels : out.height * out.width * out.channels)
+            offset += block
         }
     }
 }

@@ -15,6 +15,8 @@ public struct Evaluation: Codable, Sendable {
     /// (`perPixel`), of pixels where they pick the same class.
     public var agreement: Double
     public var perPixel: Bool?
+    /// With `perPixel`: "pixels" of a map or "rows" of an [N, L, C] output.
+    public var agreementUnit: String?
     public var outputSQNRDB: Double?
     /// Every layer, in op order.
     public var layers: [LayerSQNR]
@@ -61,6 +63,7 @@ public struct Evaluation: Codable, Sendable {
             int8Top5: accuracy(5, \.int8), top1Drop: f1.flatMap { f in i1.map { f - $0 } },
             agreement: comparison.pixelAgreement ?? percent(comparison.topOneMatches, images.count),
             perPixel: comparison.pixelAgreement != nil ? true : nil,
+            agreementUnit: comparison.pixelAgreement != nil ? comparison.agreementUnit : nil,
             outputSQNRDB: comparison.outputSQNR.isFinite ? comparison.outputSQNR : nil, layers: comparison.summaries)
     }
 

@@ -24,11 +24,13 @@ public struct LayerComparison {
     /// agreement, for classifiers).
     public private(set) var topOneMatches = 0
     /// For a class map (a first output of H×W > 1 pixels and several channels, as a segmenter
-    /// gives): pixels whose largest channel is the same in both models, and pixels compared. Top-1
-    /// agreement means nothing there.
+    /// gives, or of L > 1 rows [N, L, C], as a detector's anchors): pixels (rows) whose largest
+    /// channel is the same in both models, and pixels (rows) compared. Top-1 agreement means nothing there.
     public private(set) var pixelMatches = 0, pixels = 0
-    /// The first output is a map (H×W > 1), where top-1 agreement means nothing.
+    /// The first output is a map (H×W > 1) or rows (L > 1), where top-1 agreement means nothing.
     public private(set) var mapOutput = false
+    /// What `pixels` counts: "pixels" of a map, "rows" of an [N, L, C] output.
+    public private(set) var agreementUnit = "pixels"
     /// `pixelMatches` as a percentage of `pixels`; nil unless the output is a class map.
     public var pixelAgreement: Double? { pixels > 0 ? 100 * Double(pixelMatches) / Double(pixels) : nil }
     /// The five highest-scoring classes of the first output, per sample, in each model.
@@ -37,8 +39,12 @@ public struct LayerComparison {
     public private(set) var classCount = 0
 
     /// SQNR of the model's first output.
-    public var outputSQNR: Double { layers.last { $0.tensor == outputTensor }?.sqnr ?? .nan }
-    let outputTensor: String
+    public var outputSQNR: Double { outputSQNRs.first?.sqnr ?? .nan }
+    /// SQNR of each output, by name (an SSD head has two: box offsets and class logits).
+    public var outputSQNRs: [(name: String, sqnr: Double)] {
+        outputTensors.map { name in (name, layers.last { $0.tensor == name }?.sqnr ?? .nan) }
+    }
+    let outputTensors: [String]
 
     /// Index in `layers` of each op compared.
     let position: [Int: Int]
@@ -46,7 +52,7 @@ public struct LayerComparison {
     /// Every op the interpreter runs in turn: a fused block is one layer (its inner tensors never
     /// exist; the quantizer's report compares the unfused model, `QuantizationPipeline.Result.layers`).
     public init(model: Int8Model) {
-        outputTensor = model.name(ofTensor: model.view.output(0))
+        outputTensors = (0..<model.view.outputCount).map { model.name(ofTensor: model.view.output($0)) }
         let ops = model.topLevelOps
         layers = ops.map { o in
             let op = model.view.op(o)
@@ -88,7 +94,8 @@ public struct LayerComparison {
             if float.first == int8.first { topOneMatches += 1 }
             rankings.append((float, int8))
             let info = model.view.tensor(output)
-            mapOutput = info.rank == 4 && info.height * info.width > 1
+            mapOutput = (info.rank == 4 || info.rank == 3) && info.height * info.width > 1
+            agreementUnit = info.rank == 3 ? "rows" : "pixels"
             if mapOutput, info.channels > 1 {
                 let c = info.channels
                 for start in stride(from: 0, to: f.count, by: c) {

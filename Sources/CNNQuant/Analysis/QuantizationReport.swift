@@ -16,10 +16,18 @@ public struct QuantizationReport: Codable, Sendable {
     public var workspaceBytesPerThread: Int
     public var arenaBytesOneThread: Int
     public var outputSQNRDB: Double?
+    /// With several outputs, each one's SQNR (nil: exact), in output order.
+    public var outputs: [OutputSQNR]?
+    public struct OutputSQNR: Codable, Sendable {
+        public var name: String
+        public var sqnrDB: Double?
+    }
     /// Held-out images on which float and int8 pick the same top-1 class.
     public var topOneAgreement: Int
     /// For a class map: the percentage of pixels where float and int8 pick the same class.
     public var pixelAgreement: Double?
+    /// What `pixelAgreement` counts: "pixels" of a map or "rows" of an [N, L, C] output.
+    public var agreementUnit: String?
     /// The first output is a map (H×W > 1): top-1 agreement means nothing.
     public var mapOutput: Bool
     public var notes: [String]
@@ -42,8 +50,11 @@ public struct QuantizationReport: Codable, Sendable {
         workspaceBytesPerThread = result.plan.workspacePerThread
         arenaBytesOneThread = arenaBytes
         outputSQNRDB = result.outputSQNR.isFinite ? result.outputSQNR : nil
+        let all = result.comparison.outputSQNRs
+        outputs = all.count < 2 ? nil : all.map { .init(name: $0.name, sqnrDB: $0.sqnr.isFinite ? $0.sqnr : nil) }
         topOneAgreement = result.comparison.topOneMatches
         pixelAgreement = result.comparison.pixelAgreement
+        agreementUnit = pixelAgreement == nil ? nil : result.comparison.agreementUnit
         mapOutput = result.comparison.mapOutput
         notes = result.notes
         layers = result.comparison.summaries

@@ -100,12 +100,11 @@ public final class Int8Model {
         }
     }
 
-    /// Quantizes a float input (logical NCHW or [N, C]) into input `i`.
+    /// Quantizes a float input (logical NCHW, [N, L, C] or [N, C]) into input `i`.
     public func setInput(_ i: Int, _ tensor: Tensor) throws(CNNQError) {
         let t = view.input(i)
         let info = view.tensor(t)
-        let expected =
-            info.rank == 2 ? [info.batch, info.channels] : [info.batch, info.channels, info.height, info.width]
+        let expected = info.logicalShape
         guard tensor.shape == expected else {
             throw .invalidArgument("input has shape \(tensor.shape); the model expects \(expected)")
         }
@@ -127,9 +126,6 @@ public final class Int8Model {
         let t = view.output(i)
         let info = view.tensor(t)
         let values = dequantized(t)
-        if info.rank == 2 { return Tensor(shape: [info.batch, info.channels], floats: values) }
-        return Tensor(
-            shape: [info.batch, info.channels, info.height, info.width],
-            floats: Layout.toNCHW(values, [info.batch, info.channels, info.height, info.width]))
+        return Tensor(shape: info.logicalShape, floats: Layout.toNCHW(values, info.logicalShape))
     }
 }

@@ -146,6 +146,9 @@ public final class FloatExecutor {
                 mode: attributes.mode)
         case .flatten, .reshape, .squeeze, .unsqueeze:
             return Layout.toNHWC(x.logical, out)
+        case let .transpose(perm?):
+            let logical = x.logical
+            return Layout.toNHWC(Transposition.sourceIndices(shape: x.shape, perm: perm).map { logical[$0] }, out)
         case let .concat(axis):
             let physical = Layout.physicalAxis(axis, rank: out.count)
             let outer = Layout.physicalShape(out)[..<physical].reduce(1, *)

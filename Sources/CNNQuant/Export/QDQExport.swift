@@ -59,10 +59,7 @@ public enum QDQExport {
         /// Its int8 value, before the DequantizeLinear.
         mutating func quantized(_ t: Int) -> String { value(t) + "_q" }
 
-        func dims(_ t: TensorInfo) -> [Int64] {
-            t.rank == 2
-                ? [Int64(t.batch), Int64(t.channels)] : [t.batch, t.channels, t.height, t.width].map(Int64.init)
-        }
+        func dims(_ t: TensorInfo) -> [Int64] { t.logicalShape.map(Int64.init) }
 
         mutating func node(
             _ op: String, _ inputs: [String], _ outputs: [String], name: String = "",
@@ -144,7 +141,7 @@ public enum QDQExport {
             if b.rank == 2 {
                 node("Flatten", [source], [target], attributes: [Self.int("axis", 1)])
             } else {
-                let shape = constant(target + "_shape", .int64, dims: [4], bytes: Self.bytes(dims(b)))
+                let shape = constant(target + "_shape", .int64, dims: [dims(b).count], bytes: Self.bytes(dims(b)))
                 node("Reshape", [source, shape], [target])
             }
             return target
@@ -251,8 +248,30 @@ public enum QDQExport {
                         Self.ints("pads", [Int(p.padTop), Int(p.padLeft), Int(p.padBottom), Int(p.padRight)]),
                     ])
                 requantize(result, into: y)
+            case .concat where ConcatOp.isChannelwise(view, op):
+                let axis = view.tensor(y).rank == 4 ? 1 : view.tensor(y).rank - 1
+                node("Concat", inputs.map { value($0) }, [result], name: name, attributes: [Self.int("axis", axis)])
+                requantize(result, into: y)
             case .concat:
-                node("Concat", inputs.map { value($0) }, [result], name: name, attributes: [Self.int("axis", 1)])
+                // Per-batch blocks of NHWC bytes: each input in NHWC order, flattened, joined, reshaped.
+                let rows = inputs.map { t in
+                    var flat = value(t)
+                    if view.tensor(t).rank == 4 {
+                        let nhwc = unique(flat + "_nhwc")
+                        node("Transpose", [flat], [nhwc], attributes: [Self.ints("perm", [0, 2, 3, 1])])
+                        flat = nhwc
+                    }
+                    let shape = constant(flat + "_rows_shape", .int64, dims: [2], bytes: Self.bytes([0, -1]))
+                    let rows = unique(flat + "_rows")
+                    node("Reshape", [flat, shape], [rows])
+                    return rows
+                }
+                let joined = unique(result + "_rows")
+                node("Concat", rows, [joined], attributes: [Self.int("axis", 1)])
+                let shape = constant(
+                    result + "_shape", .int64, dims: [dims(view.tensor(y)).count],
+                    bytes: Self.bytes(dims(view.tensor(y))))
+                node("Reshape", [joined, shape], [result], name: name)
                 requantize(result, into: y)
             case .pad:
                 let p = view.parameters(PadOp.Parameters(), of: op)

@@ -114,7 +114,8 @@ public enum Op: Equatable, Sendable {
     case cast(toFloat: Bool)
     /// inputs: shape; every element `value` (a one-element tensor).
     case constantOfShape(value: Tensor)
-    /// Only on constants (torch's pad arithmetic transposes its pads list).
+    /// Permutes axes. On activations int8 keeps it only as a relabelling of NHWC bytes that a
+    /// Concat or a graph output reads (SSD heads; see `lowerReshape`).
     case transpose(perm: [Int]?)
 
     /// Name as in ONNX, for messages and tables.

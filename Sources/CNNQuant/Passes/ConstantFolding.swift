@@ -25,11 +25,9 @@ extension Graph {
             {
                 initializers[node.outputs[0]] = value
             } else if ConstantFolding.needsConstants(node.op) {
-                let detail =
-                    if case .transpose = node.op {
-                        "a Transpose of activations is not supported (only of shape arithmetic)"
-                    } else { "shape arithmetic on values computed at run time is not supported" }
-                throw .unsupportedAttribute(node: node.name, op: node.op.name, detail: detail)
+                throw .unsupportedAttribute(
+                    node: node.name, op: node.op.name,
+                    detail: "shape arithmetic on values computed at run time is not supported")
             } else {
                 kept.append(node)
             }
@@ -44,7 +42,7 @@ enum ConstantFolding {
     /// SpatialSqueeze turns the [N, C, 1, 1] logits into [N, C].)
     static func needsConstants(_ op: Op) -> Bool {
         switch op {
-        case .shape, .gather, .slice, .cast, .constantOfShape, .transpose: true
+        case .shape, .gather, .slice, .cast, .constantOfShape: true
         default: false
         }
     }
@@ -83,12 +81,7 @@ enum ConstantFolding {
             }
             return gathered(x, order, outputShape)
         case let .transpose(perm?):
-            // Row-major enumeration of the output, each index mapped back to the input's.
-            var strides = Array(repeating: 1, count: x.shape.count)
-            for axis in x.shape.indices.dropLast().reversed() { strides[axis] = strides[axis + 1] * x.shape[axis + 1] }
-            var order = [0]
-            for axis in perm { order = order.flatMap { base in (0..<x.shape[axis]).map { base + $0 * strides[axis] } } }
-            return gathered(x, order, outputShape)
+            return gathered(x, Transposition.sourceIndices(shape: x.shape, perm: perm), outputShape)
         case let .gather(axis):
             let indices = present[1].ints.map { Int($0) < 0 ? Int($0) + x.shape[axis] : Int($0) }
             guard indices.allSatisfy({ (0..<x.shape[axis]).contains($0) }) else {

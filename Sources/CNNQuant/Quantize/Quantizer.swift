@@ -38,6 +38,8 @@ public struct Quantizer {
     /// bytes are not in NCHW flatten order, so no tensor stands for them: the Gemm or MatMul that
     /// reads one becomes an H×W convolution over the map, its weights reordered to match.
     var spatialFlatten: [String: String] = [:]
+    /// Values that read an int8 tensor's bytes in another order (Transpose, Reshape; see `lowerReshape`).
+    var views: [String: ByteView] = [:]
 
     /// `channelMeans` holds E[x] per channel for convolution inputs (needed by bias correction).
     public static func quantize(
@@ -58,10 +60,13 @@ public struct Quantizer {
         }
         for node in graph.nodes { try quantize(node) }
         for output in graph.outputs {
-            guard tensorOf[output] != nil || floatOf[output] != nil else {
+            guard tensorOf[output] != nil || floatOf[output] != nil || views[output] != nil else {
                 throw .invalidGraph("graph output '\(output)' is not computed by any op")
             }
-            let t = try tensor(output, node: "output")
+            let t =
+                if let view = views[output] { try materialize(output, view) } else {
+                    try tensor(output, node: "output")
+                }
             model.tensors[t].flags |= ModelFormat.outputFlag
             model.tensors[t].rank = graph.shapes[output]?.count == 2 ? 2 : model.tensors[t].rank
             model.outputs.append(t)
@@ -102,14 +107,10 @@ public struct Quantizer {
         quantization: (scale: Double, zeroPoint: Int32)? = nil
     ) throws(CNNQError) -> Int {
         guard let shape = graph.shapes[name] else { throw .invalidGraph("no shape for '\(name)'") }
-        let dims: (Int, Int, Int, Int)
-        switch shape.count {
-        case 4: dims = (shape[0], shape[2], shape[3], shape[1])
-        case 2: dims = (shape[0], 1, 1, shape[1])
-        default:
+        guard let dims = ByteView.nhwcDims(shape) else {
             throw .unsupportedAttribute(
                 node: node, op: "tensor",
-                detail: "'\(name)' has rank \(shape.count); int8 tensors have rank 4 (NCHW) or 2")
+                detail: "'\(name)' has rank \(shape.count); int8 tensors have rank 4 (NCHW), 3 or 2")
         }
         let q: (scale: Double, zeroPoint: Int32)
         if let quantization {
@@ -122,7 +123,7 @@ public struct Quantizer {
         }
         model.tensors.append(
             .init(
-                name: name, batch: dims.0, height: dims.1, width: dims.2, channels: dims.3, rank: shape.count,
+                name: name, batch: dims[0], height: dims[1], width: dims[2], channels: dims[3], rank: shape.count,
                 scale: q.scale, zeroPoint: q.zeroPoint))
         tensorOf[name] = model.tensors.count - 1
         return model.tensors.count - 1
@@ -135,6 +136,13 @@ public struct Quantizer {
 
     mutating func tensor(_ name: String, node: String, op: String = "") throws(CNNQError) -> Int {
         if let t = tensorOf[name] { return t }
+        if views[name] != nil {
+            throw .unsupportedAttribute(
+                node: node, op: op,
+                detail:
+                    "'\(name)' holds another tensor's bytes in another order (Transpose/Reshape); in int8 only a Concat or a graph output may read it"
+            )
+        }
         if let map = spatialFlatten[name] {
             throw .unsupportedAttribute(
                 node: node, op: op,
@@ -202,7 +210,7 @@ public struct Quantizer {
         case let .pad(pads, value): try lowerPad(node, pads: pads, value: value)
         case let .resize(attributes): try lowerResize(node, attributes)
         case let .insertZeros(strides): try lowerInsertZeros(node, strides: strides)
-        case .flatten, .reshape, .squeeze, .unsqueeze: try lowerReshape(node)
+        case .flatten, .reshape, .squeeze, .unsqueeze, .transpose: try lowerReshape(node)
         default: throw .unsupportedOperator(node: node.name, op: node.op.name, domain: "")
         }
     }

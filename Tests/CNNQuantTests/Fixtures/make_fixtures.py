@@ -3,7 +3,7 @@
 
 For each model: a torchvision (or, for V1, a plain torch) MobileNet with seeded weights and
 non-trivial BatchNorm statistics, exported to ONNX, plus a random input and onnxruntime's output,
-both stored as ONNX TensorProto files (input_0.pb, output_0.pb) in parity/<name>/. Two more
+both stored as ONNX TensorProto files (input_0.pb, output_0.pb, … one per output) in parity/<name>/. Two more
 cover the forms of other exporters: `mobilenet_v2_tf_same`, TensorFlow's "same" padding computed
 at run time (classic_cnns.tf_same) as the legacy exporter writes it (ConstantOfShape, Transpose and
 Pad chains), where a stride-2 window pads one more pixel at the end; `mobilenet_v3_small_external`, weights in a
@@ -128,6 +128,28 @@ class TransposedHead(nn.Module):
         return self.quadruple(self.dilated(self.up3(torch.relu(self.up4(self.up2(self.down(x)))))))
 
 
+class SSDHead(nn.Module):
+    """torchvision's SSDLite head (depthwise 3×3 + 1×1 per feature map, 6 anchors per place) on two
+    feature maps of a small backbone: each map's [N, A·K, H, W] becomes [N, H·W·A, K] through
+    Reshape, Transpose (0, 3, 4, 1, 2) and Reshape, and the maps are concatenated along the anchors;
+    two outputs, box offsets (K = 4) and class logits (K = 5)."""
+
+    def __init__(self):
+        super().__init__()
+        from torchvision.models.detection.ssdlite import SSDLiteHead
+        self.fine = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1), nn.ReLU6())
+        self.coarse = nn.Sequential(nn.Conv2d(8, 16, 3, 2, 1), nn.ReLU6())
+        self.head = SSDLiteHead([8, 16], [6, 6], 5, nn.BatchNorm2d)
+        for layer in self.head.modules():
+            if isinstance(layer, nn.Conv2d):
+                layer.weight.data *= 10  # torchvision's N(0, 0.03): outputs of order 1, so the bound means something
+
+    def forward(self, x):
+        fine = self.fine(x)
+        head = self.head([fine, self.coarse(fine)])
+        return head["bbox_regression"], head["cls_logits"]
+
+
 def resize_chain(path):
     """Resize in every mode cnnq reads, one after another (ONNX written directly: torch exports
     only some of them): nearest with each rounding and linear with each coordinate mode, scales and
@@ -172,6 +194,7 @@ FIXTURES = [
     ("upsampling_head", UpsamplingHead, 30, 13, "legacy"),
     ("resize_chain", None, 0, 19, "onnx"),
     ("transposed_head", TransposedHead, 20, 17, "legacy"),
+    ("ssd_head", SSDHead, 24, 13, "legacy"),
 ]
 
 
@@ -190,17 +213,22 @@ def export(name, build, resolution, opset, exporter):
     elif exporter.startswith("dynamo"):
         torch.onnx.export(model, (x,), path, opset_version=opset, dynamo=True, external_data=exporter.endswith("external"))
     elif exporter == "legacy":
-        torch.onnx.export(model, x, path, opset_version=opset, dynamo=False, input_names=["input"], output_names=["logits"])
+        with torch.no_grad():
+            names = ["logits"] if isinstance(model(x), torch.Tensor) else [f"output_{i}" for i in range(len(model(x)))]
+        torch.onnx.export(model, x, path, opset_version=opset, dynamo=False, input_names=["input"], output_names=names)
     else:
         # PRESERVE keeps BatchNormalization nodes (EVAL would fold them in the exporter).
         torch.onnx.export(model, x, path, opset_version=opset, dynamo=False, training=torch.onnx.TrainingMode.PRESERVE,
                           input_names=["input"], output_names=["logits"])
     onnx.checker.check_model(path)
     session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
-    (expected,) = session.run(None, {session.get_inputs()[0].name: x.numpy()})
+    outputs = session.run(None, {session.get_inputs()[0].name: x.numpy()})
     with torch.no_grad():
-        drift = float(np.abs(model(x).numpy() - expected).max()) if model else 0.0
-    for file, array in (("input_0.pb", x.numpy()), ("output_0.pb", expected)):
+        computed = (model(x),) if model and isinstance(model(x), torch.Tensor) else model(x) if model else outputs
+        drift = max(float(np.abs(np.asarray(a) - b).max()) for a, b in zip(computed, outputs))
+    expected = outputs[0]
+    files = [("input_0.pb", x.numpy())] + [(f"output_{i}.pb", output) for i, output in enumerate(outputs)]
+    for file, array in files:
         with open(os.path.join(folder, file), "wb") as f:
             f.write(numpy_helper.from_array(np.ascontiguousarray(array)).SerializeToString())
     ops = sorted({n.op_type for n in onnx.load(path).graph.node})
