@@ -16,19 +16,26 @@ SQNR against float over all evaluation images, and the task metric:
 - lraspp (torchvision's LR-ASPP on MobileNet V3-Large ×0.5, trained on Fashion-MNIST scenes by
   train_segmenter.py): pixel agreement of the per-pixel argmax class;
 - v2_same (the Fashion-MNIST MobileNet V2 with TensorFlow's "same" padding computed at run time):
-  top-1 agreement.
+  top-1 agreement;
+- ssdlite (torchvision's SSDLite320 on MobileNet V3-Large ×0.5, trained on Fashion-MNIST scenes by
+  train_detector.py; its raw outputs, box offsets and class logits per anchor): boxes decoded against
+  torchvision's anchors, softmax scores, per-class NMS at 0.55 as torchvision's SSD does; mAP@0.5
+  against the scenes' true boxes (scores above 0.01), and at a deployment threshold of 0.3 the
+  agreement (F1 of float detections matched by same-class int8 ones at IoU ≥ 0.5) and box IoU
+  (each float detection's best same-class int8 IoU, averaged). SQNR is over both outputs.
 
-Images: for the detector, the text-bearing photos (EVAL_TEXT) to evaluate and the other photos to
-calibrate on; for the segmenter, its 32 test scenes and 64 calibration scenes; for the classifier,
-the first 500 test and 200 training images.
+Images: for the text detector, the text-bearing photos (EVAL_TEXT) to evaluate and the other photos
+to calibrate on; for the segmenter and SSDLite, their 32 test scenes and 64 calibration scenes; for
+the classifier, the first 500 test and 200 training images.
 
     python3 calibration/compare_heads.py [--tool .build/release/cnn-quantize] [MODEL ...]
 
-Needs: calibration/fetch-images.sh, export_models.py ppocr_det, train_segmenter.py; pip install
-onnxruntime onnx numpy scipy.
+Needs: calibration/fetch-images.sh, export_models.py ppocr_det, train_segmenter.py,
+train_detector.py; pip install onnxruntime onnx numpy scipy torch; pip install --no-deps torchvision.
 """
 import argparse
 import glob
+import json
 import math
 import os
 import re
@@ -36,6 +43,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import types
 
 import numpy as np
 import onnx
@@ -51,6 +59,7 @@ EVAL_TEXT = ["imageTextN.png", "imageTextR.png", "licenseplate_motion.jpg", "tex
              "sudoku.png", "digits.png", "page.png", "text.png", "cards.png"]
 SEGMENTATION = os.path.join(HERE, "..", "Tests", "CNNQuantTests", "Fixtures", "segmentation")
 FASHION = os.path.join(HERE, "..", "Tests", "CNNQuantTests", "Fixtures", "fashion-mnist")
+DETECTION = os.path.join(HERE, "..", "Tests", "CNNQuantTests", "Fixtures", "detection")
 MODELS = {
     "ppocr_det": {
         "onnx": os.path.join(HERE, "models", "ppocr_det_v4.onnx"),
@@ -74,6 +83,13 @@ MODELS = {
         "calibration": lambda work: fashion_mnist("train-images-idx3-ubyte.gz", 200, work),
         "metric": "top1",
     },
+    "ssdlite": {
+        "onnx": os.path.join(DETECTION, "ssdlite320_mobilenet_v3_large_0.5.onnx"),
+        "options": ["--preset", "unit", "--mean", "0.5", "--std", "0.5"],
+        "eval": lambda work: sorted(glob.glob(os.path.join(DETECTION, "test", "*.png"))),
+        "calibration": lambda work: sorted(glob.glob(os.path.join(DETECTION, "calibration", "*.png"))),
+        "metric": "detection",
+    },
 }
 
 
@@ -96,12 +112,15 @@ def photos():
 
 
 def run(tool, model, image, work):
-    """cnnq on one image: the prepared float input and the dequantized int8 output (NCHW)."""
+    """cnnq on one image: the prepared float input and each output dequantized (flat, as cnnq holds it)."""
     x_path, y_path = os.path.join(work, "x.npy"), os.path.join(work, "y.bin")
     out = subprocess.run([tool, "run", model, image, "--save-input", x_path, "--raw", y_path, "--top", "1"],
                          capture_output=True, text=True, check=True).stdout
-    scale, zero = re.search(r"scale ([0-9.e+-]+), zero point (-?\d+)", out).groups()
-    return np.load(x_path), (np.fromfile(y_path, np.int8).astype(np.float64) - int(zero)) * float(scale)
+    raw, start, outputs = np.fromfile(y_path, np.int8).astype(np.float64), 0, []
+    for count, scale, zero in re.findall(r"': (\d+) (?:scores|values).*?scale ([0-9.e+-]+), zero point (-?\d+)", out):
+        outputs.append((raw[start:start + int(count)] - int(zero)) * float(scale))
+        start += int(count)
+    return np.load(x_path), outputs
 
 
 class Reader(CalibrationDataReader):
@@ -114,7 +133,14 @@ class Reader(CalibrationDataReader):
 
 
 def task_metric(kind, reference, result):
-    """reference and result: NCHW (or [N, classes]) float outputs of one image."""
+    """reference and result: the float outputs of one image (NCHW, [N, L, K] or [N, classes])."""
+    if kind == "detection":
+        a, b = detections(reference, 0.3), detections(result, 0.3)
+        ious = [max((box_iou(p[0], q[0]) for q in b if q[1] == p[1]), default=0.0) for p in a]
+        matched = sum(iou >= 0.5 for iou in ious)
+        return {"agreement": 2 * matched / (len(a) + len(b)) if a or b else 1.0,
+                "box IoU": float(np.mean(ious)) if ious else math.nan}
+    reference, result = reference[0], result[0]
     if kind in ("classes", "top1"):
         return {"agreement": float(np.mean(reference.argmax(1) == result.argmax(1)))}
     a, b = reference[0, 0] > 0.3, result[0, 0] > 0.3
@@ -130,13 +156,85 @@ def task_metric(kind, reference, result):
     return {"agreement": float(np.mean(a == b)), "box IoU": float(np.mean(ious)) if ious else math.nan}
 
 
-def evaluate(kind, references, results):
-    signal = sum(float(np.sum(r ** 2)) for r in references)
-    noise = sum(float(np.sum((r - q) ** 2)) for r, q in zip(references, results))
+ANCHORS = None
+
+
+def detections(outputs, threshold):
+    """SSDLite's post-processing of one image's raw outputs (box offsets [1, L, 4], logits [1, L, K]):
+    [(box x0 y0 x1 y1, class, score)] after per-class NMS at 0.55, as torchvision's SSD does it."""
+    global ANCHORS
+    sys.modules.setdefault("torchvision._meta_registrations", types.ModuleType("torchvision._meta_registrations"))
+    import torch
+    from torchvision.models.detection import _utils as det_utils
+    from torchvision.models.detection.anchor_utils import DefaultBoxGenerator
+    offsets, logits = (torch.from_numpy(np.asarray(o, np.float32)).reshape(-1, o.shape[-1]) for o in outputs)
+    if ANCHORS is None:
+        # SSDLite320's six feature maps: 20, 10, 5, 3, 2 and 1 places a side, 6 anchors each.
+        grid = DefaultBoxGenerator([[2, 3]] * 6, min_ratio=0.2, max_ratio=0.95)._grid_default_boxes(
+            [[20, 20], [10, 10], [5, 5], [3, 3], [2, 2], [1, 1]], [320, 320]) * 320
+        ANCHORS = torch.cat([grid[:, :2] - grid[:, 2:] / 2, grid[:, :2] + grid[:, 2:] / 2], 1)
+    assert len(ANCHORS) == len(offsets), f"{len(offsets)} anchors in the outputs, {len(ANCHORS)} in SSDLite320"
+    boxes = det_utils.BoxCoder((10.0, 10.0, 5.0, 5.0)).decode_single(offsets, ANCHORS).clamp(0, 320)
+    scores = torch.softmax(logits, -1)
+    kept = []
+    for label in range(1, scores.shape[1]):
+        # The 300 best above the threshold, then greedy NMS (torchvision's batched_nms needs its C++
+        # ops, which a torchvision built for another torch lacks).
+        ranked = [int(i) for i in torch.argsort(scores[:, label], descending=True)[:300]
+                  if scores[i, label] > threshold]
+        chosen = []
+        for i in ranked:
+            box = boxes[i].tolist()
+            if all(box_iou(box, k[0]) <= 0.55 for k in chosen):
+                chosen.append((box, label, float(scores[i, label])))
+        kept += chosen
+    return sorted(kept, key=lambda k: -k[2])[:300]
+
+
+def box_iou(p, q):
+    w = max(0.0, min(p[2], q[2]) - max(p[0], q[0]))
+    h = max(0.0, min(p[3], q[3]) - max(p[1], q[1]))
+    area = lambda b: (b[2] - b[0]) * (b[3] - b[1])
+    return w * h / (area(p) + area(q) - w * h)
+
+
+def mean_average_precision(results, images):
+    """mAP at IoU 0.5 against the scenes' true boxes (test/boxes.json), all-point interpolated."""
+    with open(os.path.join(DETECTION, "test", "boxes.json")) as f:
+        truth = json.load(f)
+    found = [detections(r, 0.01) for r in results]
+    precisions = []
+    for label in range(1, 11):
+        true = {i: [b[:4] for b in truth[os.path.basename(image)] if b[4] == label] for i, image in enumerate(images)}
+        total = sum(len(t) for t in true.values())
+        if total == 0:
+            continue
+        ranked = sorted(((d[2], i, d[0]) for i, ds in enumerate(found) for d in ds if d[1] == label), reverse=True)
+        used, hits = {i: [False] * len(t) for i, t in true.items()}, []
+        for _, i, box in ranked:
+            ious = [box_iou(box, t) for t in true[i]]
+            best = int(np.argmax(ious)) if ious else -1
+            hit = best >= 0 and ious[best] >= 0.5 and not used[i][best]
+            if hit:
+                used[i][best] = True
+            hits.append(hit)
+        tp = np.cumsum(hits)
+        recall, precision = tp / total, tp / np.arange(1, len(hits) + 1)
+        envelope = np.maximum.accumulate(precision[::-1])[::-1] if len(hits) else np.array([])
+        steps = np.diff(np.concatenate([[0.0], recall]))
+        precisions.append(float(np.sum(steps * envelope)))
+    return float(np.mean(precisions))
+
+
+def evaluate(kind, references, results, images):
+    signal = sum(float(np.sum(o ** 2)) for r in references for o in r)
+    noise = sum(float(np.sum((a - b) ** 2)) for r, q in zip(references, results) for a, b in zip(r, q))
     metrics = [task_metric(kind, r, q) for r, q in zip(references, results)]
     summary = {"output SQNR": 10 * math.log10(signal / noise) if noise else math.inf}
     for key in metrics[0]:
         summary[key] = float(np.nanmean([m[key] for m in metrics]))
+    if kind == "detection":
+        summary["mAP@0.5"] = mean_average_precision(results, images)
     return summary
 
 
@@ -180,12 +278,14 @@ def main():
                 onnx.save(onnx.version_converter.convert_version(model, 13), fixed)
             float_session = ort.InferenceSession(fixed, providers=["CPUExecutionProvider"])
             input_name = float_session.get_inputs()[0].name
-            references = [float_session.run(None, {input_name: x})[0].astype(np.float64) for x in inputs]
-            shape = references[0].shape
+            references = [[o.astype(np.float64) for o in float_session.run(None, {input_name: x})] for x in inputs]
+            shapes = [o.shape for o in references[0]]
+            if name == "ssdlite":
+                rows.append((name, "float", evaluate(spec["metric"], references, references, evaluation)))
             # cnnq writes 4-D outputs NHWC.
-            results = [y.reshape(shape[0], shape[2], shape[3], shape[1]).transpose(0, 3, 1, 2) if len(shape) == 4
-                       else y.reshape(shape) for y in outputs]
-            rows.append((name, "cnnq (auto)", evaluate(spec["metric"], references, results)))
+            results = [[y.reshape(s[0], s[2], s[3], s[1]).transpose(0, 3, 1, 2) if len(s) == 4 else y.reshape(s)
+                        for y, s in zip(ys, shapes)] for ys in outputs]
+            rows.append((name, "cnnq (auto)", evaluate(spec["metric"], references, results, evaluation)))
             print(f"{name}: cnnq {rows[-1][2]}", file=sys.stderr, flush=True)
             prepared = os.path.join(work, name + "-pre.onnx")
             quant_pre_process(fixed, prepared, skip_symbolic_shape=True)
@@ -206,17 +306,18 @@ def main():
                         print(f"{name}: {label} failed: {error}", file=sys.stderr, flush=True)
                         continue
                     session = ort.InferenceSession(qdq, providers=["CPUExecutionProvider"])
-                    results = [session.run(None, {input_name: x})[0].astype(np.float64) for x in inputs]
-                    rows.append((name, label, evaluate(spec["metric"], references, results)))
+                    results = [[o.astype(np.float64) for o in session.run(None, {input_name: x})] for x in inputs]
+                    rows.append((name, label, evaluate(spec["metric"], references, results, evaluation)))
                     print(f"{name}: {label} {rows[-1][2]}", file=sys.stderr, flush=True)
-    print("| model | quantizer | output SQNR | agreement | box IoU |")
-    print("|---|---|---|---|---|")
+    print("| model | quantizer | output SQNR | agreement | box IoU | mAP@0.5 |")
+    print("|---|---|---|---|---|---|")
     for name, label, m in rows:
         if "failed" in m:
-            print(f"| {name} | {label} | failed ({m['failed'][:60]}) | | |")
+            print(f"| {name} | {label} | failed ({m['failed'][:60]}) | | | |")
             continue
         box = f"{m['box IoU']:.3f}" if "box IoU" in m else "—"
-        print(f"| {name} | {label} | {m['output SQNR']:.1f} dB | {100 * m['agreement']:.2f}% | {box} |")
+        average = f"{m['mAP@0.5']:.3f}" if "mAP@0.5" in m else "—"
+        print(f"| {name} | {label} | {m['output SQNR']:.1f} dB | {100 * m['agreement']:.2f}% | {box} | {average} |")
 
 
 if __name__ == "__main__":

@@ -193,7 +193,9 @@ struct Quantize: ParsableCommand {
         /// Top-1 for a classifier, the class per pixel for a class map, nothing for a one-channel map.
         func agreement(_ r: QuantizationReport) -> String {
             if let pixels = r.pixelAgreement {
+                // Of the first output: with several (an SSD head's boxes and scores), say which.
                 return String(format: ", class agreement %.2f%% of ", pixels) + (r.agreementUnit ?? "pixels")
+                    + (r.outputs.map { " of '\($0[0].name)'" } ?? "")
             }
             return r.mapOutput ? "" : ", top-1 agreement \(r.topOneAgreement)/\(r.comparisonSamples)"
         }

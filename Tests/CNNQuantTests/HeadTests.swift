@@ -5,14 +5,15 @@ import Testing
 /// Dense-prediction heads, quantized with the default recipe on real images and held to floors on
 /// held-out ones: output SQNR and the task metric against the float model. The LR-ASPP segmenter
 /// (MobileNet V3-Large ×0.5, bilinear Resizes to sizes read from shapes) trained on Fashion-MNIST
-/// scenes by calibration/train_segmenter.py is committed; PaddleOCR's PP-OCRv4 text detector (FPN
-/// with nearest Resizes, two ConvTransposes) comes from `calibration/export_models.py` and is
-/// skipped without it. `calibration/compare_heads.py` puts both beside ONNX Runtime's quantizer.
+/// scenes by calibration/train_segmenter.py and torchvision's SSDLite320 trained on such scenes by
+/// calibration/train_detector.py are committed; PaddleOCR's PP-OCRv4 text detector (FPN with nearest
+/// Resizes, two ConvTransposes) comes from `calibration/export_models.py` and is skipped without it.
+/// `calibration/compare_heads.py` puts all three beside ONNX Runtime's quantizer.
 @Suite struct HeadTests {
-    /// Float and int8 outputs (logical NCHW) of every image of `test`.
+    /// Float and int8 outputs (logical order) of every image of `test`: [output][image].
     static func outputs(
         _ model: String, inputShape: [Int]? = nil, preprocessing: Preprocessing, calibration: String, test: String
-    ) throws -> [(float: Tensor, int8: Tensor)] {
+    ) throws -> [[(float: Tensor, int8: Tensor)]] {
         let graph = try ONNXImporter.load(path: model, inputShape: inputShape)
         let float = try QuantizationPipeline.floatGraph(graph).graph
         let shape = float.inputs[0].shape
@@ -24,12 +25,15 @@ import Testing
         let int8 = try Int8Model(bytes: QuantizationPipeline.run(graph, samples: samples, options: options).bytes)
         let images = try ImageFolder(path: test, preprocessing: preprocessing, inputShape: shape)
         let executor = try FloatExecutor(graph: float)
-        return try (0..<images.count).map { i in
+        var pairs = Array(repeating: [(float: Tensor, int8: Tensor)](), count: float.outputs.count)
+        for i in 0..<images.count {
             let x = try images.sample(i)
             try int8.setInput(0, x)
             try int8.invoke()
-            return (try executor.run([float.inputs[0].name: x])[float.outputs[0]]!, int8.output(0))
+            let reference = try executor.run([float.inputs[0].name: x])
+            for (k, name) in float.outputs.enumerated() { pairs[k].append((reference[name]!, int8.output(k))) }
         }
+        return pairs
     }
 
     static func sqnr(_ pairs: [(float: Tensor, int8: Tensor)]) -> Double {
@@ -66,10 +70,40 @@ import Testing
             let values = t.floats
             return (0..<classes).max { values[$0 * pixels + p] < values[$1 * pixels + p] }!
         }
-        let (sqnr, agreement) = (Self.sqnr(pairs), Self.pixelAgreement(pairs, argmax))
+        let (sqnr, agreement) = (Self.sqnr(pairs[0]), Self.pixelAgreement(pairs[0], argmax))
         print("lraspp: output SQNR \(sqnr) dB, pixel agreement \(agreement)%")
         #expect(sqnr >= 36)
         #expect(agreement >= 99.2)
+    }
+
+    /// torchvision's SSDLite320 (MobileNet V3-Large ×0.5) trained on Fashion-MNIST scenes by
+    /// calibration/train_detector.py, up to its raw outputs: calibrated on the 64 calibration scenes,
+    /// evaluated on the 32 test scenes. Measured: box offsets 24.5 dB, class logits 32.3 dB,
+    /// the most likely class of 99.97% of anchors the same (compare_heads.py: mAP@0.5 0.637, float 0.664).
+    @Test func ssdLiteOnFashionMNISTScenes() throws {
+        let folder = Fixtures.path("detection")
+        let pairs = try Self.outputs(
+            folder + "/ssdlite320_mobilenet_v3_large_0.5.onnx",
+            preprocessing: Preprocessing(
+                resize: .stretch, order: .rgb, scale: 1 / 255, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5]),
+            calibration: folder + "/calibration", test: folder + "/test")
+        #expect(
+            pairs.count == 2 && pairs[0][0].float.shape == [1, 3234, 4] && pairs[1][0].int8.shape == [1, 3234, 11])
+        var (same, anchors) = (0, 0)
+        for (f, q) in pairs[1] {
+            let (a, b) = (f.floats, q.floats)
+            for row in stride(from: 0, to: a.count, by: 11) {
+                let best = { (v: [Float]) in (row..<(row + 11)).max { v[$0] < v[$1] }! }
+                if best(a) == best(b) { same += 1 }
+                anchors += 1
+            }
+        }
+        let (boxes, scores) = (Self.sqnr(pairs[0]), Self.sqnr(pairs[1]))
+        let agreement = 100 * Double(same) / Double(anchors)
+        print("ssdlite: box offsets \(boxes) dB, class logits \(scores) dB, class agreement \(agreement)% of anchors")
+        #expect(boxes >= 22.5)
+        #expect(scores >= 30)
+        #expect(agreement >= 99.8)
     }
 
     static let calibration = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
@@ -104,7 +138,7 @@ import Testing
         let pairs = try Self.outputs(
             Self.detector, inputShape: [1, 3, 288, 384], preprocessing: preprocessing,
             calibration: Self.calibration + "/images/imagenet", test: test)
-        let (sqnr, agreement) = (Self.sqnr(pairs), Self.pixelAgreement(pairs) { $0.floats[$1] > 0.3 ? 1 : 0 })
+        let (sqnr, agreement) = (Self.sqnr(pairs[0]), Self.pixelAgreement(pairs[0]) { $0.floats[$1] > 0.3 ? 1 : 0 })
         print("ppocr_det: output SQNR \(sqnr) dB, text-mask agreement \(agreement)%")
         #expect(sqnr >= 11.5)
         #expect(agreement >= 98.8)
