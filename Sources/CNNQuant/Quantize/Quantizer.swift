@@ -157,6 +157,14 @@ public struct Quantizer {
         return y
     }
 
+    /// The int8 input of `node` and its output as a new tensor of the same scale and zero point (ops
+    /// that move or average values without rescaling them: Pad, Resize, zero insertion).
+    mutating func sameQuantization(_ node: Node) throws(CNNQError) -> (x: Int, y: Int) {
+        let x = try tensor(node.inputs[0], node: node)
+        let (scale, zeroPoint) = (model.tensors[x].scale, model.tensors[x].zeroPoint)
+        return (x, try newTensor(node.outputs[0], node: node.name, quantization: (scale, zeroPoint)))
+    }
+
     /// The float tensor of value `name`, dequantized here from its int8 one if it has only that.
     mutating func floatTensor(_ name: String, node: Node) throws(CNNQError) -> Int {
         if let t = floatOf[name] { return t }

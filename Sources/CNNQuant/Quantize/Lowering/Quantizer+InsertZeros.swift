@@ -7,9 +7,7 @@ extension Quantizer {
             throw .unsupportedAttribute(
                 node: node.name, op: "ConvTranspose", detail: "strides \(strides) beyond 64 are not supported")
         }
-        let x = try tensor(node.inputs[0], node: node)
-        let tx = model.tensors[x]
-        let y = try newTensor(node.outputs[0], node: node.name, quantization: (tx.scale, tx.zeroPoint))
+        let (x, y) = try sameQuantization(node)
         var p = InsertZerosOp.Parameters()
         (p.strideHeight, p.strideWidth) = (Int32(strides[0]), Int32(strides[1]))
         append(.init(kind: .insertZeros, name: node.name, inputs: [x], output: y, parameters: p))

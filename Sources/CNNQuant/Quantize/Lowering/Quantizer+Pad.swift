@@ -9,9 +9,8 @@ extension Quantizer {
                 node: node.name, op: "Pad",
                 detail: "int8 Pad pads the rows and columns of an NCHW tensor only, not \(pads)")
         }
-        let x = try tensor(node.inputs[0], node: node)
+        let (x, y) = try sameQuantization(node)
         let tx = model.tensors[x]
-        let y = try newTensor(node.outputs[0], node: node.name, quantization: (tx.scale, tx.zeroPoint))
         let level = (Double(value) / tx.scale).rounded() + Double(tx.zeroPoint)
         guard level >= -128, level <= 127 else {
             throw .unsupportedAttribute(

@@ -4,9 +4,8 @@ extension Quantizer {
     /// Resize of rows and columns: the output keeps the input's quantization (nearest copies values,
     /// bilinear averages them), and the coordinate mapping becomes the kernel's exact rationals.
     mutating func lowerResize(_ node: Node, _ attributes: ResizeAttributes) throws(CNNQError) {
-        let x = try tensor(node.inputs[0], node: node)
+        let (x, y) = try sameQuantization(node)
         let tx = model.tensors[x]
-        let y = try newTensor(node.outputs[0], node: node.name, quantization: (tx.scale, tx.zeroPoint))
         let ty = model.tensors[y]
         let input = [tx.batch, tx.channels, tx.height, tx.width], output = [ty.batch, ty.channels, ty.height, ty.width]
         guard let (rows, columns) = attributes.axes(input: input, output: output) else {
