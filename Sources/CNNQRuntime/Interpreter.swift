@@ -81,6 +81,7 @@ public enum Interpreter {
         case .invertedResidual where kind.isBuiltIn: InvertedResidualOp.run(c)
         case .resize where kind.isBuiltIn: ResizeOp.run(c)
         case .insertZeros where kind.isBuiltIn: InsertZerosOp.run(c)
+        case .depthToSpace where kind.isBuiltIn: DepthToSpaceOp.run(c)
         default: break  // refused at load
         }
     }

@@ -81,6 +81,8 @@ public enum ModelFormat {
         case resize = 18
         /// Zeros between pixels: a transposed convolution's input. Format 3.3.
         case insertZeros = 19
+        /// Channels into blocks of pixels (DCR). Format 3.4.
+        case depthToSpace = 20
 
         public var isFloat: Bool { self == .floatConvolution || self == .floatAdd }
     }

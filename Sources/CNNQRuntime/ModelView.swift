@@ -292,6 +292,7 @@ public struct ModelView {
         case .invertedResidual where kind.isBuiltIn: return try InvertedResidualOp.validate(check)
         case .resize where kind.isBuiltIn: try ResizeOp.validate(check)
         case .insertZeros where kind.isBuiltIn: try InsertZerosOp.validate(check)
+        case .depthToSpace where kind.isBuiltIn: try DepthToSpaceOp.validate(check)
         default: throw .unsupportedOp
         }
         return 0

@@ -137,6 +137,25 @@ public final class FloatExecutor {
                 }
             }
             return result
+        case let .depthToSpace(s):
+            // NHWC: each input pixel's s·s runs of C channels go to its block of output pixels.
+            let (n, h, w, c) = (x.shape[0], x.shape[2], x.shape[3], out[1])
+            var result = [Float](repeating: 0, count: x.data.count)
+            var from = 0
+            for b in 0..<n {
+                for y in 0..<h {
+                    for i in 0..<w {
+                        for dy in 0..<s {
+                            for dx in 0..<s {
+                                let to = ((b * h * s + y * s + dy) * w * s + i * s + dx) * c
+                                result.replaceSubrange(to..<(to + c), with: x.data[from..<(from + c)])
+                                from += c
+                            }
+                        }
+                    }
+                }
+            }
+            return result
         case let .resize(attributes):
             guard let (y, xAxis) = attributes.axes(input: x.shape, output: out) else {
                 throw .invalidGraph("node '\(node.name)': Resize scales are not resolved")

@@ -298,6 +298,12 @@ public enum QDQExport {
                         Self.int("group", channels),
                     ])
                 requantize(result, into: y)
+            case .depthToSpace:
+                let p = view.parameters(DepthToSpaceOp.Parameters(), of: op)
+                node(
+                    "DepthToSpace", [value(inputs[0])], [result], name: name,
+                    attributes: [Self.int("blocksize", Int(p.blockSize)), Self.string("mode", "DCR")])
+                requantize(result, into: y)
             case .quantize:
                 requantize(reshaped(value(inputs[0]), from: inputs[0], to: y), into: y)
             case .dequantize:

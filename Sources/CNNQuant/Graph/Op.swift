@@ -76,6 +76,9 @@ public enum Op: Equatable, Sendable {
     case convTranspose(window: Window, group: Int, outputPadding: [Int])
     /// Spreads rows and columns `strides` apart with zeros between: [N, C, (H−1)·sh+1, (W−1)·sw+1].
     case insertZeros(strides: [Int])
+    /// Channels into blocks of pixels, DCR order (ONNX DepthToSpace): [N, C, H, W] →
+    /// [N, C/s², H·s, W·s]. A ConvTranspose whose kernel equals its stride becomes a 1×1 Conv and this.
+    case depthToSpace(blockSize: Int)
     /// inputs: A, B, [C]
     case gemm(transA: Bool, transB: Bool, alpha: Float, beta: Float, clamp: Clamp)
     case matMul
@@ -124,6 +127,7 @@ public enum Op: Equatable, Sendable {
         case .conv: "Conv"
         case .convTranspose: "ConvTranspose"
         case .insertZeros: "InsertZeros"
+        case .depthToSpace: "DepthToSpace"
         case .gemm: "Gemm"
         case .matMul: "MatMul"
         case .batchNorm: "BatchNormalization"

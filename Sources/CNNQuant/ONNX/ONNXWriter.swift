@@ -135,6 +135,9 @@ public enum ONNXWriter {
                 initializers["\(node.name).scales"] = Tensor(shape: [4], floats: scales)
                 proto.input += ["", "\(node.name).scales"]
             }
+        case let .depthToSpace(s):
+            attribute("blocksize", int: s)
+            attribute("mode", string: "DCR")
         case let .flatten(axis):
             attribute("axis", int: axis)
         case let .concat(axis):

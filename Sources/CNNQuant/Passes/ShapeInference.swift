@@ -62,6 +62,10 @@ enum ShapeInference {
         case let .insertZeros(strides):
             try rank(0, 4)
             return (node.op, [x[0], x[1], (x[2] - 1) * strides[0] + 1, (x[3] - 1) * strides[1] + 1])
+        case let .depthToSpace(s):
+            try rank(0, 4)
+            guard (1...64).contains(s), x[1] % (s * s) == 0 else { throw fail("block \(s) does not divide \(x)") }
+            return (node.op, [x[0], x[1] / (s * s), x[2] * s, x[3] * s])
         case let .gemm(transA, transB, _, _, _):
             try rank(0, 2)
             try rank(1, 2)

@@ -218,6 +218,7 @@ public struct Quantizer {
         case let .pad(pads, value): try lowerPad(node, pads: pads, value: value)
         case let .resize(attributes): try lowerResize(node, attributes)
         case let .insertZeros(strides): try lowerInsertZeros(node, strides: strides)
+        case let .depthToSpace(s): try lowerDepthToSpace(node, blockSize: s)
         case .flatten, .reshape, .squeeze, .unsqueeze, .transpose: try lowerReshape(node)
         default: throw .unsupportedOperator(node: node.name, op: node.op.name, domain: "")
         }

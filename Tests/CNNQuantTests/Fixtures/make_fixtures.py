@@ -111,7 +111,7 @@ class UpsamplingHead(nn.Module):
 class TransposedHead(nn.Module):
     """Transposed convolutions as decoders write them: k2 s2 then BatchNorm and ReLU (DB text
     detectors' head), k4 s2 p1, k3 s2 p1 with output padding in 2 groups, k3 s1 dilated, and k4 s4
-    depthwise."""
+    depthwise; a second output, k2 s2 then a sigmoid (the DB head's last layer)."""
 
     def __init__(self):
         super().__init__()
@@ -121,11 +121,14 @@ class TransposedHead(nn.Module):
         self.up3 = nn.ConvTranspose2d(6, 4, 3, 2, 1, output_padding=1, groups=2, bias=False)
         self.dilated = nn.ConvTranspose2d(4, 4, 3, 1, 2, dilation=2)
         self.quadruple = nn.ConvTranspose2d(4, 4, 4, 4, groups=4)
-        for layer in (self.up2[0], self.up4, self.up3, self.dilated, self.quadruple):
+        self.probability = nn.ConvTranspose2d(8, 3, 2, 2)
+        for layer in (self.up2[0], self.up4, self.up3, self.dilated, self.quadruple, self.probability):
             layer.weight.data *= 3  # outputs of order 1, so the parity bound means something
 
     def forward(self, x):
-        return self.quadruple(self.dilated(self.up3(torch.relu(self.up4(self.up2(self.down(x)))))))
+        features = self.down(x)
+        decoded = self.quadruple(self.dilated(self.up3(torch.relu(self.up4(self.up2(features))))))
+        return decoded, torch.sigmoid(self.probability(features))
 
 
 class SSDHead(nn.Module):
