@@ -26,7 +26,6 @@ Needs: Debian's dataset-fashion-mnist; pip install torch onnx onnxscript numpy p
 --no-deps torchvision.
 """
 import argparse
-import gzip
 import json
 import os
 import sys
@@ -41,19 +40,12 @@ import torchvision
 from PIL import Image
 from torchvision.models.detection import ssdlite
 
+from train_segmenter import idx  # the Fashion-MNIST IDX reader
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "Tests", "CNNQuantTests", "Fixtures", "detection")
-DATA = "/usr/share/datasets/fashion-mnist"
 SIZE = 320
 NAME = "ssdlite320_mobilenet_v3_large_0.5.onnx"
-
-
-def idx(name):
-    with gzip.open(os.path.join(DATA, name)) as f:
-        data = f.read()
-    if data[3] == 3:
-        return np.frombuffer(data, np.uint8, offset=16).reshape(-1, 28, 28)
-    return np.frombuffer(data, np.uint8, offset=8)
 
 
 def scene(images, labels, rng):
