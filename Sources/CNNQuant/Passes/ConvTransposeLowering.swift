@@ -7,25 +7,13 @@ extension Graph {
     /// a BatchNorm after it folds as after any convolution. A kernel equal to its stride s with no
     /// pads or groups (DB text heads' k2 s2) becomes a 1×1 convolution to s²·M channels and a
     /// depth-to-space instead: each output pixel takes one input pixel and one tap, so nothing
-    /// multiplies a zero. A per-channel constant Add after it (Paddle's bias) joins the 1×1
-    /// convolution's bias; not when a BatchNorm or other constant arithmetic reads it, which fold
-    /// into a convolution but not through the depth-to-space.
+    /// multiplies a zero; a BatchNorm, bias Add or activation after it moves before the
+    /// depth-to-space (`sinkDepthToSpaces`) and folds into the 1×1 convolution.
     public mutating func lowerConvTransposes() throws(CNNQError) {
         var rewritten: [Node] = []
-        // Values a BatchNorm, or a Sub, Mul or Div with a constant, reads.
-        let folding = Set(
-            nodes.filter { node in
-                switch node.op {
-                case .batchNorm: true
-                case .sub, .mul, .div: node.inputs.contains { initializers[$0] != nil }
-                default: false
-                }
-            }.flatMap(\.inputs))
-        let readers = consumers()
-        var absorbed = Set<String>()  // outputs of Adds now the depth-to-space's
         for node in nodes {
             guard case let .convTranspose(window, group, outputPadding) = node.op else {
-                if node.op != .add || !absorbed.contains(node.outputs[0]) { rewritten.append(node) }
+                rewritten.append(node)
                 continue
             }
             guard let weight = initializers[node.inputs[1]], let x = shapes[node.inputs[0]] else {
@@ -34,23 +22,9 @@ extension Graph {
             }
             let s = window.strides[0]
             if group == 1, window.kernel == [s, s], window.strides == [s, s], window.dilations == [1, 1],
-                window.pads == [0, 0, 0, 0], outputPadding == [0, 0], s > 1, !folding.contains(node.outputs[0])
+                window.pads == [0, 0, 0, 0], outputPadding == [0, 0], s > 1
             {
-                // A per-channel constant Add that alone reads the output: absorbed as bias.
-                var add: (node: Node, values: [Float])?
-                if let only = readers[node.outputs[0]], only.count == 1, nodes[only[0]].op == .add,
-                    !outputs.contains(node.outputs[0])
-                {
-                    for input in nodes[only[0]].inputs {
-                        if let values = channelConstant(input, channels: weight.shape[1]) {
-                            add = (nodes[only[0]], values)
-                        }
-                    }
-                }
-                rewritten += try subPixel(
-                    node, weight: weight, input: x, blockSize: s, bias: add?.values,
-                    output: add?.node.outputs[0] ?? node.outputs[0])
-                if let add { absorbed.insert(add.node.outputs[0]) }
+                rewritten += try subPixel(node, weight: weight, input: x, blockSize: s)
                 continue
             }
             let (k, d) = (window.kernel, window.dilations)
@@ -87,10 +61,7 @@ extension Graph {
 
     /// A ConvTranspose with kernel = stride = s as a 1×1 convolution whose output channel
     /// (i·s + j)·M + m holds tap (i, j) of channel m, then a depth-to-space of block s.
-    /// `bias`: a constant Add after it (M values or one), absorbed; the depth-to-space then writes `output`.
-    mutating func subPixel(
-        _ node: Node, weight: Tensor, input x: [Int], blockSize s: Int, bias added: [Float]?, output: String
-    ) throws(CNNQError) -> [Node] {
+    mutating func subPixel(_ node: Node, weight: Tensor, input x: [Int], blockSize s: Int) throws(CNNQError) -> [Node] {
         let (c, m) = (weight.shape[0], weight.shape[1])
         let values = weight.floats
         var w = [Float](repeating: 0, count: values.count)
@@ -103,20 +74,12 @@ extension Graph {
         initializers[name] = Tensor(shape: [s * s * m, c, 1, 1], floats: w)
         shapes[name] = [s * s * m, c, 1, 1]
         var inputs = [node.inputs[0], name]
-        var bias = [Float](repeating: 0, count: m)
         if node.inputs.count > 2, !node.inputs[2].isEmpty {
-            guard let b = initializers[node.inputs[2]] else {
+            guard let bias = initializers[node.inputs[2]] else {
                 throw .unsupportedAttribute(
                     node: node.name, op: "ConvTranspose", detail: "a bias computed at run time is not supported")
             }
-            bias = b.floats
-        }
-        if let added { for o in 0..<m { bias[o] += added[added.count == 1 ? 0 : o] } }
-        if node.inputs.count > 2 || added != nil {
-            let tiled = uniqueName(node.name + ".taps_bias")
-            initializers[tiled] = Tensor(shape: [s * s * m], floats: Array((0..<(s * s)).map { _ in bias }.joined()))
-            shapes[tiled] = [s * s * m]
-            inputs.append(tiled)
+            inputs.append(constant(node.name + ".taps_bias", Array((0..<(s * s)).map { _ in bias.floats }.joined())))
         }
         let taps = uniqueName(node.name + ".taps")
         shapes[taps] = [x[0], s * s * m, x[2], x[3]]
@@ -124,16 +87,8 @@ extension Graph {
             Node(
                 name: node.name + ".taps", op: .conv(window: Window(kernel: [1, 1]), group: 1, clamp: .none),
                 inputs: inputs, outputs: [taps]),
-            Node(name: node.name, op: .depthToSpace(blockSize: s), inputs: [taps], outputs: [output]),
+            Node(name: node.name, op: .depthToSpace(blockSize: s), inputs: [taps], outputs: node.outputs),
         ]
-    }
-
-    /// The values of constant `name` if it adds one value per channel of an NCHW map (or one to all).
-    func channelConstant(_ name: String, channels: Int) -> [Float]? {
-        guard let t = initializers[name], t.shape.count <= 4 else { return nil }
-        let shape = Array(repeating: 1, count: 4 - t.shape.count) + t.shape
-        guard shape[0] == 1, shape[2] == 1, shape[3] == 1, shape[1] == channels || shape[1] == 1 else { return nil }
-        return t.floats
     }
 
     /// ConvTranspose weights [C, M/g, kh, kw] as convolution weights [M, C/g, kh, kw], flipped.

@@ -5,6 +5,10 @@ extension Graph {
         try foldConstantsAndInferShapes()
         try validateValues()
         try lowerConvTransposes()
+        sinkDepthToSpaces()
+        // A bias Add before a BatchNorm (Paddle's Conv → Add → BatchNorm) folds first, so that the
+        // BatchNorm meets its Conv; an Add after a Mul (TF-slim) folds once the Mul has.
+        foldBiasAdds()
         foldBatchNorms()
         batchNormsToDepthwise()
         foldScaleMuls()
