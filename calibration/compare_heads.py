@@ -38,8 +38,6 @@ import glob
 import json
 import math
 import os
-import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -52,6 +50,8 @@ import onnxruntime as ort
 from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
 from onnxruntime.quantization.shape_inference import quant_pre_process
 from scipy import ndimage
+
+from cnnq_run import run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PHOTOS = os.path.join(HERE, "images", "photos")
@@ -111,18 +111,6 @@ def photos():
     return sorted(p for p in glob.glob(os.path.join(PHOTOS, "**", "*"), recursive=True) if os.path.isfile(p))
 
 
-def run(tool, model, image, work):
-    """cnnq on one image: the prepared float input and each output dequantized (flat, as cnnq holds it)."""
-    x_path, y_path = os.path.join(work, "x.npy"), os.path.join(work, "y.bin")
-    out = subprocess.run([tool, "run", model, image, "--save-input", x_path, "--raw", y_path, "--top", "1"],
-                         capture_output=True, text=True, check=True).stdout
-    raw, start, outputs = np.fromfile(y_path, np.int8).astype(np.float64), 0, []
-    for count, scale, zero in re.findall(r"': (\d+) (?:scores|values).*?scale ([0-9.e+-]+), zero point (-?\d+)", out):
-        outputs.append((raw[start:start + int(count)] - int(zero)) * float(scale))
-        start += int(count)
-    return np.load(x_path), outputs
-
-
 class Reader(CalibrationDataReader):
     def __init__(self, name, inputs):
         self.name, self.inputs = name, iter(inputs)
@@ -146,13 +134,9 @@ def task_metric(kind, reference, result):
     a, b = reference[0, 0] > 0.3, result[0, 0] > 0.3
     boxes = lambda mask: [s for s in ndimage.find_objects(ndimage.label(mask)[0])
                           if (s[0].stop - s[0].start) * (s[1].stop - s[1].start) >= 16]
-    def iou(p, q):
-        h = max(0, min(p[0].stop, q[0].stop) - max(p[0].start, q[0].start))
-        w = max(0, min(p[1].stop, q[1].stop) - max(p[1].start, q[1].start))
-        area = lambda s: (s[0].stop - s[0].start) * (s[1].stop - s[1].start)
-        return h * w / (area(p) + area(q) - h * w)
-    found = boxes(b)
-    ious = [max((iou(p, q) for q in found), default=0.0) for p in boxes(a)]
+    corners = lambda s: [s[1].start, s[0].start, s[1].stop, s[0].stop]
+    found = [corners(q) for q in boxes(b)]
+    ious = [max((box_iou(corners(p), q) for q in found), default=0.0) for p in boxes(a)]
     return {"agreement": float(np.mean(a == b)), "box IoU": float(np.mean(ious)) if ious else math.nan}
 
 

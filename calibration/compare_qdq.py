@@ -13,13 +13,13 @@ import argparse
 import glob
 import math
 import os
-import re
-import subprocess
 import sys
 import tempfile
 
 import numpy as np
 import onnxruntime as ort
+
+from cnnq_run import run
 
 
 def main():
@@ -42,29 +42,19 @@ def main():
     input_name = session.get_inputs()[0].name
     agree, signal, noise = 0, 0.0, 0.0
     with tempfile.TemporaryDirectory() as work:
-        x_path, y_path = os.path.join(work, "x.npy"), os.path.join(work, "y.bin")
         for image in files:
-            run = subprocess.run(
-                [args.tool, "run", args.model, image, "--save-input", x_path, "--raw", y_path, "--top", "1"],
-                capture_output=True, text=True)
-            if run.returncode != 0:
-                sys.exit(f"error: cnn-quantize run {image}: {run.stderr.strip()}")
-            # Each output's scale and zero point, in output order, as `run` prints them.
-            quantization = re.findall(r"scale ([0-9.e+-]+), zero point (-?\d+)", run.stdout)
-            raw = np.fromfile(y_path, dtype=np.int8).astype(np.float64)
-            start = 0
-            for k, reference in enumerate(session.run(None, {input_name: np.load(x_path)})):
+            x, outputs = run(args.tool, args.model, image, work)
+            references = session.run(None, {input_name: x})
+            if [o.size for o in references] != [o.size for o in outputs]:
+                sys.exit(f"error: cnnq's outputs have {[o.size for o in outputs]} values, the QDQ model's "
+                         f"{[o.size for o in references]}")
+            for k, (reference, cnnq) in enumerate(zip(references, outputs)):
                 # cnnq writes a 4-D output NHWC, as it holds it.
                 reference = (reference.transpose(0, 2, 3, 1) if reference.ndim == 4 else reference).astype(np.float64).ravel()
-                scale, zero = quantization[k]
-                cnnq = (raw[start:start + reference.size] - int(zero)) * float(scale)
-                start += reference.size
                 if k == 0:
                     agree += int(np.argmax(cnnq) == np.argmax(reference))
                 signal += float(np.sum(reference**2))
                 noise += float(np.sum((reference - cnnq) ** 2))
-            if start != raw.size:
-                sys.exit(f"error: cnnq wrote {raw.size} output values, the QDQ model gives {start}")
     agreement = 100.0 * agree / len(files)
     sqnr = math.inf if noise == 0 else 10 * math.log10(signal / noise)
     print(f"{os.path.basename(args.model)}: {len(files)} images, top-1 agreement {agree}/{len(files)} "
