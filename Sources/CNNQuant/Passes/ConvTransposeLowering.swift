@@ -79,7 +79,7 @@ extension Graph {
                 throw .unsupportedAttribute(
                     node: node.name, op: "ConvTranspose", detail: "a bias computed at run time is not supported")
             }
-            inputs.append(constant(node.name + ".taps_bias", Array((0..<(s * s)).map { _ in bias.floats }.joined())))
+            inputs.append(constant(node.name + ".taps_bias", Self.tiled(bias.floats, s * s)))
         }
         let taps = uniqueName(node.name + ".taps")
         shapes[taps] = [x[0], s * s * m, x[2], x[3]]

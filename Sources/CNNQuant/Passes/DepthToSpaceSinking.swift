@@ -34,9 +34,10 @@ extension Graph {
         var node = node
         switch node.op {
         case .batchNorm:
-            for k in 1..<node.inputs.count {
-                guard let values = initializers[node.inputs[k]]?.floats, values.count == channels else { return nil }
-                node.inputs[k] = repeated(node.inputs[k], values, runs, shape: [runs * channels])
+            let constants = node.inputs.dropFirst().map { initializers[$0]?.floats ?? [] }
+            guard constants.allSatisfy({ $0.count == channels }) else { return nil }
+            for (k, values) in zip(1..., constants) {
+                node.inputs[k] = constant(node.inputs[k] + ".per_run", Self.tiled(values, runs))
             }
         case .add, .sub, .mul, .div:
             guard node.inputs.count == 2, let k = node.inputs.firstIndex(where: { $0 != x }),
@@ -45,7 +46,8 @@ extension Graph {
             let aligned = Array(repeating: 1, count: 4 - t.shape.count) + t.shape
             guard aligned[0] == 1, aligned[2] == 1, aligned[3] == 1 else { return nil }
             if aligned[1] == channels {
-                node.inputs[k] = repeated(node.inputs[k], t.floats, runs, shape: [1, runs * channels, 1, 1])
+                node.inputs[k] = constant(
+                    node.inputs[k] + ".per_run", Self.tiled(t.floats, runs), shape: [1, runs * channels, 1, 1])
             } else if aligned[1] != 1 {
                 return nil
             }
@@ -55,7 +57,6 @@ extension Graph {
         return node
     }
 
-    private mutating func repeated(_ name: String, _ values: [Float], _ runs: Int, shape: [Int]) -> String {
-        constant(name + ".per_run", Array((0..<runs).map { _ in values }.joined()), shape: shape)
-    }
+    /// Per-channel values for each of the shuffle's `runs` runs of channels, in turn.
+    static func tiled(_ values: [Float], _ runs: Int) -> [Float] { Array(repeatElement(values, count: runs).joined()) }
 }
