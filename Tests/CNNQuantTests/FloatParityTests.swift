@@ -2,15 +2,15 @@ import CNNQuant
 import Testing
 
 /// The float executor against onnxruntime on torchvision-exported MobileNets (see make_fixtures.py):
-/// different exporters and opsets 11–21, BatchNorm kept or folded, hard-swish as an op or as
+/// different exporters and opsets 7–21, BatchNorm kept or folded, hard-swish as an op or as
 /// HardSigmoid·x, TensorFlow's "same" padding computed by shape arithmetic, weights in an external
 /// data file; Resize: a torch head upsampling to a size read from a shape, and a chain of every mode,
-/// rounding and coordinate transformation cnnq reads; ConvTranspose in the forms decoders use;
+/// rounding and coordinate transformation cnnq reads, Upsample as opsets 7 and 9 write it; ConvTranspose in the forms decoders use;
 /// torchvision's SSDLite head (Reshape, Transpose, Concat of [N, L, K] values; two outputs).
 @Suite struct FloatParityTests {
     @Test(arguments: [
         "mobilenet_v1", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "mobilenet_v2_tf_same",
-        "mobilenet_v3_small_external", "upsampling_head", "resize_chain",
+        "mobilenet_v3_small_external", "upsampling_head", "resize_chain", "upsample_7", "upsample_9", "opset9_head",
         "transposed_head", "ssd_head",
     ])
     func matchesOnnxRuntime(model: String) throws {

@@ -36,7 +36,10 @@ import Testing
 
     /// The parity fixtures with Resize, quantized on random inputs: one int8 op per Resize, and the
     /// int8 model follows the float one.
-    @Test(arguments: [("upsampling_head", 35.0), ("resize_chain", 34.0)])
+    @Test(arguments: [
+        ("upsampling_head", 35.0), ("resize_chain", 34.0), ("upsample_7", 42.0), ("upsample_9", 42.0),
+        ("opset9_head", 35.0),
+    ])
     func quantizedModelsFollowTheFloatOnes(model: String, floor: Double) throws {
         let (graph, result) = try Fixtures.quantizedOnRandomInputs(model, seed: 12)
         let resizes = graph.nodes.filter { $0.op.name == "Resize" }.count

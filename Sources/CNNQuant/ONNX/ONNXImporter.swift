@@ -4,7 +4,7 @@ import SwiftProtobuf
 /// Reads an ONNX model into a `Graph`. Every operator and attribute is checked: anything the
 /// graph cannot represent exactly is an error naming the node, never a silent approximation.
 public enum ONNXImporter {
-    public static let supportedOpsets = 11...21
+    public static let supportedOpsets = 7...21
 
     /// `inputShape` fixes the input's symbolic dimensions (e.g. a text model exported for any width).
     public static func load(path: String, inputShape: [Int]? = nil) throws(CNNQError) -> Graph {
@@ -58,6 +58,7 @@ public enum ONNXImporter {
             var reader = NodeReader(proto: nodeProto, name: name, opset: opset, initializers: initializers)
             if let node = try reader.read() {
                 nodes.append(node)
+                initializers.merge(reader.madeConstants) { old, _ in old }
             } else {
                 // A Constant node: its value becomes an initializer.
                 initializers[nodeProto.output[0]] = try reader.constantValue()
@@ -113,6 +114,8 @@ struct NodeReader {
     let name: String
     let opset: Int
     let initializers: [String: Tensor]
+    /// Constants the node's reading made (an attribute turned into an operand), for the graph.
+    private(set) var madeConstants: [String: Tensor] = [:]
     private var attributes: [String: Onnx_AttributeProto] = [:]
     private var used: Set<String> = []
 
@@ -256,8 +259,11 @@ struct NodeReader {
         case "Relu":
             parsed = .clip(.relu)
         case "Clip":
-            let lower = try constantInput(1, "Clip min")?.floats.first ?? -.infinity
-            let upper = try constantInput(2, "Clip max")?.floats.first ?? .infinity
+            // Bounds are attributes before opset 11, operands since.
+            let lower =
+                try opset < 11 ? float("min", -.infinity) : constantInput(1, "Clip min")?.floats.first ?? -.infinity
+            let upper =
+                try opset < 11 ? float("max", .infinity) : constantInput(2, "Clip max")?.floats.first ?? .infinity
             inputs = [proto.input[0]]
             parsed = .clip(Clamp(lower: lower, upper: upper))
         case "HardSwish":
@@ -317,6 +323,10 @@ struct NodeReader {
         case "Resize":
             parsed = try resize()
             inputs = [proto.input[0], input(2) ?? "", input(3) ?? ""]
+        case "Upsample",
+            "Resize" where opset < 11:
+            parsed = try upsample()
+            inputs = [proto.input[0], input(1) ?? "\(name)::scales", ""]
         case "Flatten":
             parsed = .flatten(axis: int("axis", 1))
         case "Reshape":
@@ -342,19 +352,32 @@ struct NodeReader {
         case "Shape":
             parsed = .shape(start: int("start", 0), end: attribute("end").map { Int($0.i) })
         case "Slice":
-            try requireInputs(3...5)
-            guard let starts = try constantInput(1, "Slice starts"), let ends = try constantInput(2, "Slice ends")
-            else { throw fail("starts and ends are required") }
             let ints = { (t: Tensor) in t.ints.map { Int(clamping: $0) } }
-            let axes = try constantInput(3, "Slice axes").map(ints) ?? Array(0..<starts.count)
-            let steps = try constantInput(4, "Slice steps").map(ints) ?? Array(repeating: 1, count: starts.count)
+            let starts: [Int], ends: [Int], axes: [Int], steps: [Int]
+            if opset < 10 {
+                // Before opset 10, starts, ends and axes are attributes and there are no steps.
+                try requireInputs(1...1)
+                guard let s = self.ints("starts"), let e = self.ints("ends") else {
+                    throw fail("starts and ends are required")
+                }
+                (starts, ends) = (s, e)
+                axes = self.ints("axes") ?? Array(0..<starts.count)
+                steps = Array(repeating: 1, count: starts.count)
+            } else {
+                try requireInputs(3...5)
+                guard let s = try constantInput(1, "Slice starts"), let e = try constantInput(2, "Slice ends")
+                else { throw fail("starts and ends are required") }
+                (starts, ends) = (ints(s), ints(e))
+                axes = try constantInput(3, "Slice axes").map(ints) ?? Array(0..<starts.count)
+                steps = try constantInput(4, "Slice steps").map(ints) ?? Array(repeating: 1, count: starts.count)
+            }
             guard axes.count == starts.count, ends.count == starts.count, steps.count == starts.count,
                 !steps.contains(0)
             else {
                 throw fail("starts, ends, axes and steps must have one entry per sliced axis, steps non-zero")
             }
             inputs = [proto.input[0]]
-            parsed = .slice(starts: ints(starts), ends: ints(ends), axes: axes, steps: steps)
+            parsed = .slice(starts: starts, ends: ends, axes: axes, steps: steps)
         case "ConstantOfShape":
             try requireInputs(1...1)
             let value = try attribute("value").map { (a) throws(CNNQError) in
@@ -426,6 +449,30 @@ struct NodeReader {
             return .resize(ResizeAttributes(mode: .linear, coordinates: transform))
         default:
             throw fail("\(mode) resizing is not supported; nearest and linear are")
+        }
+    }
+
+    /// Upsample (opsets 7–9) and Resize as opset 10 defines it: scales as an attribute (7, made a
+    /// constant operand here) or an input (9, 10); the output is floor(size × scale) and a destination
+    /// pixel reads source coordinate x / scale (Resize's asymmetric mode), nearest rounding down, as
+    /// ONNX Runtime does for scales of at least 1 (the only ones Upsample allows).
+    private mutating func upsample() throws(CNNQError) -> Op {
+        try requireInputs(1...2)
+        var scales = input(1).flatMap { initializers[$0]?.floats }  // nil when computed (folded later)
+        if let given = attribute("scales").map(\.floats) {
+            guard input(1) == nil else { throw fail("scales given both as an attribute and as an input") }
+            madeConstants["\(name)::scales"] = Tensor(shape: [given.count], floats: given)
+            scales = given
+        } else if input(1) == nil {
+            throw fail("scales are missing")
+        }
+        if let scales, scales.contains(where: { !($0 >= 1) }) {
+            throw fail("scales \(scales) below 1 are not supported")
+        }
+        switch string("mode", "nearest") {
+        case "nearest": return .resize(ResizeAttributes(mode: .nearest(.floor), coordinates: .asymmetric))
+        case "linear", "bilinear": return .resize(ResizeAttributes(mode: .linear, coordinates: .asymmetric))
+        case let mode: throw fail("\(mode) upsampling is not supported; nearest and linear are")
         }
     }
 

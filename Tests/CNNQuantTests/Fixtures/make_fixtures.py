@@ -108,6 +108,24 @@ class UpsamplingHead(nn.Module):
         return self.classifier(nn.functional.interpolate(fine + coarse, scale_factor=2.0, mode="nearest"))
 
 
+class Opset9Head(nn.Module):
+    """What the legacy exporter writes at opset 9: Clip bounds as attributes (ReLU6), Upsample with
+    its scales a Constant (nearest ×2) or computed from shapes (bilinear to the fine map's size:
+    Shape, Slice with attribute bounds, Cast, Div, Concat)."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1), nn.BatchNorm2d(8), nn.ReLU6())
+        self.coarse = nn.Sequential(nn.Conv2d(8, 8, 3, 2, 1), nn.ReLU6())
+        self.classifier = nn.Conv2d(8, 4, 1)
+
+    def forward(self, x):
+        fine = self.stem(x)
+        coarse = nn.functional.interpolate(self.coarse(fine), size=fine.shape[-2:], mode="bilinear", align_corners=False)
+        merged = nn.functional.interpolate(fine + coarse, scale_factor=2.0, mode="nearest")
+        return self.classifier(merged)
+
+
 class TransposedHead(nn.Module):
     """Transposed convolutions as decoders write them: k2 s2 then BatchNorm and ReLU (DB text
     detectors' head), k4 s2 p1, k3 s2 p1 with output padding in 2 groups, k3 s1 dilated, and k4 s4
@@ -186,6 +204,23 @@ def resize_chain(path):
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 19)]), path)
 
 
+def upsample_chain(path, opset):
+    """Upsample, the op Resize replaced in opset 10, as opset 7 (scales an attribute) or 9 (scales
+    an input) writes it: nearest ×2, then linear ×(2, 1.5), on a 1×3×7×9 input."""
+    from onnx import TensorProto, helper
+    nodes, initializers = [], []
+    for i, (mode, scales) in enumerate([("nearest", [1.0, 1.0, 2.0, 2.0]), ("linear", [1.0, 1.0, 2.0, 1.5])]):
+        inputs, output = ["x" if i == 0 else "u0"], "y" if i == 1 else "u0"
+        if opset == 7:
+            nodes.append(helper.make_node("Upsample", inputs, [output], name=f"upsample_{i}", mode=mode, scales=scales))
+            continue
+        initializers.append(numpy_helper.from_array(np.array(scales, np.float32), f"scales_{i}"))
+        nodes.append(helper.make_node("Upsample", inputs + [f"scales_{i}"], [output], name=f"upsample_{i}", mode=mode))
+    graph = helper.make_graph(nodes, f"upsample_{opset}", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 7, 9])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 28, 27])], initializers)
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)]), path)
+
+
 FIXTURES = [
     ("mobilenet_v1", lambda: mobilenet_v1(0.25, 100), 96, 13, "legacy-keep-bn"),
     ("mobilenet_v2", lambda: torchvision.models.mobilenet_v2(width_mult=0.35, num_classes=100), 96, 18, "dynamo"),
@@ -195,7 +230,10 @@ FIXTURES = [
     ("mobilenet_v3_small_external", lambda: torchvision.models.mobilenet_v3_small(width_mult=0.35, num_classes=10), 64, 18,
      "dynamo-external"),
     ("upsampling_head", UpsamplingHead, 30, 13, "legacy"),
-    ("resize_chain", None, 0, 19, "onnx"),
+    ("resize_chain", resize_chain, 0, 19, "onnx"),
+    ("upsample_7", lambda path: upsample_chain(path, 7), 0, 7, "onnx"),
+    ("upsample_9", lambda path: upsample_chain(path, 9), 0, 9, "onnx"),
+    ("opset9_head", Opset9Head, 24, 9, "legacy"),
     ("transposed_head", TransposedHead, 20, 17, "legacy"),
     ("ssd_head", SSDHead, 24, 13, "legacy"),
 ]
@@ -212,7 +250,7 @@ def export(name, build, resolution, opset, exporter):
         randomize_batchnorm_and_classifier(model, generator)
     x = torch.randn(1, 3, 7, 9, generator=generator) if exporter == "onnx" else torch.randn(1, 3, resolution, resolution, generator=generator)
     if exporter == "onnx":
-        resize_chain(path)
+        build(path)
     elif exporter.startswith("dynamo"):
         torch.onnx.export(model, (x,), path, opset_version=opset, dynamo=True, external_data=exporter.endswith("external"))
     elif exporter == "legacy":
