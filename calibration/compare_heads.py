@@ -15,8 +15,8 @@ SQNR against float over all evaluation images, and the task metric:
   float boxes (0 for a box with no match);
 - lraspp (torchvision's LR-ASPP on MobileNet V3-Large ×0.5, trained on Fashion-MNIST scenes by
   train_segmenter.py): pixel agreement of the per-pixel argmax class;
-- v2_same (the Fashion-MNIST MobileNet V2 with TensorFlow's "same" padding computed at run time):
-  top-1 agreement;
+- v2_same (the Fashion-MNIST MobileNet V2 with TensorFlow's "same" padding computed at run time), and
+  with `fashion` every Fashion-MNIST classifier of the test fixtures: top-1 agreement;
 - ssdlite (torchvision's SSDLite320 on MobileNet V3-Large ×0.5, trained on Fashion-MNIST scenes by
   train_detector.py; its raw outputs, box offsets and class logits per anchor): boxes decoded against
   torchvision's anchors, softmax scores, per-class NMS at 0.55 as torchvision's SSD does; mAP@0.5
@@ -26,9 +26,9 @@ SQNR against float over all evaluation images, and the task metric:
 
 Images: for the text detector, the text-bearing photos (EVAL_TEXT) to evaluate and the other photos
 to calibrate on; for the segmenter and SSDLite, their 32 test scenes and 64 calibration scenes; for
-the classifier, the first 500 test and 200 training images.
+the classifiers, the first 500 test and 200 training images.
 
-    python3 calibration/compare_heads.py [--tool .build/release/cnn-quantize] [MODEL ...]
+    python3 calibration/compare_heads.py [--tool .build/release/cnn-quantize] [MODEL ... | fashion]
 
 Needs: calibration/fetch-images.sh, export_models.py ppocr_det, train_segmenter.py,
 train_detector.py; pip install onnxruntime onnx numpy scipy torch; pip install --no-deps torchvision.
@@ -76,13 +76,6 @@ MODELS = {
         "calibration": lambda work: sorted(glob.glob(os.path.join(SEGMENTATION, "calibration", "*.png"))),
         "metric": "classes",
     },
-    "v2_same": {
-        "onnx": os.path.join(FASHION, "mobilenet_v2_same_0.5_32.onnx"),
-        "options": ["--preset", "fashion-mnist"],
-        "eval": lambda work: fashion_mnist("t10k-images-idx3-ubyte.gz", 500, work),
-        "calibration": lambda work: fashion_mnist("train-images-idx3-ubyte.gz", 200, work),
-        "metric": "top1",
-    },
     "ssdlite": {
         "onnx": os.path.join(DETECTION, "ssdlite320_mobilenet_v3_large_0.5.onnx"),
         "options": ["--preset", "unit", "--mean", "0.5", "--std", "0.5"],
@@ -91,6 +84,22 @@ MODELS = {
         "metric": "detection",
     },
 }
+
+
+def fashion_classifier(path):
+    """A Fashion-MNIST classifier of the test fixtures: the first 500 test images, 200 training ones."""
+    return {
+        "onnx": path,
+        "options": ["--preset", "fashion-mnist"],
+        "eval": lambda work: fashion_mnist("t10k-images-idx3-ubyte.gz", 500, work),
+        "calibration": lambda work: fashion_mnist("train-images-idx3-ubyte.gz", 200, work),
+        "metric": "top1",
+    }
+
+
+MODELS["v2_same"] = fashion_classifier(os.path.join(FASHION, "mobilenet_v2_same_0.5_32.onnx"))
+# `fashion` on the command line: every Fashion-MNIST classifier of the fixtures, named by its file.
+FASHION_MODELS = {os.path.basename(p)[:-5]: fashion_classifier(p) for p in sorted(glob.glob(os.path.join(FASHION, "*.onnx")))}
 
 
 def fashion_mnist(name, count, work):
@@ -224,7 +233,8 @@ def evaluate(kind, references, results, images):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("models", nargs="*", default=list(MODELS))
+    parser.add_argument("models", nargs="*", default=list(MODELS),
+                        help=f"of {', '.join(MODELS)}, or `fashion` for every Fashion-MNIST classifier")
     parser.add_argument("--tool", default=".build/release/cnn-quantize")
     parser.add_argument("--methods", default="MinMax,Percentile,Entropy", help="quantize_static calibration methods")
     parser.add_argument("--histogram-images", type=int, default=24,
@@ -234,8 +244,9 @@ def main():
     ort.set_default_logger_severity(3)
     rows = []
     with tempfile.TemporaryDirectory() as work:
-        for name in args.models:
-            spec = MODELS[name]
+        names = [n for m in args.models for n in (FASHION_MODELS if m == "fashion" else [m])]
+        for name in names:
+            spec = MODELS.get(name) or FASHION_MODELS[name]
             onnx_path, evaluation = spec["onnx"], spec["eval"](work)
             calibration = os.path.join(work, name + "-calibration")
             os.makedirs(calibration)

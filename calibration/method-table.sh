@@ -4,14 +4,22 @@
 # output SQNR each gives on test images it never saw (Fashion-MNIST: the first --test of the 10,000
 # test images; the real models: accuracy-table.sh's images). Prints one markdown row per model.
 # Needs Debian's dataset-fashion-mnist and a release build (swift build -c release).
-#   calibration/method-table.sh [--test N]      (default 2500: about 10 minutes on 2 cores)
+#   calibration/method-table.sh [--test N] [--methods auto,minmax,...]
+# (default 2500 test images, every method: about 20 minutes on 2 cores; --methods auto re-measures
+# only the default's column after a change to it)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 test=2500
-[ "${1:-}" = --test ] && test=$2
+methods=(auto minmax percentile mse entropy)
+while [ $# -gt 0 ]; do
+  case $1 in
+    --test) test=$2; shift 2 ;;
+    --methods) IFS=, read -r -a methods <<< "$2"; shift 2 ;;
+    *) echo "usage: $0 [--test N] [--methods auto,minmax,percentile,mse,entropy]" >&2; exit 2 ;;
+  esac
+done
 cq="$root/.build/release/cnn-quantize"
 data=/usr/share/datasets/fashion-mnist
-methods=(auto minmax percentile mse entropy)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -38,13 +46,16 @@ row() {
   for method in "${methods[@]}"; do
     "$cq" quantize "${quantize[@]}" --held-out 0 --method "$method" -o "$work/m.cnnq" > "$work/q.txt"
     cells+=" | $("$cq" eval "${quantize[0]}" "$work/m.cnnq" "${evaluate[@]}" --json | sqnr)"
-    [ "$method" = auto ] && chose=$(grep -o 'auto chose [a-z]*' "$work/q.txt" | cut -d' ' -f3)
+    [ "$method" = auto ] && chose="$(grep -o 'auto chose [a-z]*' "$work/q.txt" | cut -d' ' -f3),\
+ $(grep -o 'per tensor: [0-9]*' "$work/q.txt" | cut -d' ' -f3)"
   done
   echo "| $name ($chose)$cells |"
 }
 
-echo "| model (auto's choice) | auto | minmax | percentile | mse | entropy |"
-echo "|---|---|---|---|---|---|"
+header="| model (auto's start, tensors changed)" rule="|---"
+for method in "${methods[@]}"; do header+=" | $method"; rule+="|---"; done
+echo "$header |"
+echo "$rule|"
 for onnx in "$root"/Tests/CNNQuantTests/Fixtures/fashion-mnist/*.onnx; do
   row "$(basename "$onnx" .onnx)" "$onnx" --calibration "$data/train-images-idx3-ubyte.gz" --preset fashion-mnist \
       --samples 200 -- --data "$work/images.idx" --labels "$work/labels.idx" --preset fashion-mnist

@@ -38,7 +38,11 @@ public struct QuantizationReport: Codable, Sendable {
         model: String, options: QuantizationPipeline.Options, result: QuantizationPipeline.Result, arenaBytes: Int
     ) {
         self.model = model
-        method = options.method == .auto ? "auto: \(result.method.rawValue)" : options.method.rawValue
+        method =
+            options.method != .auto
+            ? options.method.rawValue
+            : "auto: \(result.method.rawValue)"
+                + (result.rangesChanged == 0 ? "" : ", \(result.rangesChanged) tensors' ranges from other methods")
         biasCorrection = options.biasCorrection
         crossLayerEqualization = options.crossLayerEqualization
         calibrationSamples = result.calibrationSamples

@@ -1,0 +1,217 @@
+import CNNQRuntime
+import Foundation
+
+/// `auto`'s second step: from the ranges of the best whole-model method, each activation tensor in
+/// graph order tries the range each other method gives it and keeps it when the int8 model's output
+/// error on calibration images drops (greedy, one tensor at a time, entropy included only when it
+/// wins like any other). One method per model left 2 dB on SSDLite: its box regression wants full
+/// ranges where its backbone wants clipped ones.
+///
+/// A change is kept only if neither the even nor the odd images get worse: judged on all together,
+/// the search kept ranges that fitted a few images and lost up to 1.1 dB on test images. (Ranges of
+/// one half judged on the other, cross-fitted, did worse still: a half's minmax range clips the
+/// other half more than the whole range clips new images, so minmax lost where it was best.)
+///
+/// A trial changes one tensor's quantization, so only the ops from the first one that reads or
+/// writes it differ: each judged image keeps a snapshot of the arena of the model accepted so far,
+/// taken before that op, and a trial copies it and runs the rest (half the model on average).
+struct PerTensorRangeSearch {
+    let graph: Graph
+    let calibrator: Calibrator
+    let means: [String: [Double]]
+    let options: Quantizer.Options
+
+    struct Outcome {
+        var model: QuantizedModel
+        /// Tensors whose range is not the starting method's, with the method that gave it.
+        var changed: [(tensor: String, method: CalibrationMethod)]
+        var tried: Int
+        var sqnrBefore: Double, sqnrAfter: Double
+    }
+
+    /// The judged images: inputs, the float model's values of the int8 outputs, and the arena
+    /// snapshots (after `position` ops of the accepted model).
+    final class Judge {
+        let inputs: [[String: Tensor]]
+        let reference: [[[Float]]]
+        let signal: Double
+        var snapshots: [UnsafeMutableRawBufferPointer] = []
+        var position = 0
+
+        /// `model`'s outputs are judged against the float tensors of their names.
+        init(_ model: Int8Model, executor: FloatExecutor, inputs: [[String: Tensor]]) throws(CNNQError) {
+            let outputs = (0..<model.view.outputCount).map { model.name(ofTensor: model.view.output($0)) }
+            let reference = try inputs.map { input throws(CNNQError) in try Self.floatOutputs(executor, input, outputs)
+            }
+            self.inputs = inputs
+            self.reference = reference
+            signal = reference.joined().joined().reduce(0) { $0 + Double($1) * Double($1) }
+        }
+
+        deinit { for s in snapshots { s.deallocate() } }
+
+        /// Snapshots of `model` after its first `position` ops.
+        func reset(_ model: Int8Model, position: Int) throws(CNNQError) {
+            for s in snapshots { s.deallocate() }
+            snapshots = []
+            for input in inputs {
+                try Self.set(model, input)
+                try Self.run(model, arena: model.arena, ops: 0..<position)
+                let copy = UnsafeMutableRawBufferPointer.allocate(
+                    byteCount: model.arena.count, alignment: ModelFormat.alignment)
+                copy.copyMemory(from: UnsafeRawBufferPointer(model.arena))
+                snapshots.append(copy)
+            }
+            self.position = position
+        }
+
+        /// Runs ops `position ..< to` of `model` (the accepted one) on every snapshot.
+        func advance(_ model: Int8Model, to op: Int) throws(CNNQError) {
+            guard op > position else { return }
+            for s in snapshots { try Self.run(model, arena: s, ops: position..<op) }
+            position = op
+        }
+
+        /// Squared error of `model`'s outputs, summed over the even and over the odd images, from the
+        /// snapshots when `fromSnapshots` (its ops before `position` are the accepted model's), else
+        /// from its inputs; stops early once the total is above `limit`.
+        func noise(
+            _ model: Int8Model, fromSnapshots: Bool, limit: Double = .infinity
+        ) throws(CNNQError) -> SIMD2<Double> {
+            var noise = SIMD2<Double>(0, 0)
+            for (n, input) in inputs.enumerated() {
+                if fromSnapshots {
+                    model.arena.copyMemory(from: UnsafeRawBufferPointer(snapshots[n]))
+                    try Self.run(model, arena: model.arena, ops: position..<model.view.opCount)
+                } else {
+                    try Self.set(model, input)
+                    try Self.run(model, arena: model.arena, ops: 0..<model.view.opCount)
+                }
+                for (o, expected) in reference[n].enumerated() {
+                    for (a, b) in zip(expected, model.dequantized(model.view.output(o))) {
+                        noise[n % 2] += Double(a - b) * Double(a - b)
+                    }
+                }
+                if noise.sum() > limit { return noise }
+            }
+            return noise
+        }
+
+        /// The float model's values of the tensors `names` (the int8 outputs' names: a graph output's
+        /// producer when a reshape was folded away), in the executor's physical order, as the int8
+        /// model holds them.
+        static func floatOutputs(
+            _ executor: FloatExecutor, _ input: [String: Tensor], _ names: [String]
+        ) throws(CNNQError) -> [[Float]] {
+            var values: [String: [Float]] = [:]
+            _ = try executor.run(input) { name, v in if names.contains(name) { values[name] = v } }
+            guard names.allSatisfy({ values[$0] != nil }) else {
+                throw .invalidGraph("an int8 output has no float tensor of its name to compare with")
+            }
+            return names.map { values[$0]! }
+        }
+
+        static func set(_ model: Int8Model, _ input: [String: Tensor]) throws(CNNQError) {
+            for i in 0..<model.view.inputCount {
+                try model.setInput(i, input[model.name(ofTensor: model.view.input(i))]!)
+            }
+        }
+
+        static func run(_ model: Int8Model, arena: UnsafeMutableRawBufferPointer, ops: Range<Int>) throws(CNNQError) {
+            for o in ops {
+                do {
+                    try Interpreter.invoke(
+                        model.view, op: o, arena: arena.baseAddress, arenaSize: arena.count, isa: model.isa)
+                } catch {
+                    throw .invalidArgument("the int8 interpreter failed: \(Int8Model.describe(error))")
+                }
+            }
+        }
+    }
+
+    static func load(_ model: QuantizedModel) throws(CNNQError) -> Int8Model {
+        try Int8Model(bytes: ModelFileWriter.bytes(model, plan: ArenaPlan(model)))
+    }
+
+    /// The first op whose parameters or tensors' quantization differ between `a` and `b` (0 when the
+    /// models do not even have the same tables), nil when none does; and whether a model input's
+    /// quantization differs (the images must be quantized again).
+    static func firstDifference(_ a: QuantizedModel, _ b: QuantizedModel) -> (op: Int, input: Bool)? {
+        guard a.tensors.count == b.tensors.count, a.ops.count == b.ops.count else { return (0, true) }
+        let changed = Set(
+            a.tensors.indices.filter {
+                a.tensors[$0].scale != b.tensors[$0].scale || a.tensors[$0].zeroPoint != b.tensors[$0].zeroPoint
+            })
+        let input = a.inputs.contains { changed.contains($0) }
+        for o in a.ops.indices {
+            let (x, y) = (a.ops[o], b.ops[o])
+            if x.kind != y.kind || x.inputs != y.inputs || x.output != y.output || x.words != y.words
+                || !x.blobs.map(\.bytes).elementsEqual(y.blobs.map(\.bytes)) || changed.contains(x.output)
+                || x.inputs.contains(where: changed.contains)
+            {
+                return (o, input)
+            }
+        }
+        return changed.isEmpty ? nil : (0, true)
+    }
+
+    /// One half of the search: the model accepted so far, judged on the even or on the odd images.
+    func quantize(_ ranges: [String: (lower: Float, upper: Float)]) throws(CNNQError) -> QuantizedModel {
+        try Quantizer.quantize(graph, ranges: ranges, channelMeans: means, options: options)
+    }
+
+    /// `start`: the whole-model method to begin from. `judged`: calibration images to judge on.
+    /// `progress(done, total)` after each tensor.
+    func run(
+        from start: CalibrationMethod, executor: FloatExecutor, judged: [[String: Tensor]],
+        progress: (Int, Int) -> Void
+    ) throws(CNNQError) -> Outcome {
+        let methods = CalibrationMethod.candidates
+        let candidates = methods.map { calibrator.ranges($0) }
+        var ranges = candidates[methods.firstIndex(of: start)!]
+        var model = try quantize(ranges)
+        var int8 = try Self.load(model)
+        let judge = try Judge(int8, executor: executor, inputs: judged)
+        try judge.reset(int8, position: 0)
+        var best = try judge.noise(int8, fromSnapshots: true)
+        let before = best
+
+        // Tensors of the int8 model, in the order their producers run; others' ranges are not used.
+        let quantized = Set(model.tensors.map(\.name))
+        let order = (graph.inputs.map(\.name) + graph.nodes.flatMap(\.outputs)).filter {
+            quantized.contains($0) && ranges[$0] != nil
+        }
+        var changed: [String: CalibrationMethod] = [:]
+        var tried = 0
+        for (done, name) in order.enumerated() {
+            var seen = [ranges[name]!]
+            for c in methods.indices {
+                guard let range = candidates[c][name], !seen.contains(where: { $0 == range }) else { continue }
+                seen.append(range)
+                var trialRanges = ranges
+                trialRanges[name] = range
+                let trial = try quantize(trialRanges)
+                guard let difference = Self.firstDifference(model, trial) else { continue }
+                tried += 1
+                let trialInt8 = try Self.load(trial)
+                let fromSnapshots =
+                    !difference.input && difference.op >= judge.position && trialInt8.arena.count == int8.arena.count
+                if fromSnapshots { try judge.advance(int8, to: difference.op) }
+                let noise = try judge.noise(trialInt8, fromSnapshots: fromSnapshots, limit: best.sum())
+                // Kept when neither the even nor the odd images get worse and all together improve by
+                // a margin (so that noise of the last bits does not churn ranges).
+                guard all(noise .<= best), noise.sum() < best.sum() * 0.999 else { continue }
+                (best, ranges, model, int8) = (noise, trialRanges, trial, trialInt8)
+                changed[name] = methods[c]
+                if !fromSnapshots { try judge.reset(int8, position: judge.position) }
+            }
+            progress(done + 1, order.count)
+        }
+        func db(_ noise: SIMD2<Double>) -> Double {
+            noise.sum() == 0 ? .infinity : 10 * log10(judge.signal / noise.sum())
+        }
+        return Outcome(
+            model: model, changed: order.compactMap { name in changed[name].map { (name, $0) } }, tried: tried,
+            sqnrBefore: db(before), sqnrAfter: db(best))
+    }
+}
