@@ -59,7 +59,7 @@ import Testing
     }
 
     /// Calibrated on the 64 calibration scenes, evaluated on the 32 test scenes. Measured: output
-    /// SQNR 39.0 dB, pixel agreement 99.64%.
+    /// SQNR 40.0 dB, pixel agreement 99.71% (39.0 dB, 99.64% with one calibration method per model).
     @Test func segmenterOnFashionMNISTScenes() throws {
         let folder = Fixtures.path("segmentation")
         let pairs = try Self.outputs(
@@ -72,14 +72,15 @@ import Testing
         }
         let (sqnr, agreement) = (Self.sqnr(pairs[0]), Self.pixelAgreement(pairs[0], argmax))
         print("lraspp: output SQNR \(sqnr) dB, pixel agreement \(agreement)%")
-        #expect(sqnr >= 36)
-        #expect(agreement >= 99.2)
+        #expect(sqnr >= 38)
+        #expect(agreement >= 99.3)
     }
 
     /// torchvision's SSDLite320 (MobileNet V3-Large ×0.5) trained on Fashion-MNIST scenes by
     /// calibration/train_detector.py, up to its raw outputs: calibrated on the 64 calibration scenes,
-    /// evaluated on the 32 test scenes. Measured: box offsets 24.5 dB, class logits 32.3 dB,
-    /// the most likely class of 99.97% of anchors the same (compare_heads.py: mAP@0.5 0.637, float 0.664).
+    /// evaluated on the 32 test scenes. Measured: box offsets 27.9 dB, class logits 36.1 dB, the most
+    /// likely class of 99.96% of anchors the same (compare_heads.py: mAP@0.5 0.647, float 0.664). With
+    /// one calibration method per model, 24.5 and 32.3 dB: the floors hold the per-tensor ranges.
     @Test func ssdLiteOnFashionMNISTScenes() throws {
         let folder = Fixtures.path("detection")
         let pairs = try Self.outputs(
@@ -101,8 +102,8 @@ import Testing
         let (boxes, scores) = (Self.sqnr(pairs[0]), Self.sqnr(pairs[1]))
         let agreement = 100 * Double(same) / Double(anchors)
         print("ssdlite: box offsets \(boxes) dB, class logits \(scores) dB, class agreement \(agreement)% of anchors")
-        #expect(boxes >= 22.5)
-        #expect(scores >= 30)
+        #expect(boxes >= 26)
+        #expect(scores >= 34)
         #expect(agreement >= 99.8)
     }
 

@@ -41,10 +41,10 @@ struct PerTensorRangeSearch {
         /// `model`'s outputs are judged against the float tensors of their names.
         init(_ model: Int8Model, executor: FloatExecutor, inputs: [[String: Tensor]]) throws(CNNQError) {
             let outputs = (0..<model.view.outputCount).map { model.name(ofTensor: model.view.output($0)) }
-            let reference = try inputs.map { input throws(CNNQError) in try Self.floatOutputs(executor, input, outputs)
-            }
             self.inputs = inputs
-            self.reference = reference
+            reference = try inputs.map { input throws(CNNQError) in
+                try Self.floatOutputs(executor, input, outputs)
+            }
             signal = reference.joined().joined().reduce(0) { $0 + Double($1) * Double($1) }
         }
 
