@@ -138,7 +138,9 @@ public enum Depthwise {
                 imageStride: s.inputHeight * s.inputWidth * s.inputChannels, ring: 0, origin: 0),
             zero: inputZeroPoint, packed: packedWeights, bias: bias, s: s, stage: stage, output: output)
         let variant = Variant(s)
-        parallelFor(s.batch * s.outputHeight) { row in rows.run(row, variant, kernel: kernel) }
+        parallelRanges(s.batch * s.outputHeight, macs: s.macs) { _, range in
+            for row in range { rows.run(row, variant, kernel: kernel) }
+        }
     }
 
     /// One layer's rows: where its input rows are, its packed weights, bias and output stage, and

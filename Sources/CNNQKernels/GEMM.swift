@@ -207,7 +207,7 @@ public enum GEMM {
                         stage: stage, output: output + first * (outputStride ?? n)))
             }
         }
-        if serial { multiply(0, 0..<tileCount) } else { parallelRanges(tileCount, multiply) }
+        if serial { multiply(0, 0..<tileCount) } else { parallelRanges(tileCount, macs: pixels * k * n, multiply) }
     }
 
     /// Zeroes a row's padding up to a whole group and, for unsigned kernels, adds 128 to every byte

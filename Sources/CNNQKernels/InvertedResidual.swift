@@ -133,7 +133,8 @@ public struct InvertedResidual {
         kernels: LevelKernels
     ) {
         let perThread = layout()!.total
-        parallelRanges(depthwise.outputHeight) { slot, rows in
+        let macs = (expand?.shape.macs ?? 0) + depthwise.macs + (project?.shape.macs ?? 0)
+        parallelRanges(depthwise.outputHeight, macs: macs) { slot, rows in
             run(rows, input: input, workspace: workspace + slot * perThread, output: output, kernels: kernels)
         }
     }

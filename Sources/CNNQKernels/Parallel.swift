@@ -24,11 +24,18 @@ public var threadCount: Int { Int(cnnq_thread_count()) }
 
 public func setThreadCount(_ n: Int) { cnnq_set_thread_count(Int32(n)) }
 
+/// Multiply-accumulates below which a layer runs on the calling thread (see the C shim), for the
+/// whole process like `threadCount`.
+public var serialMACs: Int { Int(cnnq_serial_macs()) }
+
+public func setSerialMACs(_ n: Int) { cnnq_set_serial_macs(n) }
+
 /// Splits `0..<count` into one contiguous range per thread and runs `body(slot, range)` for each;
-/// `slot` < `threadCount`, so it can index per-thread scratch memory.
+/// `slot` < `threadCount`, so it can index per-thread scratch memory. All on the caller (slot 0)
+/// when the work, `macs`, is below `serialMACs`.
 @inlinable
-public func parallelRanges(_ count: Int, _ body: (_ slot: Int, _ range: Range<Int>) -> Void) {
-    let slots = max(1, min(threadCount, count))
+public func parallelRanges(_ count: Int, macs: Int = .max, _ body: (_ slot: Int, _ range: Range<Int>) -> Void) {
+    let slots = macs < serialMACs ? 1 : max(1, min(threadCount, count))
     parallelFor(slots) { slot in body(slot, (count * slot / slots)..<(count * (slot + 1) / slots)) }
 }
 

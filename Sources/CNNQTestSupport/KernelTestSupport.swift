@@ -53,14 +53,17 @@ public final class StageStorage {
     }
 }
 
-/// Runs `body` once with one thread and once with two, returning both results.
+/// Runs `body` once with one thread and once with two, every layer split however small, returning
+/// both results.
 public func withOneAndTwoThreads<R>(_ body: () -> R) -> (R, R) {
-    let saved = threadCount
+    let saved = (threadCount, serialMACs)
+    setSerialMACs(0)
     setThreadCount(1)
     let one = body()
     setThreadCount(2)
     let two = body()
-    setThreadCount(saved)
+    setThreadCount(saved.0)
+    setSerialMACs(saved.1)
     return (one, two)
 }
 

@@ -134,9 +134,13 @@ import Testing
         let input = Tensor(shape: [1, 3, 32, 32], floats: (0..<(3 * 32 * 32)).map { Float($0 % 17) / 8 - 1 })
         var outputs: [[Int8]] = []
         for threads in [1, 2, 1] {
-            let saved = threadCount
+            let saved = (threadCount, serialMACs)
             setThreadCount(threads)
-            defer { setThreadCount(saved) }
+            setSerialMACs(0)  // every layer split, however small
+            defer {
+                setThreadCount(saved.0)
+                setSerialMACs(saved.1)
+            }
             try model.setInput(0, input)
             try model.invoke()
             outputs.append(Array(model.values(model.view.output(0))))

@@ -15,4 +15,9 @@ int cnnq_thread_count(void);
 /* Sets the number of threads (n >= 1); ignored without OpenMP. */
 void cnnq_set_thread_count(int n);
 
+/* Multiply-accumulates below which a layer runs on the calling thread (CNNQKernels' `serialMACs`);
+ * tests set 0 so that small shapes are split over threads too. */
+long cnnq_serial_macs(void);
+void cnnq_set_serial_macs(long macs);
+
 #endif

@@ -55,7 +55,7 @@ struct FloatConvolution {
                 bias.withUnsafeBufferPointer { b in
                     output.withUnsafeMutableBufferPointer { out in
                         let y = out.baseAddress!
-                        parallelFor(n * oh) { row in
+                        func convolve(_ row: Int) {
                             let batch = row / oh, oy = row % oh
                             for ox in 0..<ow {
                                 let acc = y + ((row * ow) + ox) * cout
@@ -85,6 +85,9 @@ struct FloatConvolution {
                                 }
                                 for c in 0..<cout { acc[c] = min(max(acc[c], lower), upper) }
                             }
+                        }
+                        parallelRanges(n * oh, macs: n * oh * ow * cout * kh * kw * ci) { _, rows in
+                            for row in rows { convolve(row) }
                         }
                     }
                 }
