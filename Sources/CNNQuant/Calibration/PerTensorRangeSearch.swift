@@ -20,6 +20,7 @@ struct PerTensorRangeSearch {
     let calibrator: Calibrator
     let means: [String: [Double]]
     let options: Quantizer.Options
+    let cache = ConvolutionCache()
 
     struct Outcome {
         var model: QuantizedModel
@@ -39,12 +40,18 @@ struct PerTensorRangeSearch {
         var position = 0
 
         /// `model`'s outputs are judged against the float tensors of their names.
-        init(_ model: Int8Model, executor: FloatExecutor, inputs: [[String: Tensor]]) throws(CNNQError) {
+        convenience init(_ model: Int8Model, executor: FloatExecutor, inputs: [[String: Tensor]]) throws(CNNQError) {
             let outputs = (0..<model.view.outputCount).map { model.name(ofTensor: model.view.output($0)) }
-            self.inputs = inputs
-            reference = try inputs.map { input throws(CNNQError) in
+            let reference = try inputs.map { input throws(CNNQError) in
                 try Self.floatOutputs(executor, input, outputs)
             }
+            self.init(inputs: inputs, reference: reference)
+        }
+
+        /// `reference[n]`: the float values of the int8 outputs for `inputs[n]` (`floatOutputs`).
+        init(inputs: [[String: Tensor]], reference: [[[Float]]]) {
+            self.inputs = inputs
+            self.reference = reference
             signal = reference.joined().joined().reduce(0) { $0 + Double($1) * Double($1) }
         }
 
@@ -74,9 +81,9 @@ struct PerTensorRangeSearch {
 
         /// Squared error of `model`'s outputs, summed over the even and over the odd images, from the
         /// snapshots when `fromSnapshots` (its ops before `position` are the accepted model's), else
-        /// from its inputs; stops early once the total is above `limit`.
+        /// from its inputs; stops early once either half is above its `limit` (sums only grow).
         func noise(
-            _ model: Int8Model, fromSnapshots: Bool, limit: Double = .infinity
+            _ model: Int8Model, fromSnapshots: Bool, limit: SIMD2<Double> = .init(repeating: .infinity)
         ) throws(CNNQError) -> SIMD2<Double> {
             var noise = SIMD2<Double>(0, 0)
             for (n, input) in inputs.enumerated() {
@@ -88,13 +95,34 @@ struct PerTensorRangeSearch {
                     try Self.run(model, arena: model.arena, ops: 0..<model.view.opCount)
                 }
                 for (o, expected) in reference[n].enumerated() {
-                    for (a, b) in zip(expected, model.dequantized(model.view.output(o))) {
-                        noise[n % 2] += Double(a - b) * Double(a - b)
-                    }
+                    noise[n % 2] += Self.squaredError(model, model.view.output(o), expected)
                 }
-                if noise.sum() > limit { return noise }
+                if any(noise .> limit) { return noise }
             }
             return noise
+        }
+
+        /// Σ (expected − value)² over tensor `t` of `model`'s arena, each value dequantized as
+        /// `Int8Model.dequantized` does it, without building the array (SSDLite's outputs are 50,000
+        /// values, compared hundreds of times).
+        static func squaredError(_ model: Int8Model, _ t: Int, _ expected: [Float]) -> Double {
+            let info = model.view.tensor(t)
+            var sum = 0.0
+            if info.isFloat {
+                let values = Interpreter.floatData(model.view, t, arena: model.arena.baseAddress!)
+                for (i, e) in expected.prefix(info.count).enumerated() {
+                    sum += Double(e - values[i]) * Double(e - values[i])
+                }
+                return sum
+            }
+            // `FloatIsland.dequantize`'s formula, once per level.
+            let levels = (-128...127).map { Float(Int32($0) - info.zeroPoint) * info.scale }
+            let values = Interpreter.data(model.view, t, arena: model.arena.baseAddress!)
+            for (i, e) in expected.prefix(info.count).enumerated() {
+                let d = e - levels[Int(values[i]) + 128]
+                sum += Double(d) * Double(d)
+            }
+            return sum
         }
 
         /// The float model's values of the tensors `names` (the int8 outputs' names: a graph output's
@@ -129,8 +157,9 @@ struct PerTensorRangeSearch {
         }
     }
 
+    /// `model` as the interpreter runs it, through bytes that stay in memory (no CRC).
     static func load(_ model: QuantizedModel) throws(CNNQError) -> Int8Model {
-        try Int8Model(bytes: ModelFileWriter.bytes(model, plan: ArenaPlan(model)))
+        try Int8Model(bytes: ModelFileWriter.bytes(model, plan: ArenaPlan(model), checksum: false), checksum: false)
     }
 
     /// The first op whose parameters or tensors' quantization differ between `a` and `b` (0 when the
@@ -155,23 +184,21 @@ struct PerTensorRangeSearch {
         return changed.isEmpty ? nil : (0, true)
     }
 
-    /// One half of the search: the model accepted so far, judged on the even or on the odd images.
+    /// The graph quantized with `ranges`, convolutions packed before reused.
     func quantize(_ ranges: [String: (lower: Float, upper: Float)]) throws(CNNQError) -> QuantizedModel {
-        try Quantizer.quantize(graph, ranges: ranges, channelMeans: means, options: options)
+        try Quantizer.quantize(graph, ranges: ranges, channelMeans: means, options: options, cache: cache)
     }
 
-    /// `start`: the whole-model method to begin from. `judged`: calibration images to judge on.
-    /// `progress(done, total)` after each tensor.
+    /// From `model`, quantized with `start`'s ranges, judged by `judge`; `progress(done, total)`
+    /// after each tensor.
     func run(
-        from start: CalibrationMethod, executor: FloatExecutor, judged: [[String: Tensor]],
-        progress: (Int, Int) -> Void
+        from start: CalibrationMethod, model: QuantizedModel, judge: Judge, progress: (Int, Int) -> Void
     ) throws(CNNQError) -> Outcome {
         let methods = CalibrationMethod.candidates
         let candidates = methods.map { calibrator.ranges($0) }
         var ranges = candidates[methods.firstIndex(of: start)!]
-        var model = try quantize(ranges)
+        var model = model
         var int8 = try Self.load(model)
-        let judge = try Judge(int8, executor: executor, inputs: judged)
         try judge.reset(int8, position: 0)
         var best = try judge.noise(int8, fromSnapshots: true)
         let before = best
@@ -197,7 +224,7 @@ struct PerTensorRangeSearch {
                 let fromSnapshots =
                     !difference.input && difference.op >= judge.position && trialInt8.arena.count == int8.arena.count
                 if fromSnapshots { try judge.advance(int8, to: difference.op) }
-                let noise = try judge.noise(trialInt8, fromSnapshots: fromSnapshots, limit: best.sum())
+                let noise = try judge.noise(trialInt8, fromSnapshots: fromSnapshots, limit: best)
                 // Kept when neither the even nor the odd images get worse and all together improve by
                 // a margin (so that noise of the last bits does not churn ranges).
                 guard all(noise .<= best), noise.sum() < best.sum() * 0.999 else { continue }

@@ -11,15 +11,16 @@ public final class Int8Model {
     /// The kernels' level: `CNNQ_ISA` if set, else the CPU's best (`InstructionSet.selected`).
     public var isa: InstructionSet
 
-    /// Validates `bytes` as the device would; `path` only names the file in errors.
-    public init(bytes: [UInt8], path: String = "model") throws(CNNQError) {
+    /// Validates `bytes` as the device would (but for the CRC when `checksum` is false, see
+    /// `ModelView`); `path` only names the file in errors.
+    public init(bytes: [UInt8], path: String = "model", checksum: Bool = true) throws(CNNQError) {
         isa = try InstructionSet.selected()
         let file = UnsafeMutableRawBufferPointer.allocate(
             byteCount: max(bytes.count, 1), alignment: ModelFormat.alignment)
         bytes.withUnsafeBytes { file.copyMemory(from: $0) }
         self.file = file
         do {
-            view = try ModelView(UnsafeRawPointer(file.baseAddress), size: bytes.count)
+            view = try ModelView(UnsafeRawPointer(file.baseAddress), size: bytes.count, checksum: checksum)
         } catch {
             file.deallocate()
             throw .unreadableFile(path: path, reason: "not a valid .cnnq model (\(Int8Model.describe(error)))")

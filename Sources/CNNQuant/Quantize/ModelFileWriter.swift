@@ -4,7 +4,8 @@ import CNNQRuntime
 /// operand and input/output lists, names, then the constants (parameter words and 64-byte aligned
 /// packed weights), with the CRC32 filled in last.
 public enum ModelFileWriter {
-    public static func bytes(_ model: QuantizedModel, plan: ArenaPlan) -> [UInt8] {
+    /// `checksum: false` leaves the CRC 0, for bytes that never leave this process (see `ModelView`).
+    public static func bytes(_ model: QuantizedModel, plan: ArenaPlan, checksum: Bool = true) -> [UInt8] {
         typealias H = ModelFormat.Header
         var names: [UInt8] = []
         var nameOffsets: [String: Int] = [:]
@@ -78,8 +79,10 @@ public enum ModelFileWriter {
         header[H.activationBytes.rawValue] = UInt32(plan.activationBytes)
         header[H.workspacePerThread.rawValue] = UInt32(plan.workspacePerThread)
         file.replaceSubrange(0..<H.size, with: [UInt8](littleEndian: header))
-        let crc = file.withUnsafeBytes { crc32($0.baseAddress! + 12, count: file.count - 12) }
-        file.replaceSubrange(8..<12, with: [UInt8](littleEndian: [crc]))
+        if checksum {
+            let crc = file.withUnsafeBytes { crc32($0.baseAddress! + 12, count: file.count - 12) }
+            file.replaceSubrange(8..<12, with: [UInt8](littleEndian: [crc]))
+        }
         return file
     }
 }

@@ -178,42 +178,11 @@ public struct QuantizationPipeline {
         var model: QuantizedModel
         var rangesChanged = 0
         if method == .auto {
-            let judged = min(calibration, autoSamples)
-            let scores = try score(
-                graph, calibrator, means, quantizerOptions, executor, count: judged, feeds: feeds
-            ) { done, total in progress("choosing the method", done, total) }
-            method = scores.max { $0.sqnrDB < $1.sqnrDB }!.method
-            let listed = scores.map { "\($0.method) \(String(format: "%.1f", $0.sqnrDB))" }.joined(separator: ", ")
-            notes.append("auto chose \(method): output SQNR on \(judged) calibration images \(listed) dB")
-            model = try Quantizer.quantize(
-                graph, ranges: calibrator.ranges(method), channelMeans: means, options: quantizerOptions)
-            let snapshotBytes = try PerTensorRangeSearch.load(model).arena.count
-            let count = min(
-                judged, perTensorSnapshotBytes / snapshotBytes, perTensorMACs / max(model.macs, 1))
-            if count < min(judged, perTensorMinimumImages) {
-                notes.append(
-                    "auto, per tensor: not run, the model is too large to judge single tensors on \(perTensorMinimumImages) images (over \(perTensorMACs / 1_000_000_000)·10⁹ MACs a trial or \(perTensorSnapshotBytes >> 20) MB of snapshots)"
-                )
-            } else if calibration >= 2 {
-                let search = PerTensorRangeSearch(
-                    graph: graph, calibrator: calibrator, means: means, options: quantizerOptions)
-                let inputs = try (0..<count).map { i throws(CNNQError) in try feeds(i) }
-                let outcome = try search.run(from: method, executor: executor, judged: inputs) { done, total in
-                    progress("choosing ranges per tensor", done, total)
-                }
-                model = outcome.model
-                rangesChanged = outcome.changed.count
-                let counts = CalibrationMethod.candidates.compactMap { m in
-                    let n = outcome.changed.filter { $0.method == m }.count
-                    return n == 0 ? nil : "\(n) \(m)"
-                }
-                notes.append(
-                    "auto, per tensor: \(outcome.changed.count) of \(outcome.tried) trials kept"
-                        + (counts.isEmpty ? "" : " (\(counts.joined(separator: ", ")))")
-                        + String(
-                            format: "; output SQNR on %d calibration images %.1f → %.1f dB", inputs.count,
-                            outcome.sqnrBefore, outcome.sqnrAfter))
-            }
+            let auto = AutoCalibration(
+                graph: graph, calibrator: calibrator, means: means, options: quantizerOptions, executor: executor)
+            let choice = try auto.choose(calibration: calibration, feeds: feeds, progress: progress)
+            (method, model, rangesChanged) = (choice.method, choice.model, choice.rangesChanged)
+            notes += choice.notes
         } else {
             model = try Quantizer.quantize(
                 graph, ranges: calibrator.ranges(method), channelMeans: means, options: quantizerOptions)
@@ -239,44 +208,5 @@ public struct QuantizationPipeline {
             bytes: bytes, model: written, int8: int8, layers: layers, plan: plan, comparison: comparison,
             calibrationSamples: calibration, method: method, rangesChanged: rangesChanged,
             notes: notes + model.notes)
-    }
-
-    /// Calibration images on which `auto` judges each method (200, the default --samples: all of
-    /// them). On 32 it chose `percentile` for the Fashion-MNIST V3-Large ×0.35, 3.4 dB below `minmax`
-    /// on the test images; on 200, `minmax`.
-    static let autoSamples = 200
-
-    /// The per-tensor search judges on the images the methods were judged on, fewer when their
-    /// arena snapshots (one per image) would pass `perTensorSnapshotBytes` or one trial on all of
-    /// them `perTensorMACs`; and not at all when that leaves fewer than `perTensorMinimumImages` (of
-    /// more). Judged on 16 images, it lost 0.9 dB on the TF-slim V1 and 1.6 dB on the PP-OCR
-    /// detector (gains of a few images); on 32 of a Fashion-MNIST model's, up to 0.9 dB where on 200
-    /// it gained. SSDLite (170 M MACs) gets 58 images; V2 at 224, 33; V1 at 224 and the text
-    /// detector, none.
-    static let perTensorSnapshotBytes = 512 << 20
-    static let perTensorMACs = 10_000_000_000
-    static let perTensorMinimumImages = 32
-
-    /// Each method's SQNR of the int8 outputs against the float model's, all outputs together, on
-    /// samples `0 ..< count` (`feeds`), one at a time, so memory does not grow with the number of
-    /// images.
-    static func score(
-        _ graph: Graph, _ calibrator: Calibrator, _ means: [String: [Double]], _ options: Quantizer.Options,
-        _ executor: FloatExecutor, count: Int, feeds: (Int) throws(CNNQError) -> [String: Tensor],
-        progress: (Int, Int) -> Void
-    ) throws(CNNQError) -> [(method: CalibrationMethod, sqnrDB: Double)] {
-        let methods = CalibrationMethod.candidates
-        let models = try methods.map { method throws(CNNQError) in
-            try PerTensorRangeSearch.load(
-                Quantizer.quantize(graph, ranges: calibrator.ranges(method), channelMeans: means, options: options))
-        }
-        var signal = 0.0, noise = [Double](repeating: 0, count: methods.count)
-        for n in 0..<count {
-            let judge = try PerTensorRangeSearch.Judge(models[0], executor: executor, inputs: [feeds(n)])
-            signal += judge.signal
-            for m in methods.indices { noise[m] += try judge.noise(models[m], fromSnapshots: false).sum() }
-            progress(n + 1, count)
-        }
-        return methods.indices.map { m in (methods[m], noise[m] == 0 ? .infinity : 10 * log10(signal / noise[m])) }
     }
 }

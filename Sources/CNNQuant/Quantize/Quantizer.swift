@@ -28,6 +28,7 @@ public struct Quantizer {
     let ranges: [String: (lower: Float, upper: Float)]
     let channelMeans: [String: [Double]]
     let options: Options
+    let cache: ConvolutionCache?
     var model = QuantizedModel()
     /// Tensor index of each graph value that has one (reshapes share their input's).
     var tensorOf: [String: Int] = [:]
@@ -42,11 +43,13 @@ public struct Quantizer {
     var views: [String: ByteView] = [:]
 
     /// `channelMeans` holds E[x] per channel for convolution inputs (needed by bias correction).
+    /// `cache` carries packed convolution weights from one call to the next on the same graph, means
+    /// and options.
     public static func quantize(
         _ graph: Graph, ranges: [String: (lower: Float, upper: Float)], channelMeans: [String: [Double]] = [:],
-        options: Options = Options()
+        options: Options = Options(), cache: ConvolutionCache? = nil
     ) throws(CNNQError) -> QuantizedModel {
-        var q = Quantizer(graph: graph, ranges: ranges, channelMeans: channelMeans, options: options)
+        var q = Quantizer(graph: graph, ranges: ranges, channelMeans: channelMeans, options: options, cache: cache)
         try q.run()
         return q.model
     }

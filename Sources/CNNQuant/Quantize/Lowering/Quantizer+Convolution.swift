@@ -113,6 +113,57 @@ extension Quantizer {
                 node: node.name,
                 detail: "weights of \(weights.count) values do not fit \(o) outputs × \(tx.channels) inputs")
         }
+        let shape = ConvolutionShape(
+            batch: tx.batch, inputHeight: tx.height, inputWidth: tx.width, inputChannels: tx.channels,
+            outputChannels: o,
+            kernelHeight: kernel.0, kernelWidth: kernel.1, strideHeight: window.strides[0],
+            strideWidth: window.strides[1],
+            dilationHeight: window.dilations[0], dilationWidth: window.dilations[1], padTop: window.pads[0],
+            padLeft: window.pads[1], padBottom: window.pads[2], padRight: window.pads[3],
+            groups: kind == .depthwise ? o : groups)
+        // Bias and scales in the kernel's channel slots.
+        guard let layout = ConvolutionOp.PackedLayout(kind: kind, shape: shape) else {
+            throw .shapeMismatch(node: node.name, detail: "the packed weights do not fit in memory")
+        }
+        let key = ConvolutionCache.Key(
+            node: node.name, kind: kind.rawValue, inputScale: tx.scale.bitPattern, inputZeroPoint: tx.zeroPoint)
+        let packed: ConvolutionCache.Packed
+        if let hit = cache?.entries[key] {
+            packed = hit
+        } else {
+            packed = pack(
+                kind: kind, tx: tx, weights: weights, bias: bias, kernel: kernel, groups: groups, shape: shape,
+                layout: layout)
+            cache?.entries[key] = packed
+        }
+        var scales = [Float](repeating: 1, count: layout.channelSlots)
+        for c in 0..<o { scales[layout.channelSlot(c)] = Float(tx.scale * packed.weightScales[c] / ty.scale) }
+        let (lower, upper) = Self.bounds(clamp, ty)
+        var p = ConvolutionOp.Parameters(kind: kind)
+        (p.geometry, p.lower, p.upper) = (Self.geometry(kernel: kernel, window: window), lower, upper)
+        if kind == .groupedConvolution { p.groups = Int32(groups) }
+        var op = QuantizedModel.OpEntry(
+            kind: kind, name: node.name, inputs: [x], output: y, parameters: p,
+            constants: [
+                (packed.weights, ModelFormat.alignment), (packed.bias, ModelFormat.arrayAlignment),
+                (.init(littleEndian: scales.map(\.bitPattern)), ModelFormat.arrayAlignment),
+            ])
+        op.macs = ty.count * perChannel
+        op.weights = weights.count + (bias == nil ? 0 : o)
+        op.workspacePerThread = layout.workspaceBytesPerThread
+        append(op)
+    }
+
+    /// The weights quantized per output channel and packed for the kernel, and the int32 bias with
+    /// bias correction and the input zero point folded in: all that depends on the weights and the
+    /// input's quantization, not the output's.
+    func pack(
+        kind: ModelFormat.OpKind, tx: QuantizedModel.TensorEntry, weights: [Float], bias: [Float]?,
+        kernel: (Int, Int), groups: Int, shape: ConvolutionShape, layout: ConvolutionOp.PackedLayout
+    ) -> ConvolutionCache.Packed {
+        let o = shape.outputChannels
+        let perChannel = weights.count / o
+        let inputs = kind == .depthwise ? 1 : perChannel / (kernel.0 * kernel.1)
         var q = [Int8](repeating: 0, count: weights.count)
         var weightScales = [Double](repeating: 1, count: o)
         var b = bias.map { $0.map(Double.init) } ?? [Double](repeating: 0, count: o)
@@ -141,25 +192,9 @@ extension Quantizer {
             }
             b[c] -= error
         }
-        let shape = ConvolutionShape(
-            batch: tx.batch, inputHeight: tx.height, inputWidth: tx.width, inputChannels: tx.channels,
-            outputChannels: o,
-            kernelHeight: kernel.0, kernelWidth: kernel.1, strideHeight: window.strides[0],
-            strideWidth: window.strides[1],
-            dilationHeight: window.dilations[0], dilationWidth: window.dilations[1], padTop: window.pads[0],
-            padLeft: window.pads[1], padBottom: window.pads[2], padRight: window.pads[3],
-            groups: kind == .depthwise ? o : groups)
-        // Bias and scales in the kernel's channel slots.
-        guard let layout = ConvolutionOp.PackedLayout(kind: kind, shape: shape) else {
-            throw .shapeMismatch(node: node.name, detail: "the packed weights do not fit in memory")
-        }
         let slots = layout.channelSlots
-        var biasQ = [Int32](repeating: 0, count: o), scales = [Float](repeating: 1, count: slots)
-        for c in 0..<o {
-            biasQ[c] = Int32(clamping: Int64((b[c] / (tx.scale * weightScales[c])).rounded()))
-            scales[layout.channelSlot(c)] = Float(tx.scale * weightScales[c] / ty.scale)
-        }
-        let (lower, upper) = Self.bounds(clamp, ty)
+        var biasQ = [Int32](repeating: 0, count: o)
+        for c in 0..<o { biasQ[c] = Int32(clamping: Int64((b[c] / (tx.scale * weightScales[c])).rounded())) }
         var packed = [Int8](repeating: 0, count: layout.weightCount), packedBias: [Int32]
         if kind == .depthwise {
             q.withUnsafeBufferPointer { w in
@@ -176,19 +211,8 @@ extension Quantizer {
                 weights: q, bias: biasQ, shape: shape, inputZeroPoint: tx.zeroPoint, packedWeights: &packed,
                 packedBias: &packedBias)
         }
-        var p = ConvolutionOp.Parameters(kind: kind)
-        (p.geometry, p.lower, p.upper) = (Self.geometry(kernel: kernel, window: window), lower, upper)
-        if kind == .groupedConvolution { p.groups = Int32(groups) }
-        var op = QuantizedModel.OpEntry(
-            kind: kind, name: node.name, inputs: [x], output: y, parameters: p,
-            constants: [
-                (packed.map { UInt8(bitPattern: $0) }, ModelFormat.alignment),
-                (.init(littleEndian: packedBias), ModelFormat.arrayAlignment),
-                (.init(littleEndian: scales.map(\.bitPattern)), ModelFormat.arrayAlignment),
-            ])
-        op.macs = ty.count * perChannel
-        op.weights = weights.count + (bias == nil ? 0 : o)
-        op.workspacePerThread = layout.workspaceBytesPerThread
-        append(op)
+        return .init(
+            weights: packed.map { UInt8(bitPattern: $0) }, bias: .init(littleEndian: packedBias),
+            weightScales: weightScales)
     }
 }
