@@ -40,8 +40,9 @@ struct AutoCalibration {
     ) throws(CNNQError) -> Choice {
         let judged = min(calibration, Self.samples)
         let methods = CalibrationMethod.candidates
-        let models = try methods.map { method throws(CNNQError) in
-            try Quantizer.quantize(graph, ranges: calibrator.ranges(method), channelMeans: means, options: options)
+        let ranges = methods.map { calibrator.ranges($0) }
+        let models = try ranges.map { ranges throws(CNNQError) in
+            try Quantizer.quantize(graph, ranges: ranges, channelMeans: means, options: options)
         }
         let int8 = try models.map { model throws(CNNQError) in try PerTensorRangeSearch.load(model) }
         // Every method's model has the same tensors, so the same arena and MACs.
@@ -77,7 +78,7 @@ struct AutoCalibration {
             }
             return choice
         }
-        let search = PerTensorRangeSearch(graph: graph, calibrator: calibrator, means: means, options: options)
+        let search = PerTensorRangeSearch(graph: graph, candidates: ranges, means: means, options: options)
         let judge = try PerTensorRangeSearch.Judge(
             inputs: (0..<count).map { i throws(CNNQError) in try feeds(i) }, reference: references)
         let outcome = try search.run(from: choice.method, model: choice.model, judge: judge) { done, total in

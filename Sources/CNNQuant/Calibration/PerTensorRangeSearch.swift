@@ -17,7 +17,8 @@ import Foundation
 /// taken before that op, and a trial copies it and runs the rest (half the model on average).
 struct PerTensorRangeSearch {
     let graph: Graph
-    let calibrator: Calibrator
+    /// Each method's ranges, in the order of `CalibrationMethod.candidates`.
+    let candidates: [[String: (lower: Float, upper: Float)]]
     let means: [String: [Double]]
     let options: Quantizer.Options
     let cache = ConvolutionCache()
@@ -195,7 +196,6 @@ struct PerTensorRangeSearch {
         from start: CalibrationMethod, model: QuantizedModel, judge: Judge, progress: (Int, Int) -> Void
     ) throws(CNNQError) -> Outcome {
         let methods = CalibrationMethod.candidates
-        let candidates = methods.map { calibrator.ranges($0) }
         var ranges = candidates[methods.firstIndex(of: start)!]
         var model = model
         var int8 = try Self.load(model)
