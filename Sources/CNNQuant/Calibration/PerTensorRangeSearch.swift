@@ -1,3 +1,4 @@
+import CNNQKernels
 import CNNQRuntime
 import Foundation
 
@@ -33,12 +34,18 @@ struct PerTensorRangeSearch {
 
     /// The judged images: inputs, the float model's values of the int8 outputs, and the arena
     /// snapshots (after `position` ops of the accepted model).
+    ///
+    /// From snapshots, the even images run on one thread and the odd ones on another (the second in
+    /// an arena of its own), each half summed in image order as one thread would: layers inside run
+    /// on one thread each (OpenMP does not nest), so small models use both cores too.
     final class Judge {
         let inputs: [[String: Tensor]]
         let reference: [[[Float]]]
         let signal: Double
         var snapshots: [UnsafeMutableRawBufferPointer] = []
         var position = 0
+        /// The odd images' arena, as large as the snapshots.
+        var oddArena: UnsafeMutableRawBufferPointer?
 
         /// `model`'s outputs are judged against the float tensors of their names.
         convenience init(_ model: Int8Model, executor: FloatExecutor, inputs: [[String: Tensor]]) throws(CNNQError) {
@@ -56,7 +63,10 @@ struct PerTensorRangeSearch {
             signal = reference.joined().joined().reduce(0) { $0 + Double($1) * Double($1) }
         }
 
-        deinit { for s in snapshots { s.deallocate() } }
+        deinit {
+            for s in snapshots { s.deallocate() }
+            oddArena?.deallocate()
+        }
 
         /// Snapshots of `model` after its first `position` ops.
         func reset(_ model: Int8Model, position: Int) throws(CNNQError) {
@@ -76,41 +86,79 @@ struct PerTensorRangeSearch {
         /// Runs ops `position ..< to` of `model` (the accepted one) on every snapshot.
         func advance(_ model: Int8Model, to op: Int) throws(CNNQError) {
             guard op > position else { return }
-            for s in snapshots { try Self.run(model, arena: s, ops: position..<op) }
+            let ops = position..<op
+            try Self.halves { half throws(CNNQError) in
+                for n in stride(from: half, to: snapshots.count, by: 2) {
+                    try Self.run(model, arena: snapshots[n], ops: ops)
+                }
+            }
             position = op
+        }
+
+        /// `body(0)` and `body(1)` on two threads where there are two; the first error thrown.
+        static func halves(_ body: (Int) throws(CNNQError) -> Void) throws(CNNQError) {
+            var errors: [CNNQError?] = [nil, nil]
+            errors.withUnsafeMutableBufferPointer { errors in
+                parallelFor(2) { half in
+                    do throws(CNNQError) { try body(half) } catch { errors[half] = error }
+                }
+            }
+            if let error = errors.compactMap({ $0 }).first { throw error }
         }
 
         /// Squared error of `model`'s outputs, summed over the even and over the odd images, from the
         /// snapshots when `fromSnapshots` (its ops before `position` are the accepted model's), else
-        /// from its inputs; stops early once either half is above its `limit` (sums only grow).
+        /// from its inputs; a half stops early once it is above its `limit` (sums only grow).
         func noise(
             _ model: Int8Model, fromSnapshots: Bool, limit: SIMD2<Double> = .init(repeating: .infinity)
         ) throws(CNNQError) -> SIMD2<Double> {
             var noise = SIMD2<Double>(0, 0)
-            for (n, input) in inputs.enumerated() {
-                if fromSnapshots {
-                    model.arena.copyMemory(from: UnsafeRawBufferPointer(snapshots[n]))
-                    try Self.run(model, arena: model.arena, ops: position..<model.view.opCount)
-                } else {
+            guard fromSnapshots else {
+                for (n, input) in inputs.enumerated() {
                     try Self.set(model, input)
                     try Self.run(model, arena: model.arena, ops: 0..<model.view.opCount)
+                    noise[n % 2] += error(model, arena: model.arena, image: n)
+                    if any(noise .> limit) { return noise }
                 }
-                for (o, expected) in reference[n].enumerated() {
-                    noise[n % 2] += Self.squaredError(model, model.view.output(o), expected)
-                }
-                if any(noise .> limit) { return noise }
+                return noise
             }
-            return noise
+            if oddArena == nil {
+                oddArena = .allocate(byteCount: model.arena.count, alignment: ModelFormat.alignment)
+            }
+            let arenas = [model.arena, oddArena!]
+            var halves: [Double] = [0, 0]
+            try halves.withUnsafeMutableBufferPointer { halves throws(CNNQError) in
+                try Self.halves { half throws(CNNQError) in
+                    for n in stride(from: half, to: inputs.count, by: 2) {
+                        arenas[half].copyMemory(from: UnsafeRawBufferPointer(snapshots[n]))
+                        try Self.run(model, arena: arenas[half], ops: position..<model.view.opCount)
+                        halves[half] += error(model, arena: arenas[half], image: n)
+                        if halves[half] > limit[half] { return }
+                    }
+                }
+            }
+            return SIMD2(halves[0], halves[1])
+        }
+
+        /// Squared error of all outputs of `model` in `arena` against image `n`'s reference.
+        func error(_ model: Int8Model, arena: UnsafeMutableRawBufferPointer, image n: Int) -> Double {
+            var sum = 0.0
+            for (o, expected) in reference[n].enumerated() {
+                sum += Self.squaredError(model, model.view.output(o), arena: arena, expected)
+            }
+            return sum
         }
 
         /// Σ (expected − value)² over tensor `t` of `model`'s arena, each value dequantized as
         /// `Int8Model.dequantized` does it, without building the array (SSDLite's outputs are 50,000
         /// values, compared hundreds of times).
-        static func squaredError(_ model: Int8Model, _ t: Int, _ expected: [Float]) -> Double {
+        static func squaredError(
+            _ model: Int8Model, _ t: Int, arena: UnsafeMutableRawBufferPointer, _ expected: [Float]
+        ) -> Double {
             let info = model.view.tensor(t)
             var sum = 0.0
             if info.isFloat {
-                let values = Interpreter.floatData(model.view, t, arena: model.arena.baseAddress!)
+                let values = Interpreter.floatData(model.view, t, arena: arena.baseAddress!)
                 for (i, e) in expected.prefix(info.count).enumerated() {
                     sum += Double(e - values[i]) * Double(e - values[i])
                 }
@@ -118,7 +166,7 @@ struct PerTensorRangeSearch {
             }
             // `FloatIsland.dequantize`'s formula, once per level.
             let levels = (-128...127).map { Float(Int32($0) - info.zeroPoint) * info.scale }
-            let values = Interpreter.data(model.view, t, arena: model.arena.baseAddress!)
+            let values = Interpreter.data(model.view, t, arena: arena.baseAddress!)
             for (i, e) in expected.prefix(info.count).enumerated() {
                 let d = e - levels[Int(values[i]) + 128]
                 sum += Double(d) * Double(d)
