@@ -117,7 +117,7 @@ struct PerTensorRangeSearch {
                 for (n, input) in inputs.enumerated() {
                     try Self.set(model, input)
                     try Self.run(model, arena: model.arena, ops: 0..<model.view.opCount)
-                    noise[n % 2] += error(model, arena: model.arena, image: n)
+                    addError(of: model, arena: model.arena, image: n, to: &noise[n % 2])
                     if any(noise .> limit) { return noise }
                 }
                 return noise
@@ -132,7 +132,7 @@ struct PerTensorRangeSearch {
                     for n in stride(from: half, to: inputs.count, by: 2) {
                         arenas[half].copyMemory(from: UnsafeRawBufferPointer(snapshots[n]))
                         try Self.run(model, arena: arenas[half], ops: position..<model.view.opCount)
-                        halves[half] += error(model, arena: arenas[half], image: n)
+                        addError(of: model, arena: arenas[half], image: n, to: &halves[half])
                         if halves[half] > limit[half] { return }
                     }
                 }
@@ -140,13 +140,12 @@ struct PerTensorRangeSearch {
             return SIMD2(halves[0], halves[1])
         }
 
-        /// Squared error of all outputs of `model` in `arena` against image `n`'s reference.
-        func error(_ model: Int8Model, arena: UnsafeMutableRawBufferPointer, image n: Int) -> Double {
-            var sum = 0.0
+        /// Adds the squared error of each output of `model` in `arena`, against image `n`'s
+        /// reference, to `sum` (one output at a time: the same sums to the last bit as one thread).
+        func addError(of model: Int8Model, arena: UnsafeMutableRawBufferPointer, image n: Int, to sum: inout Double) {
             for (o, expected) in reference[n].enumerated() {
                 sum += Self.squaredError(model, model.view.output(o), arena: arena, expected)
             }
-            return sum
         }
 
         /// Σ (expected − value)² over tensor `t` of `model`'s arena, each value dequantized as
