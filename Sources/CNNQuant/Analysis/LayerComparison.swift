@@ -69,11 +69,7 @@ public struct LayerComparison {
             (0..<model.view.inputCount).map { model.name(ofTensor: model.view.input($0)) })
         var reference: [String: [Float]] = [:]
         _ = try executor.run(feeds) { name, values in if wanted.contains(name) { reference[name] = values } }
-        for i in 0..<model.view.inputCount {
-            let name = model.name(ofTensor: model.view.input(i))
-            guard let tensor = feeds[name] else { throw .invalidArgument("missing input '\(name)'") }
-            try model.setInput(i, tensor)
-        }
+        try model.setInputs(feeds)
         var layers = self.layers
         let position = self.position
         try model.invoke { o in

@@ -73,8 +73,8 @@ struct PerTensorRangeSearch {
             for s in snapshots { s.deallocate() }
             snapshots = []
             for input in inputs {
-                try Self.set(model, input)
-                try Self.run(model, arena: model.arena, ops: 0..<position)
+                try model.setInputs(input)
+                for o in 0..<position { try model.invoke(op: o) }
                 let copy = UnsafeMutableRawBufferPointer.allocate(
                     byteCount: model.arena.count, alignment: ModelFormat.alignment)
                 copy.copyMemory(from: UnsafeRawBufferPointer(model.arena))
@@ -89,7 +89,7 @@ struct PerTensorRangeSearch {
             let ops = position..<op
             try Self.halves { half throws(CNNQError) in
                 for n in stride(from: half, to: snapshots.count, by: 2) {
-                    try Self.run(model, arena: snapshots[n], ops: ops)
+                    for o in ops { try model.invoke(op: o, arena: snapshots[n]) }
                 }
             }
             position = op
@@ -115,8 +115,8 @@ struct PerTensorRangeSearch {
             var noise = SIMD2<Double>(0, 0)
             guard fromSnapshots else {
                 for (n, input) in inputs.enumerated() {
-                    try Self.set(model, input)
-                    try Self.run(model, arena: model.arena, ops: 0..<model.view.opCount)
+                    try model.setInputs(input)
+                    for o in 0..<model.view.opCount { try model.invoke(op: o) }
                     addError(of: model, arena: model.arena, image: n, to: &noise[n % 2])
                     if any(noise .> limit) { return noise }
                 }
@@ -131,7 +131,7 @@ struct PerTensorRangeSearch {
                 try Self.halves { half throws(CNNQError) in
                     for n in stride(from: half, to: inputs.count, by: 2) {
                         arenas[half].copyMemory(from: UnsafeRawBufferPointer(snapshots[n]))
-                        try Self.run(model, arena: arenas[half], ops: position..<model.view.opCount)
+                        for o in position..<model.view.opCount { try model.invoke(op: o, arena: arenas[half]) }
                         addError(of: model, arena: arenas[half], image: n, to: &halves[half])
                         if halves[half] > limit[half] { return }
                     }
@@ -185,23 +185,6 @@ struct PerTensorRangeSearch {
                 throw .invalidGraph("an int8 output has no float tensor of its name to compare with")
             }
             return names.map { values[$0]! }
-        }
-
-        static func set(_ model: Int8Model, _ input: [String: Tensor]) throws(CNNQError) {
-            for i in 0..<model.view.inputCount {
-                try model.setInput(i, input[model.name(ofTensor: model.view.input(i))]!)
-            }
-        }
-
-        static func run(_ model: Int8Model, arena: UnsafeMutableRawBufferPointer, ops: Range<Int>) throws(CNNQError) {
-            for o in ops {
-                do {
-                    try Interpreter.invoke(
-                        model.view, op: o, arena: arena.baseAddress, arenaSize: arena.count, isa: model.isa)
-                } catch {
-                    throw .invalidArgument("the int8 interpreter failed: \(Int8Model.describe(error))")
-                }
-            }
         }
     }
 

@@ -92,12 +92,23 @@ public final class Int8Model {
         for (j, v) in values.prefix(info.count).enumerated() { target[j] = quantize(v, info) }
     }
 
-    /// Runs op `o` alone on what its inputs hold now.
-    public func invoke(op o: Int) throws(CNNQError) {
+    /// Runs op `o` alone on what its inputs hold now, in `arena` (by default the model's own; another
+    /// must be as large).
+    public func invoke(op o: Int, arena: UnsafeMutableRawBufferPointer? = nil) throws(CNNQError) {
+        let arena = arena ?? self.arena
         do {
             try Interpreter.invoke(view, op: o, arena: arena.baseAddress, arenaSize: arena.count, isa: isa)
         } catch {
             throw .invalidArgument("the int8 interpreter failed: \(Int8Model.describe(error))")
+        }
+    }
+
+    /// Quantizes every input from `feeds`, by the inputs' names.
+    public func setInputs(_ feeds: [String: Tensor]) throws(CNNQError) {
+        for i in 0..<view.inputCount {
+            let name = self.name(ofTensor: view.input(i))
+            guard let tensor = feeds[name] else { throw .invalidArgument("missing input '\(name)'") }
+            try setInput(i, tensor)
         }
     }
 

@@ -108,9 +108,7 @@ public struct QuantizationPipeline {
     /// the tests.
     static func checkSameOutputs(_ a: Int8Model, _ b: Int8Model, _ feeds: [String: Tensor]) throws(CNNQError) {
         for model in [a, b] {
-            for i in 0..<model.view.inputCount {
-                try model.setInput(i, feeds[model.name(ofTensor: model.view.input(i))]!)
-            }
+            try model.setInputs(feeds)
             try model.invoke()
         }
         for i in 0..<a.view.outputCount where !a.values(a.view.output(i)).elementsEqual(b.values(b.view.output(i))) {
