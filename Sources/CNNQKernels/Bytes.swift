@@ -2,14 +2,20 @@
 /// written out because the standard library's `update(from:count:)` and `update(repeating:count:)`
 /// compile, in Embedded Swift, to a call per byte.
 public enum Bytes {
-    /// Copies `n` bytes: 16 at a time, the last 16 overlapping, and runs of 4 to 15 bytes (im2col
-    /// taps of 3 to 5 channels) as two overlapping loads and stores, with no call to `memmove`
-    /// (for the 3×3 stem's 3 runs of 9 bytes per pixel, the calls cost more than its multiplies).
+    /// Copies `n` bytes, each XORed with `mask` (0x80 offsets int8 by 128 for the u8 × s8 GEMM
+    /// kernels, in the same pass as the copy): 16 at a time, the last 16 overlapping, and runs of 4
+    /// to 15 bytes (im2col taps of 3 to 5 channels) as two overlapping loads and stores, with no call
+    /// to `memmove` (for the 3×3 stem's 3 runs of 9 bytes per pixel, the calls cost more than its
+    /// multiplies).
     @inlinable @inline(__always)
-    public static func copy(_ source: UnsafePointer<Int8>, to destination: UnsafeMutablePointer<Int8>, count n: Int) {
+    public static func copy(
+        _ source: UnsafePointer<Int8>, to destination: UnsafeMutablePointer<Int8>, count n: Int, flipping mask: UInt8 = 0
+    ) {
         let from = UnsafeRawPointer(source), to = UnsafeMutableRawPointer(destination)
-        @inline(__always) func move<T>(_: T.Type, at offset: Int) {
-            to.storeBytes(of: from.loadUnaligned(fromByteOffset: offset, as: T.self), toByteOffset: offset, as: T.self)
+        @inline(__always) func move<T: SIMD>(_: T.Type, at offset: Int) where T.Scalar == UInt8 {
+            to.storeBytes(
+                of: from.loadUnaligned(fromByteOffset: offset, as: T.self) ^ T(repeating: mask), toByteOffset: offset,
+                as: T.self)
         }
         if n >= 16 {
             var i = 0
@@ -19,13 +25,13 @@ public enum Bytes {
             }
             if i < n { move(SIMD16<UInt8>.self, at: n &- 16) }
         } else if n >= 8 {
-            move(UInt64.self, at: 0)
-            move(UInt64.self, at: n &- 8)
+            move(SIMD8<UInt8>.self, at: 0)
+            move(SIMD8<UInt8>.self, at: n &- 8)
         } else if n >= 4 {
-            move(UInt32.self, at: 0)
-            move(UInt32.self, at: n &- 4)
+            move(SIMD4<UInt8>.self, at: 0)
+            move(SIMD4<UInt8>.self, at: n &- 4)
         } else {
-            for i in 0..<n { destination[i] = source[i] }
+            for i in 0..<n { destination[i] = source[i] ^ Int8(bitPattern: mask) }
         }
     }
 

@@ -165,14 +165,15 @@ public enum GEMM {
     }
 
     /// Writes the `depth` int8 inputs of output pixels `first ..< first + count` into GEMM rows
-    /// `rowStride` bytes apart; a type, not a closure, so each GEMM specialises and inlines it.
+    /// `rowStride` bytes apart, each byte XORed with `flip` (0x80 for kernels whose rows hold x + 128);
+    /// a type, not a closure, so each GEMM specialises and inlines it.
     protocol RowWriter {
-        func fill(_ first: Int, count: Int, _ rows: UnsafeMutablePointer<Int8>, rowStride: Int)
+        func fill(_ first: Int, count: Int, _ rows: UnsafeMutablePointer<Int8>, rowStride: Int, flip: UInt8)
     }
 
     /// The GEMM driver: tiles of the kernel's height spread over threads, each pixel's `depth` inputs
-    /// written by `rows` into the thread's rows (padded to whole groups and, for unsigned kernels,
-    /// offset by 128), then multiplied by every output channel block.
+    /// written by `rows` into the thread's rows (for unsigned kernels offset by 128 as they are
+    /// copied), then multiplied by every output channel block.
     /// `outputStride` is the distance between output pixels (more than `n` for one group of a grouped
     /// convolution, whose outputs interleave with the other groups'). The pixels are `rows`'
     /// `firstPixel ..< firstPixel + pixels`, the first written at `output`. `serial` keeps every
@@ -187,18 +188,19 @@ public enum GEMM {
         let height = kernel.pixelTile
         let bias = packedBias + (kernel.unsignedRows ? layout.channelSlots : 0)
         let tileCount = (pixels + height - 1) / height
+        let flip: UInt8 = kernel.unsignedRows ? 0x80 : 0
         /// Tiles `tiles` in the rows of thread `slot`; out of line, so that both paths below share it.
         @inline(never) func multiply(_ slot: Int, _ tiles: Range<Int>) {
             let rows = workspace + slot * layout.workspacePerThread
+            // The rows' padding to a whole group meets zero weights only; zeroed once, not per tile,
+            // so that no row is read back through a load spanning several of its stores (a stall).
+            for r in 0..<height {
+                for i in k..<layout.rowLength { rows[r * layout.rowStride + i] = 0 }
+            }
             for tile in tiles {
                 let first = tile * height
                 let count = min(height, pixels - first)
-                source.fill(firstPixel + first, count: count, rows, rowStride: layout.rowStride)
-                for r in 0..<count {
-                    finish(
-                        rows + r * layout.rowStride, depth: k, rowLength: layout.rowLength,
-                        unsigned: kernel.unsignedRows)
-                }
+                source.fill(firstPixel + first, count: count, rows, rowStride: layout.rowStride, flip: flip)
                 kernel.multiply(
                     Tile(
                         rows: rows, count: count, rowStride: layout.rowStride, groups: layout.rowLength / depthGroup,
@@ -208,21 +210,6 @@ public enum GEMM {
             }
         }
         if serial { multiply(0, 0..<tileCount) } else { parallelRanges(tileCount, macs: pixels * k * n, multiply) }
-    }
-
-    /// Zeroes a row's padding up to a whole group and, for unsigned kernels, adds 128 to every byte
-    /// (flips its sign bit) 16 at a time, into the row's padding up to `rowStride`, which no kernel
-    /// multiplies by a nonzero weight.
-    @inline(__always)
-    static func finish(_ row: UnsafeMutablePointer<Int8>, depth k: Int, rowLength: Int, unsigned: Bool) {
-        for i in k..<rowLength { row[i] = 0 }
-        guard unsigned else { return }
-        var i = 0
-        while i < rowLength {
-            let p = UnsafeMutableRawPointer(row + i)
-            p.storeBytes(of: p.loadUnaligned(as: SIMD16<UInt8>.self) ^ 0x80, as: SIMD16<UInt8>.self)
-            i &+= 16
-        }
     }
 
     /// One row (a single pixel) through `kernel`, for host code that multiplies vectors (squeeze-excite).
@@ -240,8 +227,11 @@ public enum GEMM {
     /// A pixel's `depth` contiguous input channels, as they are.
     struct CopiedRows: RowWriter {
         let input: UnsafePointer<Int8>, depth: Int
-        @inline(__always) func fill(_ first: Int, count: Int, _ rows: UnsafeMutablePointer<Int8>, rowStride: Int) {
-            for r in 0..<count { Bytes.copy(input + (first + r) * depth, to: rows + r * rowStride, count: depth) }
+        @inline(__always)
+        func fill(_ first: Int, count: Int, _ rows: UnsafeMutablePointer<Int8>, rowStride: Int, flip: UInt8) {
+            for r in 0..<count {
+                Bytes.copy(input + (first + r) * depth, to: rows + r * rowStride, count: depth, flipping: flip)
+            }
         }
     }
 

@@ -93,12 +93,12 @@ public enum StandardConvolution {
 
         /// The tile's first pixel's position takes divisions; the others step from it.
         @inline(__always)
-        func fill(_ first: Int, count: Int, _ rows: UnsafeMutablePointer<Int8>, rowStride: Int) {
+        func fill(_ first: Int, count: Int, _ rows: UnsafeMutablePointer<Int8>, rowStride: Int, flip: UInt8) {
             let taps = s.inputChannels / s.groups
             var b = first / (s.outputHeight * s.outputWidth)
             var oy = first / s.outputWidth % s.outputHeight, ox = first % s.outputWidth
             for r in 0..<count {
-                fill(b, oy, ox, taps: taps, rows + r * rowStride)
+                fill(b, oy, ox, taps: taps, rows + r * rowStride, flip: flip)
                 ox += 1
                 if ox == s.outputWidth {
                     ox = 0
@@ -108,20 +108,22 @@ public enum StandardConvolution {
             }
         }
 
+        /// Wrapping arithmetic: every index is inside the tensor, whose size the layout checked.
         @inline(__always)
-        func fill(_ b: Int, _ oy: Int, _ ox: Int, taps: Int, _ row: UnsafeMutablePointer<Int8>) {
+        func fill(_ b: Int, _ oy: Int, _ ox: Int, taps: Int, _ row: UnsafeMutablePointer<Int8>, flip: UInt8) {
             let c = s.inputChannels
             var out = row
-            let iy0 = oy * s.strideHeight - s.padTop, ix0 = ox * s.strideWidth - s.padLeft
-            // One group, inside the image, no dilation across: each kernel row's taps are one contiguous run.
-            if taps == c, s.dilationWidth == 1, iy0 >= 0, iy0 + (s.kernelHeight - 1) * s.dilationHeight < s.inputHeight,
-                ix0 >= 0, ix0 + s.kernelWidth <= s.inputWidth
+            let iy0 = oy &* s.strideHeight &- s.padTop, ix0 = ox &* s.strideWidth &- s.padLeft
+            // One group, inside the image, no dilation across: each kernel row's taps are one contiguous
+            // run, a fixed step after the one before (no multiplications per run on the path to its load).
+            if taps == c, s.dilationWidth == 1, iy0 >= 0, iy0 &+ (s.kernelHeight &- 1) &* s.dilationHeight < s.inputHeight,
+                ix0 >= 0, ix0 &+ s.kernelWidth <= s.inputWidth
             {
-                let span = s.kernelWidth * c
-                for ky in 0..<s.kernelHeight {
-                    Bytes.copy(
-                        input + ((b * s.inputHeight + iy0 + ky * s.dilationHeight) * s.inputWidth + ix0) * c, to: out,
-                        count: span)
+                let span = s.kernelWidth &* c, step = s.dilationHeight &* s.inputWidth &* c
+                var from = input + ((b &* s.inputHeight &+ iy0) &* s.inputWidth &+ ix0) &* c
+                for _ in 0..<s.kernelHeight {
+                    Bytes.copy(from, to: out, count: span, flipping: flip)
+                    from += step
                     out += span
                 }
                 return
@@ -131,9 +133,11 @@ public enum StandardConvolution {
                 for kx in 0..<s.kernelWidth {
                     let ix = ix0 + kx * s.dilationWidth
                     if iy < 0 || iy >= s.inputHeight || ix < 0 || ix >= s.inputWidth {
-                        Bytes.fill(out, with: padding, count: taps)
+                        Bytes.fill(out, with: padding ^ Int8(bitPattern: flip), count: taps)
                     } else {
-                        Bytes.copy(input + ((b * s.inputHeight + iy) * s.inputWidth + ix) * c, to: out, count: taps)
+                        Bytes.copy(
+                            input + ((b * s.inputHeight + iy) * s.inputWidth + ix) * c, to: out, count: taps,
+                            flipping: flip)
                     }
                     out += taps
                 }
