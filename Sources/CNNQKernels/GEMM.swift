@@ -145,14 +145,18 @@ public enum GEMM {
     }
 
     /// The multiply of one instruction-set level: its tile height, whether its rows hold x + 128
-    /// (u8 × s8 dot products), and the function.
+    /// (u8 × s8 dot products), and the function. The tile goes by address: a kernel reads its fields
+    /// one by one, where a copy (16 words, just stored field by field) would wait on those stores,
+    /// a quarter of a narrow layer's time.
     public struct Kernel {
         public let name: StaticString
         public let pixelTile: Int
         public let unsignedRows: Bool
-        public let multiply: (Tile) -> Void
+        public let multiply: (UnsafePointer<Tile>) -> Void
 
-        public init(name: StaticString, pixelTile: Int, unsignedRows: Bool, multiply: @escaping (Tile) -> Void) {
+        public init(
+            name: StaticString, pixelTile: Int, unsignedRows: Bool, multiply: @escaping (UnsafePointer<Tile>) -> Void
+        ) {
             precondition(pixelTile >= 1 && pixelTile <= maximumTile)
             (self.name, self.pixelTile, self.unsignedRows, self.multiply) = (name, pixelTile, unsignedRows, multiply)
         }
@@ -201,12 +205,12 @@ public enum GEMM {
                 let first = tile * height
                 let count = min(height, pixels - first)
                 source.fill(firstPixel + first, count: count, rows, rowStride: layout.rowStride, flip: flip)
-                kernel.multiply(
-                    Tile(
-                        rows: rows, count: count, rowStride: layout.rowStride, groups: layout.rowLength / depthGroup,
-                        scratch: UnsafeMutableRawPointer(rows + height * layout.rowStride), weights: packedWeights,
-                        bias: bias, outputChannels: n, outputStride: outputStride ?? n,
-                        stage: stage, output: output + first * (outputStride ?? n)))
+                var tile = Tile(
+                    rows: rows, count: count, rowStride: layout.rowStride, groups: layout.rowLength / depthGroup,
+                    scratch: UnsafeMutableRawPointer(rows + height * layout.rowStride), weights: packedWeights,
+                    bias: bias, outputChannels: n, outputStride: outputStride ?? n,
+                    stage: stage, output: output + first * (outputStride ?? n))
+                kernel.multiply(&tile)
             }
         }
         if serial { multiply(0, 0..<tileCount) } else { parallelRanges(tileCount, macs: pixels * k * n, multiply) }
@@ -258,7 +262,8 @@ public enum GEMM {
 /// weights widened and multiplied by each pixel's 4 inputs in pairs summed into int32 (`vpmaddwd` on
 /// x86_64, `smull` and `uzp` on Arm), so each channel has two partial sums until the end of the row. Exact: no product or pair sum can overflow.
 enum Int8GEMM4x8 {
-    static func multiply(_ t: GEMM.Tile) {
+    static func multiply(_ tile: UnsafePointer<GEMM.Tile>) {
+        let t = tile.pointee
         // 4 rows of 2 · rowStride bytes: the 8 rows of scratch a 4-row tile has.
         let wide = t.scratch.assumingMemoryBound(to: Int16.self)
         for r in 0..<t.count { widen(t.rows + r * t.rowStride, length: 4 * t.groups, into: wide + r * t.rowStride) }

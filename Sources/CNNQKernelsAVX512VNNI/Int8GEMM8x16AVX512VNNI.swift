@@ -8,67 +8,81 @@
     /// one 64-byte load of 16 channels' weights and one `vpdpbusd` per pixel against its 4 inputs,
     /// broadcast (x + 128 as unsigned bytes; the packed bias's second array cancels the 128).
     enum Int8GEMM8x16AVX512VNNI {
-        static func multiply(_ t: GEMM.Tile) {
-            for block in 0..<t.blocks {
-                microkernel(t, block: block)
+        /// Rows, weights and the output stage's constants are set up once per tile, not per block:
+        /// with 4–8 groups (the narrow layers of MobileNet's first blocks) that setup cost as much as
+        /// the block's `vpdpbusd`.
+        static func multiply(_ tile: UnsafePointer<GEMM.Tile>) {
+            let t = tile.pointee
+            let last = t.count &- 1
+            @inline(__always) func row(_ r: Int) -> UnsafeRawPointer {
+                UnsafeRawPointer(t.rows + min(r, last) &* t.rowStride)
             }
-        }
-
-        /// The 4 bytes of group `g` of `row` in every lane.
-        @inline(__always)
-        private static func broadcast(_ row: UnsafePointer<Int8>, _ g: Int) -> SIMD16<Int32> {
-            SIMD16(repeating: UnsafeRawPointer(row + 4 * g).loadUnaligned(as: Int32.self))
-        }
-
-        @inline(__always)
-        private static func microkernel(_ t: GEMM.Tile, block: Int) {
-            let r0 = t.row(0), r1 = t.row(1), r2 = t.row(2), r3 = t.row(3)
-            let r4 = t.row(4), r5 = t.row(5), r6 = t.row(6), r7 = t.row(7)
-            let bias = UnsafeRawPointer(t.bias + block * GEMM.channelBlock).loadUnaligned(as: SIMD16<Int32>.self)
-            var a0 = bias, a1 = bias, a2 = bias, a3 = bias, a4 = bias, a5 = bias, a6 = bias, a7 = bias
-            var w = t.packedWeights(block: block)
-            for g in 0..<t.groups {
-                let wg = w.loadUnaligned(as: SIMD16<Int32>.self)
-                w += 64
-                a0 = cnnq_dpbusd_zmm(a0, broadcast(r0, g), wg)
-                a1 = cnnq_dpbusd_zmm(a1, broadcast(r1, g), wg)
-                a2 = cnnq_dpbusd_zmm(a2, broadcast(r2, g), wg)
-                a3 = cnnq_dpbusd_zmm(a3, broadcast(r3, g), wg)
-                a4 = cnnq_dpbusd_zmm(a4, broadcast(r4, g), wg)
-                a5 = cnnq_dpbusd_zmm(a5, broadcast(r5, g), wg)
-                a6 = cnnq_dpbusd_zmm(a6, broadcast(r6, g), wg)
-                a7 = cnnq_dpbusd_zmm(a7, broadcast(r7, g), wg)
-            }
-            let base = block * GEMM.channelBlock
-            guard t.outputChannels - base >= GEMM.channelBlock else {
-                t.store(a0.lowHalf, a0.highHalf, pixel: 0, block: block)
-                if t.count > 1 { t.store(a1.lowHalf, a1.highHalf, pixel: 1, block: block) }
-                if t.count > 2 { t.store(a2.lowHalf, a2.highHalf, pixel: 2, block: block) }
-                if t.count > 3 { t.store(a3.lowHalf, a3.highHalf, pixel: 3, block: block) }
-                if t.count > 4 { t.store(a4.lowHalf, a4.highHalf, pixel: 4, block: block) }
-                if t.count > 5 { t.store(a5.lowHalf, a5.highHalf, pixel: 5, block: block) }
-                if t.count > 6 { t.store(a6.lowHalf, a6.highHalf, pixel: 6, block: block) }
-                if t.count > 7 { t.store(a7.lowHalf, a7.highHalf, pixel: 7, block: block) }
-                return
-            }
-            // A whole block: the output stage in one zmm per pixel.
+            let r0 = row(0), r1 = row(1), r2 = row(2), r3 = row(3), r4 = row(4), r5 = row(5), r6 = row(6)
+            let r7 = row(7)
             let stage = t.stage
             let (lowest, highest) = (Float(stage.lower &- stage.zeroPoint), Float(stage.upper &- stage.zeroPoint))
             let biasBits = 0x4B40_0000 &- stage.zeroPoint
-            let scales = stage.scales + base
-            var out = t.output + base
-            @inline(__always) func store(_ a: SIMD16<Int32>) {
-                cnnq_requantize_zmm(a, scales, lowest, highest, biasBits, out)
-                out += t.outputStride
+            var w = UnsafeRawPointer(t.weights)
+            for block in 0..<t.blocks {
+                let base = block &* GEMM.channelBlock
+                let bias = UnsafeRawPointer(t.bias + base).loadUnaligned(as: SIMD16<Int32>.self)
+                var a0 = bias, a1 = bias, a2 = bias, a3 = bias, a4 = bias, a5 = bias, a6 = bias, a7 = bias
+                var offset = 0
+                for _ in 0..<t.groups {
+                    let wg = w.loadUnaligned(as: SIMD16<Int32>.self)
+                    w += 64
+                    @inline(__always) func x(_ row: UnsafeRawPointer) -> SIMD16<Int32> {
+                        SIMD16(repeating: row.loadUnaligned(fromByteOffset: offset, as: Int32.self))
+                    }
+                    a0 = cnnq_dpbusd_zmm(a0, x(r0), wg)
+                    a1 = cnnq_dpbusd_zmm(a1, x(r1), wg)
+                    a2 = cnnq_dpbusd_zmm(a2, x(r2), wg)
+                    a3 = cnnq_dpbusd_zmm(a3, x(r3), wg)
+                    a4 = cnnq_dpbusd_zmm(a4, x(r4), wg)
+                    a5 = cnnq_dpbusd_zmm(a5, x(r5), wg)
+                    a6 = cnnq_dpbusd_zmm(a6, x(r6), wg)
+                    a7 = cnnq_dpbusd_zmm(a7, x(r7), wg)
+                    offset &+= 4
+                }
+                guard t.outputChannels &- base >= GEMM.channelBlock else {
+                    storePartial(t, block: block, (a0, a1, a2, a3, a4, a5, a6, a7))
+                    return
+                }
+                // A whole block: the output stage in one zmm per pixel.
+                let scales = stage.scales + base
+                var out = t.output + base
+                @inline(__always) func store(_ a: SIMD16<Int32>) {
+                    cnnq_requantize_zmm(a, scales, lowest, highest, biasBits, out)
+                    out += t.outputStride
+                }
+                store(a0)
+                if t.count > 1 { store(a1) }
+                if t.count > 2 { store(a2) }
+                if t.count > 3 { store(a3) }
+                if t.count > 4 { store(a4) }
+                if t.count > 5 { store(a5) }
+                if t.count > 6 { store(a6) }
+                if t.count > 7 { store(a7) }
             }
-            store(a0)
-            if t.count > 1 { store(a1) }
-            if t.count > 2 { store(a2) }
-            if t.count > 3 { store(a3) }
-            if t.count > 4 { store(a4) }
-            if t.count > 5 { store(a5) }
-            if t.count > 6 { store(a6) }
-            if t.count > 7 { store(a7) }
+        }
+
+        /// The last block, of fewer than 16 channels: out of line, it is cold.
+        @inline(never)
+        private static func storePartial(
+            _ t: GEMM.Tile, block: Int,
+            _ a: (
+                SIMD16<Int32>, SIMD16<Int32>, SIMD16<Int32>, SIMD16<Int32>, SIMD16<Int32>, SIMD16<Int32>,
+                SIMD16<Int32>, SIMD16<Int32>
+            )
+        ) {
+            t.store(a.0.lowHalf, a.0.highHalf, pixel: 0, block: block)
+            if t.count > 1 { t.store(a.1.lowHalf, a.1.highHalf, pixel: 1, block: block) }
+            if t.count > 2 { t.store(a.2.lowHalf, a.2.highHalf, pixel: 2, block: block) }
+            if t.count > 3 { t.store(a.3.lowHalf, a.3.highHalf, pixel: 3, block: block) }
+            if t.count > 4 { t.store(a.4.lowHalf, a.4.highHalf, pixel: 4, block: block) }
+            if t.count > 5 { t.store(a.5.lowHalf, a.5.highHalf, pixel: 5, block: block) }
+            if t.count > 6 { t.store(a.6.lowHalf, a.6.highHalf, pixel: 6, block: block) }
+            if t.count > 7 { t.store(a.7.lowHalf, a.7.highHalf, pixel: 7, block: block) }
         }
     }
 
@@ -77,6 +91,6 @@
     /// `tile` points at a `GEMM.Tile` of at most the rows `InstructionSet.gemm` gives the level.
     @_cdecl("cnnq_gemm_8x16_avx512vnni")
     public func cnnq_gemm_8x16_avx512vnni(_ tile: UnsafeRawPointer) {
-        Int8GEMM8x16AVX512VNNI.multiply(tile.assumingMemoryBound(to: GEMM.Tile.self).pointee)
+        Int8GEMM8x16AVX512VNNI.multiply(tile.assumingMemoryBound(to: GEMM.Tile.self))
     }
 #endif

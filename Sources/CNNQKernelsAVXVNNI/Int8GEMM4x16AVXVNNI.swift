@@ -9,7 +9,8 @@
     /// weights and two `vpdpbusd` per pixel against its 4 inputs, broadcast (x + 128 as unsigned
     /// bytes; the packed bias's second array cancels the 128).
     enum Int8GEMM4x16AVXVNNI {
-        static func multiply(_ t: GEMM.Tile) {
+        static func multiply(_ tile: UnsafePointer<GEMM.Tile>) {
+            let t = tile.pointee
             for block in 0..<t.blocks {
                 microkernel(t, block: block)
             }
@@ -51,6 +52,6 @@
     /// `tile` points at a `GEMM.Tile` of at most the rows `InstructionSet.gemm` gives the level.
     @_cdecl("cnnq_gemm_4x16_avxvnni")
     public func cnnq_gemm_4x16_avxvnni(_ tile: UnsafeRawPointer) {
-        Int8GEMM4x16AVXVNNI.multiply(tile.assumingMemoryBound(to: GEMM.Tile.self).pointee)
+        Int8GEMM4x16AVXVNNI.multiply(tile.assumingMemoryBound(to: GEMM.Tile.self))
     }
 #endif

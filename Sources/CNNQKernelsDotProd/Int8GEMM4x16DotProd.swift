@@ -9,7 +9,8 @@
     /// 4 channels' weights, each `sdot` by lane against every pixel (16 accumulators, 8 operands of
     /// the 32 vector registers).
     enum Int8GEMM4x16DotProd {
-        static func multiply(_ t: GEMM.Tile) {
+        static func multiply(_ tile: UnsafePointer<GEMM.Tile>) {
+            let t = tile.pointee
             for block in 0..<t.blocks {
                 microkernel(t, block: block)
             }
@@ -101,6 +102,6 @@
     /// `tile` points at a `GEMM.Tile` of at most the rows `InstructionSet.gemm` gives the level.
     @_cdecl("cnnq_gemm_4x16_dotprod")
     public func cnnq_gemm_4x16_dotprod(_ tile: UnsafeRawPointer) {
-        Int8GEMM4x16DotProd.multiply(tile.assumingMemoryBound(to: GEMM.Tile.self).pointee)
+        Int8GEMM4x16DotProd.multiply(tile.assumingMemoryBound(to: GEMM.Tile.self))
     }
 #endif

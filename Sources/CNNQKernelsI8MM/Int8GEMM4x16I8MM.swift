@@ -10,7 +10,8 @@
     /// weights are a `zip1`/`zip2` of the groups' 4-channel vectors, each pixel pair's inputs two
     /// 8-byte loads; 16 accumulators (2 pixel pairs × 8 channel pairs) of the 32 vector registers.
     enum Int8GEMM4x16I8MM {
-        static func multiply(_ t: GEMM.Tile) {
+        static func multiply(_ tile: UnsafePointer<GEMM.Tile>) {
+            let t = tile.pointee
             for block in 0..<t.blocks {
                 microkernel(t, block: block)
             }
@@ -117,6 +118,6 @@
     /// `tile` points at a `GEMM.Tile` of at most the rows `InstructionSet.gemm` gives the level.
     @_cdecl("cnnq_gemm_4x16_i8mm")
     public func cnnq_gemm_4x16_i8mm(_ tile: UnsafeRawPointer) {
-        Int8GEMM4x16I8MM.multiply(tile.assumingMemoryBound(to: GEMM.Tile.self).pointee)
+        Int8GEMM4x16I8MM.multiply(tile.assumingMemoryBound(to: GEMM.Tile.self))
     }
 #endif

@@ -18,7 +18,8 @@
             static let pixelsPerStep = 2
         #endif
 
-        static func multiply(_ t: GEMM.Tile) {
+        static func multiply(_ tile: UnsafePointer<GEMM.Tile>) {
+            let t = tile.pointee
             for block in 0..<t.blocks {
                 var r = 0
                 while r < t.count {
@@ -94,6 +95,6 @@
     /// `GEMM.Tile` of at most 2 rows.
     @_cdecl("cnnq_gemm_2x16_neon")
     public func cnnq_gemm_2x16_neon(_ tile: UnsafeRawPointer) {
-        Int8GEMM2x16NEON.multiply(tile.assumingMemoryBound(to: GEMM.Tile.self).pointee)
+        Int8GEMM2x16NEON.multiply(tile.assumingMemoryBound(to: GEMM.Tile.self))
     }
 #endif

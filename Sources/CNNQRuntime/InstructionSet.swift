@@ -100,26 +100,26 @@ public enum InstructionSet: Int32, CaseIterable, Sendable {
         #if arch(x86_64) && !CNNQ_PROFILE_SMALL
             case .avxVNNI:
                 return GEMM.Kernel(name: "4x16 avx-vnni", pixelTile: 4, unsignedRows: true) { tile in
-                    withUnsafePointer(to: tile) { cnnq_gemm_4x16_avxvnni($0) }
+                    cnnq_gemm_4x16_avxvnni(tile)
                 }
             case .avx512VNNI:
                 return GEMM.Kernel(name: "8x16 avx512-vnni", pixelTile: 8, unsignedRows: true) { tile in
-                    withUnsafePointer(to: tile) { cnnq_gemm_8x16_avx512vnni($0) }
+                    cnnq_gemm_8x16_avx512vnni(tile)
                 }
         #elseif arch(arm64) && !CNNQ_PROFILE_SMALL
             case .dotProduct:
                 return GEMM.Kernel(name: "4x16 dotprod", pixelTile: 4, unsignedRows: false) { tile in
-                    withUnsafePointer(to: tile) { cnnq_gemm_4x16_dotprod($0) }
+                    cnnq_gemm_4x16_dotprod(tile)
                 }
             case .i8mm:
                 return GEMM.Kernel(name: "4x16 i8mm", pixelTile: 4, unsignedRows: false) { tile in
-                    withUnsafePointer(to: tile) { cnnq_gemm_4x16_i8mm($0) }
+                    cnnq_gemm_4x16_i8mm(tile)
                 }
         #endif
         default:
             #if arch(arm64) || arch(arm)
                 return GEMM.Kernel(name: "2x16 neon", pixelTile: 2, unsignedRows: false) { tile in
-                    withUnsafePointer(to: tile) { cnnq_gemm_2x16_neon($0) }
+                    cnnq_gemm_2x16_neon(tile)
                 }
             #else
                 return .baseline
