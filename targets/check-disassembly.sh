@@ -85,9 +85,9 @@ case "$arch" in
   avx512-vnni)
     expect Int8GEMM8x16 'vpdpbusd\s+.*%zmm' "u8 × s8 quads summed into int32 lanes, 512-bit"
     expect Int8GEMM8x16 vcvtdq2ps "requantization in vector lanes"
-    expect O6run3x3 '(vpdpwssd|vpmaddwd)\s+.*%zmm' "3×3: two kernel rows' taps of 16 channels multiplied and summed exactly"
+    expect O6run3x3 'vpdpbusd\s+.*%zmm' "3×3: a kernel column's three taps of 16 channels, u8 × s8, summed exactly"
+    expect O6run3x3 'vperm([it]2)?b\s+.*%zmm' "3×3: an input column's three rows gathered into 4-byte lanes"
     expect O6run5x5 '(vpdpwssd|vpmaddwd)\s+.*%zmm' "5×5: two kernel rows' taps of 16 channels multiplied and summed exactly"
-    expect O6run3x3 'vpmovsxbd\s+.*%zmm' "3×3: the odd kernel row sign-extended to int32, paired with its sign"
     expect O6run3x3 'vpmovdb' "3×3: requantized lanes narrowed and stored 16 at a time"
     refuse Int8Depthwise 'vpmulld' "a 32-bit multiply means LLVM split the pairs"
     expect lookup_avx512vnni 'vperm[it]2b\s+.*%zmm' "the table lookup, 64 bytes per two-table byte permute"

@@ -4,10 +4,11 @@
     import CNNQKernels
 
     /// The depthwise rows of AVX-512 VNNI: 3×3 and 5×5 at stride 1 and 2, at least 16 channels, 16
-    /// channels per zmm. Kernel rows are taken two by two as int16 pairs (an odd last row is
-    /// sign-extended to int32, pairing with its own sign against weights (w, 0)), so a pair of taps or
-    /// the last single one is one `vpdpwssd`: 6 per 16 outputs for 3×3, 15 for 5×5. The input zero
-    /// point is folded into the bias (b − x_zero · Σw), and rows and columns in the padding read x_zero.
+    /// channels per zmm. 3×3: a column's three taps are one `vpdpbusd` (3 per 16 outputs, below).
+    /// 5×5: kernel rows taken two by two as int16 pairs (the odd last row sign-extended to int32,
+    /// pairing with its own sign against weights (w, 0)), so a pair of taps or the last single one is
+    /// one `vpdpwssd`, 15 per 16 outputs. The input zero point is folded into the bias
+    /// (b − x_zero · Σw), and rows and columns in the padding read x_zero.
     enum Int8DepthwiseAVX512VNNI {
         static func run(_ r: Depthwise.Rows, row: Int) {
             var padding = SIMD16<Int8>(repeating: Int8(truncatingIfNeeded: r.zero))
@@ -73,49 +74,44 @@
             min(index &* Depthwise.channelBlock, c &- Depthwise.channelBlock)
         }
 
-        /// 3×3: the window of three input columns lives in registers and slides along the row, each
-        /// column loaded and converted once.
+        /// 3×3: an input column's three rows are one vector of 16 channels × 4 bytes (x + 128, three
+        /// rows and a zero weight), so each output is three `vpdpbusd` (u8 × s8), one per kernel column;
+        /// the window of three columns lives in registers and slides along the row, each column
+        /// gathered once. The 128 and the input zero point leave the bias as a padding column's sum.
         private static func run3x3(_ r: Depthwise.Rows, row: Int, padding: UnsafePointer<Int8>) {
             let s = r.s, c = s.inputChannels, sw = s.strideWidth, width = s.inputWidth
             let rows = (start(r, row, 0, padding), start(r, row, 1, padding), start(r, row, 2, padding))
             let k = RowConstants(r, row: row, padding: padding)
-            let (paddingPair, paddingSingle) = (k.paddingPair, k.paddingSingle)
+            let paddingColumn = cnnq_flip_bytes_zmm(cnnq_interleave3_zmm(padding, padding, padding))
             for index in 0..<(r.wStride / Depthwise.channelBlock) {
                 let channel = channel(index, of: c)
-                @inline(__always) func tap(_ ky: Int, _ kx: Int) -> UnsafePointer<Int8> {
-                    r.packed + ((ky &* 3 &+ kx) &* r.wStride &+ channel)
+                @inline(__always) func weights(_ kx: Int) -> SIMD16<Int32> {
+                    let tap = r.packed + (kx &* r.wStride &+ channel), step = 3 &* r.wStride
+                    return cnnq_interleave3_zmm(tap, tap + step, tap + 2 &* step)
                 }
-                let p0 = cnnq_pair_bytes_zmm(tap(0, 0), tap(1, 0)), q0 = cnnq_zero_paired_bytes_zmm(tap(2, 0))
-                let p1 = cnnq_pair_bytes_zmm(tap(0, 1), tap(1, 1)), q1 = cnnq_zero_paired_bytes_zmm(tap(2, 1))
-                let p2 = cnnq_pair_bytes_zmm(tap(0, 2), tap(1, 2)), q2 = cnnq_zero_paired_bytes_zmm(tap(2, 2))
-                var bias = UnsafeRawPointer(r.bias + channel).loadUnaligned(as: SIMD16<Int32>.self)
-                bias &-= cnnq_dpwssd_zmm(
-                    cnnq_dpwssd_zmm(cnnq_dpwssd_zmm(.zero, paddingPair, p0), paddingPair, p1), paddingPair, p2)
-                bias &-= cnnq_dpwssd_zmm(
-                    cnnq_dpwssd_zmm(cnnq_dpwssd_zmm(.zero, paddingSingle, q0), paddingSingle, q1), paddingSingle, q2)
+                let w0 = weights(0), w1 = weights(1), w2 = weights(2)
+                let bias = UnsafeRawPointer(r.bias + channel).loadUnaligned(as: SIMD16<Int32>.self)
+                    &- cnnq_dpbusd_zmm(
+                        cnnq_dpbusd_zmm(cnnq_dpbusd_zmm(.zero, paddingColumn, w0), paddingColumn, w1), paddingColumn, w2)
                 let (r0, r1, r2) = (block(rows.0, channel), block(rows.1, channel), block(rows.2, channel))
                 let (s0, s1, s2) = (rows.0.1, rows.1.1, rows.2.1)
-                /// Input column ix: rows 0 and 1 as pairs, row 2 widened.
-                @inline(__always) func column(_ ix: Int) -> (SIMD16<Int32>, SIMD16<Int32>) {
-                    guard UInt(bitPattern: ix) < UInt(width) else { return (paddingPair, paddingSingle) }
-                    return (cnnq_pair_bytes_zmm(r0 + ix &* s0, r1 + ix &* s1), cnnq_widen_bytes_zmm(r2 + ix &* s2))
+                @inline(__always) func column(_ ix: Int) -> SIMD16<Int32> {
+                    guard UInt(bitPattern: ix) < UInt(width) else { return paddingColumn }
+                    return cnnq_flip_bytes_zmm(cnnq_interleave3_zmm(r0 + ix &* s0, r1 + ix &* s1, r2 + ix &* s2))
                 }
                 let scales = r.stage.scales + channel
                 var ix = -s.padLeft
-                var (x0, y0) = column(ix), (x1, y1) = column(ix &+ 1)
+                var x0 = column(ix), x1 = column(ix &+ 1)
                 var out = k.output + channel
                 for _ in 0..<s.outputWidth {
-                    let (x2, y2) = column(ix &+ 2)
-                    // Two chains of three, so each output waits on three `vpdpwssd` latencies, not six.
-                    let pairs = cnnq_dpwssd_zmm(cnnq_dpwssd_zmm(cnnq_dpwssd_zmm(bias, x0, p0), x1, p1), x2, p2)
-                    let singles = cnnq_dpwssd_zmm(cnnq_dpwssd_zmm(cnnq_dpwssd_zmm(.zero, y0, q0), y1, q1), y2, q2)
-                    cnnq_requantize_zmm(pairs &+ singles, scales, k.lowest, k.highest, k.biasBits, out)
+                    let x2 = column(ix &+ 2)
+                    let sum = cnnq_dpbusd_zmm(cnnq_dpbusd_zmm(cnnq_dpbusd_zmm(bias, x0, w0), x1, w1), x2, w2)
+                    cnnq_requantize_zmm(sum, scales, k.lowest, k.highest, k.biasBits, out)
                     out += c
                     if sw == 1 {
-                        (x0, y0, x1, y1) = (x1, y1, x2, y2)
+                        (x0, x1) = (x1, x2)
                     } else {
-                        (x0, y0) = (x2, y2)
-                        (x1, y1) = column(ix &+ 3)
+                        (x0, x1) = (x2, column(ix &+ 3))
                     }
                     ix &+= sw
                 }

@@ -38,6 +38,26 @@ static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vnni"
     return (cnnq_i32x16)_mm512_and_si512(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)w)), _mm512_set1_epi32(0xFFFF));
 }
 
+/* Lane i of 16 holds the bytes (a[i], b[i], c[i], 0): three kernel rows of channel i, for one vpdpbusd
+   per kernel column of a 3×3 depthwise convolution. vpermb gathers them from the rows in zmm lanes 0-2
+   (lane 3 zero). AVX-512 VBMI. */
+static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vbmi"))) cnnq_i32x16 cnnq_interleave3_zmm(
+    const signed char *a, const signed char *b, const signed char *c) {
+    __m512i rows = _mm512_zextsi128_si512(_mm_loadu_si128((const __m128i *)a));
+    rows = _mm512_inserti32x4(rows, _mm_loadu_si128((const __m128i *)b), 1);
+    rows = _mm512_inserti32x4(rows, _mm_loadu_si128((const __m128i *)c), 2);
+    /* Byte 4i + j of the result is byte 16j + i of `rows`. */
+    __m512i index = _mm512_add_epi32(
+        _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi32(0x01010101)),
+        _mm512_set1_epi32(0x30201000));
+    return (cnnq_i32x16)_mm512_permutexvar_epi8(index, rows);
+}
+
+/* x XOR 0x80 in every byte: int8 as uint8 offset by 128. */
+static inline __attribute__((always_inline, target("avx512f"))) cnnq_i32x16 cnnq_flip_bytes_zmm(cnnq_i32x16 x) {
+    return (cnnq_i32x16)_mm512_xor_si512((__m512i)x, _mm512_set1_epi32((int)0x80808080));
+}
+
 /* table[x[i] + 128] for the 64 bytes x, the 256-entry table in four zmm t0..t3: vpermi2b looks up the
    low 7 bits of the index (x + 128) in t0:t1 and in t2:t3, and its top bit picks one. AVX-512 VBMI. */
 static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vbmi"))) cnnq_i32x16 cnnq_lookup_zmm(
