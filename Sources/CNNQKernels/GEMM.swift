@@ -193,27 +193,41 @@ public enum GEMM {
         let bias = packedBias + (kernel.unsignedRows ? layout.channelSlots : 0)
         let tileCount = (pixels + height - 1) / height
         let flip: UInt8 = kernel.unsignedRows ? 0x80 : 0
-        /// Tiles `tiles` in the rows of thread `slot`; out of line, so that both paths below share it.
-        @inline(never) func multiply(_ slot: Int, _ tiles: Range<Int>) {
+        /// Tiles `tiles`, output channel blocks `blocks`, in the rows of thread `slot`; out of line, so
+        /// that the paths below share it.
+        @inline(never) func multiply(_ slot: Int, _ tiles: Range<Int>, blocks: Range<Int>) {
             let rows = workspace + slot * layout.workspacePerThread
             // The rows' padding to a whole group meets zero weights only; zeroed once, not per tile,
             // so that no row is read back through a load spanning several of its stores (a stall).
             for r in 0..<height {
                 for i in k..<layout.rowLength { rows[r * layout.rowStride + i] = 0 }
             }
+            let base = blocks.lowerBound * channelBlock
+            var blockStage = stage
+            blockStage.scales += base
             for tile in tiles {
                 let first = tile * height
                 let count = min(height, pixels - first)
                 source.fill(firstPixel + first, count: count, rows, rowStride: layout.rowStride, flip: flip)
                 var tile = Tile(
                     rows: rows, count: count, rowStride: layout.rowStride, groups: layout.rowLength / depthGroup,
-                    scratch: UnsafeMutableRawPointer(rows + height * layout.rowStride), weights: packedWeights,
-                    bias: bias, outputChannels: n, outputStride: outputStride ?? n,
-                    stage: stage, output: output + first * (outputStride ?? n))
+                    scratch: UnsafeMutableRawPointer(rows + height * layout.rowStride),
+                    weights: packedWeights + base * layout.rowLength, bias: bias + base,
+                    outputChannels: min(n, blocks.upperBound * channelBlock) - base,
+                    outputStride: outputStride ?? n, stage: blockStage,
+                    output: output + (first * (outputStride ?? n) + base))
                 kernel.multiply(&tile)
             }
         }
-        if serial { multiply(0, 0..<tileCount) } else { parallelRanges(tileCount, macs: pixels * k * n, multiply) }
+        let blocks = layout.channelSlots / channelBlock
+        if serial {
+            multiply(0, 0..<tileCount, blocks: 0..<blocks)
+        } else if tileCount == 1 {
+            // One tile (a fully connected layer, a squeeze-excite vector): threads take channel blocks.
+            parallelRanges(blocks, macs: pixels * k * n) { multiply($0, 0..<1, blocks: $1) }
+        } else {
+            parallelRanges(tileCount, macs: pixels * k * n) { multiply($0, $1, blocks: 0..<blocks) }
+        }
     }
 
     /// One row (a single pixel) through `kernel`, for host code that multiplies vectors (squeeze-excite).
