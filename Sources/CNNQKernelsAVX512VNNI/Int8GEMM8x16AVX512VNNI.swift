@@ -25,6 +25,9 @@
             var w = UnsafeRawPointer(t.weights)
             for block in 0..<t.blocks {
                 let base = block &* GEMM.channelBlock
+                if t.outputChannels &- base <= 8 {
+                    return halfBlock(t, base: base, weights: w, (r0, r1, r2, r3, r4, r5, r6, r7))
+                }
                 let bias = UnsafeRawPointer(t.bias + base).loadUnaligned(as: SIMD16<Int32>.self)
                 var a0 = bias, a1 = bias, a2 = bias, a3 = bias, a4 = bias, a5 = bias, a6 = bias, a7 = bias
                 var offset = 0
@@ -66,7 +69,47 @@
             }
         }
 
-        /// The last block, of fewer than 16 channels: out of line, it is cold.
+        /// A last block of at most 8 channels (24, 40, 72, 120… channels): 8-lane `vpdpbusd` on the
+        /// first half of each group's 16 channels, half the zmm form's cost on a core that runs 512-bit
+        /// operations in two passes (Zen 4), no slower elsewhere.
+        @inline(never)
+        private static func halfBlock(
+            _ t: GEMM.Tile, base: Int, weights: UnsafeRawPointer,
+            _ r: (
+                UnsafeRawPointer, UnsafeRawPointer, UnsafeRawPointer, UnsafeRawPointer, UnsafeRawPointer,
+                UnsafeRawPointer, UnsafeRawPointer, UnsafeRawPointer
+            )
+        ) {
+            let bias = UnsafeRawPointer(t.bias + base).loadUnaligned(as: SIMD8<Int32>.self)
+            var a0 = bias, a1 = bias, a2 = bias, a3 = bias, a4 = bias, a5 = bias, a6 = bias, a7 = bias
+            var w = weights, offset = 0
+            for _ in 0..<t.groups {
+                let wg = w.loadUnaligned(as: SIMD8<Int32>.self)
+                w += 64
+                @inline(__always) func x(_ row: UnsafeRawPointer) -> SIMD8<Int32> {
+                    SIMD8(repeating: row.loadUnaligned(fromByteOffset: offset, as: Int32.self))
+                }
+                a0 = cnnq_dpbusd_ymm_vl(a0, x(r.0), wg)
+                a1 = cnnq_dpbusd_ymm_vl(a1, x(r.1), wg)
+                a2 = cnnq_dpbusd_ymm_vl(a2, x(r.2), wg)
+                a3 = cnnq_dpbusd_ymm_vl(a3, x(r.3), wg)
+                a4 = cnnq_dpbusd_ymm_vl(a4, x(r.4), wg)
+                a5 = cnnq_dpbusd_ymm_vl(a5, x(r.5), wg)
+                a6 = cnnq_dpbusd_ymm_vl(a6, x(r.6), wg)
+                a7 = cnnq_dpbusd_ymm_vl(a7, x(r.7), wg)
+                offset &+= 4
+            }
+            t.store(a0, pixel: 0, channel: base)
+            if t.count > 1 { t.store(a1, pixel: 1, channel: base) }
+            if t.count > 2 { t.store(a2, pixel: 2, channel: base) }
+            if t.count > 3 { t.store(a3, pixel: 3, channel: base) }
+            if t.count > 4 { t.store(a4, pixel: 4, channel: base) }
+            if t.count > 5 { t.store(a5, pixel: 5, channel: base) }
+            if t.count > 6 { t.store(a6, pixel: 6, channel: base) }
+            if t.count > 7 { t.store(a7, pixel: 7, channel: base) }
+        }
+
+        /// The last block, of 9 to 15 channels: out of line, it is cold.
         @inline(never)
         private static func storePartial(
             _ t: GEMM.Tile, block: Int,

@@ -9,9 +9,17 @@
 
 typedef int cnnq_i32x16 __attribute__((vector_size(64)));
 
+typedef int cnnq_i32x8_vl __attribute__((vector_size(32)));
+
 /* acc + Σ_{j<4} a[4i+j] · b[4i+j] per int32 lane i: a unsigned bytes, b signed bytes, exact. */
 static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vnni"))) cnnq_i32x16 cnnq_dpbusd_zmm(cnnq_i32x16 acc, cnnq_i32x16 a, cnnq_i32x16 b) {
     return (cnnq_i32x16)_mm512_dpbusd_epi32((__m512i)acc, (__m512i)a, (__m512i)b);
+}
+
+/* cnnq_dpbusd_zmm on 8 lanes (EVEX, AVX512VL: Zen 4 has no AVX-VNNI), for a last block of at most 8
+   channels at half the cost of the zmm form. */
+static inline __attribute__((always_inline, target("avx512f,avx512vl,avx512vnni"))) cnnq_i32x8_vl cnnq_dpbusd_ymm_vl(cnnq_i32x8_vl acc, cnnq_i32x8_vl a, cnnq_i32x8_vl b) {
+    return (cnnq_i32x8_vl)_mm256_dpbusd_epi32((__m256i)acc, (__m256i)a, (__m256i)b);
 }
 
 /* acc + a[2i]·b[2i] + a[2i+1]·b[2i+1] per int32 lane i, a and b int16 pairs: vpmaddwd and vpaddd in
