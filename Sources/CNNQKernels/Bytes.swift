@@ -9,7 +9,8 @@ public enum Bytes {
     /// multiplies).
     @inlinable @inline(__always)
     public static func copy(
-        _ source: UnsafePointer<Int8>, to destination: UnsafeMutablePointer<Int8>, count n: Int, flipping mask: UInt8 = 0
+        _ source: UnsafePointer<Int8>, to destination: UnsafeMutablePointer<Int8>, count n: Int,
+        flipping mask: UInt8 = 0
     ) {
         let from = UnsafeRawPointer(source), to = UnsafeMutableRawPointer(destination)
         @inline(__always) func move<T: SIMD>(_: T.Type, at offset: Int) where T.Scalar == UInt8 {

@@ -116,7 +116,8 @@ public enum StandardConvolution {
             let iy0 = oy &* s.strideHeight &- s.padTop, ix0 = ox &* s.strideWidth &- s.padLeft
             // One group, inside the image, no dilation across: each kernel row's taps are one contiguous
             // run, a fixed step after the one before (no multiplications per run on the path to its load).
-            if taps == c, s.dilationWidth == 1, iy0 >= 0, iy0 &+ (s.kernelHeight &- 1) &* s.dilationHeight < s.inputHeight,
+            if taps == c, s.dilationWidth == 1, iy0 >= 0,
+                iy0 &+ (s.kernelHeight &- 1) &* s.dilationHeight < s.inputHeight,
                 ix0 >= 0, ix0 &+ s.kernelWidth <= s.inputWidth
             {
                 let span = s.kernelWidth &* c, step = s.dilationHeight &* s.inputWidth &* c

@@ -90,9 +90,9 @@
                     return cnnq_interleave3_zmm(tap, tap + step, tap + 2 &* step)
                 }
                 let w0 = weights(0), w1 = weights(1), w2 = weights(2)
-                let bias = UnsafeRawPointer(r.bias + channel).loadUnaligned(as: SIMD16<Int32>.self)
-                    &- cnnq_dpbusd_zmm(
-                        cnnq_dpbusd_zmm(cnnq_dpbusd_zmm(.zero, paddingColumn, w0), paddingColumn, w1), paddingColumn, w2)
+                let paddingSum = cnnq_dpbusd_zmm(
+                    cnnq_dpbusd_zmm(cnnq_dpbusd_zmm(.zero, paddingColumn, w0), paddingColumn, w1), paddingColumn, w2)
+                let bias = UnsafeRawPointer(r.bias + channel).loadUnaligned(as: SIMD16<Int32>.self) &- paddingSum
                 let (r0, r1, r2) = (block(rows.0, channel), block(rows.1, channel), block(rows.2, channel))
                 let (s0, s1, s2) = (rows.0.1, rows.1.1, rows.2.1)
                 @inline(__always) func column(_ ix: Int) -> SIMD16<Int32> {
