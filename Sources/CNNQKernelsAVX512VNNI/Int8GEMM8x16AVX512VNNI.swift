@@ -70,8 +70,8 @@
         }
 
         /// A last block of at most 8 channels (24, 40, 72, 120… channels): 8-lane `vpdpbusd` on the
-        /// first half of each group's 16 channels, half the zmm form's cost on a core that runs 512-bit
-        /// operations in two passes (Zen 4), no slower elsewhere.
+        /// first half of each group's 16 channels, as many instructions as the 16-lane form, each half
+        /// the cost on a core that runs 512-bit operations in two passes (Zen 4).
         @inline(never)
         private static func halfBlock(
             _ t: GEMM.Tile, base: Int, weights: UnsafeRawPointer,
