@@ -4,11 +4,10 @@
     import CNNQKernels
 
     /// The depthwise rows of AVX-512 VNNI: 3×3 and 5×5 at stride 1 and 2, at least 16 channels, 16
-    /// channels per zmm. 3×3: a column's three taps are one `vpdpbusd` (3 per 16 outputs, below).
-    /// 5×5: kernel rows taken two by two as int16 pairs (the odd last row sign-extended to int32,
-    /// pairing with its own sign against weights (w, 0)), so a pair of taps or the last single one is
-    /// one `vpdpwssd`, 15 per 16 outputs. The input zero point is folded into the bias
-    /// (b − x_zero · Σw), and rows and columns in the padding read x_zero.
+    /// channels per zmm. A column's taps are gathered into 4-byte lanes (x + 128), so up to four taps
+    /// are one u8 × s8 `vpdpbusd`: 3 per 16 outputs for 3×3, 10 for 5×5. The input zero point and
+    /// the 128 are folded into the bias (b − Σ (x_zero + 128)·w), and rows and columns in the padding
+    /// read x_zero.
     enum Int8DepthwiseAVX512VNNI {
         static func run(_ r: Depthwise.Rows, row: Int) {
             var padding = SIMD16<Int8>(repeating: Int8(truncatingIfNeeded: r.zero))
@@ -17,10 +16,10 @@
                     run3x3(r, row: row, padding: $0.baseAddress!.assumingMemoryBound(to: Int8.self))
                 }
             }
-            // 5×5: 5 kernel columns × 3 vectors of weights, and the converted input columns of a chunk
+            // 5×5: 5 kernel columns × 2 vectors of weights, and the gathered input columns of a chunk
             // of output pixels (32 columns: 28 outputs at stride 1, 14 at stride 2).
-            var weights = InlineArray<15, SIMD16<Int32>>(repeating: .zero)
-            var columns = InlineArray<96, SIMD16<Int32>>(repeating: .zero)
+            var weights = InlineArray<10, SIMD16<Int32>>(repeating: .zero)
+            var columns = InlineArray<64, SIMD16<Int32>>(repeating: .zero)
             withUnsafeBytes(of: &padding) { padding in
                 withUnsafeMutableBytes(of: &weights) { weights in
                     withUnsafeMutableBytes(of: &columns) { columns in
@@ -50,19 +49,17 @@
         }
 
         /// What both bodies set up once per row: the output stage's clamp bounds relative to the zero
-        /// point and the rounding bias's bits less it (`cnnq_requantize_zmm`), a padding column as a
-        /// pair and as a single row, and where the output row starts.
+        /// point and the rounding bias's bits less it (`cnnq_requantize_zmm`), and where the output row
+        /// starts.
         struct RowConstants {
             let lowest: Float, highest: Float, biasBits: Int32
-            let paddingPair: SIMD16<Int32>, paddingSingle: SIMD16<Int32>
             let output: UnsafeMutablePointer<Int8>
 
             @inline(__always)
-            init(_ r: Depthwise.Rows, row: Int, padding: UnsafePointer<Int8>) {
+            init(_ r: Depthwise.Rows, row: Int) {
                 let stage = r.stage
                 (lowest, highest) = (Float(stage.lower &- stage.zeroPoint), Float(stage.upper &- stage.zeroPoint))
                 biasBits = 0x4B40_0000 &- stage.zeroPoint
-                (paddingPair, paddingSingle) = (cnnq_pair_bytes_zmm(padding, padding), cnnq_widen_bytes_zmm(padding))
                 output = r.output + row &* r.s.outputWidth &* r.s.inputChannels
             }
         }
@@ -81,7 +78,7 @@
         private static func run3x3(_ r: Depthwise.Rows, row: Int, padding: UnsafePointer<Int8>) {
             let s = r.s, c = s.inputChannels, sw = s.strideWidth, width = s.inputWidth
             let rows = (start(r, row, 0, padding), start(r, row, 1, padding), start(r, row, 2, padding))
-            let k = RowConstants(r, row: row, padding: padding)
+            let k = RowConstants(r, row: row)
             let paddingColumn = cnnq_flip_bytes_zmm(cnnq_interleave3_zmm(padding, padding, padding))
             for index in 0..<(r.wStride / Depthwise.channelBlock) {
                 let channel = channel(index, of: c)
@@ -118,8 +115,10 @@
             }
         }
 
-        /// 5×5: each input column of a chunk of output pixels is converted once into `columns` (rows 0–1
-        /// and 2–3 as pairs, row 4 widened), then every output of the chunk reads its five.
+        /// 5×5: as 3×3, a column's rows 0–3 are one vector of 4-byte lanes and row 4 another (its other
+        /// three bytes against zero weights), so each output is 10 `vpdpbusd` in two chains. Each input
+        /// column of a chunk of output pixels is gathered once into `columns`, then every output of the
+        /// chunk reads its five.
         private static func run5x5(
             _ r: Depthwise.Rows, row: Int, padding: UnsafePointer<Int8>, weights w: UnsafeMutablePointer<SIMD16<Int32>>,
             columns: UnsafeMutablePointer<SIMD16<Int32>>, capacity: Int
@@ -130,21 +129,18 @@
                 start(r, row, 0, padding), start(r, row, 1, padding), start(r, row, 2, padding),
                 start(r, row, 3, padding), start(r, row, 4, padding)
             )
-            let k = RowConstants(r, row: row, padding: padding)
-            let (paddingPair, paddingSingle) = (k.paddingPair, k.paddingSingle)
+            let k = RowConstants(r, row: row)
+            let paddingFour = cnnq_flip_bytes_zmm(cnnq_interleave4_zmm(padding, padding, padding, padding))
+            let paddingOne = cnnq_flip_bytes_zmm(cnnq_zero_extend_bytes_zmm(padding))
             for index in 0..<(r.wStride / Depthwise.channelBlock) {
                 let channel = channel(index, of: c)
-                @inline(__always) func tap(_ ky: Int, _ kx: Int) -> UnsafePointer<Int8> {
-                    r.packed + ((ky &* 5 &+ kx) &* r.wStride &+ channel)
-                }
                 var bias = UnsafeRawPointer(r.bias + channel).loadUnaligned(as: SIMD16<Int32>.self)
                 for kx in 0..<5 {
-                    w[3 &* kx] = cnnq_pair_bytes_zmm(tap(0, kx), tap(1, kx))
-                    w[3 &* kx &+ 1] = cnnq_pair_bytes_zmm(tap(2, kx), tap(3, kx))
-                    w[3 &* kx &+ 2] = cnnq_zero_paired_bytes_zmm(tap(4, kx))
-                    bias &-= cnnq_dpwssd_zmm(
-                        cnnq_dpwssd_zmm(cnnq_dpwssd_zmm(.zero, paddingPair, w[3 &* kx]), paddingPair, w[3 &* kx &+ 1]),
-                        paddingSingle, w[3 &* kx &+ 2])
+                    let tap = r.packed + (kx &* r.wStride &+ channel), step = 5 &* r.wStride
+                    w[2 &* kx] = cnnq_interleave4_zmm(tap, tap + step, tap + 2 &* step, tap + 3 &* step)
+                    w[2 &* kx &+ 1] = cnnq_zero_extend_bytes_zmm(tap + 4 &* step)
+                    bias &-= cnnq_dpbusd_zmm(
+                        cnnq_dpbusd_zmm(.zero, paddingFour, w[2 &* kx]), paddingOne, w[2 &* kx &+ 1])
                 }
                 let (r0, r1, r2, r3, r4) = (
                     block(rows.0, channel), block(rows.1, channel), block(rows.2, channel), block(rows.3, channel),
@@ -157,26 +153,25 @@
                     let count = min(chunk, s.outputWidth &- first)
                     let ixStart = first &* sw &- s.padLeft
                     for j in 0..<((count &- 1) &* sw &+ 5) {
-                        let ix = ixStart &+ j, column = columns + 3 &* j
+                        let ix = ixStart &+ j, column = columns + 2 &* j
                         if UInt(bitPattern: ix) < UInt(width) {
-                            column[0] = cnnq_pair_bytes_zmm(r0 + ix &* s0, r1 + ix &* s1)
-                            column[1] = cnnq_pair_bytes_zmm(r2 + ix &* s2, r3 + ix &* s3)
-                            column[2] = cnnq_widen_bytes_zmm(r4 + ix &* s4)
+                            column[0] = cnnq_flip_bytes_zmm(
+                                cnnq_interleave4_zmm(r0 + ix &* s0, r1 + ix &* s1, r2 + ix &* s2, r3 + ix &* s3))
+                            column[1] = cnnq_flip_bytes_zmm(cnnq_zero_extend_bytes_zmm(r4 + ix &* s4))
                         } else {
-                            (column[0], column[1], column[2]) = (paddingPair, paddingPair, paddingSingle)
+                            (column[0], column[1]) = (paddingFour, paddingOne)
                         }
                     }
                     var out = k.output + (first &* c &+ channel)
                     for o in 0..<count {
-                        // Three chains of five, one per vector of a column.
-                        let x = columns + 3 &* sw &* o
-                        var a0 = bias, a1 = SIMD16<Int32>.zero, a2 = SIMD16<Int32>.zero
+                        // Two chains of five, one per vector of a column.
+                        let x = columns + 2 &* sw &* o
+                        var a0 = bias, a1 = SIMD16<Int32>.zero
                         for kx in 0..<5 {
-                            a0 = cnnq_dpwssd_zmm(a0, x[3 &* kx], w[3 &* kx])
-                            a1 = cnnq_dpwssd_zmm(a1, x[3 &* kx &+ 1], w[3 &* kx &+ 1])
-                            a2 = cnnq_dpwssd_zmm(a2, x[3 &* kx &+ 2], w[3 &* kx &+ 2])
+                            a0 = cnnq_dpbusd_zmm(a0, x[2 &* kx], w[2 &* kx])
+                            a1 = cnnq_dpbusd_zmm(a1, x[2 &* kx &+ 1], w[2 &* kx &+ 1])
                         }
-                        cnnq_requantize_zmm(a0 &+ a1 &+ a2, scales, k.lowest, k.highest, k.biasBits, out)
+                        cnnq_requantize_zmm(a0 &+ a1, scales, k.lowest, k.highest, k.biasBits, out)
                         out += c
                     }
                     first &+= count

@@ -1,7 +1,7 @@
 #ifndef CNNQ_AVX512VNNI_H
 #define CNNQ_AVX512VNNI_H
 
-/* vpdpbusd, vpdpwssd and vpermi2b on zmm for Swift, which has no intrinsics: inlined into the kernels of the
+/* vpdpbusd, vpermb and vpermi2b on zmm for Swift, which has no intrinsics: inlined into the kernels of the
    module built with -mavx512f -mavx512bw -mavx512vl -mavx512vnni -mavx512vbmi. Declared for every x86_64 module, with the
    target attribute, because Embedded Swift's clients of that module read its declarations too. */
 #if defined(__x86_64__)
@@ -22,43 +22,38 @@ static inline __attribute__((always_inline, target("avx512f,avx512vl,avx512vnni"
     return (cnnq_i32x8_vl)_mm256_dpbusd_epi32((__m256i)acc, (__m256i)a, (__m256i)b);
 }
 
-/* acc + a[2i]·b[2i] + a[2i+1]·b[2i+1] per int32 lane i, a and b int16 pairs: vpmaddwd and vpaddd in
-   one, wrapping as they do (the depthwise kernel's products are int8 × int8, far from saturating). */
-static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vnni"))) cnnq_i32x16 cnnq_dpwssd_zmm(cnnq_i32x16 acc, cnnq_i32x16 a, cnnq_i32x16 b) {
-    return (cnnq_i32x16)_mm512_dpwssd_epi32((__m512i)acc, (__m512i)a, (__m512i)b);
-}
-
-/* The 16 bytes at r0 and at r1 as 16 int16 pairs (r0[i], r1[i]), both sign-extended. */
-static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vnni"))) cnnq_i32x16 cnnq_pair_bytes_zmm(const signed char *r0, const signed char *r1) {
-    __m128i a = _mm_loadu_si128((const __m128i *)r0), b = _mm_loadu_si128((const __m128i *)r1);
-    __m256i ab = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_unpacklo_epi8(a, b)), _mm_unpackhi_epi8(a, b), 1);
-    return (cnnq_i32x16)_mm512_cvtepi8_epi16(ab);
-}
-
-/* The 16 bytes at r sign-extended to int32: as int16 pairs, (r[i], the sign of r[i]). Against the
-   pairs (w[i], 0) of cnnq_zero_paired_bytes_zmm, one vpdpwssd adds r[i]·w[i]. */
-static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vnni"))) cnnq_i32x16 cnnq_widen_bytes_zmm(const signed char *r) {
-    return (cnnq_i32x16)_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)r));
-}
-
-/* The 16 bytes at w as int16 pairs (w[i], 0). */
-static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vnni"))) cnnq_i32x16 cnnq_zero_paired_bytes_zmm(const signed char *w) {
-    return (cnnq_i32x16)_mm512_and_si512(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)w)), _mm512_set1_epi32(0xFFFF));
+/* Lane i of 16 holds the bytes (r[i] of the four 16-byte rows in `rows`' 128-bit lanes): vpermb moves
+   byte 16j + i to byte 4i + j. AVX-512 VBMI. */
+static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vbmi"))) cnnq_i32x16 cnnq_transpose4_zmm(__m512i rows) {
+    __m512i index = _mm512_add_epi32(
+        _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi32(0x01010101)),
+        _mm512_set1_epi32(0x30201000));
+    return (cnnq_i32x16)_mm512_permutexvar_epi8(index, rows);
 }
 
 /* Lane i of 16 holds the bytes (a[i], b[i], c[i], 0): three kernel rows of channel i, for one vpdpbusd
-   per kernel column of a 3×3 depthwise convolution. vpermb gathers them from the rows in zmm lanes 0-2
-   (lane 3 zero). AVX-512 VBMI. */
+   per kernel column of a 3×3 depthwise convolution. */
 static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vbmi"))) cnnq_i32x16 cnnq_interleave3_zmm(
     const signed char *a, const signed char *b, const signed char *c) {
     __m512i rows = _mm512_zextsi128_si512(_mm_loadu_si128((const __m128i *)a));
     rows = _mm512_inserti32x4(rows, _mm_loadu_si128((const __m128i *)b), 1);
     rows = _mm512_inserti32x4(rows, _mm_loadu_si128((const __m128i *)c), 2);
-    /* Byte 4i + j of the result is byte 16j + i of `rows`. */
-    __m512i index = _mm512_add_epi32(
-        _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi32(0x01010101)),
-        _mm512_set1_epi32(0x30201000));
-    return (cnnq_i32x16)_mm512_permutexvar_epi8(index, rows);
+    return cnnq_transpose4_zmm(rows);
+}
+
+/* Lane i of 16 holds the bytes (a[i], b[i], c[i], d[i]): four kernel rows of channel i (5×5's rows 0-3). */
+static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vbmi"))) cnnq_i32x16 cnnq_interleave4_zmm(
+    const signed char *a, const signed char *b, const signed char *c, const signed char *d) {
+    __m512i rows = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)a));
+    rows = _mm512_inserti32x4(rows, _mm_loadu_si128((const __m128i *)b), 1);
+    rows = _mm512_inserti32x4(rows, _mm_loadu_si128((const __m128i *)c), 2);
+    rows = _mm512_inserti32x4(rows, _mm_loadu_si128((const __m128i *)d), 3);
+    return cnnq_transpose4_zmm(rows);
+}
+
+/* Lane i of 16 holds the bytes (a[i], 0, 0, 0): 5×5's last kernel row alone. */
+static inline __attribute__((always_inline, target("avx512f"))) cnnq_i32x16 cnnq_zero_extend_bytes_zmm(const signed char *a) {
+    return (cnnq_i32x16)_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)a));
 }
 
 /* x XOR 0x80 in every byte: int8 as uint8 offset by 128. */
