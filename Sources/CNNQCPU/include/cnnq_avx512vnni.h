@@ -17,12 +17,12 @@ static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vnni"
 }
 
 /* cnnq_dpbusd_zmm on 8 lanes (EVEX, AVX512VL: Zen 4 has no AVX-VNNI), for a last block of at most 8
-   channels at half the cost of the zmm form. */
+   channels (half the zmm form's cost on a Zen 4). */
 static inline __attribute__((always_inline, target("avx512f,avx512vl,avx512vnni"))) cnnq_i32x8_vl cnnq_dpbusd_ymm_vl(cnnq_i32x8_vl acc, cnnq_i32x8_vl a, cnnq_i32x8_vl b) {
     return (cnnq_i32x8_vl)_mm256_dpbusd_epi32((__m256i)acc, (__m256i)a, (__m256i)b);
 }
 
-/* Lane i of 16 holds the bytes (r[i] of the four 16-byte rows in `rows`' 128-bit lanes): vpermb moves
+/* Lane i of 16 holds byte i of each of the four 16-byte rows in `rows`' 128-bit lanes: vpermb moves
    byte 16j + i to byte 4i + j. AVX-512 VBMI. */
 static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vbmi"))) cnnq_i32x16 cnnq_transpose4_zmm(__m512i rows) {
     __m512i index = _mm512_add_epi32(
