@@ -65,7 +65,7 @@ static inline __attribute__((always_inline, target("avx512f"))) cnnq_i32x16 cnnq
    low 7 bits of the index (x + 128) in t0:t1 and in t2:t3, and its top bit picks one. AVX-512 VBMI. */
 static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vbmi"))) cnnq_i32x16 cnnq_lookup_zmm(
     cnnq_i32x16 x, cnnq_i32x16 t0, cnnq_i32x16 t1, cnnq_i32x16 t2, cnnq_i32x16 t3) {
-    __m512i index = _mm512_xor_si512((__m512i)x, _mm512_set1_epi8((char)0x80));
+    __m512i index = (__m512i)cnnq_flip_bytes_zmm(x);
     __m512i low = _mm512_permutex2var_epi8((__m512i)t0, index, (__m512i)t1);
     __m512i high = _mm512_permutex2var_epi8((__m512i)t2, index, (__m512i)t3);
     return (cnnq_i32x16)_mm512_mask_blend_epi8(_mm512_movepi8_mask(index), low, high);
