@@ -14,9 +14,10 @@ struct BenchKernels: ParsableCommand {
             pick (packed pointwise GEMM, specialised depthwise, im2col + GEMM for other convolutions, grouped \
             ones included), with the GEMM kernel of the CPU's best instruction-set level or of CNNQ_ISA \
             (avx2, avx-vnni, avx512-vnni; neon, dotprod). Prints the median time per layer, GMAC/s, and the share \
-            of the level's floor in int8 MACs per cycle (avx2: 32, two vpmaddwd; avx-vnni: 64 and avx512-vnni: 128, \
-            two vpdpbusd) at the core's clock, measured before the layers run by a chain of dependent adds \
-            (one per cycle), or --clock-ghz. Build with -c release for meaningful numbers.
+            of the level's floor in int8 MACs per cycle (avx2: 32, two vpmaddwd; avx-vnni: 64, two vpdpbusd; \
+            avx512-vnni: 64 per 512-bit vpdpbusd the core retires per cycle, measured: one on Zen 4, two on Zen 5) \
+            at the core's clock, measured before the layers run by a chain of dependent adds (one per cycle), \
+            or --clock-ghz. Build with -c release for meaningful numbers.
             """
     )
 
@@ -56,7 +57,8 @@ struct BenchKernels: ParsableCommand {
             guard clock > 0 else {
                 throw .invalidArgument("the core clock cannot be measured on this architecture; give --clock-ghz")
             }
-            let floor = Double(isa.peakMACsPerCycle) * clock * Double(threads)
+            let macsPerCycle = Self.floorMACsPerCycle(isa, clock: clock)
+            let floor = Double(macsPerCycle) * clock * Double(threads)
             var table = TextTable(
                 header: ["layer", "kernel", "in (H×W×C)", "out C", "k/s", "MMACs", "µs", "GMAC/s", "% floor"],
                 rightAligned: [3, 5, 6, 7, 8])
@@ -82,7 +84,7 @@ struct BenchKernels: ParsableCommand {
             print(table.render())
             let source = clockGhz == nil ? " (measured)" : ""
             print(
-                "\nlevel \(isa.description), GEMM kernel \(isa.gemm.name); floor: \(isa.peakMACsPerCycle) MAC/cycle × \(String(format: "%.2f", clock)) GHz\(source) × \(threads) thread(s) = \(String(format: "%.1f", floor)) GMAC/s"
+                "\nlevel \(isa.description), GEMM kernel \(isa.gemm.name); floor: \(macsPerCycle) MAC/cycle\(isa == .avx512VNNI ? " (measured)" : "") × \(String(format: "%.2f", clock)) GHz\(source) × \(threads) thread(s) = \(String(format: "%.1f", floor)) GMAC/s"
             )
             for kernel in KernelBenchmark.Kernel.allCases {
                 guard let total = totals[kernel] else { continue }
@@ -93,6 +95,15 @@ struct BenchKernels: ParsableCommand {
             }
         }
         warnIfDebugBuild()  // after the figures, and not before an error line
+    }
+
+    /// The level's nominal int8 MACs per cycle (`peakMACsPerCycle`), except AVX-512 VNNI's, measured:
+    /// a core retires one 512-bit `vpdpbusd` per cycle (Zen 4, which runs them in two passes) or two
+    /// (Zen 5, Intel), and the machine kind changes under this project.
+    static func floorMACsPerCycle(_ isa: InstructionSet, clock: Double) -> Int {
+        guard isa == .avx512VNNI else { return isa.peakMACsPerCycle }
+        let perCycle = cnnq_zmm_dpbusd_per_second() / (clock * 1e9)
+        return 64 * max(1, Int(perCycle.rounded()))
     }
 
     func benchmarkBlocks(_ graph: Graph, isa: InstructionSet) {

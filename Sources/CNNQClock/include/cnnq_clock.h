@@ -7,4 +7,9 @@
  * runs, about 0.2 s in all. 0 on other architectures. (Host tools only: bench-kernels' floor.) */
 double cnnq_clock_ghz(void);
 
+/* 512-bit vpdpbusd per second, measured on 12 independent accumulators: a core that runs 512-bit
+ * operations in two passes (Zen 4) retires one per cycle, Zen 5 and Intel's two. Call only where
+ * the CPU has AVX-512 VNNI; 0 on other architectures. (bench-kernels' floor.) */
+double cnnq_zmm_dpbusd_per_second(void);
+
 #endif

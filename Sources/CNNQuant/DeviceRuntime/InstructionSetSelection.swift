@@ -8,7 +8,8 @@ extension InstructionSet {
     public var description: String { "\(name)" }
 
     /// Int8 multiply-adds per cycle of the level's GEMM instruction at two per cycle, the floor
-    /// `bench-kernels` compares with: `vpmaddwd` 2 × 16, `vpdpbusd` 2 × 32 (ymm) or 2 × 64 (zmm);
+    /// `bench-kernels` compares with (it measures the zmm rate instead: one per cycle on Zen 4):
+    /// `vpmaddwd` 2 × 16, `vpdpbusd` 2 × 32 (ymm) or 2 × 64 (zmm);
     /// Arm: `smull`+`sadalp` pairs 2 × 8, `sdot` 2 × 16 (Cortex-A76's two 128-bit pipes), `smmla` 2 × 32.
     public var peakMACsPerCycle: Int {
         switch self {
