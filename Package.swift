@@ -1,11 +1,12 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// The portable kernels use AVX2 on x86_64 hosts; each instruction-set level above it is a module of
+// The portable kernels are built for the architecture's baseline (x86_64: SSE2), so the host tool
+// and the device library run on any CPU of it; each instruction-set level above it is a module of
 // its own with its own flags, run only where `cnnq_cpu_features` finds the level (Swift has no
 // per-function target attribute). The device build in targets/ sets the same flags per board.
 #if arch(x86_64)
-    let vectorSettings: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma"])]
+    let avx2Settings: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-mavx2"])]
     let avxVNNISettings: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mavxvnni"])]
     let avx512VNNISettings: [SwiftSetting] = [
         .unsafeFlags([
@@ -16,13 +17,13 @@ import PackageDescription
     let dotProductSettings: [SwiftSetting] = []
     let i8mmSettings: [SwiftSetting] = []
 #elseif arch(arm64)
-    let vectorSettings: [SwiftSetting] = []
+    let avx2Settings: [SwiftSetting] = []
     let avxVNNISettings: [SwiftSetting] = []
     let avx512VNNISettings: [SwiftSetting] = []
     let dotProductSettings: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=armv8.2-a+dotprod"])]
     let i8mmSettings: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=armv8.6-a+i8mm"])]
 #else
-    let vectorSettings: [SwiftSetting] = []
+    let avx2Settings: [SwiftSetting] = []
     let avxVNNISettings: [SwiftSetting] = []
     let avx512VNNISettings: [SwiftSetting] = []
     let dotProductSettings: [SwiftSetting] = []
@@ -60,7 +61,9 @@ let package = Package(
         // CPU feature detection, and the intrinsics Swift cannot name as static inline C wrappers.
         .target(name: "CNNQCPU"),
         .target(
-            name: "CNNQKernels", dependencies: ["CNNQThreads", "CNNQCPU"], swiftSettings: vectorSettings + optimised),
+            name: "CNNQKernels", dependencies: ["CNNQThreads", "CNNQCPU"], swiftSettings: optimised),
+        .target(
+            name: "CNNQKernelsAVX2", dependencies: ["CNNQKernels", "CNNQCPU"], swiftSettings: avx2Settings + optimised),
         .target(
             name: "CNNQKernelsAVXVNNI", dependencies: ["CNNQKernels", "CNNQCPU"],
             swiftSettings: avxVNNISettings + optimised),
@@ -76,7 +79,8 @@ let package = Package(
         .target(
             name: "CNNQRuntime",
             dependencies: [
-                "CNNQKernels", "CNNQCPU", "CNNQKernelsAVXVNNI", "CNNQKernelsAVX512VNNI", "CNNQKernelsDotProd",
+                "CNNQKernels", "CNNQCPU", "CNNQKernelsAVX2", "CNNQKernelsAVXVNNI", "CNNQKernelsAVX512VNNI",
+                "CNNQKernelsDotProd",
                 "CNNQKernelsI8MM", "CNNQKernelsNEON",
             ],
             swiftSettings: optimised),

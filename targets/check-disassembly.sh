@@ -3,7 +3,7 @@
 # docs/kernels.md). A compiler or source change that loses one fails this check.
 #   usage: targets/check-disassembly.sh out/x86_64/CNNQKernels.o
 #          targets/check-disassembly.sh out/aarch64/CNNQKernels.o aarch64
-#          targets/check-disassembly.sh out/x86_64/CNNQKernelsAVX512VNNI.o avx512-vnni   (one level's module)
+#          targets/check-disassembly.sh out/x86_64/CNNQKernelsAVX2.o avx2   (one level's module)
 #          PROFILE=small targets/check-disassembly.sh out/small/x86_64/CNNQKernels.o
 set -euo pipefail
 object=$1 arch=${2:-x86_64}
@@ -35,26 +35,40 @@ specialised() { [ "${PROFILE:-fast}" = small ] || "$@"; }
 
 case "$arch" in
   x86_64)
-    expect Int8GEMM4x8O vpmaddwd "int16 pairs multiplied and summed exactly into int32"
-    expect Int8GEMM4x8O vpmovsxbw "weights and inputs widened to int16"
-    expect Int8GEMM4x8O vcvtdq2ps "requantization: accumulators converted to float in vector lanes"
-    expect Int8GEMM4x8O vmulps "requantization: per-channel scales multiplied in vector lanes"
-    refuse Int8GEMM4x8O 'vfn?m(add|sub)' "a fused multiply-add would round once where the reference rounds twice"
-    refuse Int8GEMM4x8O vpmaddubsw "saturating u8×s8 pairs would lose exactness"
+    # The baseline: SSE2, which every x86_64 CPU has; the same GEMM and depthwise bodies are compiled
+    # again with AVX2 in that level's module.
+    expect Int8GEMM4x8O pmaddwd "int16 pairs multiplied and summed exactly into int32"
+    expect Int8GEMM4x8O cvtdq2ps "requantization: accumulators converted to float in vector lanes"
+    expect Int8GEMM4x8O mulps "requantization: per-channel scales multiplied in vector lanes"
+    refuse Int8GEMM4x8O pmaddubsw "saturating u8×s8 pairs would lose exactness"
     refuse Int8GEMM4x8O 'R_\S+\s+\S*loadUnaligned' "loads left as calls: the microkernel outgrew the SIL inliner's budget"
-    refuse '' '%?zmm|vpdpbusd' "the baseline module must run on every AVX2 CPU"
-    specialised expect 9DepthwiseO4RowsV10runSliding vpmaddwd "3×3: two kernel rows' taps of 8 channels multiplied and summed exactly"
-    specialised expect 9DepthwiseO4RowsV10runSliding vpunpcklbw "3×3: input rows interleaved into pairs before widening"
-    specialised expect 9DepthwiseO4RowsV10runSliding vmulps "3×3: requantization scales multiplied in vector lanes"
-    specialised refuse 9DepthwiseO4RowsV10runSliding vpmulld "3×3: LLVM saw a zero or sign-extended half of a pair and split the vpmaddwd"
-    specialised expect 9DepthwiseO4RowsV8runPairs vpmaddwd "5×5: two kernel rows' taps of 8 channels multiplied and summed exactly"
-    specialised expect 9DepthwiseO4RowsV8runPairs vpunpcklbw "5×5: input rows interleaved into pairs before widening"
-    specialised expect 9DepthwiseO4RowsV8runPairs vmulps "5×5: requantization scales multiplied in vector lanes"
-    expect 9DepthwiseO4RowsV3run vpmullw "other geometries: 16 channels multiplied exactly in int16"
-    expect 9DepthwiseO4RowsV3run vpmovsxwd "other geometries: products widened to int32 accumulators"
-    refuse Int8GEMM4x8O vpmulld "a 32-bit multiply there means the vpmaddwd pattern was missed"
+    refuse '' ':\s+v[a-z]|pmovsx|pshufb|pmulld|roundps|pminsd|pmaxsd|pblend' \
+        "the baseline module must run on every x86_64 CPU: SSE2 only (no VEX, SSSE3 or SSE4.1)"
+    specialised expect 9DepthwiseO4RowsV10runSliding pmaddwd "3×3: two kernel rows' taps of 8 channels multiplied and summed exactly"
+    specialised expect 9DepthwiseO4RowsV8runPairs pmaddwd "5×5: two kernel rows' taps of 8 channels multiplied and summed exactly"
+    expect 9DepthwiseO4RowsV3run pmullw "other geometries: 16 channels multiplied exactly in int16"
     refuse 9DepthwiseO 'vfn?m(add|sub)' "a fused multiply-add would round once where the reference rounds twice"
-    refuse 3AddO 'vfn?m(add|sub)' "the residual sum of two scaled inputs fused into one rounding"
+    ;;
+  avx2)
+    expect gemm_4x8_avx2 vpmaddwd "int16 pairs multiplied and summed exactly into int32, 256-bit"
+    expect gemm_4x8_avx2 vpmovsxbw "weights and inputs widened to int16"
+    expect gemm_4x8_avx2 vcvtdq2ps "requantization: accumulators converted to float in vector lanes"
+    expect gemm_4x8_avx2 vmulps "requantization: per-channel scales multiplied in vector lanes"
+    refuse gemm_4x8_avx2 vpmaddubsw "saturating u8×s8 pairs would lose exactness"
+    refuse gemm_4x8_avx2 vpmulld "a 32-bit multiply there means the vpmaddwd pattern was missed"
+    refuse '' 'R_\S+\s+\S*(loadUnaligned|Int8GEMM4x8|runPaired|runLanes|runPixels|globalAverage_)' \
+        "a portable body called in the baseline module (SSE2) instead of compiled here"
+    expect add_avx2 vcvtdq2ps "residual add: 8 lanes converted to float in one register"
+    expect multiply_avx2 vpmulld "squeeze-excite gate: 8 products in one instruction (SSE2 has none)"
+    expect 9DepthwiseO4RowsV10runSliding vpmaddwd "3×3: two kernel rows' taps of 8 channels multiplied and summed exactly"
+    expect 9DepthwiseO4RowsV10runSliding vpunpcklbw "3×3: input rows interleaved into pairs before widening"
+    expect 9DepthwiseO4RowsV10runSliding vmulps "3×3: requantization scales multiplied in vector lanes"
+    refuse 9DepthwiseO4RowsV10runSliding vpmulld "3×3: LLVM saw a zero or sign-extended half of a pair and split the vpmaddwd"
+    expect 9DepthwiseO4RowsV8runPairs vpmaddwd "5×5: two kernel rows' taps of 8 channels multiplied and summed exactly"
+    expect 9DepthwiseO4RowsV8runPairs vpunpcklbw "5×5: input rows interleaved into pairs before widening"
+    expect 9DepthwiseO4RowsV8runPairs vmulps "5×5: requantization scales multiplied in vector lanes"
+    refuse '' '%?zmm|vpdpbusd' "AVX2 CPUs need not have VNNI or AVX-512"
+    refuse '' 'vfn?m(add|sub)' "a fused multiply-add would round once where the reference rounds twice"
     ;;
   aarch64)
     # Armv8.0 baseline: no sdot (an optional v8.2 extension), so widening multiplies.

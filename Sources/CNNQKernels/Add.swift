@@ -47,19 +47,42 @@ public enum Add {
         }
     }
 
+    /// A level's module compiling `runLanes` with its instructions, reached through its C entry:
+    /// `run(a, b, count, parameters, output)`.
+    public struct Kernel {
+        public typealias Body = (
+            UnsafePointer<Int8>, UnsafePointer<Int8>, Int, UnsafePointer<AddParameters>, UnsafeMutablePointer<Int8>
+        ) -> Void
+        public let run: Body
+
+        public init(run: @escaping Body) { self.run = run }
+    }
+
     /// 8 lanes at a time, the tail through `reference`, bit for bit the same; spread over threads in
-    /// pieces of 16 KiB (a multiple of 8).
+    /// pieces of 16 KiB (a multiple of 8), each by `kernel` or the portable loop.
     public static func run(
         _ a: UnsafePointer<Int8>, _ b: UnsafePointer<Int8>, count: Int, parameters p: AddParameters,
-        output: UnsafeMutablePointer<Int8>
+        output: UnsafeMutablePointer<Int8>, kernel: Kernel? = nil
     ) {
         parallelChunks(count, grain: 16_384) { range in
-            runLanes(a + range.lowerBound, b + range.lowerBound, count: range.count, p, output + range.lowerBound)
+            runLanes(
+                a + range.lowerBound, b + range.lowerBound, count: range.count, p, output + range.lowerBound,
+                kernel: kernel)
         }
     }
 
+    /// `count` lanes on the calling thread, by `kernel` or the portable loop.
     @inline(__always)
     static func runLanes(
+        _ a: UnsafePointer<Int8>, _ b: UnsafePointer<Int8>, count: Int, _ p: AddParameters,
+        _ output: UnsafeMutablePointer<Int8>, kernel: Kernel?
+    ) {
+        guard let kernel else { return runLanes(a, b, count: count, p, output) }
+        withUnsafePointer(to: p) { kernel.run(a, b, count, $0, output) }
+    }
+
+    @inlinable @inline(__always)
+    public static func runLanes(
         _ a: UnsafePointer<Int8>, _ b: UnsafePointer<Int8>, count: Int, _ p: AddParameters,
         _ output: UnsafeMutablePointer<Int8>
     ) {

@@ -57,7 +57,7 @@ public enum Depthwise {
 
     /// Kernel geometry as a type: the specialised variants return constants, so each generic
     /// specialisation of the row body has unrolled taps and constant strides.
-    protocol Geometry {
+    @usableFromInline protocol Geometry {
         var kh: Int { get }
         var kw: Int { get }
         var sh: Int { get }
@@ -68,21 +68,33 @@ public enum Depthwise {
         static var pairs: Bool { get }
     }
 
-    struct K3S1: Geometry {
-        var kh: Int { 3 }; var kw: Int { 3 }; var sh: Int { 1 }; var sw: Int { 1 }; var dh: Int { 1 };
-        var dw: Int { 1 }; static var pairs: Bool { true }
+    /// k×k at stride s, no dilation: the geometries with a paired-tap row body, their constants
+    /// inlinable so that a level's module (CNNQKernelsAVX2) unrolls them too.
+    @usableFromInline protocol SquareGeometry: Geometry {
+        static var k: Int { get }
+        static var s: Int { get }
+        init()
     }
-    struct K3S2: Geometry {
-        var kh: Int { 3 }; var kw: Int { 3 }; var sh: Int { 2 }; var sw: Int { 2 }; var dh: Int { 1 };
-        var dw: Int { 1 }; static var pairs: Bool { true }
+
+    @usableFromInline struct K3S1: SquareGeometry {
+        @inlinable static var k: Int { 3 }
+        @inlinable static var s: Int { 1 }
+        @inlinable init() {}
     }
-    struct K5S1: Geometry {
-        var kh: Int { 5 }; var kw: Int { 5 }; var sh: Int { 1 }; var sw: Int { 1 }; var dh: Int { 1 };
-        var dw: Int { 1 }; static var pairs: Bool { true }
+    @usableFromInline struct K3S2: SquareGeometry {
+        @inlinable static var k: Int { 3 }
+        @inlinable static var s: Int { 2 }
+        @inlinable init() {}
     }
-    struct K5S2: Geometry {
-        var kh: Int { 5 }; var kw: Int { 5 }; var sh: Int { 2 }; var sw: Int { 2 }; var dh: Int { 1 };
-        var dw: Int { 1 }; static var pairs: Bool { true }
+    @usableFromInline struct K5S1: SquareGeometry {
+        @inlinable static var k: Int { 5 }
+        @inlinable static var s: Int { 1 }
+        @inlinable init() {}
+    }
+    @usableFromInline struct K5S2: SquareGeometry {
+        @inlinable static var k: Int { 5 }
+        @inlinable static var s: Int { 2 }
+        @inlinable init() {}
     }
 
     /// Any other geometry, read from the shape at run time.
@@ -121,8 +133,8 @@ public enum Depthwise {
     /// (iy − origin) % ring. One type rather than a generic source, so the kernel exists once in a
     /// device library.
     public struct InputRows {
-        let base: UnsafePointer<Int8>, rowStride: Int, imageStride: Int, ring: Int, origin: Int
-        @inline(__always) public func row(_ b: Int, _ iy: Int) -> UnsafePointer<Int8> {
+        @usableFromInline let base: UnsafePointer<Int8>, rowStride: Int, imageStride: Int, ring: Int, origin: Int
+        @inlinable @inline(__always) public func row(_ b: Int, _ iy: Int) -> UnsafePointer<Int8> {
             ring == 0 ? base + (b &* imageStride &+ iy &* rowStride) : base + ((iy &- origin) % ring) &* rowStride
         }
     }
@@ -402,12 +414,25 @@ public enum Depthwise {
                 }
             }
         #else
+            /// 3×3 and 5×5 at stride 1 and 2, at least 16 channels (a `RowKernel`'s geometries) by the
+            /// bodies below, for a level's module to compile with its instructions (CNNQKernelsAVX2).
+            @inlinable @inline(__always)
+            public func runPaired(_ row: Int) {
+                switch (s.kernelHeight, s.strideHeight) {
+                case (3, 1): runSliding(row, K3S1())
+                case (3, 2): runSliding(row, K3S2())
+                case (5, 1): runPairs(row, K5S1())
+                default: runPairs(row, K5S2())
+                }
+            }
+
             /// 3×3 at stride 1 and 2, at least 16 channels: half a block (8 channels) at a time, and a
             /// window of three input columns sliding along the row, each column loaded and interleaved
             /// once. Kernel rows are paired as in `runPairs` (0 with 1, 2 with the input row below the
             /// kernel against a zero weight, so that every product is a `vpmaddwd` of two interleaved
             /// loads); the zero point is folded into the bias. A kernel row in the padding reads x_zero
             /// from `padding` at column stride 0; a padding column is x_zero.
+            @inlinable
             func runSliding<G: Geometry>(_ row: Int, _ g: G) {
                 var padding = SIMD8<Int8>(repeating: Int8(truncatingIfNeeded: zero))
                 var weights = InlineArray<6, SIMD16<Int16>>(repeating: .zero)
@@ -423,7 +448,7 @@ public enum Depthwise {
             /// The weights go through `weights` in memory, and this body stays a call of its own so that
             /// the buffer stays opaque: as values, LLVM sees row 2's zero partner and turns its products
             /// into `vpmulld` and shuffles (1.4× slower).
-            @inline(never)
+            @inlinable @inline(never)
             func runSliding<G: Geometry>(
                 _ row: Int, _ g: G, padding: UnsafeRawPointer,
                 weights w: UnsafeMutablePointer<SIMD16<Int16>>
@@ -502,6 +527,7 @@ public enum Depthwise {
             /// pairs, so that one `vpmaddwd` multiplies and sums two taps of 8 channels (an odd last row
             /// pairs with its own sign extension, against a zero weight); each input column is interleaved
             /// once per chunk of output pixels, into a buffer on the stack.
+            @inlinable
             func runPairs<G: Geometry>(_ row: Int, _ g: G) {
                 // Row pairs × kernel width × 2 halves of 8 channels (5×5: 30), and input columns × row
                 // pairs × 2 halves: a chunk of 17 output pixels for 5×5 stride 1, 9 for stride 2.
@@ -520,6 +546,7 @@ public enum Depthwise {
                 }
             }
 
+            @inlinable
             func runPairs<G: Geometry>(
                 _ row: Int, _ g: G, weights: UnsafeMutablePointer<SIMD16<Int16>>,
                 columns: UnsafeMutablePointer<SIMD16<Int16>>, capacity: Int
@@ -611,4 +638,14 @@ public enum Depthwise {
             }
         #endif
     }
+}
+
+extension Depthwise.SquareGeometry {
+    @inlinable var kh: Int { Self.k }
+    @inlinable var kw: Int { Self.k }
+    @inlinable var sh: Int { Self.s }
+    @inlinable var sw: Int { Self.s }
+    @inlinable var dh: Int { 1 }
+    @inlinable var dw: Int { 1 }
+    @inlinable static var pairs: Bool { true }
 }

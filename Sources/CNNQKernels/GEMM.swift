@@ -161,8 +161,8 @@ public enum GEMM {
             (self.name, self.pixelTile, self.unsignedRows, self.multiply) = (name, pixelTile, unsignedRows, multiply)
         }
 
-        /// The portable kernel (`Int8GEMM4x8`): x86_64's baseline (AVX2). Arm's runtime runs its own
-        /// NEON kernel instead (`InstructionSet.gemm`).
+        /// The portable kernel (`Int8GEMM4x8`): x86_64's baseline (SSE2; the AVX2 level compiles the
+        /// same body in its module). Arm's runtime runs its own NEON kernel instead (`InstructionSet.gemm`).
         public static var baseline: Kernel {
             Kernel(name: "4x8", pixelTile: 4, unsignedRows: false, multiply: Int8GEMM4x8.multiply)
         }
@@ -273,10 +273,12 @@ public enum GEMM {
 
 /// The portable GEMM kernel, 4 pixels × 8 output channels (half a block), signed rows: the tile's
 /// rows widened once to int16 in its scratch, then per group of 4 input channels the 8 channels'
-/// weights widened and multiplied by each pixel's 4 inputs in pairs summed into int32 (`vpmaddwd` on
-/// x86_64, `smull` and `uzp` on Arm), so each channel has two partial sums until the end of the row. Exact: no product or pair sum can overflow.
-enum Int8GEMM4x8 {
-    static func multiply(_ tile: UnsafePointer<GEMM.Tile>) {
+/// weights widened and multiplied by each pixel's 4 inputs in pairs summed into int32 (`pmaddwd` on
+/// x86_64, 256-bit where the AVX2 module compiles it; `smull` and `uzp` on Arm), so each channel has
+/// two partial sums until the end of the row. Exact: no product or pair sum can overflow.
+public enum Int8GEMM4x8 {
+    @inlinable @inline(__always)
+    public static func multiply(_ tile: UnsafePointer<GEMM.Tile>) {
         let t = tile.pointee
         // 4 rows of 2 · rowStride bytes: the 8 rows of scratch a 4-row tile has.
         let wide = t.scratch.assumingMemoryBound(to: Int16.self)
@@ -285,7 +287,7 @@ enum Int8GEMM4x8 {
     }
 
     /// Int8 to int16, 16 at a time: up to `length` rounded up to 16, within the row's stride.
-    @inline(__always)
+    @inlinable @inline(__always)
     static func widen(_ source: UnsafePointer<Int8>, length: Int, into row: UnsafeMutablePointer<Int16>) {
         var i = 0
         while i < length {
@@ -297,20 +299,20 @@ enum Int8GEMM4x8 {
     }
 
     /// The 4 int16 inputs of group `g` of a widened row, repeated over 16 lanes (`vpbroadcastq`).
-    @inline(__always)
+    @inlinable @inline(__always)
     static func broadcastGroup(_ row: UnsafePointer<Int16>, _ g: Int) -> SIMD16<Int16> {
         let quad = UnsafeRawPointer(row + 4 * g).loadUnaligned(as: UInt64.self)
         return unsafeBitCast(SIMD4<UInt64>(repeating: quad), to: SIMD16<Int16>.self)
     }
 
     /// (a[0]+a[1], a[2]+a[3], …, b[6]+b[7]): two channels' partial sums per input vector.
-    @inline(__always)
+    @inlinable @inline(__always)
     static func pairSums(_ a: SIMD8<Int32>, _ b: SIMD8<Int32>) -> SIMD8<Int32> {
         SIMD8(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]) &+ SIMD8(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7])
     }
 
     /// Channels 8·half ..< 8·half + 8 of every pixel of the tile.
-    @inline(__always)
+    @inlinable @inline(__always)
     static func microkernel(_ t: GEMM.Tile, wide: UnsafeMutablePointer<Int16>, half: Int) {
         let stride = t.rowStride
         let r0 = UnsafePointer(wide), r1 = UnsafePointer(wide + min(1, t.count - 1) * stride)

@@ -232,7 +232,8 @@ public struct InvertedResidual {
             LookupTable.lookUp(table, out, out, 0..<(pixels * outputChannels), kernel: kernels.lookup)
         }
         if let residual {
-            Add.runLanes(out, input + first * inputChannels, count: pixels * outputChannels, residual, out)
+            Add.runLanes(
+                out, input + first * inputChannels, count: pixels * outputChannels, residual, out, kernel: kernels.add)
         }
     }
 }

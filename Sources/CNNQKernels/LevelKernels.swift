@@ -7,8 +7,14 @@ public struct LevelKernels {
     public let depthwise: Depthwise.RowKernel?
     /// Nil: the portable loop.
     public let lookup: LookupTable.Kernel?
+    /// Nil: the portable loops (x86_64: SSE2).
+    public let add: Add.Kernel?, multiply: Multiply.Kernel?, globalAverage: Pooling.GlobalAverageKernel?
 
-    public init(gemm: GEMM.Kernel, depthwise: Depthwise.RowKernel? = nil, lookup: LookupTable.Kernel? = nil) {
+    public init(
+        gemm: GEMM.Kernel, depthwise: Depthwise.RowKernel? = nil, lookup: LookupTable.Kernel? = nil,
+        add: Add.Kernel? = nil, multiply: Multiply.Kernel? = nil, globalAverage: Pooling.GlobalAverageKernel? = nil
+    ) {
         (self.gemm, self.depthwise, self.lookup) = (gemm, depthwise, lookup)
+        (self.add, self.multiply, self.globalAverage) = (add, multiply, globalAverage)
     }
 }

@@ -39,19 +39,37 @@ public enum Multiply {
         }
     }
 
+    /// A level's module compiling `runPixels` with its instructions, reached through its C entry:
+    /// `run(x, gate, first pixel, pixel count, channels, parameters, output)`.
+    public struct Kernel {
+        public typealias Body = (
+            UnsafePointer<Int8>, UnsafePointer<Int8>, Int, Int, Int, UnsafePointer<MultiplyParameters>,
+            UnsafeMutablePointer<Int8>
+        ) -> Void
+        public let run: Body
+
+        public init(run: @escaping Body) { self.run = run }
+    }
+
     /// 8 channels at a time, the channel tail through `reference`, bit for bit the same; pixels
-    /// spread over threads in pieces of about 16 KiB.
+    /// spread over threads in pieces of about 16 KiB, each by `kernel` or the portable loop.
     public static func run(
         _ x: UnsafePointer<Int8>, gate: UnsafePointer<Int8>, pixels: Int, channels: Int,
-        parameters p: MultiplyParameters, output: UnsafeMutablePointer<Int8>
+        parameters p: MultiplyParameters, output: UnsafeMutablePointer<Int8>, kernel: Kernel? = nil
     ) {
         parallelChunks(pixels, grain: max(1, 16_384 / max(1, channels))) { range in
-            runPixels(range, x, gate: gate, channels: channels, p, output)
+            if let kernel {
+                withUnsafePointer(to: p) {
+                    kernel.run(x, gate, range.lowerBound, range.count, channels, $0, output)
+                }
+            } else {
+                runPixels(range, x, gate: gate, channels: channels, p, output)
+            }
         }
     }
 
-    @inline(__always)
-    static func runPixels(
+    @inlinable @inline(__always)
+    public static func runPixels(
         _ pixels: Range<Int>, _ x: UnsafePointer<Int8>, gate: UnsafePointer<Int8>, channels: Int,
         _ p: MultiplyParameters, _ output: UnsafeMutablePointer<Int8>
     ) {

@@ -34,7 +34,19 @@ public enum Pooling {
         }
     }
 
+    /// A level's module compiling `globalAverage` with its instructions, reached through its C entry:
+    /// `run(input, pixels, channels, parameters, output)`.
+    public struct GlobalAverageKernel {
+        public typealias Body = (
+            UnsafePointer<Int8>, Int, Int, UnsafePointer<AverageParameters>, UnsafeMutablePointer<Int8>
+        ) -> Void
+        public let run: Body
+
+        public init(run: @escaping Body) { self.run = run }
+    }
+
     /// 8 channels per step, summed over all pixels; bit for bit `globalAverageReference`.
+    @inlinable @inline(__always)
     public static func globalAverage(
         _ input: UnsafePointer<Int8>, pixels: Int, channels: Int, parameters p: AverageParameters,
         output: UnsafeMutablePointer<Int8>

@@ -4,7 +4,7 @@ import CNNQKernels
 /// struct layout or a function signature in cnnq.h changes.
 public enum RuntimeVersion {
     public static let major: Int32 = 0
-    public static let minor: Int32 = 10
+    public static let minor: Int32 = 11
     public static let patch: Int32 = 0
     public static let abi: Int32 = 2
 }

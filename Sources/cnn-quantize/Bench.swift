@@ -10,8 +10,8 @@ struct Bench: ParsableCommand {
             input, --warmup times untimed and then --runs times timed. Prints the latency (min, median, \
             90th percentile), effective GMAC/s (convolution MACs over the median), the arena and model \
             bytes, and each layer's median time, slowest first, with its share of the run and its GMAC/s. \
-            The kernels are the CPU's best instruction-set level, or the one CNNQ_ISA names (avx2, avx-vnni, \
-            avx512-vnni; neon, dotprod). Build with -c release for meaningful numbers.
+            The kernels are the CPU's best instruction-set level, or the one CNNQ_ISA names (sse2, avx2, \
+            avx-vnni, avx512-vnni; neon, dotprod, i8mm). Build with -c release for meaningful numbers.
             """
     )
 

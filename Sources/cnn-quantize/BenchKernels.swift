@@ -13,8 +13,9 @@ struct BenchKernels: ParsableCommand {
             Each convolution of the model runs with random int8 data through the kernel the runtime would \
             pick (packed pointwise GEMM, specialised depthwise, im2col + GEMM for other convolutions, grouped \
             ones included), with the GEMM kernel of the CPU's best instruction-set level or of CNNQ_ISA \
-            (avx2, avx-vnni, avx512-vnni; neon, dotprod). Prints the median time per layer, GMAC/s, and the share \
-            of the level's floor in int8 MACs per cycle (avx2: 32, two vpmaddwd; avx-vnni: 64, two vpdpbusd; \
+            (sse2, avx2, avx-vnni, avx512-vnni; neon, dotprod, i8mm). Prints the median time per layer, \
+            GMAC/s, and the share of the level's floor in int8 MACs per cycle (sse2: 16, two pmaddwd; avx2: \
+            32, two vpmaddwd; avx-vnni: 64, two vpdpbusd; \
             avx512-vnni: 64 per 512-bit vpdpbusd the core retires per cycle, measured: one on Zen 4, two on Zen 5) \
             at the core's clock, measured before the layers run by a chain of dependent adds (one per cycle), \
             or --clock-ghz. Build with -c release for meaningful numbers.

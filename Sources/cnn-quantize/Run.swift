@@ -15,8 +15,8 @@ struct Run: ParsableCommand {
             --labels, and with --softmax their probabilities. --raw writes every output's int8 bytes in turn, to compare \
             with a board's (make -C targets \
             cross-test writes targets/out/BOARD/output-*.bin). The kernels are the CPU's best \
-            instruction-set level, or the one CNNQ_ISA names (avx2, avx-vnni, avx512-vnni; neon, dotprod); \
-            every level gives the same bytes.
+            instruction-set level, or the one CNNQ_ISA names (sse2, avx2, avx-vnni, avx512-vnni; neon, \
+            dotprod, i8mm); every level gives the same bytes.
             """
     )
 

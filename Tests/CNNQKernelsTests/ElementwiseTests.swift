@@ -4,8 +4,9 @@ import CNNQTestSupport
 import CNNQuant
 import Testing
 
-/// Add, multiply, lookup tables and pooling: optimised == reference bit for bit, and the reference
-/// within one step of the float arithmetic it stands for.
+/// Add, multiply, lookup tables and pooling: optimised == reference bit for bit (the portable loops
+/// and each level's own that this machine runs), and the reference within one step of the float
+/// arithmetic it stands for.
 @Suite struct ElementwiseTests {
     static func scale(_ random: inout SeededRandom) -> Double { Double.random(in: 0.002...0.2, using: &random) }
 
@@ -21,8 +22,11 @@ import Testing
             let a = random.int8s(count), b = random.int8s(count)
             var expected = [Int8](repeating: 0, count: count), actual = expected
             Add.reference(a, b, count: count, parameters: p, output: &expected)
-            Add.run(a, b, count: count, parameters: p, output: &actual)
-            #expect(actual == expected, "trial \(trial)")
+            for isa in InstructionSet.available {
+                actual = [Int8](repeating: 0, count: count)
+                Add.run(a, b, count: count, parameters: p, output: &actual, kernel: isa.add)
+                #expect(actual == expected, "trial \(trial), \(isa)")
+            }
             for i in 0..<count {
                 let real = (sa * Double(Int32(a[i]) - za) + sb * Double(Int32(b[i]) - zb)) / so + Double(zo)
                 let bounded = min(max(real.rounded(), Double(p.lower)), Double(p.upper))
@@ -43,8 +47,13 @@ import Testing
             let x = random.int8s(pixels * channels), gate = random.int8s(channels)
             var expected = [Int8](repeating: 0, count: x.count), actual = expected
             Multiply.reference(x, gate: gate, pixels: pixels, channels: channels, parameters: p, output: &expected)
-            Multiply.run(x, gate: gate, pixels: pixels, channels: channels, parameters: p, output: &actual)
-            #expect(actual == expected, "channels \(channels), pixels \(pixels)")
+            for isa in InstructionSet.available {
+                actual = [Int8](repeating: 0, count: x.count)
+                Multiply.run(
+                    x, gate: gate, pixels: pixels, channels: channels, parameters: p, output: &actual,
+                    kernel: isa.multiply)
+                #expect(actual == expected, "channels \(channels), pixels \(pixels), \(isa)")
+            }
             for i in x.indices {
                 let real =
                     sx * Double(Int32(x[i]) - p.inputZeroPoint) * sg * Double(Int32(gate[i % channels]) + 128) / so
@@ -148,6 +157,11 @@ import Testing
             Pooling.globalAverageReference(x, pixels: pixels, channels: channels, parameters: p, output: &expected)
             Pooling.globalAverage(x, pixels: pixels, channels: channels, parameters: p, output: &actual)
             #expect(actual == expected, "channels \(channels), pixels \(pixels)")
+            for kernel in InstructionSet.available.compactMap(\.globalAverage) {
+                actual = [Int8](repeating: 0, count: channels)
+                withUnsafePointer(to: p) { kernel.run(x, pixels, channels, $0, &actual) }
+                #expect(actual == expected, "channels \(channels), pixels \(pixels), a level's kernel")
+            }
         }
     }
 

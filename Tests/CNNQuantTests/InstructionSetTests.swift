@@ -41,9 +41,9 @@ import Testing
             #expect(try InstructionSet.selected(environment: ["CNNQ_ISA": isa.description.uppercased()]) == isa)
         }
         #expect {
-            try InstructionSet.selected(environment: ["CNNQ_ISA": "sse2"])
+            try InstructionSet.selected(environment: ["CNNQ_ISA": "avx10"])
         } throws: { error in
-            "\(error)".contains("CNNQ_ISA=sse2")
+            "\(error)".contains("CNNQ_ISA=avx10")
                 && "\(error)".contains("available: \(InstructionSet.baseline.description)")
         }
     }

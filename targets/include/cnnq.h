@@ -21,8 +21,8 @@
  * own arena, may run one model on different threads at once. cnnq_invoke itself may use the OpenMP
  * threads of a host build; each output is computed once, so results do not depend on their number.
  *
- * What each board's library needs of its CPU: x86_64 AVX2 and FMA (it faults without them; the
- * AVX-VNNI and AVX-512 VNNI kernels run where the CPU has them), aarch64 Armv8.0 Advanced SIMD
+ * What each board's library needs of its CPU: any x86_64 (SSE2; the AVX2, AVX-VNNI and AVX-512 VNNI
+ * kernels run where the CPU has them), aarch64 Armv8.0 Advanced SIMD
  * (dotprod and i8mm kernels where present), armv7 NEON with the hard-float ABI (-mfpu=neon
  * -mfloat-abi=hard). Every level gives the same output bytes.
  */
@@ -37,7 +37,7 @@ extern "C" {
 #endif
 
 #define CNNQ_VERSION_MAJOR 0
-#define CNNQ_VERSION_MINOR 10
+#define CNNQ_VERSION_MINOR 11
 #define CNNQ_VERSION_PATCH 0
 /* Changes whenever a struct layout or a function signature below changes. */
 #define CNNQ_ABI_VERSION 2
@@ -100,16 +100,17 @@ cnnq_status cnnq_context_init(cnnq_context *context, const cnnq_model *model, vo
 
 /* Instruction-set levels with their own kernels. Every level gives the same output bytes. */
 enum {
-    CNNQ_ISA_BASELINE = 0,     /* x86_64: AVX2 (the library's minimum); aarch64: Advanced SIMD; armv7: NEON */
+    CNNQ_ISA_BASELINE = 0,     /* x86_64: SSE2 (the library's minimum); aarch64: Advanced SIMD; armv7: NEON */
     CNNQ_ISA_AVX_VNNI = 1,     /* x86_64: 256-bit vpdpbusd */
     CNNQ_ISA_AVX512_VNNI = 2,  /* x86_64: AVX-512 F/BW/VL + VNNI + VBMI (Ice Lake, Zen 4 and later) */
     CNNQ_ISA_DOTPROD = 3,      /* aarch64: Armv8.2 sdot */
-    CNNQ_ISA_I8MM = 4          /* aarch64: Armv8.6 smmla */
+    CNNQ_ISA_I8MM = 4,         /* aarch64: Armv8.6 smmla */
+    CNNQ_ISA_AVX2 = 5          /* x86_64: 256-bit vpmaddwd */
 };
 /* Runs `context` with level `isa` instead of the one init picked (A/B tests, a board whose kernel
  * misreports its CPU): CNNQ_INVALID_ARGUMENT if this library or CPU lacks it. */
 cnnq_status cnnq_context_set_isa(cnnq_context *context, int32_t isa);
-/* The level `context` runs, and a level's name ("avx2", "avx-vnni", "avx512-vnni", "neon", "dotprod", "i8mm";
+/* The level `context` runs, and a level's name ("sse2", "avx2", "avx-vnni", "avx512-vnni", "neon", "dotprod", "i8mm";
  * NULL for an unknown value). */
 int32_t cnnq_context_isa(const cnnq_context *context);
 const char *cnnq_isa_name(int32_t isa);

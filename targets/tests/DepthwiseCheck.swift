@@ -3,7 +3,7 @@
 // generic one), channel counts that are and are not multiples of 8 and 16, asymmetric padding,
 // random zero points, clamps and scales, and weights of −128. The host's DepthwiseTests cannot
 // reach Arm's row bodies; this runs under qemu as Embedded Swift, built with the library's flags, with
-// the row body of the board's best level (x86_64: AVX-512 VNNI's where the CPU has it).
+// the portable row bodies and those of every level the board's CPU has (x86_64: AVX2's, AVX-512 VNNI's).
 // Prints one line; exit status 1 on any difference. Usage: depthwise_check [SHAPES]
 import CNNQKernels
 import CNNQRuntime
@@ -49,6 +49,10 @@ func reference(
     }
 }
 
+/// The portable row bodies (nil) and each level's own that this CPU runs.
+let kernels: [Depthwise.RowKernel?] =
+    [nil] + InstructionSet.allCases.filter { $0.isAvailable && $0.depthwise != nil }.map { $0.depthwise }
+
 func check(shapes: Int) -> Int {
     var random = Random()
     var failures = 0
@@ -85,15 +89,18 @@ func check(shapes: Int) -> Int {
         let lower = Int32(random.int(0...100)) - 128, upper = Int32(random.int(0...100)) + 27
         let stage = OutputStage(scales: scales, zeroPoint: Int32(random.int(0...40)) - 20, lower: lower, upper: upper)
         reference(s, x, zero, w, bias, stage, expected)
-        Depthwise.run(
-            input: x, inputZeroPoint: zero, packedWeights: packed, bias: bias, shape: s, stage: stage, output: actual,
-            kernel: InstructionSet.best.depthwise)
-        var same = true
-        for i in 0..<s.outputCount where expected[i] != actual[i] { same = false }
-        if !same {
-            failures += 1
-            print(
-                "differs: \(kh)×\(kw) stride \(stride) dilation \(dilation), C \(c), \(s.inputHeight)×\(s.inputWidth)")
+        for kernel in kernels {
+            Depthwise.run(
+                input: x, inputZeroPoint: zero, packedWeights: packed, bias: bias, shape: s, stage: stage,
+                output: actual, kernel: kernel)
+            var same = true
+            for i in 0..<s.outputCount where expected[i] != actual[i] { same = false }
+            if !same {
+                failures += 1
+                print(
+                    "differs (\(kernel?.name ?? "portable")): \(kh)×\(kw) stride \(stride) dilation \(dilation), C \(c), "
+                        + "\(s.inputHeight)×\(s.inputWidth)")
+            }
         }
         for p in [
             UnsafeMutableRawPointer(x), UnsafeMutableRawPointer(w), UnsafeMutableRawPointer(packed),
@@ -116,8 +123,8 @@ func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar
         }
     }
     let failures = check(shapes: shapes)
-    print(
-        "depthwise_check (\(InstructionSet.best.depthwise?.name ?? "portable") row body): \(shapes) shapes, \(failures) differ from the reference"
-    )
+    print("depthwise_check (row bodies:", terminator: "")
+    for kernel in kernels { print(" \(kernel?.name ?? "portable")", terminator: "") }
+    print("): \(shapes) shapes, \(failures) differ from the reference")
     return failures == 0 ? 0 : 1
 }

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define THREADS 4
+#define THREADS 6 /* one per level value, CNNQ_ISA_BASELINE to CNNQ_ISA_AVX2 */
 #define RUNS 8
 
 static cnnq_model model;

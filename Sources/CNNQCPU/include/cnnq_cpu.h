@@ -21,9 +21,19 @@ int cnnq_cpu_features(void);
    through C so that no other module compiles their bodies: Embedded Swift compiles the bodies of
    what a module calls. */
 #if defined(__x86_64__)
+void cnnq_gemm_4x8_avx2(const void *tile);
 void cnnq_gemm_4x16_avxvnni(const void *tile);
 void cnnq_gemm_8x16_avx512vnni(const void *tile);
 /* Output row `row` of the 3×3 or 5×5 depthwise layer whose Depthwise.Rows `rows` points at. */
+void cnnq_depthwise_avx2(const void *rows, long row);
+/* The residual add of `count` lanes with the AddParameters `parameters` points at. */
+void cnnq_add_avx2(const signed char *a, const signed char *b, long count, const void *parameters, signed char *output);
+/* Pixels first ..< first + count of x times the per-channel gate, with the MultiplyParameters `parameters`. */
+void cnnq_multiply_avx2(const signed char *x, const signed char *gate, long first, long count, long channels,
+                        const void *parameters, signed char *output);
+/* The mean over `pixels` pixels of each of `channels` channels, with the AverageParameters `parameters`. */
+void cnnq_global_average_avx2(const signed char *input, long pixels, long channels, const void *parameters,
+                              signed char *output);
 void cnnq_depthwise_avx512vnni(const void *rows, long row);
 /* output[i] = table[input[i] + 128] for i < count. */
 void cnnq_lookup_avx512vnni(const signed char *table, const signed char *input, signed char *output, long count);

@@ -35,6 +35,6 @@ public enum AddOp {
         let kernel = AddParameters(
             inputZeroPoints: (c.tensor(input: 0).zeroPoint, c.tensor(input: 1).zeroPoint), scales: (p.scaleA, p.scaleB),
             zeroPoint: out.zeroPoint, lower: p.lower, upper: p.upper)
-        Add.run(c.input(0), c.input(1), count: out.count, parameters: kernel, output: c.output)
+        Add.run(c.input(0), c.input(1), count: out.count, parameters: kernel, output: c.output, kernel: c.kernels.add)
     }
 }

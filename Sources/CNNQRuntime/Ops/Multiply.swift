@@ -20,15 +20,16 @@ public enum MultiplyOp {
             inputZeroPoint: x.zeroPoint, gateZeroPoint: g.zeroPoint,
             output: c.parameters(Parameters()).requantization(zeroPoint: c.outputTensor.zeroPoint))
         if g.count == x.count {
-            Multiply.run(input, gate: gate, pixels: 1, channels: x.count, parameters: parameters, output: output)
+            Multiply.run(
+                input, gate: gate, pixels: 1, channels: x.count, parameters: parameters, output: output,
+                kernel: c.kernels.multiply)
             return
         }
         let pixels = x.height * x.width, image = pixels * x.channels
         for b in 0..<x.batch {
             Multiply.run(
                 input + b * image, gate: gate + b * x.channels, pixels: pixels, channels: x.channels,
-                parameters: parameters,
-                output: output + b * image)
+                parameters: parameters, output: output + b * image, kernel: c.kernels.multiply)
         }
     }
 }

@@ -107,7 +107,9 @@ public enum BlockBenchmark {
                     input: depthwiseOut, pixels: oh * ow, inputChannels: e, packedWeights: pp, packedBias: qp,
                     outputChannels: cout,
                     stage: stage, kernel: gemm, workspace: &rows, output: &output)
-                if let add { Add.run(output, input, count: output.count, parameters: add, output: &output) }
+                if let add {
+                    Add.run(output, input, count: output.count, parameters: add, output: &output, kernel: isa.add)
+                }
             }
             let fusedBlock = InvertedResidual(
                 expand: block.expand.map {

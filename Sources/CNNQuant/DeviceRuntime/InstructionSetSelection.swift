@@ -9,16 +9,13 @@ extension InstructionSet {
 
     /// Int8 multiply-adds per cycle of the level's GEMM instruction at two per cycle, the floor
     /// `bench-kernels` compares with (it measures the zmm rate instead: one per cycle on Zen 4):
-    /// `vpmaddwd` 2 × 16, `vpdpbusd` 2 × 32 (ymm) or 2 × 64 (zmm);
+    /// `pmaddwd` 2 × 8, `vpmaddwd` 2 × 16, `vpdpbusd` 2 × 32 (ymm) or 2 × 64 (zmm);
     /// Arm: `smull`+`sadalp` pairs 2 × 8, `sdot` 2 × 16 (Cortex-A76's two 128-bit pipes), `smmla` 2 × 32.
     public var peakMACsPerCycle: Int {
         switch self {
         case .baseline:
-            #if arch(x86_64)
-                32
-            #else
-                16
-            #endif
+            16
+        case .avx2: 32
         case .avxVNNI: 64
         case .avx512VNNI: 128
         case .dotProduct: 32
@@ -26,7 +23,7 @@ extension InstructionSet {
         }
     }
 
-    /// The level named by `CNNQ_ISA` in the environment (avx2, avx-vnni, avx512-vnni, neon, dotprod, i8mm),
+    /// The level named by `CNNQ_ISA` in the environment (sse2, avx2, avx-vnni, avx512-vnni, neon, dotprod, i8mm),
     /// else the CPU's best. A name this build or CPU cannot run is an error, not a silent fallback.
     public static func selected(
         environment: [String: String] = ProcessInfo.processInfo.environment
