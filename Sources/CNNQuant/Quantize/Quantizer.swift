@@ -41,6 +41,8 @@ public struct Quantizer {
     var spatialFlatten: [String: String] = [:]
     /// Values that read an int8 tensor's bytes in another order (Transpose, Reshape; see `lowerReshape`).
     var views: [String: ByteView] = [:]
+    /// Nodes already lowered as part of the node before them (a ReLU fused into the Add it reads).
+    var absorbed: Set<String> = []
 
     /// `channelMeans` holds E[x] per channel for convolution inputs (needed by bias correction).
     /// `cache` carries packed convolution weights from one call to the next on the same graph, means
@@ -61,7 +63,7 @@ public struct Quantizer {
             model.tensors[t].flags |= ModelFormat.inputFlag
             model.inputs.append(t)
         }
-        for node in graph.nodes { try quantize(node) }
+        for node in graph.nodes where !absorbed.contains(node.name) { try quantize(node) }
         for output in graph.outputs {
             guard tensorOf[output] != nil || floatOf[output] != nil || views[output] != nil else {
                 throw .invalidGraph("graph output '\(output)' is not computed by any op")
