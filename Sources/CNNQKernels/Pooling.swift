@@ -45,6 +45,17 @@ public enum Pooling {
         public init(run: @escaping Body) { self.run = run }
     }
 
+    /// `globalAverage` by `kernel`, or by the portable loop when it is nil.
+    public static func globalAverage(
+        _ input: UnsafePointer<Int8>, pixels: Int, channels: Int, parameters p: AverageParameters,
+        output: UnsafeMutablePointer<Int8>, kernel: GlobalAverageKernel?
+    ) {
+        guard let kernel else {
+            return globalAverage(input, pixels: pixels, channels: channels, parameters: p, output: output)
+        }
+        withUnsafePointer(to: p) { kernel.run(input, pixels, channels, $0, output) }
+    }
+
     /// 8 channels per step, summed over all pixels; bit for bit `globalAverageReference`.
     @inlinable @inline(__always)
     public static func globalAverage(

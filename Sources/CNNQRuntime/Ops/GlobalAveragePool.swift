@@ -18,13 +18,9 @@ public enum GlobalAveragePoolOp {
             output: c.parameters(Parameters()).requantization(zeroPoint: c.outputTensor.zeroPoint))
         let pixels = x.height * x.width
         for b in 0..<x.batch {
-            let (input, output) = (c.input(0) + b * pixels * x.channels, c.output + b * x.channels)
-            if let kernel = c.kernels.globalAverage {
-                withUnsafePointer(to: parameters) { kernel.run(input, pixels, x.channels, $0, output) }
-            } else {
-                Pooling.globalAverage(
-                    input, pixels: pixels, channels: x.channels, parameters: parameters, output: output)
-            }
+            Pooling.globalAverage(
+                c.input(0) + b * pixels * x.channels, pixels: pixels, channels: x.channels, parameters: parameters,
+                output: c.output + b * x.channels, kernel: c.kernels.globalAverage)
         }
     }
 }
