@@ -6,11 +6,11 @@ struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a .cnnq model as an ONNX QDQ graph, for ONNX Runtime and Netron.",
         discussion: """
-            Every int8 tensor becomes a QuantizeLinear/DequantizeLinear pair with the file's scale and \\
-            zero point; convolution weights int8 per output channel and biases int32, unpacked from the \\
-            kernels' layouts; fused clamps as Clip; lookup tables (h-swish, sigmoid, ...) as a Gather \\
-            on the int8 values; fused blocks as their layers; float islands as float ops. ONNX Runtime \\
-            runs it with its own requantization, so its outputs agree with cnnq's closely, not bit for \\
+            Every int8 tensor becomes a QuantizeLinear/DequantizeLinear pair with the file's scale and \
+            zero point; convolution weights int8 per output channel and biases int32, unpacked from the \
+            kernels' layouts; fused clamps as Clip; lookup tables (h-swish, sigmoid, ...) as a Gather \
+            on the int8 values; fused blocks as their layers; float islands as float ops. ONNX Runtime \
+            runs it with its own requantization, so its outputs agree with cnnq's closely, not bit for \
             bit (calibration/compare_qdq.py measures how closely).
             """
     )

@@ -332,6 +332,16 @@ import Testing
             #expect(result.stdout.contains(option), "--help does not mention \(option)")
         }
     }
+
+    /// A `\\` at a line's end in a help literal printed as a backslash in `export --help`.
+    @Test(arguments: [
+        "quantize", "zoo", "eval", "inspect", "run", "export", "bench", "bench-sweep", "bench-kernels",
+    ])
+    func helpHasNoStrayBackslash(command: String) throws {
+        let result = try CLI.run([command, "--help"])
+        #expect(result.status == 0)
+        #expect(!result.stdout.contains("\\"), "\(command) --help: \(result.stdout)")
+    }
 }
 
 enum SmallDisk {
