@@ -51,7 +51,8 @@ struct Quantize: ParsableCommand {
         help: """
             How activation ranges are chosen: \(CalibrationMethod.allCases.map(\.rawValue).joined(separator: ", ")). \
             auto quantizes with each of the others and keeps the one with the best output SQNR on (up to \
-            32 of) the calibration images.
+            200 of) the calibration images, then tries each tensor with the ranges the other methods give \
+            it and keeps what improves that SQNR (docs/quantization.md).
             """
     )
     var method: CalibrationMethod = .auto
