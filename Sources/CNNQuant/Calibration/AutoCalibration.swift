@@ -42,7 +42,7 @@ struct AutoCalibration {
         let methods = CalibrationMethod.candidates
         let ranges = methods.map { calibrator.ranges($0) }
         let models = try ranges.map { ranges throws(CNNQError) in
-            try Quantizer.quantize(graph, ranges: ranges, channelMeans: means, options: options)
+            try Quantizer.quantize(graph, ranges: ranges, inputMeans: means, options: options)
         }
         let int8 = try models.map { model throws(CNNQError) in try PerTensorRangeSearch.load(model) }
         // Every method's model has the same tensors, so the same arena and MACs.

@@ -1,26 +1,27 @@
 /// Collects activation statistics by running the float model over calibration inputs, one input at a
 /// time: memory stays proportional to the model, not to the number of images. The first pass records
-/// min/max (and per-channel means of the tensors `channelMeansOf` names); the histogram methods need a
-/// second pass, binned over the first pass's ranges.
+/// min/max (and the input means bias correction asks for, `InputMeansRequest`); the histogram methods
+/// need a second pass, binned over the first pass's ranges.
 public final class Calibrator {
     public struct Statistics {
         public var lower: Float = .infinity, upper: Float = -.infinity
-        /// Sum over every observed position of each channel (channels innermost), and positions seen.
-        var channelSums: [Double]?
-        var positions = 0
         var histogram: Histogram?
-
-        public var channelMeans: [Double]? { channelSums.map { sums in sums.map { $0 / Double(max(positions, 1)) } } }
     }
 
     let executor: FloatExecutor
     public private(set) var statistics: [String: Statistics] = [:]
-    let channelCounts: [String: Int]
+    /// The requests reading each value, and their sums ([tap][channel]) and positions by layer.
+    let requests: [String: [InputMeansRequest]]
+    var inputSums: [String: (sums: [Double], positions: Int)] = [:]
 
-    /// `channelMeansOf` maps a value name to its channel count.
-    public init(executor: FloatExecutor, channelMeansOf: [String: Int] = [:]) {
+    public init(executor: FloatExecutor, inputMeansOf requests: [InputMeansRequest] = []) {
         self.executor = executor
-        channelCounts = channelMeansOf
+        self.requests = Dictionary(grouping: requests, by: \.input)
+    }
+
+    /// Each requested layer's input means, [tap][channel], by node name.
+    public var inputMeans: [String: [Double]] {
+        inputSums.mapValues { entry in entry.sums.map { $0 / Double(max(entry.positions, 1)) } }
     }
 
     public func observeRange(_ feeds: [String: Tensor]) throws(CNNQError) {
@@ -30,11 +31,11 @@ public final class Calibrator {
                 s.lower = min(s.lower, v)
                 s.upper = max(s.upper, v)
             }
-            if let c = channelCounts[name] {
-                var sums = s.channelSums ?? [Double](repeating: 0, count: c)
-                for (i, v) in values.enumerated() { sums[i % c] += Double(v) }
-                s.channelSums = sums
-                s.positions += values.count / c
+            for request in requests[name] ?? [] {
+                var entry =
+                    inputSums[request.node] ?? ([Double](repeating: 0, count: request.taps * request.channels), 0)
+                entry.positions += request.accumulate(values, into: &entry.sums)
+                inputSums[request.node] = entry
             }
             statistics[name] = s
         }

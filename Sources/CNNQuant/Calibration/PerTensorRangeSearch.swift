@@ -217,7 +217,7 @@ struct PerTensorRangeSearch {
 
     /// The graph quantized with `ranges`, convolutions packed before reused.
     func quantize(_ ranges: [String: (lower: Float, upper: Float)]) throws(CNNQError) -> QuantizedModel {
-        try Quantizer.quantize(graph, ranges: ranges, channelMeans: means, options: options, cache: cache)
+        try Quantizer.quantize(graph, ranges: ranges, inputMeans: means, options: options, cache: cache)
     }
 
     /// From `model`, quantized with `start`'s ranges, judged by `judge`; `progress(done, total)`

@@ -137,19 +137,27 @@ public struct QuantizationPipeline {
         }
         let inputName = graph.inputs[0].name
 
-        // Per-channel means of convolution inputs, for bias correction.
-        var channels: [String: Int] = [:]
+        // The inputs' means per tap and channel, for bias correction.
+        var requests: [InputMeansRequest] = []
         if options.biasCorrection {
             for node in graph.nodes {
-                if case .conv = node.op, let shape = graph.shapes[node.inputs[0]] {
-                    channels[node.inputs[0]] = shape[1]
-                }
-                if case .gemm = node.op, let shape = graph.shapes[node.inputs[0]] {
-                    channels[node.inputs[0]] = shape[1]
+                guard let shape = graph.shapes[node.inputs[0]] else { continue }
+                switch node.op {
+                case let .conv(window, _, _):
+                    guard shape.count == 4, let w = graph.initializers[node.inputs[1]]?.shape, w.count == 4,
+                        let y = graph.shapes[node.outputs[0]], y.count == 4
+                    else { continue }
+                    requests.append(
+                        InputMeansRequest(
+                            node: node.name, input: node.inputs[0], channels: shape[1], height: shape[2],
+                            width: shape[3], window: window, kernel: (w[2], w[3]), output: (y[2], y[3])))
+                case .gemm where shape.count == 2:
+                    requests.append(InputMeansRequest(node: node.name, input: node.inputs[0], channels: shape[1]))
+                default: continue
                 }
             }
         }
-        let calibrator = Calibrator(executor: executor, channelMeansOf: channels)
+        let calibrator = Calibrator(executor: executor, inputMeansOf: requests)
         func feeds(_ i: Int) throws(CNNQError) -> [String: Tensor] {
             let tensor = try samples.sample(i)
             guard tensor.shape == graph.inputs[0].shape else {
@@ -168,7 +176,7 @@ public struct QuantizationPipeline {
                 progress("calibrating (histograms)", i + 1, calibration)
             }
         }
-        let means = calibrator.statistics.compactMapValues(\.channelMeans)
+        let means = calibrator.inputMeans
         let quantizerOptions = Quantizer.Options(
             biasCorrection: options.biasCorrection, perTensorDepthwise: options.perTensorDepthwise,
             exclude: options.exclude)
@@ -183,7 +191,7 @@ public struct QuantizationPipeline {
             notes += choice.notes
         } else {
             model = try Quantizer.quantize(
-                graph, ranges: calibrator.ranges(method), channelMeans: means, options: quantizerOptions)
+                graph, ranges: calibrator.ranges(method), inputMeans: means, options: quantizerOptions)
         }
         model.inputPipeline = options.inputPipeline
         let layers = try Int8Model(bytes: ModelFileWriter.bytes(model, plan: ArenaPlan(model)))

@@ -26,7 +26,7 @@ public struct Quantizer {
 
     let graph: Graph
     let ranges: [String: (lower: Float, upper: Float)]
-    let channelMeans: [String: [Double]]
+    let inputMeans: [String: [Double]]
     let options: Options
     let cache: ConvolutionCache?
     var model = QuantizedModel()
@@ -44,14 +44,15 @@ public struct Quantizer {
     /// Nodes already lowered as part of the node before them (a ReLU fused into the Add it reads).
     var absorbed: Set<String> = []
 
-    /// `channelMeans` holds E[x] per channel for convolution inputs (needed by bias correction).
+    /// `inputMeans` holds each convolution's and Gemm's input means per tap and channel, by node
+    /// (`InputMeansRequest`; needed by bias correction).
     /// `cache` carries packed convolution weights from one call to the next on the same graph, means
     /// and options.
     public static func quantize(
-        _ graph: Graph, ranges: [String: (lower: Float, upper: Float)], channelMeans: [String: [Double]] = [:],
+        _ graph: Graph, ranges: [String: (lower: Float, upper: Float)], inputMeans: [String: [Double]] = [:],
         options: Options = Options(), cache: ConvolutionCache? = nil
     ) throws(CNNQError) -> QuantizedModel {
-        var q = Quantizer(graph: graph, ranges: ranges, channelMeans: channelMeans, options: options, cache: cache)
+        var q = Quantizer(graph: graph, ranges: ranges, inputMeans: inputMeans, options: options, cache: cache)
         try q.run()
         return q.model
     }

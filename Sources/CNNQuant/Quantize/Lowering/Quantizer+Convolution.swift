@@ -34,7 +34,7 @@ extension Quantizer {
         let y = try newTensor(out, node: node.name, range: clampedRange(out, clamp))
         try convolution(
             node, kind: kind, x: x, y: y, weights: ohwi, bias: bias, kernel: (kh, kw), window: window, groups: group,
-            clamp: clamp)
+            clamp: clamp, means: inputMeans[node.name])
     }
 
     /// The geometry the runtime's loader accepts (`ConvolutionGeometry.shape`), checked here so that
@@ -98,10 +98,11 @@ extension Quantizer {
     }
 
     /// Convolution-like layers: per-output-channel symmetric weights in OHWI order, int32 bias,
-    /// per-channel requantization, packed for the kernel that runs them.
+    /// per-channel requantization, packed for the kernel that runs them. `means`: the input's per tap
+    /// and channel (`InputMeansRequest`), for bias correction.
     mutating func convolution(
         _ node: Node, kind: ModelFormat.OpKind, x: Int, y: Int, weights: [Float], bias: [Float]?,
-        kernel: (Int, Int), window: Window, groups: Int, clamp: Clamp
+        kernel: (Int, Int), window: Window, groups: Int, clamp: Clamp, means: [Double]?
     ) throws(CNNQError) {
         let (tx, ty) = (model.tensors[x], model.tensors[y])
         let o = ty.channels
@@ -133,7 +134,7 @@ extension Quantizer {
         } else {
             packed = pack(
                 kind: kind, tx: tx, weights: weights, bias: bias, kernel: kernel, groups: groups, shape: shape,
-                layout: layout)
+                layout: layout, means: means)
             cache?.entries[key] = packed
         }
         var scales = [Float](repeating: 1, count: layout.channelSlots)
@@ -159,7 +160,8 @@ extension Quantizer {
     /// input's quantization, not the output's.
     func pack(
         kind: ModelFormat.OpKind, tx: QuantizedModel.TensorEntry, weights: [Float], bias: [Float]?,
-        kernel: (Int, Int), groups: Int, shape: ConvolutionShape, layout: ConvolutionOp.PackedLayout
+        kernel: (Int, Int), groups: Int, shape: ConvolutionShape, layout: ConvolutionOp.PackedLayout,
+        means: [Double]?
     ) -> ConvolutionCache.Packed {
         let o = shape.outputChannels
         let perChannel = weights.count / o
@@ -167,7 +169,8 @@ extension Quantizer {
         var q = [Int8](repeating: 0, count: weights.count)
         var weightScales = [Double](repeating: 1, count: o)
         var b = bias.map { $0.map(Double.init) } ?? [Double](repeating: 0, count: o)
-        let means = options.biasCorrection ? channelMeans[tx.name] : nil
+        let taps = kernel.0 * kernel.1
+        let corrections = options.biasCorrection && means?.count == taps * tx.channels ? means : nil
         let layerLargest =
             kind == .depthwise && options.perTensorDepthwise ? Double(weights.map { abs($0) }.max() ?? 0) : 0
         // The int32 bias, the input zero point folded into it and the accumulated products must fit
@@ -185,9 +188,11 @@ extension Quantizer {
             for (i, w) in row.enumerated() {
                 let level = max(-127, min(127, (Double(w) / s).rounded()))
                 q[c * perChannel + i] = Int8(level)
-                if let means {
-                    error +=
-                        (level * s - Double(w)) * means[kind == .depthwise ? c : c / (o / groups) * inputs + i % inputs]
+                if let means = corrections {
+                    // OHWI: entry i of a row is tap i / inputs, channel i % inputs of the group's.
+                    let (tap, channel) =
+                        kind == .depthwise ? (i, c) : (i / inputs, c / (o / groups) * inputs + i % inputs)
+                    error += (level * s - Double(w)) * means[tap * tx.channels + channel]
                 }
             }
             b[c] -= error

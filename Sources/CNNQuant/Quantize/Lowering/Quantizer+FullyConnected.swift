@@ -39,12 +39,18 @@ extension Quantizer {
     /// map a flatten reads (`spatialFlatten`), with the weights reordered from NCHW to NHWC flatten order.
     mutating func fullyConnected(_ node: Node, weights: [Float], bias: [Float]?, clamp: Clamp) throws(CNNQError) {
         var (input, weights, kernel, kind) = (node.inputs[0], weights, (1, 1), ModelFormat.OpKind.pointwise)
+        var means = inputMeans[node.name]
         if let map = spatialFlatten[input], let shape = graph.shapes[map] {
             let (c, h, w) = (shape[1], shape[2], shape[3])
             let k = c * h * w, n = weights.count / k
             var nhwc = [Float](repeating: 0, count: weights.count)
             for j in 0..<n {
                 for ch in 0..<c { for p in 0..<(h * w) { nhwc[j * k + p * c + ch] = weights[j * k + ch * h * w + p] } }
+            }
+            // The vector's means are in flatten order too: each map position becomes a tap.
+            means = means.map { flat in
+                guard flat.count == k else { return [] }
+                return (0..<k).map { i in flat[(i % c) * h * w + i / c] }
             }
             (input, weights, kernel, kind) = (map, nhwc, (h, w), .convolution)
         }
@@ -59,7 +65,7 @@ extension Quantizer {
         let y = try newTensor(node.outputs[0], node: node.name, range: clampedRange(node.outputs[0], clamp))
         try convolution(
             node, kind: kind, x: x, y: y, weights: weights, bias: bias, kernel: kernel, window: window, groups: 1,
-            clamp: clamp)
+            clamp: clamp, means: means)
     }
 
 }
