@@ -37,6 +37,27 @@ public struct InputMeansRequest: Sendable {
 
     var taps: Int { kernel.height * kernel.width }
 
+    /// One request per convolution and Gemm of `graph` whose shapes are known.
+    static func requests(in graph: Graph) -> [InputMeansRequest] {
+        graph.nodes.compactMap { node in
+            // Only after the op is known: some nodes have no inputs.
+            switch node.op {
+            case let .conv(window, _, _):
+                guard let shape = graph.shapes[node.inputs[0]], shape.count == 4,
+                    let w = graph.initializers[node.inputs[1]]?.shape, w.count == 4,
+                    let y = graph.shapes[node.outputs[0]], y.count == 4
+                else { return nil }
+                return InputMeansRequest(
+                    node: node.name, input: node.inputs[0], channels: shape[1], height: shape[2], width: shape[3],
+                    window: window, kernel: (w[2], w[3]), output: (y[2], y[3]))
+            case .gemm:
+                guard let shape = graph.shapes[node.inputs[0]], shape.count == 2 else { return nil }
+                return InputMeansRequest(node: node.name, input: node.inputs[0], channels: shape[1])
+            default: return nil
+            }
+        }
+    }
+
     /// Adds one observation of the input (NHWC, any batch) to `sums` ([tap][channel]); returns the
     /// output positions it covered, the count the sums are divided by.
     func accumulate(_ values: [Float], into sums: inout [Double]) -> Int {

@@ -137,27 +137,8 @@ public struct QuantizationPipeline {
         }
         let inputName = graph.inputs[0].name
 
-        // The inputs' means per tap and channel, for bias correction.
-        var requests: [InputMeansRequest] = []
-        if options.biasCorrection {
-            for node in graph.nodes {
-                guard let shape = graph.shapes[node.inputs[0]] else { continue }
-                switch node.op {
-                case let .conv(window, _, _):
-                    guard shape.count == 4, let w = graph.initializers[node.inputs[1]]?.shape, w.count == 4,
-                        let y = graph.shapes[node.outputs[0]], y.count == 4
-                    else { continue }
-                    requests.append(
-                        InputMeansRequest(
-                            node: node.name, input: node.inputs[0], channels: shape[1], height: shape[2],
-                            width: shape[3], window: window, kernel: (w[2], w[3]), output: (y[2], y[3])))
-                case .gemm where shape.count == 2:
-                    requests.append(InputMeansRequest(node: node.name, input: node.inputs[0], channels: shape[1]))
-                default: continue
-                }
-            }
-        }
-        let calibrator = Calibrator(executor: executor, inputMeansOf: requests)
+        let calibrator = Calibrator(
+            executor: executor, inputMeansOf: options.biasCorrection ? InputMeansRequest.requests(in: graph) : [])
         func feeds(_ i: Int) throws(CNNQError) -> [String: Tensor] {
             let tensor = try samples.sample(i)
             guard tensor.shape == graph.inputs[0].shape else {

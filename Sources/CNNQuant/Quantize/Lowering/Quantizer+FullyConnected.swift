@@ -48,10 +48,7 @@ extension Quantizer {
                 for ch in 0..<c { for p in 0..<(h * w) { nhwc[j * k + p * c + ch] = weights[j * k + ch * h * w + p] } }
             }
             // The vector's means are in flatten order too: each map position becomes a tap.
-            means = means.map { flat in
-                guard flat.count == k else { return [] }
-                return (0..<k).map { i in flat[(i % c) * h * w + i / c] }
-            }
+            means = means.flatMap { flat in flat.count == k ? (0..<k).map { flat[($0 % c) * h * w + $0 / c] } : nil }
             (input, weights, kernel, kind) = (map, nhwc, (h, w), .convolution)
         }
         var flat = node
