@@ -37,32 +37,48 @@ import Testing
         #expect(result.outputSQNR > 15, "output SQNR \(result.outputSQNR) dB; worst layers \(worst)")
     }
 
-    /// `auto` scores every method on the calibration samples, starts from the best, then changes single
-    /// tensors' ranges only where that lowers the error; with no change it writes exactly the file its
-    /// method writes, and on these samples (no held-out images, all of them judged) its output SQNR is
-    /// at least the best method's.
-    @Test func autoStartsFromTheBestMethodAndOnlyImproves() throws {
+    /// `auto` scores every method on the calibration samples (with bias correction asked, each with
+    /// and without it), starts from the best, then changes single tensors' ranges only where that
+    /// lowers the error; with no change it writes exactly the file its start writes, and on these
+    /// samples (no held-out images, all of them judged) its output SQNR is at least every start's.
+    @Test(arguments: [false, true])
+    func autoStartsFromTheBestMethodAndOnlyImproves(biasCorrection: Bool) throws {
         let graph = try ONNXImporter.load(path: Fixtures.path("parity/mobilenet_v2/model.onnx"))
         var options = QuantizationPipeline.Options()
         options.heldOut = 0
-        func run(_ method: CalibrationMethod) throws -> QuantizationPipeline.Result {
+        func run(_ method: CalibrationMethod, corrected: Bool = biasCorrection) throws -> QuantizationPipeline.Result {
             options.method = method
+            options.biasCorrection = corrected
             return try QuantizationPipeline.run(graph, samples: Self.samples("mobilenet_v2"), options: options)
         }
         let auto = try run(.auto)
-        let note = try #require(auto.notes.first { $0.hasPrefix("auto chose \(auto.method):") })
-        let scores = ["minmax", "percentile", "mse", "entropy"].map { m in
-            note.components(separatedBy: " \(m) ").last.flatMap { Double($0.prefix { $0 != "," && $0 != " " }) }
+        #expect(biasCorrection || !auto.biasCorrection)
+        let correction =
+            !biasCorrection ? "" : auto.biasCorrection ? " with bias correction" : " without bias correction"
+        let note = try #require(auto.notes.first { $0.hasPrefix("auto chose \(auto.method)\(correction):") })
+        // "minmax 31.2 / 30.9, percentile …": with / without correction.
+        let methods: [CalibrationMethod] = [.minmax, .percentile, .mse, .entropy]
+        let listed = methods.map { m in
+            let text = note.components(separatedBy: " \(m) ").last!
+            return text.prefix { $0 != "," && !$0.isLetter }.split(separator: "/").compactMap {
+                Double($0.trimmingCharacters(in: .whitespaces))
+            }
         }
-        let chosen = try #require(scores[[.minmax, .percentile, .mse, .entropy].firstIndex(of: auto.method)!])
-        #expect(scores.allSatisfy { $0 != nil && $0! <= chosen }, "\(note)")
+        #expect(listed.allSatisfy { $0.count == (biasCorrection ? 2 : 1) }, "\(note)")
+        let chosen = listed[methods.firstIndex(of: auto.method)!][biasCorrection && !auto.biasCorrection ? 1 : 0]
+        #expect(listed.joined().allSatisfy { $0 <= chosen }, "\(note)")
         let search = try #require(auto.notes.first { $0.hasPrefix("auto, per tensor:") })
         let judged = search.split(separator: " ").compactMap { Double($0) }.suffix(2)
         #expect(judged.count == 2 && judged.last! >= judged.first!, "\(search)")
-        let singles = try [CalibrationMethod.minmax, .percentile, .mse, .entropy].map { ($0, try run($0)) }
-        #expect(auto.rangesChanged > 0 || auto.bytes == singles.first { $0.0 == auto.method }!.1.bytes, "\(search)")
-        for (method, result) in singles {
-            #expect(result.outputSQNR <= auto.outputSQNR + 1e-9, "\(method) \(result.outputSQNR) dB; \(search)")
+        let singles = try methods.flatMap { m in
+            try (biasCorrection ? [true, false] : [false]).map { c in (m, c, try run(m, corrected: c)) }
+        }
+        let start = singles.first { $0.0 == auto.method && $0.1 == auto.biasCorrection }!.2
+        #expect(auto.rangesChanged > 0 || auto.bytes == start.bytes, "\(search)")
+        for (method, corrected, result) in singles {
+            #expect(
+                result.outputSQNR <= auto.outputSQNR + 1e-9,
+                "\(method)\(corrected ? " corrected" : "") \(result.outputSQNR) dB; \(search)")
         }
     }
 }

@@ -43,7 +43,7 @@ public struct QuantizationReport: Codable, Sendable {
             ? options.method.rawValue
             : "auto: \(result.method.rawValue)"
                 + (result.rangesChanged == 0 ? "" : ", \(result.rangesChanged) tensors' ranges from other methods")
-        biasCorrection = options.biasCorrection
+        biasCorrection = result.biasCorrection
         crossLayerEqualization = options.crossLayerEqualization
         calibrationSamples = result.calibrationSamples
         comparisonSamples = result.comparison.samples

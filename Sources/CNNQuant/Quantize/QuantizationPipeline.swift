@@ -89,6 +89,9 @@ public struct QuantizationPipeline {
         public var method: CalibrationMethod
         /// Tensors whose range `auto`'s per-tensor search took from another method than `method`.
         public var rangesChanged: Int
+        /// Whether the biases were corrected: `Options.biasCorrection`, unless `auto` judged the
+        /// model better without.
+        public var biasCorrection: Bool
         public var notes: [String]
         public var outputSQNR: Double { comparison.outputSQNR }
     }
@@ -164,11 +167,13 @@ public struct QuantizationPipeline {
         var method = options.method
         var model: QuantizedModel
         var rangesChanged = 0
+        var biasCorrection = options.biasCorrection
         if method == .auto {
             let auto = AutoCalibration(
                 graph: graph, calibrator: calibrator, means: means, options: quantizerOptions, executor: executor)
             let choice = try auto.choose(calibration: calibration, feeds: feeds, progress: progress)
             (method, model, rangesChanged) = (choice.method, choice.model, choice.rangesChanged)
+            biasCorrection = choice.biasCorrection
             notes += choice.notes
         } else {
             model = try Quantizer.quantize(
@@ -194,6 +199,7 @@ public struct QuantizationPipeline {
         return Result(
             bytes: bytes, model: written, int8: int8, layers: layers, plan: plan, comparison: comparison,
             calibrationSamples: calibration, method: method, rangesChanged: rangesChanged,
+            biasCorrection: biasCorrection,
             notes: notes + model.notes)
     }
 }
