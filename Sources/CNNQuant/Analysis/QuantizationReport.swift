@@ -42,7 +42,11 @@ public struct QuantizationReport: Codable, Sendable {
             options.method != .auto
             ? options.method.rawValue
             : "auto: \(result.method.rawValue)"
-                + (result.rangesChanged == 0 ? "" : ", \(result.rangesChanged) tensors' ranges from other methods")
+                + (result.rangesChanged == 0
+                    ? ""
+                    : result.rangesChanged == 1
+                        ? ", 1 tensor's range from another method"
+                        : ", \(result.rangesChanged) tensors' ranges from other methods")
         biasCorrection = result.biasCorrection
         crossLayerEqualization = options.crossLayerEqualization
         calibrationSamples = result.calibrationSamples
