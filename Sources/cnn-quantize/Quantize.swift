@@ -72,8 +72,9 @@ struct Quantize: ParsableCommand {
     @Flag(
         inversion: .prefixedNo,
         help: """
-            Correct each layer's bias for its expected weight-rounding error on the calibration images \
-            (with --method auto: where the calibration images' output SQNR says it helps).
+            Correct each layer's bias for its mean error on the calibration images: layers with no \
+            activation clamp for all of it, measured on the int8 model; the others for their weights' \
+            rounding (with --method auto: where the calibration images' output SQNR says it helps).
             """)
     var biasCorrection = true
 
@@ -207,11 +208,18 @@ struct Quantize: ParsableCommand {
             let dB = { (v: Double?) in v.map { String(format: "%.1f dB", $0) } ?? "exact" }
             return r.outputs?.map { "\(dB($0.sqnrDB)) ('\($0.name)')" }.joined(separator: ", ") ?? dB(r.outputSQNRDB)
         }
+        func correction(_ r: QuantizationReport) -> String {
+            let n = r.measuredBiasLayers
+            return !r.biasCorrection
+                ? ""
+                : ", bias correction"
+                    + (n == 0 ? "" : " (measured on the int8 model for \(n) layer\(n == 1 ? "" : "s"))")
+        }
         let kib = { (bytes: Int) in String(format: "%.1f KiB", Double(bytes) / 1024) }
         var lines = [
             "wrote \(output): \(r.layers.count) layers\(blocks(int8))\(floatOps(int8)), \(grouped(r.parameters)) params, \(grouped(r.macs)) MACs",
             "file \(grouped(r.fileBytes)) bytes; arena \(grouped(r.arenaBytesOneThread)) bytes with 1 thread (\(kib(r.activationBytes)) activations + \(kib(r.workspaceBytesPerThread)) scratch per thread)",
-            "calibration: \(r.calibrationSamples) images, \(r.method)\(r.biasCorrection ? ", bias correction" : "")\(r.crossLayerEqualization ? ", cross-layer equalization" : "")",
+            "calibration: \(r.calibrationSamples) images, \(r.method)\(correction(r))\(r.crossLayerEqualization ? ", cross-layer equalization" : "")",
             "output SQNR \(outputSQNR(r))\(agreement(r)) on \(heldOut > 0 ? "held-out" : "the calibration") images",
         ]
         lines += r.notes.map { "note: \($0)" }

@@ -6,6 +6,8 @@ public struct QuantizationReport: Codable, Sendable {
     public var model: String
     public var method: String
     public var biasCorrection: Bool
+    /// Layers whose bias correction was measured on the int8 model.
+    public var measuredBiasLayers: Int
     public var crossLayerEqualization: Bool
     public var calibrationSamples: Int
     public var comparisonSamples: Int
@@ -48,6 +50,7 @@ public struct QuantizationReport: Codable, Sendable {
                         ? ", 1 tensor's range from another method"
                         : ", \(result.rangesChanged) tensors' ranges from other methods")
         biasCorrection = result.biasCorrection
+        measuredBiasLayers = result.measuredBiasLayers
         crossLayerEqualization = options.crossLayerEqualization
         calibrationSamples = result.calibrationSamples
         comparisonSamples = result.comparison.samples

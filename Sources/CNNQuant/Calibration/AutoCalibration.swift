@@ -34,6 +34,8 @@ struct AutoCalibration {
     struct Choice {
         var method: CalibrationMethod
         var biasCorrection: Bool
+        /// The layers whose correction was measured on the int8 model (`EmpiricalBiasCorrection`).
+        var measured: [String: Quantizer.MeasuredMeans]
         var model: QuantizedModel
         /// Tensors whose range the per-tensor search took from another method than `method`.
         var rangesChanged = 0
@@ -53,9 +55,24 @@ struct AutoCalibration {
         let settings = options.biasCorrection ? [options, uncorrected] : [options]
         let methods = settings.flatMap { _ in CalibrationMethod.candidates }
         let corrected = settings.flatMap { o in CalibrationMethod.candidates.map { _ in o.biasCorrection } }
-        var models: [QuantizedModel] = []
+        var models: [QuantizedModel] = [], measured: [[String: Quantizer.MeasuredMeans]] = []
+        var notes: [String] = []
         for o in settings {
-            for r in ranges { models.append(try Quantizer.quantize(graph, ranges: r, inputMeans: means, options: o)) }
+            for (m, r) in ranges.enumerated() {
+                guard o.biasCorrection else {
+                    models.append(try Quantizer.quantize(graph, ranges: r, inputMeans: means, options: o))
+                    measured.append([:])
+                    continue
+                }
+                let corrected = try EmpiricalBiasCorrection(
+                    graph: graph, ranges: r, means: means, options: o, executor: executor
+                ).run(calibration: calibration, feeds: feeds) { done, total in
+                    progress("measuring bias corrections", m * total + done, ranges.count * total)
+                }
+                models.append(corrected.model)
+                measured.append(corrected.measured)
+                if m == 0, let note = corrected.note { notes.append(note) }
+            }
         }
         let int8 = try models.map { model throws(CNNQError) in try PerTensorRangeSearch.load(model) }
         // Every method's model has the same tensors, so the same arena and MACs.
@@ -87,8 +104,8 @@ struct AutoCalibration {
         let correction =
             !options.biasCorrection ? "" : corrected[best] ? " with bias correction" : " without bias correction"
         var choice = Choice(
-            method: methods[best], biasCorrection: corrected[best], model: models[best],
-            notes: [
+            method: methods[best], biasCorrection: corrected[best], measured: measured[best], model: models[best],
+            notes: notes + [
                 "auto chose \(methods[best])\(correction): output SQNR on \(judged) calibration images"
                     + (options.biasCorrection ? " (with / without correction)" : "")
                     + " \(listed.joined(separator: ", ")) dB"
@@ -103,7 +120,8 @@ struct AutoCalibration {
         }
         var chosen = options
         chosen.biasCorrection = choice.biasCorrection
-        let search = PerTensorRangeSearch(graph: graph, candidates: ranges, means: means, options: chosen)
+        let search = PerTensorRangeSearch(
+            graph: graph, candidates: ranges, means: means, measured: choice.measured, options: chosen)
         let judge = try PerTensorRangeSearch.Judge(
             inputs: (0..<count).map { i throws(CNNQError) in try feeds(i) }, reference: references)
         let outcome = try search.run(from: choice.method, model: choice.model, judge: judge) { done, total in

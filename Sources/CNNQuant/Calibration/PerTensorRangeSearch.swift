@@ -21,6 +21,8 @@ struct PerTensorRangeSearch {
     /// Each method's ranges, in the order of `CalibrationMethod.candidates`.
     let candidates: [[String: (lower: Float, upper: Float)]]
     let means: [String: [Double]]
+    /// The start's measured corrections (`EmpiricalBiasCorrection`), kept as measured in every trial.
+    let measured: [String: Quantizer.MeasuredMeans]
     let options: Quantizer.Options
     let cache = ConvolutionCache()
 
@@ -217,7 +219,8 @@ struct PerTensorRangeSearch {
 
     /// The graph quantized with `ranges`, convolutions packed before reused.
     func quantize(_ ranges: [String: (lower: Float, upper: Float)]) throws(CNNQError) -> QuantizedModel {
-        try Quantizer.quantize(graph, ranges: ranges, inputMeans: means, options: options, cache: cache)
+        try Quantizer.quantize(
+            graph, ranges: ranges, inputMeans: means, measuredMeans: measured, options: options, cache: cache)
     }
 
     /// From `model`, quantized with `start`'s ranges, judged by `judge`; `progress(done, total)`

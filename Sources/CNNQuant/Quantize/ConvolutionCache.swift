@@ -6,6 +6,7 @@ public final class ConvolutionCache {
     struct Key: Hashable {
         let node: String, kind: UInt32
         let inputScale: UInt64, inputZeroPoint: Int32
+        let measured: Quantizer.MeasuredMeans?
     }
     struct Packed {
         let weights: [UInt8], bias: [UInt8]

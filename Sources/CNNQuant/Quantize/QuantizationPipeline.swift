@@ -92,6 +92,8 @@ public struct QuantizationPipeline {
         /// Whether the biases were corrected: `Options.biasCorrection`, unless `auto` judged the
         /// model better without.
         public var biasCorrection: Bool
+        /// Layers whose correction was measured on the int8 model (`EmpiricalBiasCorrection`).
+        public var measuredBiasLayers: Int
         public var notes: [String]
         public var outputSQNR: Double { comparison.outputSQNR }
     }
@@ -167,14 +169,24 @@ public struct QuantizationPipeline {
         var method = options.method
         var model: QuantizedModel
         var rangesChanged = 0
-        var biasCorrection = options.biasCorrection
+        var biasCorrection = options.biasCorrection, measuredBiasLayers = 0
         if method == .auto {
             let auto = AutoCalibration(
                 graph: graph, calibrator: calibrator, means: means, options: quantizerOptions, executor: executor)
             let choice = try auto.choose(calibration: calibration, feeds: feeds, progress: progress)
             (method, model, rangesChanged) = (choice.method, choice.model, choice.rangesChanged)
             biasCorrection = choice.biasCorrection
+            measuredBiasLayers = choice.measured.count
             notes += choice.notes
+        } else if options.biasCorrection {
+            let corrected = try EmpiricalBiasCorrection(
+                graph: graph, ranges: calibrator.ranges(method), means: means, options: quantizerOptions,
+                executor: executor
+            ).run(calibration: calibration, feeds: feeds) { done, total in
+                progress("measuring bias corrections", done, total)
+            }
+            (model, measuredBiasLayers) = (corrected.model, corrected.measured.count)
+            notes += corrected.note.map { [$0] } ?? []
         } else {
             model = try Quantizer.quantize(
                 graph, ranges: calibrator.ranges(method), inputMeans: means, options: quantizerOptions)
@@ -199,7 +211,7 @@ public struct QuantizationPipeline {
         return Result(
             bytes: bytes, model: written, int8: int8, layers: layers, plan: plan, comparison: comparison,
             calibrationSamples: calibration, method: method, rangesChanged: rangesChanged,
-            biasCorrection: biasCorrection,
+            biasCorrection: biasCorrection, measuredBiasLayers: measuredBiasLayers,
             notes: notes + model.notes)
     }
 }

@@ -9,7 +9,8 @@ import Foundation
 public struct Quantizer {
     public struct Options: Sendable {
         /// Subtract the expected weight-rounding error of each output channel, E[(W_q − W)·x], from
-        /// its bias (Nagel et al. 2019, with E[x] measured on the calibration images).
+        /// its bias (Nagel et al. 2019, with E[x] measured on the calibration images); the whole
+        /// mean error where `MeasuredMeans` are given.
         public var biasCorrection = false
         /// One weight scale for a whole depthwise layer instead of one per channel: a deliberately
         /// worse recipe, for checking that accuracy tests catch a regression.
@@ -24,9 +25,18 @@ public struct Quantizer {
         }
     }
 
+    /// A layer's input means in the float and in the int8 model, on the same images, [tap][channel]
+    /// (`EmpiricalBiasCorrection`): with them its bias absorbs its whole mean error E[W_q·x_q] − E[W·x],
+    /// the error it inherits as well as its weights' own. `int8` is in the kernel's order (a flattened
+    /// map's as the map), `float` in the graph's, as `inputMeans`.
+    public struct MeasuredMeans: Hashable, Sendable {
+        public var float: [Double], int8: [Double]
+    }
+
     let graph: Graph
     let ranges: [String: (lower: Float, upper: Float)]
     let inputMeans: [String: [Double]]
+    let measuredMeans: [String: MeasuredMeans]
     let options: Options
     let cache: ConvolutionCache?
     var model = QuantizedModel()
@@ -45,14 +55,16 @@ public struct Quantizer {
     var absorbed: Set<String> = []
 
     /// `inputMeans` holds each convolution's and Gemm's input means per tap and channel, by node
-    /// (`InputMeansRequest`; needed by bias correction).
-    /// `cache` carries packed convolution weights from one call to the next on the same graph, means
+    /// (`InputMeansRequest`; needed by bias correction), `measuredMeans` those of the layers whose
+    /// correction was measured on the int8 model. `cache` carries packed convolution weights from one call to the next on the same graph, means
     /// and options.
     public static func quantize(
         _ graph: Graph, ranges: [String: (lower: Float, upper: Float)], inputMeans: [String: [Double]] = [:],
-        options: Options = Options(), cache: ConvolutionCache? = nil
+        measuredMeans: [String: MeasuredMeans] = [:], options: Options = Options(), cache: ConvolutionCache? = nil
     ) throws(CNNQError) -> QuantizedModel {
-        var q = Quantizer(graph: graph, ranges: ranges, inputMeans: inputMeans, options: options, cache: cache)
+        var q = Quantizer(
+            graph: graph, ranges: ranges, inputMeans: inputMeans, measuredMeans: measuredMeans, options: options,
+            cache: cache)
         try q.run()
         return q.model
     }

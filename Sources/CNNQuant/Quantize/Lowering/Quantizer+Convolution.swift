@@ -34,7 +34,7 @@ extension Quantizer {
         let y = try newTensor(out, node: node.name, range: clampedRange(out, clamp))
         try convolution(
             node, kind: kind, x: x, y: y, weights: ohwi, bias: bias, kernel: (kh, kw), window: window, groups: group,
-            clamp: clamp, means: inputMeans[node.name])
+            clamp: clamp, means: inputMeans[node.name], measured: measuredMeans[node.name])
     }
 
     /// The geometry the runtime's loader accepts (`ConvolutionGeometry.shape`), checked here so that
@@ -99,10 +99,10 @@ extension Quantizer {
 
     /// Convolution-like layers: per-output-channel symmetric weights in OHWI order, int32 bias,
     /// per-channel requantization, packed for the kernel that runs them. `means`: the input's per tap
-    /// and channel (`InputMeansRequest`), for bias correction.
+    /// and channel (`InputMeansRequest`), for bias correction; `measured`, where it was measured.
     mutating func convolution(
         _ node: Node, kind: ModelFormat.OpKind, x: Int, y: Int, weights: [Float], bias: [Float]?,
-        kernel: (Int, Int), window: Window, groups: Int, clamp: Clamp, means: [Double]?
+        kernel: (Int, Int), window: Window, groups: Int, clamp: Clamp, means: [Double]?, measured: MeasuredMeans?
     ) throws(CNNQError) {
         let (tx, ty) = (model.tensors[x], model.tensors[y])
         let o = ty.channels
@@ -127,14 +127,15 @@ extension Quantizer {
             throw .shapeMismatch(node: node.name, detail: "the packed weights do not fit in memory")
         }
         let key = ConvolutionCache.Key(
-            node: node.name, kind: kind.rawValue, inputScale: tx.scale.bitPattern, inputZeroPoint: tx.zeroPoint)
+            node: node.name, kind: kind.rawValue, inputScale: tx.scale.bitPattern, inputZeroPoint: tx.zeroPoint,
+            measured: measured)
         let packed: ConvolutionCache.Packed
         if let hit = cache?.entries[key] {
             packed = hit
         } else {
             packed = pack(
                 kind: kind, tx: tx, weights: weights, bias: bias, kernel: kernel, groups: groups, shape: shape,
-                layout: layout, means: means)
+                layout: layout, means: means, measured: measured)
             cache?.entries[key] = packed
         }
         var scales = [Float](repeating: 1, count: layout.channelSlots)
@@ -161,7 +162,7 @@ extension Quantizer {
     func pack(
         kind: ModelFormat.OpKind, tx: QuantizedModel.TensorEntry, weights: [Float], bias: [Float]?,
         kernel: (Int, Int), groups: Int, shape: ConvolutionShape, layout: ConvolutionOp.PackedLayout,
-        means: [Double]?
+        means: [Double]?, measured: MeasuredMeans?
     ) -> ConvolutionCache.Packed {
         let o = shape.outputChannels
         let perChannel = weights.count / o
@@ -171,6 +172,9 @@ extension Quantizer {
         var b = bias.map { $0.map(Double.init) } ?? [Double](repeating: 0, count: o)
         let taps = kernel.0 * kernel.1
         let corrections = options.biasCorrection && means?.count == taps * tx.channels ? means : nil
+        let measured =
+            options.biasCorrection && measured?.float.count == taps * tx.channels
+                && measured?.int8.count == taps * tx.channels ? measured : nil
         let layerLargest =
             kind == .depthwise && options.perTensorDepthwise ? Double(weights.map { abs($0) }.max() ?? 0) : 0
         // The int32 bias, the input zero point folded into it and the accumulated products must fit
@@ -188,11 +192,15 @@ extension Quantizer {
             for (i, w) in row.enumerated() {
                 let level = max(-127, min(127, (Double(w) / s).rounded()))
                 q[c * perChannel + i] = Int8(level)
-                if let means = corrections {
-                    // OHWI: entry i of a row is tap i / inputs, channel i % inputs of the group's.
-                    let (tap, channel) =
-                        kind == .depthwise ? (i, c) : (i / inputs, c / (o / groups) * inputs + i % inputs)
-                    error += (level * s - Double(w)) * means[tap * tx.channels + channel]
+                guard measured != nil || corrections != nil else { continue }
+                // OHWI: entry i of a row is tap i / inputs, channel i % inputs of the group's.
+                let (tap, channel) =
+                    kind == .depthwise ? (i, c) : (i / inputs, c / (o / groups) * inputs + i % inputs)
+                let k = tap * tx.channels + channel
+                if let measured {
+                    error += level * s * measured.int8[k] - Double(w) * measured.float[k]
+                } else if let means = corrections {
+                    error += (level * s - Double(w)) * means[k]
                 }
             }
             b[c] -= error

@@ -39,7 +39,7 @@ extension Quantizer {
     /// map a flatten reads (`spatialFlatten`), with the weights reordered from NCHW to NHWC flatten order.
     mutating func fullyConnected(_ node: Node, weights: [Float], bias: [Float]?, clamp: Clamp) throws(CNNQError) {
         var (input, weights, kernel, kind) = (node.inputs[0], weights, (1, 1), ModelFormat.OpKind.pointwise)
-        var means = inputMeans[node.name]
+        var (means, measured) = (inputMeans[node.name], measuredMeans[node.name])
         if let map = spatialFlatten[input], let shape = graph.shapes[map] {
             let (c, h, w) = (shape[1], shape[2], shape[3])
             let k = c * h * w, n = weights.count / k
@@ -48,7 +48,11 @@ extension Quantizer {
                 for ch in 0..<c { for p in 0..<(h * w) { nhwc[j * k + p * c + ch] = weights[j * k + ch * h * w + p] } }
             }
             // The vector's means are in flatten order too: each map position becomes a tap.
-            means = means.flatMap { flat in flat.count == k ? (0..<k).map { flat[($0 % c) * h * w + $0 / c] } : nil }
+            func reordered(_ flat: [Double]) -> [Double]? {
+                flat.count == k ? (0..<k).map { flat[($0 % c) * h * w + $0 / c] } : nil
+            }
+            means = means.flatMap(reordered)
+            measured = measured.flatMap { m in reordered(m.float).map { .init(float: $0, int8: m.int8) } }
             (input, weights, kernel, kind) = (map, nhwc, (h, w), .convolution)
         }
         var flat = node
@@ -62,7 +66,7 @@ extension Quantizer {
         let y = try newTensor(node.outputs[0], node: node.name, range: clampedRange(node.outputs[0], clamp))
         try convolution(
             node, kind: kind, x: x, y: y, weights: weights, bias: bias, kernel: kernel, window: window, groups: 1,
-            clamp: clamp, means: means)
+            clamp: clamp, means: means, measured: measured)
     }
 
 }
