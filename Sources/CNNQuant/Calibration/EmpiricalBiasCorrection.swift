@@ -67,11 +67,12 @@ struct EmpiricalBiasCorrection {
         }
         let count = min(calibration, snapshotBytes / int8.arena.count)
         guard !layers.isEmpty else { return Outcome(model: model) }
-        guard count >= min(calibration, minimumImages) else {
+        let needed = min(calibration, minimumImages)
+        guard count >= needed else {
             return Outcome(
                 model: model,
                 note:
-                    "bias correction from the float model's means only: \(minimumImages) images' arena snapshots would take over \(snapshotBytes >> 20) MB"
+                    "bias correction from the float model's means only: \(needed) images' arena snapshots would take over \(snapshotBytes >> 20) MB"
             )
         }
         let inputs = try (0..<count).map { i throws(CNNQError) in try feeds(i) }
@@ -90,8 +91,7 @@ struct EmpiricalBiasCorrection {
             let info = model.tensors[x]
             guard let float = floatMeans[name] else { continue }
             try judge.advance(int8, to: o)
-            // `FloatIsland.dequantize`'s values, once per level.
-            let levels = (-128...127).map { Float(Int32($0) - info.zeroPoint) * Float(info.scale) }
+            let levels = PerTensorRangeSearch.Judge.levels(scale: Float(info.scale), zeroPoint: info.zeroPoint)
             var sums = [Double](repeating: 0, count: request.taps * request.channels)
             var positions = 0
             for snapshot in judge.snapshots {

@@ -165,14 +165,18 @@ struct PerTensorRangeSearch {
                 }
                 return sum
             }
-            // `FloatIsland.dequantize`'s formula, once per level.
-            let levels = (-128...127).map { Float(Int32($0) - info.zeroPoint) * info.scale }
+            let levels = Self.levels(scale: info.scale, zeroPoint: info.zeroPoint)
             let values = Interpreter.data(model.view, t, arena: arena.baseAddress!)
             for (i, e) in expected.prefix(info.count).enumerated() {
                 let d = e - levels[Int(values[i]) + 128]
                 sum += Double(d) * Double(d)
             }
             return sum
+        }
+
+        /// The value of each int8 level, -128 first: `FloatIsland.dequantize`'s formula, once per level.
+        static func levels(scale: Float, zeroPoint: Int32) -> [Float] {
+            (-128...127).map { Float(Int32($0) - zeroPoint) * scale }
         }
 
         /// The float model's values of the tensors `names` (the int8 outputs' names: a graph output's
