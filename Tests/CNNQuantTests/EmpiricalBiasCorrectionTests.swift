@@ -80,6 +80,23 @@ import Testing
         #expect(PerTensorRangeSearch.firstDifference(three.model, fromFloatMeans) == nil)
     }
 
+    /// The pipeline measures the correction only when asked (`--measured-bias-correction`), for
+    /// every layer without a clamp, and then writes other biases.
+    @Test func pipelineMeasuresOnlyWhenAsked() throws {
+        let imported = try ONNXImporter.load(path: Fixtures.path("parity/mobilenet_v2/model.onnx"))
+        let linear = try QuantizationPipeline.floatGraph(imported).graph.nodes.filter {
+            $0.op.fusedClamp == Clamp.none
+        }
+        var options = QuantizationPipeline.Options()
+        (options.heldOut, options.biasCorrection, options.method) = (0, true, .percentile)
+        let samples = try QuantizationTests.samples("mobilenet_v2")
+        let plain = try QuantizationPipeline.run(imported, samples: samples, options: options)
+        options.measuredBiasCorrection = true
+        let measured = try QuantizationPipeline.run(imported, samples: samples, options: options)
+        #expect(plain.measuredBiasLayers == 0 && measured.measuredBiasLayers == linear.count)
+        #expect(measured.bytes != plain.bytes)
+    }
+
     /// The parity MobileNet V2 and its 10 samples, calibrated with the input means correction needs.
     static func calibrated() throws -> (Graph, Calibrator, [[String: Tensor]]) {
         let (graph, _) = try QuantizationPipeline.floatGraph(

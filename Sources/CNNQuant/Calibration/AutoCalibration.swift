@@ -13,6 +13,8 @@ struct AutoCalibration {
     let calibrator: Calibrator
     let means: [String: [Double]]
     let options: Quantizer.Options
+    /// Whether the corrected models measure their correction (`EmpiricalBiasCorrection`).
+    let measureCorrection: Bool
     let executor: FloatExecutor
 
     /// Calibration images on which `auto` judges each method (200, the default --samples: all of
@@ -59,7 +61,7 @@ struct AutoCalibration {
         var notes: [String] = []
         for o in settings {
             for (m, r) in ranges.enumerated() {
-                guard o.biasCorrection else {
+                guard o.biasCorrection && measureCorrection else {
                     models.append(try Quantizer.quantize(graph, ranges: r, inputMeans: means, options: o))
                     measured.append([:])
                     continue

@@ -53,6 +53,9 @@ public struct QuantizationPipeline {
     public struct Options: Sendable {
         public var method: CalibrationMethod = .auto
         public var biasCorrection = false
+        /// With `biasCorrection`, measure the correction of layers with no activation clamp on the
+        /// int8 model (`EmpiricalBiasCorrection`).
+        public var measuredBiasCorrection = false
         public var crossLayerEqualization = false
         /// See `Quantizer.Options.perTensorDepthwise`.
         public var perTensorDepthwise = false
@@ -172,13 +175,14 @@ public struct QuantizationPipeline {
         var biasCorrection = options.biasCorrection, measuredBiasLayers = 0
         if method == .auto {
             let auto = AutoCalibration(
-                graph: graph, calibrator: calibrator, means: means, options: quantizerOptions, executor: executor)
+                graph: graph, calibrator: calibrator, means: means, options: quantizerOptions,
+                measureCorrection: options.measuredBiasCorrection, executor: executor)
             let choice = try auto.choose(calibration: calibration, feeds: feeds, progress: progress)
             (method, model, rangesChanged) = (choice.method, choice.model, choice.rangesChanged)
             biasCorrection = choice.biasCorrection
             measuredBiasLayers = choice.measured.count
             notes += choice.notes
-        } else if options.biasCorrection {
+        } else if options.biasCorrection && options.measuredBiasCorrection {
             let corrected = try EmpiricalBiasCorrection(
                 graph: graph, ranges: calibrator.ranges(method), means: means, options: quantizerOptions,
                 executor: executor
