@@ -42,7 +42,7 @@ struct EmpiricalBiasCorrection {
 
     /// `ranges` quantized with bias correction, measured on the first calibration images whose
     /// snapshots fit (`feeds(i)` for i < `calibration`); with fewer than all of them, the float
-    /// means are taken again on those images. `progress(done, total)` after each op.
+    /// means are taken again on those images. `progress(done, total)` after each measured layer.
     func run(
         calibration: Int, feeds: (Int) throws(CNNQError) -> [String: Tensor], progress: (Int, Int) -> Void
     ) throws(CNNQError) -> Outcome {

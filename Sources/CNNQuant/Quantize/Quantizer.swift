@@ -56,8 +56,8 @@ public struct Quantizer {
 
     /// `inputMeans` holds each convolution's and Gemm's input means per tap and channel, by node
     /// (`InputMeansRequest`; needed by bias correction), `measuredMeans` those of the layers whose
-    /// correction was measured on the int8 model. `cache` carries packed convolution weights from one call to the next on the same graph, means
-    /// and options.
+    /// correction was measured on the int8 model. `cache` carries packed convolution weights from
+    /// one call to the next on the same graph, means and options.
     public static func quantize(
         _ graph: Graph, ranges: [String: (lower: Float, upper: Float)], inputMeans: [String: [Double]] = [:],
         measuredMeans: [String: MeasuredMeans] = [:], options: Options = Options(), cache: ConvolutionCache? = nil
