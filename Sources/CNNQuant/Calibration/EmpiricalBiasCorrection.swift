@@ -28,9 +28,10 @@ struct EmpiricalBiasCorrection {
     let cache = ConvolutionCache()
 
     /// Arena snapshots, one per image measured on, take at most this many bytes; and below this
-    /// many images (or all there are) the correction is not measured.
-    var snapshotBytes = 512 << 20
-    var minimumImages = 32
+    /// many images (or all there are) the correction is not measured. The per-tensor search's
+    /// budget: with `auto` the two hold such snapshots one after the other, never together.
+    var snapshotBytes = AutoCalibration.perTensorSnapshotBytes
+    var minimumImages = AutoCalibration.perTensorMinimumImages
 
     struct Outcome {
         var model: QuantizedModel
