@@ -33,6 +33,27 @@ import Testing
         for expected in ["latency: min", "GMAC/s", "arena", "time by op kind: ", "every layer"] {
             #expect(text.stdout.contains(expected), "missing '\(expected)' in \(text.stdout)")
         }
+        // Two models at two thread counts, interleaved: every configuration in the order given, each
+        // timed against the first in the same rounds.
+        let pair = try CommandLineTests.run([
+            "bench", work + "/m.cnnq", work + "/m.cnnq", "--threads", "1", "2", "--runs", "3", "--warmup", "0",
+            "--json",
+        ])
+        #expect(pair.status == 0, "\(pair.stderr)")
+        let configurations = try JSONDecoder().decode([ModelBenchmark].self, from: Data(pair.stdout.utf8))
+        #expect(configurations.map(\.threads) == [1, 2, 1, 2] && configurations.allSatisfy { $0.runs == 3 })
+        #expect(configurations[0].againstFirst == nil)
+        for c in configurations.dropFirst() {
+            let r = try #require(c.againstFirst)
+            #expect(r.median > 0 && r.p10 <= r.median && r.median <= r.p90)
+        }
+        let table = try CommandLineTests.run([
+            "bench", work + "/m.cnnq", work + "/m.cnnq", "--runs", "3", "--warmup", "0",
+        ])
+        #expect(table.status == 0 && table.stdout.contains("2 configurations interleaved: 3 rounds"))
+        #expect(table.stdout.contains("time / first's"))
+        let noThreads = try CommandLineTests.run(["bench", work + "/m.cnnq", "--threads", "0"])
+        #expect(noThreads.status != 0 && noThreads.stderr.contains("--threads"))
         let missing = try CommandLineTests.run(["bench", work + "/none.cnnq"])
         #expect(missing.status == 1 && missing.stderr.hasPrefix("error: ") && missing.stderr.contains("none.cnnq"))
     }

@@ -17,6 +17,12 @@ public struct ModelBenchmark: Codable, Sendable {
         public var gmacs: Double? { macs == 0 || seconds == 0 ? nil : Double(macs) / seconds / 1e9 }
     }
 
+    /// A configuration's time in a round over the first configuration's in the same round: the
+    /// median and the 10th and 90th percentiles over the rounds.
+    public struct PairedRatio: Codable, Sendable {
+        public var median: Double, p10: Double, p90: Double
+    }
+
     public var threads: Int
     /// The instruction-set level whose kernels ran.
     public var isa: String
@@ -28,49 +34,84 @@ public struct ModelBenchmark: Codable, Sendable {
     public var modelBytes: Int
     /// Slowest first.
     public var layers: [Layer]
+    /// Against the first configuration timed with it (`interleaved`); nil for the first.
+    public var againstFirst: PairedRatio?
 
     /// `warmup` untimed runs, then `runs` timed ones on a fixed pseudo-random input (int8 kernels take
     /// the same time whatever the values).
     public static func run(_ model: Int8Model, threads: Int, runs: Int, warmup: Int) throws(CNNQError) -> ModelBenchmark
     {
+        try interleaved([(model, threads)], runs: runs, warmup: warmup)[0]
+    }
+
+    /// Several configurations (a model and a thread count; the same model may come twice) timed in
+    /// rounds, each round one run of every configuration in turn, so that the shared machine's drift
+    /// (a quarter from one minute to the next) falls on all alike and the ratio of two configurations
+    /// within a round holds where their separate medians do not. Results in the order given.
+    public static func interleaved(
+        _ configurations: [(model: Int8Model, threads: Int)], runs: Int, warmup: Int
+    ) throws(CNNQError) -> [ModelBenchmark] {
         let saved = threadCount
-        setThreadCount(threads)
         defer { setThreadCount(saved) }
-        let view = model.view
-        for i in 0..<view.inputCount {
-            let t = view.input(i)
-            var random = SeededRandom(seed: UInt64(i + 1))
-            model.setTensor(t, nhwc: (0..<view.tensor(t).count).map { _ in Float(random.next() % 2001) / 1000 - 1 })
-        }
-        for _ in 0..<warmup { try model.invoke() }
-        var totals: [Double] = [], perOp = [[Double]](repeating: [], count: view.opCount)
-        for _ in 0..<runs {
-            let start = DispatchTime.now().uptimeNanoseconds
-            var last = start
-            try model.invoke { o in
-                let now = DispatchTime.now().uptimeNanoseconds
-                perOp[o].append(Double(now - last) / 1e9)
-                last = now
+        for (model, _) in configurations {
+            let view = model.view
+            for i in 0..<view.inputCount {
+                let t = view.input(i)
+                var random = SeededRandom(seed: UInt64(i + 1))
+                model.setTensor(
+                    t, nhwc: (0..<view.tensor(t).count).map { _ in Float(random.next() % 2001) / 1000 - 1 })
             }
-            totals.append(Double(last - start) / 1e9)
+        }
+        for _ in 0..<warmup {
+            for (model, threads) in configurations {
+                setThreadCount(threads)
+                try model.invoke()
+            }
+        }
+        var totals = [[Double]](repeating: [], count: configurations.count)
+        var perOp = configurations.map { [[Double]](repeating: [], count: $0.model.view.opCount) }
+        for _ in 0..<runs {
+            for (c, (model, threads)) in configurations.enumerated() {
+                setThreadCount(threads)
+                // Each timed run after an untimed one of its own, as a lone configuration's runs
+                // follow each other: caches and threads as it leaves them, not as the one before did.
+                if configurations.count > 1 { try model.invoke() }
+                let start = DispatchTime.now().uptimeNanoseconds
+                var last = start
+                try model.invoke { o in
+                    let now = DispatchTime.now().uptimeNanoseconds
+                    perOp[c][o].append(Double(now - last) / 1e9)
+                    last = now
+                }
+                totals[c].append(Double(last - start) / 1e9)
+            }
         }
         let median = { (values: [Double]) in values.sorted()[values.count / 2] }
-        // Inner ops of fused blocks are never observed: they run inside their block.
-        let opSeconds = perOp.map { $0.isEmpty ? 0 : median($0) }
-        let sum = max(opSeconds.reduce(0, +), .leastNonzeroMagnitude)
-        let layers = model.topLevelOps.map { o in
-            Layer(
-                index: o, name: model.name(ofOp: o), kind: "\(view.op(o).kind)", macs: model.macs(op: o),
-                seconds: opSeconds[o], share: opSeconds[o] / sum)
+        let percentile = { (sorted: [Double], p: Double) in
+            sorted[min(sorted.count - 1, max(0, Int((Double(sorted.count) * p).rounded(.up)) - 1))]
         }
-        let sorted = totals.sorted()
-        return ModelBenchmark(
-            threads: threads, isa: model.isa.description, runs: runs, minSeconds: sorted[0],
-            medianSeconds: median(totals),
-            p90Seconds: sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.9).rounded(.up)) - 1)],
-            macs: layers.reduce(0) { $0 + $1.macs }, arenaBytes: view.arenaSize(threads: threads),
-            modelBytes: view.fileSize,
-            layers: layers.sorted { $0.seconds > $1.seconds })
+        return configurations.enumerated().map { c, configuration in
+            let (model, threads) = configuration
+            let view = model.view
+            // Inner ops of fused blocks are never observed: they run inside their block.
+            let opSeconds = perOp[c].map { $0.isEmpty ? 0 : median($0) }
+            let sum = max(opSeconds.reduce(0, +), .leastNonzeroMagnitude)
+            let layers = model.topLevelOps.map { o in
+                Layer(
+                    index: o, name: model.name(ofOp: o), kind: "\(view.op(o).kind)", macs: model.macs(op: o),
+                    seconds: opSeconds[o], share: opSeconds[o] / sum)
+            }
+            let sorted = totals[c].sorted()
+            let ratios = zip(totals[c], totals[0]).map { $0 / $1 }.sorted()
+            return ModelBenchmark(
+                threads: threads, isa: model.isa.description, runs: runs, minSeconds: sorted[0],
+                medianSeconds: median(totals[c]), p90Seconds: percentile(sorted, 0.9),
+                macs: layers.reduce(0) { $0 + $1.macs }, arenaBytes: view.arenaSize(threads: threads),
+                modelBytes: view.fileSize, layers: layers.sorted { $0.seconds > $1.seconds },
+                againstFirst: c == 0
+                    ? nil
+                    : PairedRatio(median: median(ratios), p10: percentile(ratios, 0.1), p90: percentile(ratios, 0.9)))
+        }
     }
 }
 
