@@ -47,7 +47,8 @@ row() {
     "$cq" quantize "${quantize[@]}" --held-out 0 --method "$method" -o "$work/m.cnnq" > "$work/q.txt"
     cells+=" | $("$cq" eval "${quantize[0]}" "$work/m.cnnq" "${evaluate[@]}" --json | sqnr)"
     [ "$method" = auto ] && chose="$(grep -o 'auto chose [a-z]*' "$work/q.txt" | cut -d' ' -f3)\
-$(grep -q 'auto chose [a-z]* without bias correction' "$work/q.txt" && echo ' uncorrected'),\
+$(grep -q 'auto chose [a-z]* without bias correction' "$work/q.txt" && echo ' uncorrected')\
+$(grep -q 'auto chose [a-z]* with bias correction measured' "$work/q.txt" && echo ' measured'),\
  $(grep -o 'per tensor: [0-9]*' "$work/q.txt" | cut -d' ' -f3)"
   done
   echo "| $name ($chose)$cells |"

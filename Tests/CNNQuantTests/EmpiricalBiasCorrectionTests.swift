@@ -80,7 +80,7 @@ import Testing
         #expect(PerTensorRangeSearch.firstDifference(three.model, fromFloatMeans) == nil)
     }
 
-    /// The pipeline measures the correction only when asked (`--measured-bias-correction`), for
+    /// A fixed method measures the correction only when asked (`--measured-bias-correction`), for
     /// every layer without a clamp, and then writes other biases.
     @Test func pipelineMeasuresOnlyWhenAsked() throws {
         let imported = try ONNXImporter.load(path: Fixtures.path("parity/mobilenet_v2/model.onnx"))

@@ -38,25 +38,36 @@ import Testing
     }
 
     /// `auto` scores every method on the calibration samples (with bias correction asked, each with
-    /// and without it), starts from the best, then changes single tensors' ranges only where that
-    /// lowers the error; with no change it writes exactly the file its start writes, and on these
-    /// samples (no held-out images, all of them judged) its output SQNR is at least every start's.
+    /// the correction from float means, without it, and with it measured on the int8 model), starts
+    /// from the best, then changes single tensors' ranges only where that lowers the error; with no
+    /// change it writes exactly the file its start writes, and on these samples (no held-out
+    /// images, all of them judged) its output SQNR is at least every start's.
     @Test(arguments: [false, true])
     func autoStartsFromTheBestMethodAndOnlyImproves(biasCorrection: Bool) throws {
+        enum Correction: Equatable { case fromFloatMeans, none, measured }
         let graph = try ONNXImporter.load(path: Fixtures.path("parity/mobilenet_v2/model.onnx"))
         var options = QuantizationPipeline.Options()
         options.heldOut = 0
-        func run(_ method: CalibrationMethod, corrected: Bool = biasCorrection) throws -> QuantizationPipeline.Result {
+        func run(_ method: CalibrationMethod, _ correction: Correction) throws -> QuantizationPipeline.Result {
             options.method = method
-            options.biasCorrection = corrected
+            options.biasCorrection = correction != .none
+            options.measuredBiasCorrection = correction == .measured
             return try QuantizationPipeline.run(graph, samples: Self.samples("mobilenet_v2"), options: options)
         }
-        let auto = try run(.auto)
-        #expect(biasCorrection || !auto.biasCorrection)
+        let corrections: [Correction] = biasCorrection ? [.fromFloatMeans, .none, .measured] : [.none]
+        let auto = try run(.auto, biasCorrection ? .fromFloatMeans : .none)
+        let chose: Correction =
+            !auto.biasCorrection ? .none : auto.measuredBiasLayers > 0 ? .measured : .fromFloatMeans
+        #expect(biasCorrection || chose == .none)
         let correction =
-            !biasCorrection ? "" : auto.biasCorrection ? " with bias correction" : " without bias correction"
+            !biasCorrection
+            ? ""
+            : [
+                .fromFloatMeans: " with bias correction", .none: " without bias correction",
+                .measured: " with bias correction measured on the int8 model",
+            ][chose]!
         let note = try #require(auto.notes.first { $0.hasPrefix("auto chose \(auto.method)\(correction):") })
-        // "minmax 31.2 / 30.9, percentile …": with / without correction.
+        // "minmax 31.2 / 30.9 / 31.5, percentile …": with / without correction / measured.
         let methods: [CalibrationMethod] = [.minmax, .percentile, .mse, .entropy]
         let listed = methods.map { m in
             let text = note.components(separatedBy: " \(m) ").last!
@@ -64,21 +75,19 @@ import Testing
                 Double($0.trimmingCharacters(in: .whitespaces))
             }
         }
-        #expect(listed.allSatisfy { $0.count == (biasCorrection ? 2 : 1) }, "\(note)")
-        let chosen = listed[methods.firstIndex(of: auto.method)!][biasCorrection && !auto.biasCorrection ? 1 : 0]
+        #expect(listed.allSatisfy { $0.count == corrections.count }, "\(note)")
+        let chosen = listed[methods.firstIndex(of: auto.method)!][corrections.firstIndex(of: chose)!]
         #expect(listed.joined().allSatisfy { $0 <= chosen }, "\(note)")
         let search = try #require(auto.notes.first { $0.hasPrefix("auto, per tensor:") })
         let judged = search.split(separator: " ").compactMap { Double($0) }.suffix(2)
         #expect(judged.count == 2 && judged.last! >= judged.first!, "\(search)")
-        let singles = try methods.flatMap { m in
-            try (biasCorrection ? [true, false] : [false]).map { c in (m, c, try run(m, corrected: c)) }
-        }
-        let start = singles.first { $0.0 == auto.method && $0.1 == auto.biasCorrection }!.2
+        let singles = try methods.flatMap { m in try corrections.map { c in (m, c, try run(m, c)) } }
+        let start = singles.first { $0.0 == auto.method && $0.1 == chose }!.2
         #expect(auto.rangesChanged > 0 || auto.bytes == start.bytes, "\(search)")
-        for (method, corrected, result) in singles {
+        for (method, correction, result) in singles {
             #expect(
                 result.outputSQNR <= auto.outputSQNR + 1e-9,
-                "\(method)\(corrected ? " corrected" : "") \(result.outputSQNR) dB; \(search)")
+                "\(method) \(correction) \(result.outputSQNR) dB; \(search)")
         }
     }
 }

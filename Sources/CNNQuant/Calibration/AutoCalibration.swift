@@ -1,21 +1,43 @@
 import Foundation
 
 /// `--method auto`: every method's whole-model ranges judged by the int8 model's output error on
-/// the calibration images, with and without bias correction when `options` asks for it, the best
-/// one kept, then `PerTensorRangeSearch` from it where the model is small enough to judge single
-/// tensors.
+/// the calibration images, with each bias correction `options` allows, the best one kept, then
+/// `PerTensorRangeSearch` from it where the model is small enough to judge single tensors.
 ///
-/// The correction removes each layer's own weight-rounding error, estimated from the float model's
-/// means, where the error a layer inherits may cancel part of it: 5 of 21 Fashion-MNIST models were
-/// closer to float on test images without it (by up to 0.9 dB), so it is judged like a method.
+/// The correction from float means removes each layer's own weight-rounding error, where the error
+/// a layer inherits may cancel part of it: 5 of 21 Fashion-MNIST models were closer to float on test
+/// images without it (by up to 0.9 dB). The correction measured on the int8 model
+/// (`EmpiricalBiasCorrection`) removes both, and gained 10.8 dB over the 21 with `minmax`, but cost
+/// the ImageNet V2 5.5 dB, already visible on its calibration photos (18.7 → 14.2 dB with
+/// `percentile` on half of them). So the three are judged like methods.
 struct AutoCalibration {
     let graph: Graph
     let calibrator: Calibrator
     let means: [String: [Double]]
     let options: Quantizer.Options
-    /// Whether the corrected models measure their correction (`EmpiricalBiasCorrection`).
+    /// Whether the only correction tried is the measured one (`--measured-bias-correction`).
     let measureCorrection: Bool
     let executor: FloatExecutor
+
+    /// A candidate's bias correction; on a tie the earlier one is kept.
+    enum Correction {
+        case fromFloatMeans, none, measured
+
+        /// How the note lists it.
+        var name: String {
+            switch self {
+            case .fromFloatMeans: "with"
+            case .none: "without"
+            case .measured: "measured"
+            }
+        }
+    }
+
+    /// The corrections tried, in order.
+    var corrections: [Correction] {
+        !options.biasCorrection
+            ? [.none] : measureCorrection ? [.measured, .none] : [.fromFloatMeans, .none, .measured]
+    }
 
     /// Calibration images on which `auto` judges each method (200, the default --samples: all of
     /// them). On 32 it chose `percentile` for the Fashion-MNIST V3-Large ×0.35, 3.4 dB below `minmax`
@@ -50,18 +72,16 @@ struct AutoCalibration {
     ) throws(CNNQError) -> Choice {
         let judged = min(calibration, Self.samples)
         let ranges = CalibrationMethod.candidates.map { calibrator.ranges($0) }
-        // Every method as asked, then (if that is with correction) every method without: on a tie
-        // the first is kept.
-        var uncorrected = options
-        uncorrected.biasCorrection = false
-        let settings = options.biasCorrection ? [options, uncorrected] : [options]
-        let methods = settings.flatMap { _ in CalibrationMethod.candidates }
-        let corrected = settings.flatMap { o in CalibrationMethod.candidates.map { _ in o.biasCorrection } }
+        let corrections = self.corrections
+        let methods = corrections.flatMap { _ in CalibrationMethod.candidates }
+        let applied = corrections.flatMap { c in CalibrationMethod.candidates.map { _ in c } }
         var models: [QuantizedModel] = [], measured: [[String: Quantizer.MeasuredMeans]] = []
         var notes: [String] = []
-        for o in settings {
+        for correction in corrections {
+            var o = options
+            o.biasCorrection = correction != .none
             for (m, r) in ranges.enumerated() {
-                guard o.biasCorrection && measureCorrection else {
+                guard correction == .measured else {
                     models.append(try Quantizer.quantize(graph, ranges: r, inputMeans: means, options: o))
                     measured.append([:])
                     continue
@@ -96,20 +116,26 @@ struct AutoCalibration {
         }
         let sqnr = methods.indices.map { m in noise[m] == 0 ? Double.infinity : 10 * log10(signal / noise[m]) }
         let best = sqnr.indices.max { sqnr[$0] < sqnr[$1] }!
-        // "minmax 40.1 / 40.3": with / without correction.
+        // "minmax 40.1 / 40.3 / 40.6": with / without correction / measured.
         let perSetting = CalibrationMethod.candidates.count
         let listed = CalibrationMethod.candidates.indices.map { m in
             "\(methods[m]) "
                 + stride(from: m, to: methods.count, by: perSetting).map { String(format: "%.1f", sqnr[$0]) }
                 .joined(separator: " / ")
         }
-        let correction =
-            !options.biasCorrection ? "" : corrected[best] ? " with bias correction" : " without bias correction"
+        let correction: String
+        switch applied[best] {
+        case _ where !options.biasCorrection: correction = ""
+        case .fromFloatMeans: correction = " with bias correction"
+        case .none: correction = " without bias correction"
+        case .measured: correction = " with bias correction measured on the int8 model"
+        }
         var choice = Choice(
-            method: methods[best], biasCorrection: corrected[best], measured: measured[best], model: models[best],
+            method: methods[best], biasCorrection: applied[best] != .none, measured: measured[best],
+            model: models[best],
             notes: notes + [
                 "auto chose \(methods[best])\(correction): output SQNR on \(judged) calibration images"
-                    + (options.biasCorrection ? " (with / without correction)" : "")
+                    + (corrections.count > 1 ? " (\(corrections.map(\.name).joined(separator: " / ")) correction)" : "")
                     + " \(listed.joined(separator: ", ")) dB"
             ])
         guard searched else {

@@ -7,8 +7,9 @@ import CNNQRuntime
 /// from float means (`Quantizer.Options.biasCorrection`) removes. On 2,500 Fashion-MNIST test
 /// images with `--method minmax` this gained 10.8 dB over 21 models (V3-Large ×0.35 +4.4, RegNetX
 /// +2.0; no loss over 0.21); but the ImageNet V2, calibrated on other photos than it was evaluated
-/// on, lost 5.5 dB with `percentile`, its large error's mean not carrying over from one set of
-/// images to the other. So it runs only when asked (`--measured-bias-correction`).
+/// on, lost 5.5 dB with `percentile` (on its calibration photos too). So `auto` judges it beside the
+/// correction from float means (`AutoCalibration`), and a fixed method uses it only when asked
+/// (`--measured-bias-correction`).
 ///
 /// Layers whose output a ReLU or clamp cuts keep the correction from float means: their mean is
 /// mostly that of the negatives the clamp removes, and an error that scales the values (a clipped
