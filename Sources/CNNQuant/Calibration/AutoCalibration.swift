@@ -72,12 +72,10 @@ struct AutoCalibration {
     ) throws(CNNQError) -> Choice {
         let judged = min(calibration, Self.samples)
         let ranges = CalibrationMethod.candidates.map { calibrator.ranges($0) }
-        let corrections = self.corrections
-        let methods = corrections.flatMap { _ in CalibrationMethod.candidates }
-        let applied = corrections.flatMap { c in CalibrationMethod.candidates.map { _ in c } }
+        var corrections = self.corrections
         var models: [QuantizedModel] = [], measured: [[String: Quantizer.MeasuredMeans]] = []
         var notes: [String] = []
-        for correction in corrections {
+        settings: for correction in corrections {
             var o = options
             o.biasCorrection = correction != .none
             for (m, r) in ranges.enumerated() {
@@ -91,11 +89,19 @@ struct AutoCalibration {
                 ).run(calibration: calibration, feeds: feeds) { done, total in
                     progress("measuring bias corrections", m * total + done, ranges.count * total)
                 }
+                if m == 0, let note = corrected.note { notes.append(note) }
+                // Nothing measured (no layer to measure, or no memory for the snapshots; the same for
+                // every method): the models are those of the correction from float means, not judged twice.
+                if m == 0 && corrected.measured.isEmpty && corrections.contains(.fromFloatMeans) {
+                    corrections.removeAll { $0 == .measured }
+                    break settings
+                }
                 models.append(corrected.model)
                 measured.append(corrected.measured)
-                if m == 0, let note = corrected.note { notes.append(note) }
             }
         }
+        let methods = corrections.flatMap { _ in CalibrationMethod.candidates }
+        let applied = corrections.flatMap { c in CalibrationMethod.candidates.map { _ in c } }
         let int8 = try models.map { model throws(CNNQError) in try PerTensorRangeSearch.load(model) }
         // Every method's model has the same tensors, so the same arena and MACs.
         let count = min(
