@@ -45,7 +45,7 @@ public struct ModelBenchmark: Codable, Sendable {
     }
 
     /// Several configurations (a model and a thread count; the same model may come twice) timed in
-    /// rounds, each round one run of every configuration in turn, so that the shared machine's drift
+    /// rounds, each round a run of every configuration in turn, so that the shared machine's drift
     /// (a quarter from one minute to the next) falls on all alike and the ratio of two configurations
     /// within a round holds where their separate medians do not. Results in the order given.
     public static func interleaved(
