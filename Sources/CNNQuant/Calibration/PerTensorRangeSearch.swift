@@ -8,9 +8,9 @@ import Foundation
 /// wins like any other). One method per model left 2 dB on SSDLite: its box regression wants full
 /// ranges where its backbone wants clipped ones.
 ///
-/// A change is kept only if the even and the odd images each gain 0.09 dB (`keptBelow`): judged on
-/// all together, the search kept ranges that fitted a few images and lost up to 1.1 dB on test images;
-/// with each half merely not worse, it still kept changes of a few hundredths of a dB whose sum
+/// A change is kept only if the even and the odd images each gain 0.09 dB (`keptBelow`). Judged
+/// on all together, the search kept ranges that fitted a few images and lost up to 1.1 dB on test
+/// images; with each half merely not worse, it kept changes of a few hundredths of a dB whose sum
 /// cost ResNet-50 0.4 dB on test images (30.3 → 31.1 dB on the calibration images). (Ranges of one
 /// half judged on the other, cross-fitted, did worse still: a half's minmax range clips the other
 /// half more than the whole range clips new images, so minmax lost where it was best.)
