@@ -46,7 +46,7 @@ import Testing
     /// held-out images, all of them judged) its output SQNR is at least every start's.
     @Test(arguments: [false, true])
     func autoStartsFromTheBestMethodAndOnlyImproves(biasCorrection: Bool) throws {
-        enum Correction: Equatable { case fromFloatMeans, none, measured }
+        typealias Correction = AutoCalibration.Correction
         let graph = try ONNXImporter.load(path: Fixtures.path("parity/mobilenet_v2/model.onnx"))
         var options = QuantizationPipeline.Options()
         options.heldOut = 0
