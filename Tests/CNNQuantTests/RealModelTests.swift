@@ -90,9 +90,8 @@ import Testing
     /// Calibrated on the strips of the even lines, evaluated on those of the odd lines (112 each, half
     /// of them turned 180°). Measured (auto chose entropy with bias correction measured on the int8
     /// model): float 93.75%, int8 93.75%, agreement 98.2% (2 strips of 112), 24.6 dB. One strip is
-    /// 0.89 pt, so the drop is held
-    /// to one strip and agreement to 97%; the arithmetic is exact, so these figures are the same on
-    /// every machine.
+    /// 0.89 pt, so the drop is held to one strip and agreement to 97%; the arithmetic is exact, so
+    /// these figures are the same on every machine.
     @Test(
         .enabled(
             if: exists("models/ppocr_cls_v3_small.onnx") && exists("text-strips/test"),
