@@ -4,23 +4,9 @@
 // random zero points, clamps and scales, and weights of −128. The host's DepthwiseTests cannot
 // reach Arm's row bodies; this runs under qemu as Embedded Swift, built with the library's flags, with
 // the portable row bodies and those of every level the board's CPU has (x86_64: AVX2's, AVX-512 VNNI's).
-// Prints one line; exit status 1 on any difference. Usage: depthwise_check [SHAPES]
+// Prints one line; exit status 1 on any difference. Usage: DepthwiseCheck [SHAPES]
 import CNNQKernels
 import CNNQRuntime
-
-/// xorshift64*: the same shapes on every board.
-struct Random {
-    var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-    mutating func next() -> UInt32 {
-        state ^= state >> 12
-        state ^= state << 25
-        state ^= state >> 27
-        return UInt32(truncatingIfNeeded: (state &* 0x2545_F491_4F6C_DD1D) >> 32)
-    }
-    mutating func int(_ range: ClosedRange<Int>) -> Int {
-        range.lowerBound + Int(next() % UInt32(range.upperBound - range.lowerBound + 1))
-    }
-}
 
 /// z + round(clamp(Σ (x − x_zero)·w + b, …)) pixel by pixel, the taps outside the input left out.
 func reference(
@@ -113,15 +99,7 @@ func check(shapes: Int) -> Int {
 
 @_cdecl("main")
 func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int32 {
-    var shapes = 600
-    if argc > 1, let text = argv[1] {
-        shapes = 0
-        var p = text
-        while p.pointee >= 48 && p.pointee <= 57 {
-            shapes = shapes * 10 + Int(p.pointee - 48)
-            p += 1
-        }
-    }
+    let shapes = shapeCount(argc, argv)
     let failures = check(shapes: shapes)
     print("depthwise_check (row bodies:", terminator: "")
     for kernel in kernels { print(" \(kernel?.name ?? "portable")", terminator: "") }
