@@ -110,6 +110,7 @@ case "$arch" in
     ;;
   neon)
     expect Int8GEMM2x16 'smull2?\s+v\d+\.8h, v\d+\.(8b|16b)' "int8 × int8 products in int16 lanes (exact: |w| ≤ 127)"
+    expect Int8GEMM2x16 'smlal2\s+v\d+\.8h, v\d+\.16b' "a second group's products added in int16 (the high half by smlal2, not an ext copy)"
     expect Int8GEMM2x16 'sadalp\s+v\d+\.4s' "products added in pairs straight into int32 accumulators"
     expect Int8GEMM2x16 'scvtf\s+v\d+\.4s' "requantization in vector lanes"
     refuse '' 'sdot|smmla|fml[as]\s' "Armv8.0 instructions only, and no fused multiply-add"

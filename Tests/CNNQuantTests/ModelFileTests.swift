@@ -94,6 +94,22 @@ import Testing
         #expect(Self.load(old) == .unsupportedVersion)
     }
 
+    /// A GEMM weight of −128 (the quantizer writes −127 … 127) is refused: the Arm baseline kernel
+    /// adds two products in int16, which two products of −128 · −128 overflow (targets/tests/GEMMCheck.swift).
+    @Test func gemmWeightOfMinus128IsMalformed() throws {
+        let view = try Int8Model(bytes: Self.bytes).view
+        let op = try #require((0..<view.opCount).map(view.op).first { $0.kind == .pointwise })
+        let weights = view.parameters(ConvolutionOp.Parameters(kind: .pointwise), of: op).weights
+        let constants = Self.bytes.withUnsafeBytes {
+            Int($0.load(fromByteOffset: ModelFormat.Header.constantsOffset.rawValue * 4, as: UInt32.self))
+        }
+        var bytes = Self.bytes
+        bytes[constants + Int(weights)] = 0x80
+        #expect(Self.load(Self.resealed(bytes)) == .malformed)
+        bytes[constants + Int(weights)] = 0x81  // −127
+        #expect(Self.load(Self.resealed(bytes)) == .ok)
+    }
+
     /// Words of the header, tables and parameters replaced by hostile values, CRC made valid again:
     /// each file is rejected as malformed or, if it still describes a consistent model, runs. The
     /// heads add block concatenation and rank-3 outputs (SSD), zero insertion and depth-to-space.
