@@ -51,6 +51,8 @@
 
         /// A group's weights: 4 channels per vector.
         typealias Group = (SIMD16<Int8>, SIMD16<Int8>, SIMD16<Int8>, SIMD16<Int8>)
+        /// The 4 pixels' inputs of 4 groups, one vector per pixel.
+        typealias Inputs = (SIMD16<Int8>, SIMD16<Int8>, SIMD16<Int8>, SIMD16<Int8>)
 
         @inline(__always)
         private static func group(_ w: UnsafeRawPointer) -> Group {
@@ -69,26 +71,39 @@
             var w = t.packedWeights(block: block)
             // Rows are `rowStride` bytes, a multiple of 16: a 16-byte load past the last group reads
             // the row's padding, which no lane below uses.
+            @inline(__always) func inputs(_ g: Int) -> Inputs {
+                (
+                    UnsafeRawPointer(r0 + 4 &* g).loadUnaligned(as: SIMD16<Int8>.self),
+                    UnsafeRawPointer(r1 + 4 &* g).loadUnaligned(as: SIMD16<Int8>.self),
+                    UnsafeRawPointer(r2 + 4 &* g).loadUnaligned(as: SIMD16<Int8>.self),
+                    UnsafeRawPointer(r3 + 4 &* g).loadUnaligned(as: SIMD16<Int8>.self)
+                )
+            }
+            // Spelled out, so that each `sdot` gets its lane as a constant.
+            @inline(__always) func add(_ x: Inputs, lane: Int) {
+                let wg = group(w)
+                w += 64
+                p0.add(wg, x.0, lane: lane)
+                p1.add(wg, x.1, lane: lane)
+                p2.add(wg, x.2, lane: lane)
+                p3.add(wg, x.3, lane: lane)
+            }
+            // Steps of 4 whole groups with no test between them (an in-order core waits at each), then
+            // the last 1–3.
             var g = 0
-            while g < t.groups {
-                let x0 = UnsafeRawPointer(r0 + 4 * g).loadUnaligned(as: SIMD16<Int8>.self)
-                let x1 = UnsafeRawPointer(r1 + 4 * g).loadUnaligned(as: SIMD16<Int8>.self)
-                let x2 = UnsafeRawPointer(r2 + 4 * g).loadUnaligned(as: SIMD16<Int8>.self)
-                let x3 = UnsafeRawPointer(r3 + 4 * g).loadUnaligned(as: SIMD16<Int8>.self)
-                // Spelled out, so that each `sdot` gets its lane as a constant.
-                @inline(__always) func add(lane: Int) {
-                    let wg = group(w)
-                    w += 64
-                    p0.add(wg, x0, lane: lane)
-                    p1.add(wg, x1, lane: lane)
-                    p2.add(wg, x2, lane: lane)
-                    p3.add(wg, x3, lane: lane)
-                }
-                add(lane: 0)
-                if g + 1 < t.groups { add(lane: 1) }
-                if g + 2 < t.groups { add(lane: 2) }
-                if g + 3 < t.groups { add(lane: 3) }
+            while g &+ 4 <= t.groups {
+                let x = inputs(g)
+                add(x, lane: 0)
+                add(x, lane: 1)
+                add(x, lane: 2)
+                add(x, lane: 3)
                 g &+= 4
+            }
+            if g < t.groups {
+                let x = inputs(g)
+                add(x, lane: 0)
+                if g &+ 1 < t.groups { add(x, lane: 1) }
+                if g &+ 2 < t.groups { add(x, lane: 2) }
             }
             p0.store(t, pixel: 0, block: block)
             if t.count > 1 { p1.store(t, pixel: 1, block: block) }

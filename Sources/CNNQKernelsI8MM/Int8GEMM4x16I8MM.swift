@@ -95,14 +95,20 @@
             var low = PixelPair(), high = PixelPair()
             var w = t.packedWeights(block: block)
             var g = 0
-            // With an odd group count the last 8-byte load reads 4 bytes of row padding (rows are
-            // `rowStride` bytes, a multiple of 16), against zero weights.
-            while g < t.groups {
-                let weights = weights(w, second: g + 1 < t.groups)
-                low.add(inputs(r0, r1, 4 * g), weights)
-                high.add(inputs(r2, r3, 4 * g), weights)
+            // Whole pairs without a test inside the loop (an in-order core waits at each).
+            while g &+ 2 <= t.groups {
+                let weights = weights(w, second: true)
+                low.add(inputs(r0, r1, 4 &* g), weights)
+                high.add(inputs(r2, r3, 4 &* g), weights)
                 w += 128
                 g &+= 2
+            }
+            // An odd last group: its 8-byte load reads 4 bytes of row padding (rows are `rowStride`
+            // bytes, a multiple of 16), against zero weights.
+            if g < t.groups {
+                let weights = weights(w, second: false)
+                low.add(inputs(r0, r1, 4 &* g), weights)
+                high.add(inputs(r2, r3, 4 &* g), weights)
             }
             let bias = UnsafeRawPointer(t.bias + block * GEMM.channelBlock)
             var (a, b) = low.pixel(0, bias: bias)
