@@ -79,6 +79,7 @@ case "$arch" in
     refuse Int8GEMM4x8O 'fml[as]\s' "a fused multiply-add would round once where the reference rounds twice"
     refuse '' 'sdot|smmla' "the baseline module must run on every Armv8.0 core"
     specialised expect 9DepthwiseO4RowsV7runTaps 'smull\s+v\d+\.8h' "3×3 and 5×5: int8 × int8 into int16, exact"
+    specialised expect 9DepthwiseO4RowsV7runTaps 'smlal\s+v\d+\.8h' "3×3 and 5×5: a second tap's products added in int16 before widening"
     specialised expect 9DepthwiseO4RowsV7runTaps 'saddw2\s+v\d+\.4s' "3×3 and 5×5: products added straight into int32 accumulators"
     specialised expect 9DepthwiseO4RowsV7runTaps 'fmul\s+v\d+\.4s' "3×3 and 5×5: requantization scales multiplied in vector lanes"
     specialised refuse 9DepthwiseO4RowsV7runTaps 'uzp2\s' "x86's pairs-of-rows shape, which costs Arm a de-interleave per product (uzp1 alone narrows the output)"

@@ -63,10 +63,10 @@ kernels=(
   "aarch64 CNNQKernelsNEON.o Int8GEMM2x16 smull GEMM 2×16 NEON (baseline)"
   "aarch64 CNNQKernelsDotProd.o Int8GEMM4x16 sdot GEMM 4×16 dotprod"
   "aarch64 CNNQKernelsI8MM.o Int8GEMM4x16 smmla GEMM 4×16 i8mm"
-  "aarch64 CNNQKernels.o runTaps.*K3S1 smull:18 depthwise 3×3 (runTaps)"
-  "aarch64 CNNQKernels.o runTaps.*K5S1 smull:10 depthwise 5×5 (runTaps)"
+  "aarch64 CNNQKernels.o runTaps.*K3S1 smull:12 depthwise 3×3 (runTaps)"
+  "aarch64 CNNQKernels.o runTaps.*K5S1 smull:6 depthwise 5×5 (runTaps)"
   "armv7 CNNQKernelsNEON.o Int8GEMM2x16 vmull GEMM 2×16 NEON (baseline)"
-  "armv7 CNNQKernels.o runTaps.*K3S1 vmull:18 depthwise 3×3 (runTaps)"
+  "armv7 CNNQKernels.o runTaps.*K3S1 vmull:12 depthwise 3×3 (runTaps)"
 )
 
 [ -n "$markdown" ] && printf '| kernel | board | core | cycles/iteration | MACs/iteration | MACs/cycle | ideal MACs/cycle | instructions (most frequent) |\n|---|---|---|---|---|---|---|---|\n'

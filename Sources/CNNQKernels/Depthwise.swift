@@ -316,7 +316,8 @@ public enum Depthwise {
 
         #if arch(arm64) || arch(arm)
             /// 3×3 and 5×5 at stride 1 and 2, at least 8 channels, written for NEON: 8 channels of one
-            /// output pixel at a time, each tap one `smull` (int8 × int8 into int16, exact) and a
+            /// output pixel at a time, each tap one `smull` (int8 × int8 into int16, exact), the next
+            /// tap of its kernel row `smlal` into the same lanes (|w| ≤ 127: two products fit), then
             /// `saddw`/`saddw2` into two int32 accumulators, with the input zero point folded into the
             /// bias (b − x_zero · Σw), so padding reads as x_zero. A kernel row in the padding reads
             /// `padding` at column stride 0; border columns take the checked path. x86's shape (pairs
@@ -396,12 +397,27 @@ public enum Depthwise {
                         for ky in 0..<kh {
                             // One multiply per row; the taps are constant multiples of the stride from it.
                             let rs = strides[ky], r = rows[ky] + ix0 &* rs
-                            for kx in 0..<kw {
+                            /// Tap kx's products for the two pixels (`smull`).
+                            @inline(__always) func products(_ kx: Int) -> (SIMD8<Int16>, SIMD8<Int16>) {
                                 let x0 = r.loadUnaligned(fromByteOffset: kx &* rs, as: SIMD8<Int8>.self)
                                 let x1 = r.loadUnaligned(fromByteOffset: (sw &+ kx) &* rs, as: SIMD8<Int8>.self)
                                 let wt = widen(w[ky &* kw &+ kx])
-                                acc0 &+= widen(widen(x0) &* wt)
-                                acc1 &+= widen(widen(x1) &* wt)
+                                return (widen(x0) &* wt, widen(x1) &* wt)
+                            }
+                            // Taps two at a time: their products summed in int16 (`smlal`, exact: |w| ≤
+                            // 127, checked at load) before one widening add, 2 instructions per 8 MACs
+                            // where one tap at a time took 3.
+                            var kx = 0
+                            while kx &+ 1 < kw {
+                                let (a, b) = (products(kx), products(kx &+ 1))
+                                acc0 &+= widen(a.0 &+ b.0)
+                                acc1 &+= widen(a.1 &+ b.1)
+                                kx &+= 2
+                            }
+                            if kx < kw {
+                                let a = products(kx)
+                                acc0 &+= widen(a.0)
+                                acc1 &+= widen(a.1)
                             }
                         }
                         let out = outputRow + (ox &* c &+ channel)

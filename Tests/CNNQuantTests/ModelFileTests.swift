@@ -94,12 +94,15 @@ import Testing
         #expect(Self.load(old) == .unsupportedVersion)
     }
 
-    /// A GEMM weight of −128 (the quantizer writes −127 … 127) is refused: the Arm baseline kernel
-    /// adds two products in int16, which two products of −128 · −128 overflow (targets/tests/GEMMCheck.swift).
-    @Test func gemmWeightOfMinus128IsMalformed() throws {
+    /// A weight of −128 (the quantizer writes −127 … 127) is refused: Arm's GEMM and depthwise
+    /// kernels add two products in int16, which two products of −128 · −128 overflow
+    /// (targets/tests/GEMMCheck.swift, DepthwiseCheck.swift).
+    @Test(arguments: ["pointwise", "depthwise"])
+    func weightOfMinus128IsMalformed(kindName: String) throws {
+        let kind: ModelFormat.OpKind = kindName == "pointwise" ? .pointwise : .depthwise
         let view = try Int8Model(bytes: Self.bytes).view
-        let op = try #require((0..<view.opCount).map(view.op).first { $0.kind == .pointwise })
-        let weights = view.parameters(ConvolutionOp.Parameters(kind: .pointwise), of: op).weights
+        let op = try #require((0..<view.opCount).map(view.op).first { $0.kind == kind })
+        let weights = view.parameters(ConvolutionOp.Parameters(kind: kind), of: op).weights
         let constants = Self.bytes.withUnsafeBytes {
             Int($0.load(fromByteOffset: ModelFormat.Header.constantsOffset.rawValue * 4, as: UInt32.self))
         }

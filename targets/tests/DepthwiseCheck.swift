@@ -1,10 +1,12 @@
 // The depthwise kernels on the board itself against a plain reference, on random shapes: every
 // geometry (3×3 and 5×5 at stride 1 and 2, the specialised bodies; 3×3 dilated and 2×4, the
 // generic one), channel counts that are and are not multiples of 8 and 16, asymmetric padding,
-// random zero points, clamps and scales, and weights of −128. The host's DepthwiseTests cannot
-// reach Arm's row bodies; this runs under qemu as Embedded Swift, built with the library's flags, with
-// the portable row bodies and those of every level the board's CPU has (x86_64: AVX2's, AVX-512 VNNI's).
-// Prints one line; exit status 1 on any difference. Usage: DepthwiseCheck [SHAPES]
+// random zero points, clamps and scales; and every third round of geometries only extreme values
+// (inputs −128 and 127, weights −127 and 127), where Arm's int16 sums of two taps come closest to
+// overflowing (weights of −128 are refused at load). The host's DepthwiseTests cannot reach Arm's
+// row bodies; this runs under qemu as Embedded Swift, built with the library's flags, with the
+// portable row bodies and those of every level the board's CPU has (x86_64: AVX2's, AVX-512
+// VNNI's). Prints one line; exit status 1 on any difference. Usage: DepthwiseCheck [SHAPES]
 import CNNQKernels
 import CNNQRuntime
 
@@ -64,15 +66,23 @@ func check(shapes: Int) -> Int {
         let scales = UnsafeMutablePointer<Float>.allocate(capacity: layout.channelSlots)
         let expected = UnsafeMutablePointer<Int8>.allocate(capacity: s.outputCount)
         let actual = UnsafeMutablePointer<Int8>.allocate(capacity: s.outputCount)
-        for i in 0..<s.inputCount { x[i] = Int8(truncatingIfNeeded: random.next()) }
-        for i in 0..<(c * kh * kw) { w[i] = Int8(truncatingIfNeeded: random.next()) }
+        let extreme = index / geometries.count % 3 == 0
+        for i in 0..<s.inputCount {
+            x[i] = extreme ? (random.next() & 1 == 0 ? -128 : 127) : Int8(truncatingIfNeeded: random.next())
+        }
+        for i in 0..<(c * kh * kw) {
+            w[i] = extreme ? (random.next() & 1 == 0 ? -127 : 127) : Int8(random.int(0...254) - 127)
+        }
         for i in 0..<layout.channelSlots {
             bias[i] = Int32(random.int(0...20_000)) - 10_000
-            scales[i] = Float(random.int(1...400)) / 40_000
+            // Extremes: scales that keep most outputs inside the clamp, so that a wrong sum shows.
+            scales[i] =
+                extreme ? Float(random.int(50...150)) / Float(100 * 255 * kh * kw) : Float(random.int(1...400)) / 40_000
         }
         Depthwise.pack(weights: w, channels: c, kernelHeight: kh, kernelWidth: kw, packed: packed)
         let zero = Int32(random.int(0...255)) - 128
-        let lower = Int32(random.int(0...100)) - 128, upper = Int32(random.int(0...100)) + 27
+        let lower = extreme ? -128 : Int32(random.int(0...100)) - 128
+        let upper = extreme ? 127 : Int32(random.int(0...100)) + 27
         let stage = OutputStage(scales: scales, zeroPoint: Int32(random.int(0...40)) - 20, lower: lower, upper: upper)
         reference(s, x, zero, w, bias, stage, expected)
         for kernel in kernels {

@@ -98,12 +98,10 @@ public enum ConvolutionOp {
             throw .malformed
         }
         try c.constant(p.weights, bytes: layout.weightCount, alignment: 1)
-        if kind != .depthwise {
-            // GEMM weights lie in −127 … 127: the Arm baseline kernel adds two products in int16,
-            // which two products of −128 · −128 would overflow.
-            let weights = c.model.constant(p.weights, as: Int8.self)
-            for i in 0..<layout.weightCount where weights[i] == -128 { throw .malformed }
-        }
+        // Weights lie in −127 … 127: Arm's GEMM and depthwise kernels add two products in int16, which
+        // two products of −128 · −128 would overflow.
+        let weights = c.model.constant(p.weights, as: Int8.self)
+        for i in 0..<layout.weightCount where weights[i] == -128 { throw .malformed }
         try c.constant(p.bias, bytes: biasBytes, alignment: 4)
         try c.constant(p.scales, bytes: scaleBytes, alignment: 4)
         let scales = c.model.constant(p.scales, as: Float.self)
