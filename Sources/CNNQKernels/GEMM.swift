@@ -173,6 +173,9 @@ public enum GEMM {
     /// a type, not a closure, so each GEMM specialises and inlines it.
     protocol RowWriter {
         func fill(_ first: Int, count: Int, _ rows: UnsafeMutablePointer<Int8>, rowStride: Int, flip: UInt8)
+        /// Pixel `first`'s row where it already is, in the kernel's form and `rowStride` bytes from
+        /// the next, for the kernel to read in place; nil to have rows filled.
+        func inPlace(_ first: Int) -> UnsafePointer<Int8>?
     }
 
     /// The GEMM driver: tiles of the kernel's height spread over threads, each pixel's `depth` inputs
@@ -208,9 +211,13 @@ public enum GEMM {
             for tile in tiles {
                 let first = tile * height
                 let count = min(height, pixels - first)
-                source.fill(firstPixel + first, count: count, rows, rowStride: layout.rowStride, flip: flip)
+                let inPlace = source.inPlace(firstPixel + first)
+                if inPlace == nil {
+                    source.fill(firstPixel + first, count: count, rows, rowStride: layout.rowStride, flip: flip)
+                }
                 var tile = Tile(
-                    rows: rows, count: count, rowStride: layout.rowStride, groups: layout.rowLength / depthGroup,
+                    rows: inPlace ?? UnsafePointer(rows), count: count, rowStride: layout.rowStride,
+                    groups: layout.rowLength / depthGroup,
                     scratch: UnsafeMutableRawPointer(rows + height * layout.rowStride),
                     weights: packedWeights + base * layout.rowLength, bias: bias + base,
                     outputChannels: min(n, blocks.upperBound * channelBlock) - base,
@@ -242,15 +249,20 @@ public enum GEMM {
             rows: CopiedRows(input: source, depth: k))
     }
 
-    /// A pixel's `depth` contiguous input channels, as they are.
+    /// A pixel's `depth` contiguous input channels, as they are: copied into the rows, or with
+    /// `readInPlace` (depth a multiple of 16, so the row stride; inputs already in the kernel's form)
+    /// read where they are.
     struct CopiedRows: RowWriter {
         let input: UnsafePointer<Int8>, depth: Int
+        var readInPlace = false
         @inline(__always)
         func fill(_ first: Int, count: Int, _ rows: UnsafeMutablePointer<Int8>, rowStride: Int, flip: UInt8) {
             for r in 0..<count {
                 Bytes.copy(input + (first + r) * depth, to: rows + r * rowStride, count: depth, flipping: flip)
             }
         }
+        @inline(__always)
+        func inPlace(_ first: Int) -> UnsafePointer<Int8>? { readInPlace ? input + first * depth : nil }
     }
 
     /// The last block of n % 16 channels: a whole group of 8 through the vector stage, the rest lane

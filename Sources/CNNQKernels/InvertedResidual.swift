@@ -3,6 +3,8 @@
 /// the block, never exists. Expanded rows are computed a group at a time (`tileRows`: enough
 /// pixels per GEMM call, no extra partial tiles) into a ring that holds what the depthwise kernel
 /// spans; depthwise output rows go to a band sized the same way, projected as soon as it is full.
+/// The band is the block's own, so it is written in the form the projection's GEMM kernel reads
+/// (x + 128 for kernels of unsigned rows) and read in place, with no row copy (`projectsInPlace`).
 /// The expand layer is a 1×1 convolution, or the k×k convolution before a block without expansion
 /// (V2's stem), and each of expand and depthwise may be followed by a lookup table (h-swish, SiLU).
 /// Without a projection (a block whose squeeze-excite needs the whole depthwise output), the
@@ -63,6 +65,10 @@ public struct InvertedResidual {
     var expanded: Int { depthwise.inputChannels }
     var inputChannels: Int { expand?.shape.inputChannels ?? expanded }
     var outputChannels: Int { project?.shape.outputChannels ?? expanded }
+    /// Whether the projection reads the band in place: its rows are whole (the expanded channels a
+    /// multiple of 16, the GEMM's row stride) and nothing but the projection reads them (no lookup
+    /// table after the depthwise).
+    var projectsInPlace: Bool { project != nil && depthwiseTable == nil && expanded % 16 == 0 }
     /// Rows of `width` pixels one GEMM call takes: at least 32 pixels, and as few as cut the
     /// `height` rows into no more tiles of 8 pixels (the largest pixel tile) than one call would.
     static func tileRows(width: Int, height: Int) -> Int {
@@ -153,6 +159,14 @@ public struct InvertedResidual {
         let variant = Depthwise.Variant(d)
         let ringRows = Self.ringRows(d), bandRows = Self.bandRows(d), group = Self.expandGroup(d)
         let span = (d.kernelHeight - 1) * d.dilationHeight
+        // A band read in place by a kernel of unsigned rows holds x + 128: the same clamp and rounding
+        // with the zero point and bounds 128 higher, whose low bytes are x with the sign bit flipped.
+        var depthwiseStage = self.depthwiseStage
+        if projectsInPlace && kernels.gemm.unsignedRows {
+            (depthwiseStage.zeroPoint, depthwiseStage.lower, depthwiseStage.upper) = (
+                depthwiseStage.zeroPoint + 128, depthwiseStage.lower + 128, depthwiseStage.upper + 128
+            )
+        }
         // The expanded rows this range reads; the ring holds row r at slot (r − first) % ringRows,
         // so that each group of rows, a multiple of `group` after the first, is contiguous.
         let first = max(0, range.lowerBound * d.strideHeight - d.padTop)
@@ -227,7 +241,7 @@ public struct InvertedResidual {
         Pointwise.run(
             input: band, pixels: pixels, inputChannels: expanded, packedWeights: project.packedWeights,
             packedBias: project.packedBias, outputChannels: outputChannels, stage: project.stage,
-            kernel: kernels.gemm, workspace: gemmRows, output: out, serial: true)
+            kernel: kernels.gemm, workspace: gemmRows, output: out, serial: true, inPlace: projectsInPlace)
         if let table = project.table {
             LookupTable.lookUp(table, out, out, 0..<(pixels * outputChannels), kernel: kernels.lookup)
         }

@@ -91,6 +91,8 @@ public enum StandardConvolution {
     struct PatchRows: GEMM.RowWriter {
         let input: UnsafePointer<Int8>, s: ConvolutionShape, padding: Int8
 
+        @inline(__always) func inPlace(_ first: Int) -> UnsafePointer<Int8>? { nil }
+
         /// The tile's first pixel's position takes divisions; the others step from it.
         @inline(__always)
         func fill(_ first: Int, count: Int, _ rows: UnsafeMutablePointer<Int8>, rowStride: Int, flip: UInt8) {
