@@ -100,7 +100,7 @@
         private static func microkernel(_ t: GEMM.Tile, block: Int, firstRow: Int) {
             let r0 = t.row(firstRow), r1 = t.row(firstRow + 1)
             var p0 = Pixel(), p1 = Pixel()
-            var w = UnsafeRawPointer(t.packedWeights(block: block))
+            var w = t.packedWeights(block: block)
             var g = 0
             if twoGroupsPerStep {
                 while g &+ 1 < t.groups {
@@ -117,8 +117,10 @@
                 }
             } else {
                 for g in 0..<t.groups {
-                    p0.add(weights(w), inputs(r0, g))
+                    let group = weights(w)
                     w += 64
+                    p0.add(group, inputs(r0, g))
+                    if pixelsPerStep == 2 { p1.add(group, inputs(r1, g)) }
                 }
             }
             let bias = UnsafeRawPointer(t.bias + block * GEMM.channelBlock)
