@@ -1,5 +1,5 @@
-// What the kernel checks (DepthwiseCheck.swift, GEMMCheck.swift) share: their random shapes and
-// their one argument.
+// What the kernel checks (DepthwiseCheck.swift, GEMMCheck.swift) share: their random shapes,
+// their one argument and their report.
 
 /// xorshift64*: the same shapes on every board.
 struct Random {
@@ -15,13 +15,24 @@ struct Random {
     }
 }
 
-/// The shape count: the first argument's digits, or 600.
-func shapeCount(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int {
-    guard argc > 1, var p = argv[1] else { return 600 }
-    var shapes = 0
-    while p.pointee >= 48 && p.pointee <= 57 {
-        shapes = shapes * 10 + Int(p.pointee - 48)
-        p += 1
+/// Runs `check` on the shape count given as the first argument (600 without one) and prints
+/// `title (what: names): N shapes, F differ from the reference`; the exit status is 1 if any differ.
+func runCheck(
+    _ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, title: String, what: String,
+    names: [String],
+    _ check: (Int) -> Int
+) -> Int32 {
+    var shapes = 600
+    if argc > 1, var p = argv[1] {
+        shapes = 0
+        while p.pointee >= 48 && p.pointee <= 57 {
+            shapes = shapes * 10 + Int(p.pointee - 48)
+            p += 1
+        }
     }
-    return shapes
+    let failures = check(shapes)
+    print("\(title) (\(what):", terminator: "")
+    for name in names { print(" \(name)", terminator: "") }
+    print("): \(shapes) shapes, \(failures) differ from the reference")
+    return failures == 0 ? 0 : 1
 }

@@ -109,10 +109,7 @@ func check(shapes: Int) -> Int {
 
 @_cdecl("main")
 func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int32 {
-    let shapes = shapeCount(argc, argv)
-    let failures = check(shapes: shapes)
-    print("depthwise_check (row bodies:", terminator: "")
-    for kernel in kernels { print(" \(kernel?.name ?? "portable")", terminator: "") }
-    print("): \(shapes) shapes, \(failures) differ from the reference")
-    return failures == 0 ? 0 : 1
+    runCheck(
+        argc, argv, title: "depthwise_check", what: "row bodies", names: kernels.map { "\($0?.name ?? "portable")" },
+        check)
 }

@@ -78,10 +78,5 @@ func check(shapes: Int) -> Int {
 
 @_cdecl("main")
 func main(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int32 {
-    let shapes = shapeCount(argc, argv)
-    let failures = check(shapes: shapes)
-    print("gemm_check (kernels:", terminator: "")
-    for kernel in kernels { print(" \(kernel.name)", terminator: "") }
-    print("): \(shapes) shapes, \(failures) differ from the reference")
-    return failures == 0 ? 0 : 1
+    runCheck(argc, argv, title: "gemm_check", what: "kernels", names: kernels.map { "\($0.name)" }, check)
 }
