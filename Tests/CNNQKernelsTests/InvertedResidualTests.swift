@@ -22,6 +22,9 @@ import Testing
     static let cases: [Case] = [
         // V2, stride 2
         Case(height: 9, width: 9, inputChannels: 16, expanded: 96, outputChannels: 24, kernel: 3, stride: 2),
+        // V2's last blocks: 7 rows, split 4 and 3 between 2 threads, the boundary rows expanded by both
+        Case(height: 7, width: 7, inputChannels: 32, expanded: 192, outputChannels: 32, kernel: 3, stride: 1),
+        Case(height: 7, width: 7, inputChannels: 32, expanded: 192, outputChannels: 64, kernel: 3, stride: 1),
         // V2 with residual, taller than one band
         Case(height: 20, width: 8, inputChannels: 24, expanded: 144, outputChannels: 24, kernel: 3, stride: 1),
         // V2 block 1: no expand
