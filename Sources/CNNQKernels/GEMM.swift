@@ -90,6 +90,19 @@ public enum GEMM {
         }
     }
 
+    /// One packed group's 64 weights at `w` as four 16-byte vectors, 4 channels × 4 inputs each: the
+    /// operands of Arm's kernels (NEON, dotprod), inlined into each with its module's instructions.
+    public typealias GroupWeights = (SIMD16<Int8>, SIMD16<Int8>, SIMD16<Int8>, SIMD16<Int8>)
+
+    @inlinable @inline(__always)
+    public static func groupWeights(_ w: UnsafeRawPointer) -> GroupWeights {
+        (
+            w.loadUnaligned(as: SIMD16<Int8>.self), w.loadUnaligned(fromByteOffset: 16, as: SIMD16<Int8>.self),
+            w.loadUnaligned(fromByteOffset: 32, as: SIMD16<Int8>.self),
+            w.loadUnaligned(fromByteOffset: 48, as: SIMD16<Int8>.self)
+        )
+    }
+
     /// One tile's operands: `count` rows (`rowStride` bytes apart, `groups` groups of 4 bytes each)
     /// times every output channel, outputs `outputStride` apart.
     public struct Tile {

@@ -31,7 +31,7 @@
             /// Adds one group: `w` holds its 64 weights (4 channels per 16 bytes), lane `lane` of `x`
             /// the pixel's 4 inputs.
             @inline(__always)
-            mutating func add(_ w: Group, _ x: SIMD16<Int8>, lane: Int) {
+            mutating func add(_ w: GEMM.GroupWeights, _ x: SIMD16<Int8>, lane: Int) {
                 @inline(__always) func dot(_ a: SIMD4<Int32>, _ w: SIMD16<Int8>) -> SIMD4<Int32> {
                     switch lane {
                     case 0: cnnq_sdot_lane0(a, w, x)
@@ -49,19 +49,8 @@
             }
         }
 
-        /// A group's weights: 4 channels per vector.
-        typealias Group = (SIMD16<Int8>, SIMD16<Int8>, SIMD16<Int8>, SIMD16<Int8>)
         /// The 4 pixels' inputs of 4 groups, one vector per pixel.
         typealias Inputs = (SIMD16<Int8>, SIMD16<Int8>, SIMD16<Int8>, SIMD16<Int8>)
-
-        @inline(__always)
-        private static func group(_ w: UnsafeRawPointer) -> Group {
-            (
-                w.loadUnaligned(as: SIMD16<Int8>.self), w.loadUnaligned(fromByteOffset: 16, as: SIMD16<Int8>.self),
-                w.loadUnaligned(fromByteOffset: 32, as: SIMD16<Int8>.self),
-                w.loadUnaligned(fromByteOffset: 48, as: SIMD16<Int8>.self)
-            )
-        }
 
         @inline(__always)
         private static func microkernel(_ t: GEMM.Tile, block: Int) {
@@ -81,7 +70,7 @@
             }
             // Spelled out, so that each `sdot` gets its lane as a constant.
             @inline(__always) func add(_ x: Inputs, lane: Int) {
-                let wg = group(w)
+                let wg = GEMM.groupWeights(w)
                 w += 64
                 p0.add(wg, x.0, lane: lane)
                 p1.add(wg, x.1, lane: lane)

@@ -41,7 +41,7 @@
             var a4 = SIMD4<Int32>(), a5 = SIMD4<Int32>(), a6 = SIMD4<Int32>(), a7 = SIMD4<Int32>()
 
             @inline(__always)
-            mutating func add(_ w: Weights, _ x: SIMD16<Int8>) {
+            mutating func add(_ w: GEMM.GroupWeights, _ x: SIMD16<Int8>) {
                 a0 = cnnq_mull_pairs_low(a0, w.0, x)
                 a1 = cnnq_mull_pairs_high(a1, w.0, x)
                 a2 = cnnq_mull_pairs_low(a2, w.1, x)
@@ -54,7 +54,7 @@
 
             /// Two groups: weights `w` with inputs `x`, `v` with `y`.
             @inline(__always)
-            mutating func add(_ w: Weights, _ x: SIMD16<Int8>, _ v: Weights, _ y: SIMD16<Int8>) {
+            mutating func add(_ w: GEMM.GroupWeights, _ x: SIMD16<Int8>, _ v: GEMM.GroupWeights, _ y: SIMD16<Int8>) {
                 a0 = cnnq_mull2_pairs_low(a0, w.0, x, v.0, y)
                 a1 = cnnq_mull2_pairs_high(a1, w.0, x, v.0, y)
                 a2 = cnnq_mull2_pairs_low(a2, w.1, x, v.1, y)
@@ -77,18 +77,6 @@
             }
         }
 
-        /// One group's weights: 16 channels × 4 inputs.
-        typealias Weights = (SIMD16<Int8>, SIMD16<Int8>, SIMD16<Int8>, SIMD16<Int8>)
-
-        @inline(__always)
-        private static func weights(_ w: UnsafeRawPointer) -> Weights {
-            (
-                w.loadUnaligned(as: SIMD16<Int8>.self), w.loadUnaligned(fromByteOffset: 16, as: SIMD16<Int8>.self),
-                w.loadUnaligned(fromByteOffset: 32, as: SIMD16<Int8>.self),
-                w.loadUnaligned(fromByteOffset: 48, as: SIMD16<Int8>.self)
-            )
-        }
-
         /// The 4 inputs of group `g` of `row`, four times.
         @inline(__always)
         private static func inputs(_ row: UnsafePointer<Int8>, _ g: Int) -> SIMD16<Int8> {
@@ -104,20 +92,20 @@
             var g = 0
             if twoGroupsPerStep {
                 while g &+ 1 < t.groups {
-                    let (first, second) = (weights(w), weights(w + 64))
+                    let (first, second) = (GEMM.groupWeights(w), GEMM.groupWeights(w + 64))
                     w += 128
                     p0.add(first, inputs(r0, g), second, inputs(r0, g &+ 1))
                     if pixelsPerStep == 2 { p1.add(first, inputs(r1, g), second, inputs(r1, g &+ 1)) }
                     g &+= 2
                 }
                 if g < t.groups {
-                    let last = weights(w)
+                    let last = GEMM.groupWeights(w)
                     p0.add(last, inputs(r0, g))
                     if pixelsPerStep == 2 { p1.add(last, inputs(r1, g)) }
                 }
             } else {
                 for g in 0..<t.groups {
-                    let group = weights(w)
+                    let group = GEMM.groupWeights(w)
                     w += 64
                     p0.add(group, inputs(r0, g))
                     if pixelsPerStep == 2 { p1.add(group, inputs(r1, g)) }
