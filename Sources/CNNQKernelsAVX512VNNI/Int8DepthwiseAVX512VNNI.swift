@@ -11,23 +11,12 @@
     enum Int8DepthwiseAVX512VNNI {
         static func run(_ r: Depthwise.Rows, row: Int) {
             var padding = SIMD16<Int8>(repeating: Int8(truncatingIfNeeded: r.zero))
-            if r.s.kernelHeight == 3 {
-                return withUnsafeBytes(of: &padding) {
-                    run3x3(r, row: row, padding: $0.baseAddress!.assumingMemoryBound(to: Int8.self))
-                }
-            }
-            // 5×5: 5 kernel columns × 2 vectors of weights, and the gathered input columns of a chunk
-            // of output pixels (32 columns: 28 outputs at stride 1, 14 at stride 2).
-            var weights = InlineArray<10, SIMD16<Int32>>(repeating: .zero)
-            var columns = InlineArray<64, SIMD16<Int32>>(repeating: .zero)
-            withUnsafeBytes(of: &padding) { padding in
-                withUnsafeMutableBytes(of: &weights) { weights in
-                    withUnsafeMutableBytes(of: &columns) { columns in
-                        run5x5(
-                            r, row: row, padding: padding.baseAddress!.assumingMemoryBound(to: Int8.self),
-                            weights: weights.baseAddress!.assumingMemoryBound(to: SIMD16<Int32>.self),
-                            columns: columns.baseAddress!.assumingMemoryBound(to: SIMD16<Int32>.self), capacity: 32)
-                    }
+            withUnsafeBytes(of: &padding) {
+                let padding = $0.baseAddress!.assumingMemoryBound(to: Int8.self)
+                if r.s.kernelHeight == 3 {
+                    run3x3(r, row: row, padding: padding)
+                } else {
+                    run5x5(r, row: row, padding: padding)
                 }
             }
         }
@@ -116,15 +105,12 @@
         }
 
         /// 5×5: as 3×3, a column's rows 0–3 are one vector of 4-byte lanes and row 4 another (its other
-        /// three bytes against zero weights), so each output is 10 `vpdpbusd` in two chains. Each input
-        /// column of a chunk of output pixels is gathered once into `columns`, then every output of the
-        /// chunk reads its five.
-        private static func run5x5(
-            _ r: Depthwise.Rows, row: Int, padding: UnsafePointer<Int8>, weights w: UnsafeMutablePointer<SIMD16<Int32>>,
-            columns: UnsafeMutablePointer<SIMD16<Int32>>, capacity: Int
-        ) {
+        /// three bytes against zero weights), so each output is 10 `vpdpbusd` in two chains; the window
+        /// of five columns (10 zmm) lives in registers beside the 10 of weights. (Gathering a chunk of
+        /// columns into a 4 KiB stack buffer first ran 5×5 blocks up to a quarter slower whenever the
+        /// input's addresses met the buffer's modulo 4 KiB, which depends on where the arena lies.)
+        private static func run5x5(_ r: Depthwise.Rows, row: Int, padding: UnsafePointer<Int8>) {
             let s = r.s, c = s.inputChannels, sw = s.strideWidth, width = s.inputWidth
-            let chunk = (capacity &- 5) / sw &+ 1
             let rows = (
                 start(r, row, 0, padding), start(r, row, 1, padding), start(r, row, 2, padding),
                 start(r, row, 3, padding), start(r, row, 4, padding)
@@ -134,47 +120,63 @@
             let paddingOne = cnnq_flip_bytes_zmm(cnnq_zero_extend_bytes_zmm(padding))
             for index in 0..<(r.wStride / Depthwise.channelBlock) {
                 let channel = channel(index, of: c)
-                var bias = UnsafeRawPointer(r.bias + channel).loadUnaligned(as: SIMD16<Int32>.self)
-                for kx in 0..<5 {
+                /// Kernel column kx: rows 0–3 and row 4.
+                @inline(__always) func weights(_ kx: Int) -> (SIMD16<Int32>, SIMD16<Int32>) {
                     let tap = r.packed + (kx &* r.wStride &+ channel), step = 5 &* r.wStride
-                    w[2 &* kx] = cnnq_interleave4_zmm(tap, tap + step, tap + 2 &* step, tap + 3 &* step)
-                    w[2 &* kx &+ 1] = cnnq_zero_extend_bytes_zmm(tap + 4 &* step)
-                    bias &-= cnnq_dpbusd_zmm(
-                        cnnq_dpbusd_zmm(.zero, paddingFour, w[2 &* kx]), paddingOne, w[2 &* kx &+ 1])
+                    return (
+                        cnnq_interleave4_zmm(tap, tap + step, tap + 2 &* step, tap + 3 &* step),
+                        cnnq_zero_extend_bytes_zmm(tap + 4 &* step)
+                    )
                 }
+                let w0 = weights(0), w1 = weights(1), w2 = weights(2), w3 = weights(3), w4 = weights(4)
+                @inline(__always) func sum(
+                    _ bias: SIMD16<Int32>, _ x0: (SIMD16<Int32>, SIMD16<Int32>), _ x1: (SIMD16<Int32>, SIMD16<Int32>),
+                    _ x2: (SIMD16<Int32>, SIMD16<Int32>), _ x3: (SIMD16<Int32>, SIMD16<Int32>),
+                    _ x4: (SIMD16<Int32>, SIMD16<Int32>)
+                ) -> SIMD16<Int32> {
+                    // Two chains of five, one per vector of a column.
+                    var a0 = cnnq_dpbusd_zmm(bias, x0.0, w0.0), a1 = cnnq_dpbusd_zmm(.zero, x0.1, w0.1)
+                    a0 = cnnq_dpbusd_zmm(a0, x1.0, w1.0)
+                    a1 = cnnq_dpbusd_zmm(a1, x1.1, w1.1)
+                    a0 = cnnq_dpbusd_zmm(a0, x2.0, w2.0)
+                    a1 = cnnq_dpbusd_zmm(a1, x2.1, w2.1)
+                    a0 = cnnq_dpbusd_zmm(a0, x3.0, w3.0)
+                    a1 = cnnq_dpbusd_zmm(a1, x3.1, w3.1)
+                    a0 = cnnq_dpbusd_zmm(a0, x4.0, w4.0)
+                    a1 = cnnq_dpbusd_zmm(a1, x4.1, w4.1)
+                    return a0 &+ a1
+                }
+                let p = (paddingFour, paddingOne)
+                let bias =
+                    UnsafeRawPointer(r.bias + channel).loadUnaligned(as: SIMD16<Int32>.self)
+                    &- sum(.zero, p, p, p, p, p)
                 let (r0, r1, r2, r3, r4) = (
                     block(rows.0, channel), block(rows.1, channel), block(rows.2, channel), block(rows.3, channel),
                     block(rows.4, channel)
                 )
                 let (s0, s1, s2, s3, s4) = (rows.0.1, rows.1.1, rows.2.1, rows.3.1, rows.4.1)
+                @inline(__always) func column(_ ix: Int) -> (SIMD16<Int32>, SIMD16<Int32>) {
+                    guard UInt(bitPattern: ix) < UInt(width) else { return p }
+                    return (
+                        cnnq_flip_bytes_zmm(
+                            cnnq_interleave4_zmm(r0 + ix &* s0, r1 + ix &* s1, r2 + ix &* s2, r3 + ix &* s3)),
+                        cnnq_flip_bytes_zmm(cnnq_zero_extend_bytes_zmm(r4 + ix &* s4))
+                    )
+                }
                 let scales = r.stage.scales + channel
-                var first = 0
-                while first < s.outputWidth {
-                    let count = min(chunk, s.outputWidth &- first)
-                    let ixStart = first &* sw &- s.padLeft
-                    for j in 0..<((count &- 1) &* sw &+ 5) {
-                        let ix = ixStart &+ j, column = columns + 2 &* j
-                        if UInt(bitPattern: ix) < UInt(width) {
-                            column[0] = cnnq_flip_bytes_zmm(
-                                cnnq_interleave4_zmm(r0 + ix &* s0, r1 + ix &* s1, r2 + ix &* s2, r3 + ix &* s3))
-                            column[1] = cnnq_flip_bytes_zmm(cnnq_zero_extend_bytes_zmm(r4 + ix &* s4))
-                        } else {
-                            (column[0], column[1]) = (paddingFour, paddingOne)
-                        }
+                var ix = -s.padLeft
+                var (x0, x1, x2, x3) = (column(ix), column(ix &+ 1), column(ix &+ 2), column(ix &+ 3))
+                var out = k.output + channel
+                for _ in 0..<s.outputWidth {
+                    let x4 = column(ix &+ 4)
+                    cnnq_requantize_zmm(sum(bias, x0, x1, x2, x3, x4), scales, k.lowest, k.highest, k.biasBits, out)
+                    out += c
+                    if sw == 1 {
+                        (x0, x1, x2, x3) = (x1, x2, x3, x4)
+                    } else {
+                        (x0, x1, x2, x3) = (x2, x3, x4, column(ix &+ 5))
                     }
-                    var out = k.output + (first &* c &+ channel)
-                    for o in 0..<count {
-                        // Two chains of five, one per vector of a column.
-                        let x = columns + 2 &* sw &* o
-                        var a0 = bias, a1 = SIMD16<Int32>.zero
-                        for kx in 0..<5 {
-                            a0 = cnnq_dpbusd_zmm(a0, x[2 &* kx], w[2 &* kx])
-                            a1 = cnnq_dpbusd_zmm(a1, x[2 &* kx &+ 1], w[2 &* kx &+ 1])
-                        }
-                        cnnq_requantize_zmm(a0 &+ a1, scales, k.lowest, k.highest, k.biasBits, out)
-                        out += c
-                    }
-                    first &+= count
+                    ix &+= sw
                 }
             }
         }
