@@ -34,7 +34,11 @@ struct BenchKernels: ParsableCommand {
     @Option(help: "Untimed runs per layer before timing.")
     var warmup: Int = 3
 
-    @Flag(help: "Time each inverted-residual block fused against the same work as separate kernels.")
+    @Flag(
+        help: """
+            Time each inverted-residual block fused against the same work as separate kernels, the two \
+            alternately (a squeeze-excite block up to its depthwise: "SE" in the out C column).
+            """)
     var blocks = false
 
     @Option(help: "Core clock in GHz for the floor; default: measured.")
@@ -121,7 +125,8 @@ struct BenchKernels: ParsableCommand {
             table.add([
                 block.name + (block.residual ? " (+)" : ""),
                 "\(dw.inputHeight)×\(dw.inputWidth)×\(block.expand?.inputChannels ?? dw.inputChannels)",
-                "\(dw.inputChannels)", "\(block.project.outputChannels)", "\(dw.kernelHeight)/\(dw.strideHeight)",
+                "\(dw.inputChannels)", block.project.map { "\($0.outputChannels)" } ?? "SE",
+                "\(dw.kernelHeight)/\(dw.strideHeight)",
                 String(format: "%.2f", Double(block.macs) / 1e6), String(format: "%.0f", r.unfused * 1e6),
                 String(format: "%.0f", r.fused * 1e6), String(format: "%.2f×", r.unfused / r.fused),
                 "\(r.unfusedBytes / 1024)", "\(r.fusedBytes / 1024)",

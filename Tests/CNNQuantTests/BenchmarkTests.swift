@@ -19,6 +19,18 @@ import Testing
         #expect(b.modelBytes == result.bytes.count && b.arenaBytes == result.int8.view.arenaSize(threads: 1))
     }
 
+    /// `bench-kernels --blocks` finds every block of MobileNet V3-Large, through its h-swish layers,
+    /// and the squeeze-excite ones as the quantizer fuses them: up to the depthwise.
+    @Test func blockBenchmarkFindsEveryInvertedResidualBlock() throws {
+        var graph = try MobileNet.v3Large.build(alpha: 0.35, resolution: 32, classes: 10, seed: 1)
+        try graph.prepare()
+        let blocks = BlockBenchmark.blocks(of: graph)
+        #expect(blocks.map(\.name) == (1...15).map { "block\($0)" })
+        #expect(blocks.filter { $0.project == nil }.map(\.name) == [4, 5, 6, 11, 12, 13, 14, 15].map { "block\($0)" })
+        #expect(blocks.filter { $0.expand == nil }.map(\.name) == ["block1"])
+        #expect(blocks.filter(\.residual).map(\.name) == [1, 3, 8, 9, 10].map { "block\($0)" })
+    }
+
     @Test func benchCommandPrintsJSONAndTables() throws {
         let work = CommandLineTests.temporary("bench")
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)

@@ -3,15 +3,17 @@ import CNNQRuntime
 import Foundation
 
 /// Times each inverted-residual block of a graph fused (`InvertedResidual`) and as separate kernels
-/// with whole intermediate tensors, on the same random data.
+/// with whole intermediate tensors, on the same random data, the two forms alternately so that a
+/// shared machine's drift falls on both. Activation tables are left out of both.
 public enum BlockBenchmark {
     public struct Block: Sendable {
         public var name: String
         public var expand: ConvolutionShape?
         public var depthwise: ConvolutionShape
-        public var project: ConvolutionShape
+        /// Nil for a squeeze-excite block, whose fused part stops after the depthwise.
+        public var project: ConvolutionShape?
         public var residual: Bool
-        public var macs: Int { (expand?.macs ?? 0) + depthwise.macs + project.macs }
+        public var macs: Int { (expand?.macs ?? 0) + depthwise.macs + (project?.macs ?? 0) }
     }
 
     public struct Result: Sendable {
@@ -21,32 +23,58 @@ public enum BlockBenchmark {
         public var unfusedBytes: Int, fusedBytes: Int
     }
 
-    /// Blocks found in a prepared graph: [1×1 →] depthwise → 1×1 [→ Add with the block input].
+    /// Blocks found in a prepared graph: [1×1 →] depthwise → 1×1 [→ Add with the block input], each
+    /// arrow through at most one activation; and 1×1 → depthwise with no 1×1 after it (the part of a
+    /// squeeze-excite block that the quantizer fuses).
     public static func blocks(of graph: Graph) -> [Block] {
         let convolutions = Dictionary(
             KernelBenchmark.shapes(of: graph).map { ($0.name, $0.shape) }, uniquingKeysWith: { a, _ in a })
         let nodes = graph.nodes
+        func isActivation(_ node: Node) -> Bool {
+            switch node.op {
+            case .clip, .hardSwish, .sigmoid, .function: node.inputs.count == 1
+            default: false
+            }
+        }
+        /// The pointwise convolution that feeds node i (directly or through one activation).
+        func pointwise(before i: Int) -> Int? {
+            var j = i - 1, value = nodes[i].inputs[0]
+            if j >= 0, isActivation(nodes[j]), nodes[j].outputs[0] == value {
+                value = nodes[j].inputs[0]
+                j -= 1
+            }
+            guard j >= 0, let e = convolutions[nodes[j].name], KernelBenchmark.kernel(for: e) == .pointwise,
+                nodes[j].outputs[0] == value
+            else { return nil }
+            return j
+        }
+        /// The pointwise convolution that node i feeds (directly or through one activation).
+        func pointwise(after i: Int) -> Int? {
+            var j = i + 1, value = nodes[i].outputs[0]
+            if j < nodes.count, isActivation(nodes[j]), nodes[j].inputs[0] == value {
+                value = nodes[j].outputs[0]
+                j += 1
+            }
+            guard j < nodes.count, let p = convolutions[nodes[j].name], KernelBenchmark.kernel(for: p) == .pointwise,
+                nodes[j].inputs.first == value
+            else { return nil }
+            return j
+        }
         var blocks: [Block] = []
         for (i, node) in nodes.enumerated() {
-            guard let dw = convolutions[node.name], dw.isDepthwise, i + 1 < nodes.count,
-                let project = convolutions[nodes[i + 1].name], nodes[i + 1].inputs.first == node.outputs[0],
-                KernelBenchmark.kernel(for: project) == .pointwise
-            else { continue }
-            var expand: ConvolutionShape?
-            var blockInput = node.inputs[0]
-            if i > 0, let e = convolutions[nodes[i - 1].name], nodes[i - 1].outputs[0] == node.inputs[0],
-                KernelBenchmark.kernel(for: e) == .pointwise
-            {
-                expand = e
-                blockInput = nodes[i - 1].inputs[0]
+            guard let dw = convolutions[node.name], dw.isDepthwise else { continue }
+            let e = pointwise(before: i), p = pointwise(after: i)
+            guard e != nil || p != nil else { continue }
+            let blockInput = e.map { nodes[$0].inputs[0] } ?? node.inputs[0]
+            let residual = p.map { p in
+                p + 1 < nodes.count && nodes[p + 1].op == .add
+                    && Set(nodes[p + 1].inputs) == [nodes[p].outputs[0], blockInput]
             }
-            let residual =
-                i + 2 < nodes.count && nodes[i + 2].op == .add
-                && Set(nodes[i + 2].inputs) == [nodes[i + 1].outputs[0], blockInput]
             blocks.append(
                 Block(
                     name: String(node.name.split(separator: ".").first ?? Substring(node.name)),
-                    expand: expand, depthwise: dw, project: project, residual: residual))
+                    expand: e.flatMap { convolutions[nodes[$0].name] }, depthwise: dw,
+                    project: p.flatMap { convolutions[nodes[$0].name] }, residual: residual ?? false))
         }
         return blocks
     }
@@ -57,7 +85,8 @@ public enum BlockBenchmark {
         var random = SeededRandom(seed: UInt64(block.macs))
         let dw = block.depthwise
         let (cin, e, cout) = (
-            block.expand?.inputChannels ?? dw.inputChannels, dw.inputChannels, block.project.outputChannels
+            block.expand?.inputChannels ?? dw.inputChannels, dw.inputChannels,
+            block.project?.outputChannels ?? dw.inputChannels
         )
         let (h, w, oh, ow) = (dw.inputHeight, dw.inputWidth, dw.outputHeight, dw.outputWidth)
         func bytes(_ n: Int) -> [Int8] { (0..<n).map { _ in Int8.random(in: -128...127, using: &random) } }
@@ -91,7 +120,16 @@ public enum BlockBenchmark {
         var rows = [Int8](repeating: 0, count: GEMM.workspaceCount(depth: max(cin, e), threads: threadCount))
         return scales.withUnsafeBufferPointer { scales in
             let stage = OutputStage(scales: scales.baseAddress!, zeroPoint: -4, lower: -4, upper: 127)
-            let unfused = KernelBenchmark.median(runs: runs, warmup: warmup) {
+            let fusedBlock = InvertedResidual(
+                expand: block.expand.map {
+                    .init(shape: $0, packedWeights: pe, packedBias: qe, stage: stage)
+                },
+                inputZeroPoint: 3, depthwise: dw, depthwiseInputZeroPoint: -4,
+                depthwiseWeights: pd, depthwiseBias: bias, depthwiseStage: stage,
+                project: block.project.map { .init(shape: $0, packedWeights: pp, packedBias: qp, stage: stage) },
+                residual: add)
+            var workspace = [UInt8](repeating: 0, count: threadCount * fusedBlock.workspacePerThread!)
+            let (unfused, fused) = alternatingMedians(runs: runs, warmup: warmup) {
                 var source = input
                 if block.expand != nil {
                     Pointwise.run(
@@ -100,34 +138,50 @@ public enum BlockBenchmark {
                         stage: stage, kernel: gemm, workspace: &rows, output: &expanded)
                     source = expanded
                 }
+                guard let project = block.project else {
+                    return Depthwise.run(
+                        input: source, inputZeroPoint: -4, packedWeights: pd, bias: bias, shape: dw, stage: stage,
+                        output: &output, kernel: isa.depthwise)
+                }
                 Depthwise.run(
                     input: source, inputZeroPoint: -4, packedWeights: pd, bias: bias, shape: dw, stage: stage,
                     output: &depthwiseOut, kernel: isa.depthwise)
                 Pointwise.run(
                     input: depthwiseOut, pixels: oh * ow, inputChannels: e, packedWeights: pp, packedBias: qp,
-                    outputChannels: cout,
+                    outputChannels: project.outputChannels,
                     stage: stage, kernel: gemm, workspace: &rows, output: &output)
                 if let add {
                     Add.run(output, input, count: output.count, parameters: add, output: &output, kernel: isa.add)
                 }
-            }
-            let fusedBlock = InvertedResidual(
-                expand: block.expand.map {
-                    .init(shape: $0, packedWeights: pe, packedBias: qe, stage: stage)
-                },
-                inputZeroPoint: 3, depthwise: dw, depthwiseInputZeroPoint: -4,
-                depthwiseWeights: pd, depthwiseBias: bias, depthwiseStage: stage,
-                project: .init(shape: block.project, packedWeights: pp, packedBias: qp, stage: stage), residual: add)
-            var workspace = [UInt8](repeating: 0, count: threadCount * fusedBlock.workspacePerThread!)
-            let fused = KernelBenchmark.median(runs: runs, warmup: warmup) {
+            } _: {
                 workspace.withUnsafeMutableBytes {
                     fusedBlock.run(input: input, workspace: $0.baseAddress!, output: &output, kernels: isa.kernels)
                 }
             }
             return Result(
                 block: block, unfused: unfused, fused: fused,
-                unfusedBytes: (block.expand == nil ? 0 : expanded.count) + depthwiseOut.count,
+                unfusedBytes: (block.expand == nil ? 0 : expanded.count)
+                    + (block.project == nil ? 0 : depthwiseOut.count),
                 fusedBytes: workspace.count)
         }
+    }
+
+    /// The median times of `a` and `b`, run one after the other in each of `runs` rounds.
+    static func alternatingMedians(runs: Int, warmup: Int, _ a: () -> Void, _ b: () -> Void) -> (Double, Double) {
+        for _ in 0..<warmup {
+            a()
+            b()
+        }
+        func time(_ body: () -> Void) -> Double {
+            let start = DispatchTime.now().uptimeNanoseconds
+            body()
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
+        var times: ([Double], [Double]) = ([], [])
+        for _ in 0..<runs {
+            times.0.append(time(a))
+            times.1.append(time(b))
+        }
+        return (times.0.sorted()[runs / 2], times.1.sorted()[runs / 2])
     }
 }
