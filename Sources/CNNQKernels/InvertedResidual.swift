@@ -9,8 +9,9 @@
 /// (V2's stem), and each of expand and depthwise may be followed by a lookup table (h-swish, SiLU).
 /// Without a projection (a block whose squeeze-excite needs the whole depthwise output), the
 /// depthwise rows are the output. Threads take contiguous ranges of output rows, each with its own
-/// ring and band; rows at a range's start are expanded by both neighbours, identically, so results
-/// do not depend on the thread count and are bit for bit those of the unfused kernels.
+/// ring and band; rows at a range's start are expanded by both neighbours, identically (unless the
+/// ring holds every row: then they are expanded once, first), so results do not depend on the
+/// thread count and are bit for bit those of the unfused kernels.
 public struct InvertedResidual {
     /// A convolution run through the GEMM (1×1, or k×k with one group, by im2col), for one image.
     public struct Layer {
@@ -139,16 +140,42 @@ public struct InvertedResidual {
         kernels: LevelKernels
     ) {
         let perThread = layout()!.total
-        let macs = (expand?.shape.macs ?? 0) + depthwise.macs + (project?.shape.macs ?? 0)
-        parallelRanges(depthwise.outputHeight, macs: macs) { slot, rows in
+        let d = depthwise
+        let macs = (expand?.shape.macs ?? 0) + d.macs + (project?.shape.macs ?? 0)
+        let threads = macs < serialMACs ? 1 : min(threadCount, d.outputHeight)
+        // A ring that holds every expanded row (7×7 maps at 224): split by rows, the threads would
+        // each expand the rows both kernel windows read (7 rows as 4 + 3 read 5 + 5). Instead they
+        // expand every row once, into the first thread's ring, then take output rows reading it.
+        if let expand, threads > 1, Self.ringRows(d) == d.inputHeight {
+            let width = d.inputWidth, ring = workspace.assumingMemoryBound(to: Int8.self)
+            let gemmRows = layout()!.rows
+            let tile = kernels.gemm.pixelTile
+            parallelRanges((d.inputHeight * width + tile - 1) / tile) { slot, tiles in
+                let first = tiles.lowerBound * tile
+                let count = min(tiles.upperBound * tile, d.inputHeight * width) - first
+                guard count > 0 else { return }
+                expandPixels(
+                    first, count: count, expand, input: input,
+                    gemmRows: (workspace + slot * perThread + gemmRows).assumingMemoryBound(to: Int8.self),
+                    output: ring + first * expanded, kernels: kernels)
+            }
+            parallelRanges(d.outputHeight) { slot, rows in
+                run(
+                    rows, input: input, expandedRows: UnsafePointer(ring), workspace: workspace + slot * perThread,
+                    output: output, kernels: kernels)
+            }
+            return
+        }
+        parallelRanges(d.outputHeight, macs: macs) { slot, rows in
             run(rows, input: input, workspace: workspace + slot * perThread, output: output, kernels: kernels)
         }
     }
 
-    /// Output rows `range` on the calling thread.
+    /// Output rows `range` on the calling thread; the depthwise reads `expandedRows` (every expanded
+    /// row, already computed) where given, else rows this call expands into its ring.
     func run(
-        _ range: Range<Int>, input: UnsafePointer<Int8>, workspace: UnsafeMutableRawPointer,
-        output: UnsafeMutablePointer<Int8>, kernels: LevelKernels
+        _ range: Range<Int>, input: UnsafePointer<Int8>, expandedRows: UnsafePointer<Int8>? = nil,
+        workspace: UnsafeMutableRawPointer, output: UnsafeMutablePointer<Int8>, kernels: LevelKernels
     ) {
         let d = depthwise, e = expanded
         let offsets = layout()!
@@ -171,9 +198,10 @@ public struct InvertedResidual {
         // so that each group of rows, a multiple of `group` after the first, is contiguous.
         let first = max(0, range.lowerBound * d.strideHeight - d.padTop)
         let end = min(d.inputHeight, (range.upperBound - 1) * d.strideHeight - d.padTop + span + 1)
+        let expands = expand != nil && expandedRows == nil
         let rows = Depthwise.InputRows(
-            base: expand == nil ? input : UnsafePointer(ring), rowStride: d.inputWidth * e, imageStride: 0,
-            ring: expand == nil ? 0 : ringRows, origin: first)
+            base: expands ? UnsafePointer(ring) : expandedRows ?? input, rowStride: d.inputWidth * e, imageStride: 0,
+            ring: expands ? ringRows : 0, origin: first)
         var nextRow = first
         var bandStart = range.lowerBound
         for oy in range {
@@ -181,7 +209,7 @@ public struct InvertedResidual {
             let target = project == nil ? output + oy * outputRow : band + (oy - bandStart) * outputRow
             // The depthwise kernel writes row oy at offset oy·W'·E of its base: shift the base back.
             let base = target - oy * outputRow
-            if let expand {
+            if let expand, expands {
                 let last = min(d.inputHeight - 1, oy * d.strideHeight - d.padTop + span)
                 while nextRow <= last {
                     let count = min(group, end - nextRow)
@@ -212,18 +240,27 @@ public struct InvertedResidual {
         _ r: Int, count: Int, _ expand: Layer, input: UnsafePointer<Int8>, gemmRows: UnsafeMutablePointer<Int8>,
         output: UnsafeMutablePointer<Int8>, kernels: LevelKernels
     ) {
+        let width = expand.shape.outputWidth
+        expandPixels(
+            r * width, count: count * width, expand, input: input, gemmRows: gemmRows, output: output, kernels: kernels)
+    }
+
+    /// Expanded pixels `first ..< first + pixels` (row-major) into `output`.
+    func expandPixels(
+        _ first: Int, count pixels: Int, _ expand: Layer, input: UnsafePointer<Int8>,
+        gemmRows: UnsafeMutablePointer<Int8>, output: UnsafeMutablePointer<Int8>, kernels: LevelKernels
+    ) {
         let s = expand.shape, kernel = kernels.gemm
-        let pixels = count * s.outputWidth
         if expand.isPointwise {
             Pointwise.run(
-                input: input + r * s.outputWidth * s.inputChannels, pixels: pixels, inputChannels: s.inputChannels,
+                input: input + first * s.inputChannels, pixels: pixels, inputChannels: s.inputChannels,
                 packedWeights: expand.packedWeights, packedBias: expand.packedBias, outputChannels: s.outputChannels,
                 stage: expand.stage, kernel: kernel, workspace: gemmRows, output: output, serial: true)
         } else {
             StandardConvolution.run(
                 input: input, inputZeroPoint: inputZeroPoint, packedWeights: expand.packedWeights,
                 packedBias: expand.packedBias, shape: s, stage: expand.stage, kernel: kernel, workspace: gemmRows,
-                output: output, firstPixel: r * s.outputWidth, pixels: pixels, serial: true)
+                output: output, firstPixel: first, pixels: pixels, serial: true)
         }
         if let table = expand.table {
             LookupTable.lookUp(table, output, output, 0..<(pixels * s.outputChannels), kernel: kernels.lookup)

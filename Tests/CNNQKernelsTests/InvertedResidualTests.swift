@@ -22,7 +22,8 @@ import Testing
     static let cases: [Case] = [
         // V2, stride 2
         Case(height: 9, width: 9, inputChannels: 16, expanded: 96, outputChannels: 24, kernel: 3, stride: 2),
-        // V2's last blocks: 7 rows, split 4 and 3 between 2 threads, the boundary rows expanded by both
+        // V2's last blocks: 7 rows, the ring holds all of them: two threads expand them once, then
+        // split the output rows 4 and 3
         Case(height: 7, width: 7, inputChannels: 32, expanded: 192, outputChannels: 32, kernel: 3, stride: 1),
         Case(height: 7, width: 7, inputChannels: 32, expanded: 192, outputChannels: 64, kernel: 3, stride: 1),
         // V2 with residual, taller than one band
@@ -31,15 +32,22 @@ import Testing
         Case(
             height: 7, width: 7, inputChannels: 32, expanded: 32, outputChannels: 16, kernel: 3, stride: 1,
             expandKernel: 0),
-        // V2 stem + block 1: the stem plays the expand role
+        // V2 stem + block 1: the stem plays the expand role; at 7×5 every row in the ring, its pixels
+        // split between threads mid-row
         Case(
             height: 17, width: 15, inputChannels: 3, expanded: 32, outputChannels: 16, kernel: 3, stride: 1,
+            expandKernel: 3),
+        Case(
+            height: 13, width: 9, inputChannels: 3, expanded: 32, outputChannels: 16, kernel: 3, stride: 1,
             expandKernel: 3),
         // V3 with h-swish tables, 5×5, residual
         Case(
             height: 10, width: 10, inputChannels: 40, expanded: 120, outputChannels: 40, kernel: 5, stride: 1,
             tables: true),
-        // V3 SE block: stops after the depthwise
+        // V3 SE blocks: stop after the depthwise; V3-Large's last three at 7×7 (every row in the ring)
+        Case(
+            height: 7, width: 7, inputChannels: 40, expanded: 120, outputChannels: 120, kernel: 5, stride: 1,
+            tables: true, project: false),
         Case(
             height: 11, width: 12, inputChannels: 24, expanded: 96, outputChannels: 96, kernel: 5, stride: 2,
             tables: true, project: false),
