@@ -139,49 +139,65 @@ public struct InvertedResidual {
         input: UnsafePointer<Int8>, workspace: UnsafeMutableRawPointer, output: UnsafeMutablePointer<Int8>,
         kernels: LevelKernels
     ) {
-        let perThread = layout()!.total
+        let offsets = layout()!
         let d = depthwise
         let macs = (expand?.shape.macs ?? 0) + d.macs + (project?.shape.macs ?? 0)
         let threads = macs < serialMACs ? 1 : min(threadCount, d.outputHeight)
-        // A ring that holds every expanded row (7×7 maps at 224): split by rows, the threads would
-        // each expand the rows both kernel windows read (7 rows as 4 + 3 read 5 + 5). Instead they
-        // expand every row once, into the first thread's ring, then take output rows reading it.
-        if let expand, threads > 1, Self.ringRows(d) == d.inputHeight {
-            let width = d.inputWidth, ring = workspace.assumingMemoryBound(to: Int8.self)
-            let gemmRows = layout()!.rows
-            let tile = kernels.gemm.pixelTile
-            parallelRanges((d.inputHeight * width + tile - 1) / tile) { slot, tiles in
-                let first = tiles.lowerBound * tile
-                let count = min(tiles.upperBound * tile, d.inputHeight * width) - first
-                guard count > 0 else { return }
-                expandPixels(
-                    first, count: count, expand, input: input,
-                    gemmRows: (workspace + slot * perThread + gemmRows).assumingMemoryBound(to: Int8.self),
-                    output: ring + first * expanded, kernels: kernels)
-            }
-            parallelRanges(d.outputHeight) { slot, rows in
+        func scratch(_ base: UnsafeMutableRawPointer) -> Scratch {
+            Scratch(
+                ring: base.assumingMemoryBound(to: Int8.self),
+                band: (base + offsets.band).assumingMemoryBound(to: Int8.self),
+                rows: (base + offsets.rows).assumingMemoryBound(to: Int8.self))
+        }
+        // Split by rows, the threads each expand the rows both kernel windows read (V2's 14×14 maps
+        // as 7 + 7 rows read 8 + 8, its 7×7 ones as 4 + 3 read 5 + 5). Where the threads' rings
+        // together hold every expanded row, they instead expand every row once, into the rings laid
+        // end to end, then take output rows reading them, each with its band and GEMM rows after.
+        let whole = d.inputHeight * d.inputWidth * expanded
+        guard let expand, threads > 1, whole <= threads * offsets.band else {
+            return parallelRanges(d.outputHeight, macs: macs) { slot, rows in
                 run(
-                    rows, input: input, expandedRows: UnsafePointer(ring), workspace: workspace + slot * perThread,
-                    output: output, kernels: kernels)
+                    rows, input: input, scratch: scratch(workspace + slot * offsets.total), output: output,
+                    kernels: kernels)
             }
-            return
         }
-        parallelRanges(d.outputHeight, macs: macs) { slot, rows in
-            run(rows, input: input, workspace: workspace + slot * perThread, output: output, kernels: kernels)
+        let tensor = workspace.assumingMemoryBound(to: Int8.self)
+        // Each thread's band and rows, past the tensor (64-byte aligned, as `layout` aligns the parts).
+        let shared = (whole + 63) / 64 * 64, rest = offsets.total - offsets.band
+        func after(_ slot: Int) -> Scratch {
+            let band = workspace + shared + slot * rest
+            return Scratch(
+                ring: tensor, band: band.assumingMemoryBound(to: Int8.self),
+                rows: (band + (offsets.rows - offsets.band)).assumingMemoryBound(to: Int8.self))
         }
+        let tile = kernels.gemm.pixelTile, pixels = d.inputHeight * d.inputWidth
+        parallelRanges((pixels + tile - 1) / tile) { slot, tiles in
+            let first = tiles.lowerBound * tile, count = min(tiles.upperBound * tile, pixels) - first
+            guard count > 0 else { return }
+            expandPixels(
+                first, count: count, expand, input: input, gemmRows: after(slot).rows,
+                output: tensor + first * expanded, kernels: kernels)
+        }
+        parallelRanges(d.outputHeight) { slot, rows in
+            run(
+                rows, input: input, expandedRows: UnsafePointer(tensor), scratch: after(slot), output: output,
+                kernels: kernels)
+        }
+    }
+
+    /// A thread's ring of expanded rows, band of depthwise output rows and GEMM rows.
+    struct Scratch {
+        let ring: UnsafeMutablePointer<Int8>, band: UnsafeMutablePointer<Int8>, rows: UnsafeMutablePointer<Int8>
     }
 
     /// Output rows `range` on the calling thread; the depthwise reads `expandedRows` (every expanded
     /// row, already computed) where given, else rows this call expands into its ring.
     func run(
-        _ range: Range<Int>, input: UnsafePointer<Int8>, expandedRows: UnsafePointer<Int8>? = nil,
-        workspace: UnsafeMutableRawPointer, output: UnsafeMutablePointer<Int8>, kernels: LevelKernels
+        _ range: Range<Int>, input: UnsafePointer<Int8>, expandedRows: UnsafePointer<Int8>? = nil, scratch: Scratch,
+        output: UnsafeMutablePointer<Int8>, kernels: LevelKernels
     ) {
         let d = depthwise, e = expanded
-        let offsets = layout()!
-        let ring = workspace.assumingMemoryBound(to: Int8.self)
-        let band = (workspace + offsets.band).assumingMemoryBound(to: Int8.self)
-        let gemmRows = (workspace + offsets.rows).assumingMemoryBound(to: Int8.self)
+        let (ring, band, gemmRows) = (scratch.ring, scratch.band, scratch.rows)
         let outputRow = d.outputWidth * e
         let variant = Depthwise.Variant(d)
         let ringRows = Self.ringRows(d), bandRows = Self.bandRows(d), group = Self.expandGroup(d)

@@ -23,30 +23,33 @@ import Testing
         // V2, stride 2
         Case(height: 9, width: 9, inputChannels: 16, expanded: 96, outputChannels: 24, kernel: 3, stride: 2),
         // V2's last blocks: 7 rows, the ring holds all of them: two threads expand them once, then
-        // split the output rows 4 and 3
+        // split the output rows 4 and 3 (so do blocks whose two rings hold every row)
         Case(height: 7, width: 7, inputChannels: 32, expanded: 192, outputChannels: 32, kernel: 3, stride: 1),
         Case(height: 7, width: 7, inputChannels: 32, expanded: 192, outputChannels: 64, kernel: 3, stride: 1),
-        // V2 with residual, taller than one band
+        // V2 with residual, taller than one band, two rings holding 16 of its 20 rows (split by rows)
         Case(height: 20, width: 8, inputChannels: 24, expanded: 144, outputChannels: 24, kernel: 3, stride: 1),
         // V2 block 1: no expand
         Case(
             height: 7, width: 7, inputChannels: 32, expanded: 32, outputChannels: 16, kernel: 3, stride: 1,
             expandKernel: 0),
         // V2 stem + block 1: the stem plays the expand role; at 7×5 every row in the ring, its pixels
-        // split between threads mid-row
-        Case(
-            height: 17, width: 15, inputChannels: 3, expanded: 32, outputChannels: 16, kernel: 3, stride: 1,
-            expandKernel: 3),
+        // split between threads mid-row; at 17×16 two rings hold 8 of 17 rows (split by rows)
         Case(
             height: 13, width: 9, inputChannels: 3, expanded: 32, outputChannels: 16, kernel: 3, stride: 1,
+            expandKernel: 3),
+        Case(
+            height: 33, width: 31, inputChannels: 3, expanded: 32, outputChannels: 16, kernel: 3, stride: 1,
             expandKernel: 3),
         // V3 with h-swish tables, 5×5, residual
         Case(
             height: 10, width: 10, inputChannels: 40, expanded: 120, outputChannels: 40, kernel: 5, stride: 1,
             tables: true),
-        // V3 SE blocks: stop after the depthwise; V3-Large's last three at 7×7 (every row in the ring)
+        // V3 SE blocks: stop after the depthwise; at 7×7 every row in one ring, at 28×12 not in two
         Case(
             height: 7, width: 7, inputChannels: 40, expanded: 120, outputChannels: 120, kernel: 5, stride: 1,
+            tables: true, project: false),
+        Case(
+            height: 28, width: 12, inputChannels: 40, expanded: 120, outputChannels: 120, kernel: 5, stride: 1,
             tables: true, project: false),
         Case(
             height: 11, width: 12, inputChannels: 24, expanded: 96, outputChannels: 96, kernel: 5, stride: 2,
@@ -156,10 +159,13 @@ import Testing
                                 project: c.project
                                     ? .init(shape: projectShape, packedWeights: pp, packedBias: qp, stage: sp) : nil,
                                 residual: residual)
-                            var workspace = [UInt8](repeating: 0xA5, count: 2 * block.workspacePerThread!)
+                            // Two threads' bytes and 64 more that must stay as they are.
+                            let size = 2 * block.workspacePerThread!
+                            var workspace = [UInt8](repeating: 0xA5, count: size + 64)
                             workspace.withUnsafeMutableBytes {
                                 block.run(input: x, workspace: $0.baseAddress!, output: &output, kernels: kernels)
                             }
+                            #expect(workspace[size...].allSatisfy { $0 == 0xA5 }, "workspace overrun: \(c)")
                         }
                     }
                 }
