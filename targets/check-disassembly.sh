@@ -45,7 +45,7 @@ case "$arch" in
     refuse '' ':\s+v[a-z]|pmovsx|pshufb|pmulld|roundps|pminsd|pmaxsd|pblend' \
         "the baseline module must run on every x86_64 CPU: SSE2 only (no VEX, SSSE3 or SSE4.1)"
     specialised expect 9DepthwiseO4RowsV10runSliding pmaddwd "3×3: two kernel rows' taps of 8 channels multiplied and summed exactly"
-    specialised expect 9DepthwiseO4RowsV8runPairs pmaddwd "5×5: two kernel rows' taps of 8 channels multiplied and summed exactly"
+    specialised expect 9DepthwiseO4RowsV10runRolling pmaddwd "5×5: two kernel rows' taps of 8 channels multiplied and summed exactly"
     expect 9DepthwiseO4RowsV3run pmullw "other geometries: 16 channels multiplied exactly in int16"
     refuse 9DepthwiseO 'vfn?m(add|sub)' "a fused multiply-add would round once where the reference rounds twice"
     ;;
@@ -64,9 +64,10 @@ case "$arch" in
     expect 9DepthwiseO4RowsV10runSliding vpunpcklbw "3×3: input rows interleaved into pairs before widening"
     expect 9DepthwiseO4RowsV10runSliding vmulps "3×3: requantization scales multiplied in vector lanes"
     refuse 9DepthwiseO4RowsV10runSliding vpmulld "3×3: LLVM saw a zero or sign-extended half of a pair and split the vpmaddwd"
-    expect 9DepthwiseO4RowsV8runPairs vpmaddwd "5×5: two kernel rows' taps of 8 channels multiplied and summed exactly"
-    expect 9DepthwiseO4RowsV8runPairs vpunpcklbw "5×5: input rows interleaved into pairs before widening"
-    expect 9DepthwiseO4RowsV8runPairs vmulps "5×5: requantization scales multiplied in vector lanes"
+    expect 9DepthwiseO4RowsV10runRolling vpmaddwd "5×5: two kernel rows' taps of 8 channels multiplied and summed exactly"
+    expect 9DepthwiseO4RowsV10runRolling vpunpcklbw "5×5: input rows interleaved into pairs before widening"
+    expect 9DepthwiseO4RowsV10runRolling vmulps "5×5: requantization scales multiplied in vector lanes"
+    refuse 9DepthwiseO4RowsV10runRolling 'vpmulld|vpinsrw' "5×5: LLVM saw a constant half of a pair and built pairs lane by lane"
     refuse '' '%?zmm|vpdpbusd' "AVX2 CPUs need not have VNNI or AVX-512"
     refuse '' 'vfn?m(add|sub)' "a fused multiply-add would round once where the reference rounds twice"
     ;;

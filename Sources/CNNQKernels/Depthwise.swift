@@ -1,6 +1,6 @@
 /// Depthwise convolution, NHWC, 16 channels per SIMD step. 3×3 and 5×5 at stride 1 and 2 are
 /// specialised (constant kernel and stride, unrolled taps) and take two kernel rows per `vpmaddwd`
-/// (`runSliding` for 3×3, `runPairs` for 5×5); every other geometry, dilation included, and layers
+/// (`runSliding` for 3×3, `runRolling` for 5×5); every other geometry, dilation included, and layers
 /// of fewer than 16 channels run one tap at a time: (x − x_zero) and w widened to int16, multiplied
 /// exactly in int16 (|255 · 127| < 2^15) and accumulated in int32. A level may bring its own row body
 /// for the specialised geometries (`RowKernel`).
@@ -64,7 +64,7 @@ public enum Depthwise {
         var sw: Int { get }
         var dh: Int { get }
         var dw: Int { get }
-        /// Whether a row body of paired taps (`runSliding` for 3×3, `runPairs` for 5×5) serves this geometry.
+        /// Whether a row body of paired taps (`runSliding` for 3×3, `runRolling` for 5×5) serves this geometry.
         static var pairs: Bool { get }
     }
 
@@ -201,7 +201,7 @@ public enum Depthwise {
             #else
                 if G.pairs && s.inputChannels >= channelBlock {
                     if g.kh == 3 { return runSliding(row, g) }
-                    return runPairs(row, g)
+                    return runRolling(row, g)
                 }
             #endif
             let (kh, kw, sh, sw, dh, dw) = (g.kh, g.kw, g.sh, g.sw, g.dh, g.dw)
@@ -437,16 +437,16 @@ public enum Depthwise {
                 switch (s.kernelHeight, s.strideHeight) {
                 case (3, 1): runSliding(row, K3S1())
                 case (3, 2): runSliding(row, K3S2())
-                case (5, 1): runPairs(row, K5S1())
-                default: runPairs(row, K5S2())
+                case (5, 1): runRolling(row, K5S1())
+                default: runRolling(row, K5S2())
                 }
             }
 
             /// 3×3 at stride 1 and 2, at least 16 channels: half a block (8 channels) at a time, and a
             /// window of three input columns sliding along the row, each column loaded and interleaved
-            /// once. Kernel rows are paired as in `runPairs` (0 with 1, 2 with the input row below the
-            /// kernel against a zero weight, so that every product is a `vpmaddwd` of two interleaved
-            /// loads); the zero point is folded into the bias. A kernel row in the padding reads x_zero
+            /// once. Kernel rows are paired, 0 with 1 and 2 with x_zero loaded from `padding` against a
+            /// zero weight, so that every product is a `vpmaddwd` of two interleaved loads; the zero
+            /// point is folded into the bias. A kernel row in the padding reads x_zero
             /// from `padding` at column stride 0; a padding column is x_zero.
             @inlinable
             func runSliding<G: Geometry>(_ row: Int, _ g: G) {
@@ -537,118 +537,110 @@ public enum Depthwise {
                 }
             }
 
-            /// 5×5 at stride 1 and 2, at least 16 channels: the output row. The input zero point moves
-            /// into the bias (b − x_zero · Σ w), so padding reads as x_zero and border pixels take the same
-            /// path as the rest. Kernel rows are taken two by two and their inputs interleaved into int16
-            /// pairs, so that one `vpmaddwd` multiplies and sums two taps of 8 channels (an odd last row
-            /// pairs with its own sign extension, against a zero weight); each input column is interleaved
-            /// once per chunk of output pixels, into a buffer on the stack.
+            /// 5×5 at stride 1 and 2, at least 16 channels: half a block (8 channels) at a time, kernel
+            /// rows paired for `vpmaddwd` as in `runSliding`: 0 with 1, 2 with 3, and 4 with itself
+            /// against a zero weight (paired with a constant, LLVM built the pairs lane by lane). Each
+            /// input column is loaded and interleaved once and adds its products to every output it is
+            /// a tap of, whose sums roll along the row: four carried at stride 1, two at stride 2. No
+            /// column is kept: a stack buffer of columns, the earlier form, ran 5×5 layers at 15–23
+            /// GMAC/s on AVX2 (and a third slower when the input met it modulo 4 KiB), this at 22–32.
             @inlinable
-            func runPairs<G: Geometry>(_ row: Int, _ g: G) {
-                // Row pairs × kernel width × 2 halves of 8 channels (5×5: 30), and input columns × row
-                // pairs × 2 halves: a chunk of 17 output pixels for 5×5 stride 1, 9 for stride 2.
-                var weightBuffer = InlineArray<30, SIMD16<Int16>>(repeating: .zero)
-                var columnBuffer = InlineArray<128, SIMD16<Int16>>(repeating: .zero)
-                let capacity = columnBuffer.count
-                withUnsafeMutableBytes(of: &weightBuffer) { weights in
-                    withUnsafeMutableBytes(of: &columnBuffer) { columns in
-                        // A call, not the body itself: in a closure the geometry's constants would be
-                        // captured values, and the tap loops would not unroll.
-                        runPairs(
-                            row, g, weights: weights.baseAddress!.assumingMemoryBound(to: SIMD16<Int16>.self),
-                            columns: columns.baseAddress!.assumingMemoryBound(to: SIMD16<Int16>.self),
-                            capacity: capacity)
+            func runRolling<G: Geometry>(_ row: Int, _ g: G) {
+                var padding = SIMD8<Int8>(repeating: Int8(truncatingIfNeeded: zero))
+                var weights = InlineArray<15, SIMD16<Int16>>(repeating: .zero)
+                withUnsafeBytes(of: &padding) { padding in
+                    withUnsafeMutableBytes(of: &weights) { weights in
+                        runRolling(
+                            row, g, padding: padding.baseAddress!,
+                            weights: weights.baseAddress!.assumingMemoryBound(to: SIMD16<Int16>.self))
                     }
                 }
             }
 
-            @inlinable
-            func runPairs<G: Geometry>(
-                _ row: Int, _ g: G, weights: UnsafeMutablePointer<SIMD16<Int16>>,
-                columns: UnsafeMutablePointer<SIMD16<Int16>>, capacity: Int
+            /// As `runSliding`'s body, a call of its own with the weights in memory.
+            @inlinable @inline(never)
+            func runRolling<G: Geometry>(
+                _ row: Int, _ g: G, padding: UnsafeRawPointer, weights w: UnsafeMutablePointer<SIMD16<Int16>>
             ) {
-                let (kh, kw, sw) = (g.kh, g.kw, g.sw)
-                let pairs = (kh + 1) / 2, slots = 2 * pairs
-                let chunk = (capacity / slots - kw) / sw + 1
+                let sw = g.sw
                 let c = s.inputChannels
                 let b = row / s.outputHeight, oy = row % s.outputHeight
-                let iy0 = oy * g.sh - s.padTop
-                let outputRow = output + row * s.outputWidth * c
-                let padding = SIMD16<Int8>(repeating: Int8(truncatingIfNeeded: zero))
-                let paddingWide = unsafeBitCast(SIMD8<Int32>(repeating: zero), to: SIMD16<Int16>.self)
-                // Where each kernel row's input row starts; rows in the padding read nothing.
-                var starts = InlineArray<5, UnsafePointer<Int8>?>(repeating: nil)
-                for ky in 0..<kh where iy0 &+ ky >= 0 && iy0 &+ ky < s.inputHeight {
-                    starts[ky] = source.row(b, iy0 &+ ky)
+                let iy0 = oy &* g.sh &- s.padTop
+                let outputRow = output + row &* s.outputWidth &* c
+                let zero8 = SIMD8<Int8>(repeating: Int8(truncatingIfNeeded: zero))
+                let padPair = pairs(zero8, zero8)
+                @inline(__always) func inputRow(_ ky: Int) -> UnsafePointer<Int8>? {
+                    iy0 &+ ky >= 0 && iy0 &+ ky < s.inputHeight ? source.row(b, iy0 &+ ky) : nil
                 }
+                let rows = (inputRow(0), inputRow(1), inputRow(2), inputRow(3), inputRow(4))
                 for index in 0..<(wStride / channelBlock) {
                     // The last block ends at the last channel, overlapping the one before when C is not a
                     // multiple of 16: those channels are computed twice, identically.
                     let block = min(index &* channelBlock, c &- channelBlock)
-                    // Weights as pairs of rows (a missing second row is zero), and their sum for the bias.
-                    var sum = SIMD16<Int16>.zero
-                    @inline(__always) func tap(_ ky: Int, _ kx: Int) -> SIMD16<Int8> {
-                        UnsafeRawPointer(packed + ((ky &* kw &+ kx) &* wStride &+ block)).loadUnaligned(
-                            as: SIMD16<Int8>.self)
-                    }
-                    for p in 0..<pairs {
-                        for kx in 0..<kw {
-                            let top = tap(2 &* p, kx)
-                            let bottom = 2 &* p &+ 1 < kh ? tap(2 &* p &+ 1, kx) : .zero
-                            sum &+= widen(top) &+ widen(bottom)
-                            weights[kx &* slots &+ 2 &* p] = widen(interleaveLow(top, bottom))
-                            weights[kx &* slots &+ 2 &* p &+ 1] = widen(interleaveHigh(top, bottom))
+                    for half in 0..<2 {
+                        let channel = block &+ 8 &* half
+                        @inline(__always) func tap(_ ky: Int, _ kx: Int) -> SIMD8<Int8> {
+                            UnsafeRawPointer(packed + ((ky &* 5 &+ kx) &* wStride &+ channel)).loadUnaligned(
+                                as: SIMD8<Int8>.self)
                         }
-                    }
-                    let biasBytes = UnsafeRawPointer(bias + block)
-                    let zero32 = SIMD8<Int32>(repeating: zero)
-                    let biasLow = biasBytes.loadUnaligned(as: SIMD8<Int32>.self) &- zero32 &* widenLow(sum)
-                    let biasHigh =
-                        biasBytes.loadUnaligned(fromByteOffset: 32, as: SIMD8<Int32>.self) &- zero32 &* widenHigh(sum)
-                    let low = StageLanes(stage, channel: block), high = StageLanes(stage, channel: block &+ 8)
-                    var first = 0
-                    while first < s.outputWidth {
-                        let count = min(chunk, s.outputWidth &- first)
-                        let ixStart = first &* sw &- s.padLeft
-                        for j in 0..<((count &- 1) &* sw &+ kw) {
-                            let ix = ixStart &+ j
-                            let column = columns + j &* slots
-                            let inside = ix >= 0 && ix < s.inputWidth
-                            @inline(__always) func input(_ ky: Int) -> UnsafeRawPointer? {
-                                guard inside, let start = starts[ky] else { return nil }
-                                return UnsafeRawPointer(start + (ix &* c &+ block))
+                        for kx in 0..<5 {
+                            w[3 &* kx] = pairs(tap(0, kx), tap(1, kx))
+                            w[3 &* kx &+ 1] = pairs(tap(2, kx), tap(3, kx))
+                            w[3 &* kx &+ 2] = pairs(tap(4, kx), .zero)
+                        }
+                        // b − x_zero · Σw, the products summed by the same `vpmaddwd` as the taps.
+                        var biasLanes = UnsafeRawPointer(bias + channel).loadUnaligned(as: SIMD8<Int32>.self)
+                        for k in 0..<15 { biasLanes &-= multiplyAddPairs(padPair, w[k]) }
+                        let lanes = StageLanes(stage, channel: channel)
+                        /// Where kernel row ky reads this half's channels, and its column stride.
+                        @inline(__always) func begin(_ p: UnsafePointer<Int8>?) -> (UnsafeRawPointer, Int) {
+                            if let p { (UnsafeRawPointer(p + channel), c) } else { (padding, 0) }
+                        }
+                        let (r0, s0) = begin(rows.0), (r1, s1) = begin(rows.1), (r2, s2) = begin(rows.2)
+                        let (r3, s3) = begin(rows.3), (r4, s4) = begin(rows.4)
+                        /// Relative input column j (j − padLeft): its three int16 pair vectors.
+                        @inline(__always) func column(_ j: Int) -> (SIMD16<Int16>, SIMD16<Int16>, SIMD16<Int16>) {
+                            let ix = j &- s.padLeft
+                            guard UInt(bitPattern: ix) < UInt(s.inputWidth) else { return (padPair, padPair, padPair) }
+                            let x0 = r0.loadUnaligned(fromByteOffset: ix &* s0, as: SIMD8<Int8>.self)
+                            let x1 = r1.loadUnaligned(fromByteOffset: ix &* s1, as: SIMD8<Int8>.self)
+                            let x2 = r2.loadUnaligned(fromByteOffset: ix &* s2, as: SIMD8<Int8>.self)
+                            let x3 = r3.loadUnaligned(fromByteOffset: ix &* s3, as: SIMD8<Int8>.self)
+                            let x4 = r4.loadUnaligned(fromByteOffset: ix &* s4, as: SIMD8<Int8>.self)
+                            return (pairs(x0, x1), pairs(x2, x3), pairs(x4, x4))
+                        }
+                        /// Column x's products as tap kx.
+                        @inline(__always) func products(
+                            _ x: (SIMD16<Int16>, SIMD16<Int16>, SIMD16<Int16>), _ kx: Int
+                        ) -> SIMD8<Int32> {
+                            multiplyAddPairs(x.0, w[3 &* kx]) &+ multiplyAddPairs(x.1, w[3 &* kx &+ 1])
+                                &+ multiplyAddPairs(x.2, w[3 &* kx &+ 2])
+                        }
+                        let out = outputRow + channel
+                        // Output o's sum is complete after relative column sw·o + 4. The steps before
+                        // output 0 (o < 0) only start the first outputs' sums.
+                        if sw == 1 {
+                            // a0 … a3: outputs o … o + 3, each with its columns before o + 4.
+                            var (a0, a1, a2, a3) = (biasLanes, biasLanes, biasLanes, biasLanes)
+                            for o in -4..<s.outputWidth {
+                                let x = column(o &+ 4)
+                                if o >= 0 { store8(lanes.apply(a0 &+ products(x, 4)), to: out + o &* c) }
+                                (a0, a1, a2, a3) = (
+                                    a1 &+ products(x, 3), a2 &+ products(x, 2), a3 &+ products(x, 1),
+                                    biasLanes &+ products(x, 0)
+                                )
                             }
-                            for p in 0..<pairs where 2 &* p &+ 1 < kh {
-                                let top = input(2 &* p)?.loadUnaligned(as: SIMD16<Int8>.self) ?? padding
-                                let bottom = input(2 &* p &+ 1)?.loadUnaligned(as: SIMD16<Int8>.self) ?? padding
-                                column[2 &* p] = widen(interleaveLow(top, bottom))
-                                column[2 &* p &+ 1] = widen(interleaveHigh(top, bottom))
-                            }
-                            if kh & 1 == 1 {
-                                if let x = input(kh &- 1) {
-                                    column[slots &- 2] = unsafeBitCast(
-                                        widen8(x.loadUnaligned(as: SIMD8<Int8>.self)), to: SIMD16<Int16>.self)
-                                    column[slots &- 1] = unsafeBitCast(
-                                        widen8(x.loadUnaligned(fromByteOffset: 8, as: SIMD8<Int8>.self)),
-                                        to: SIMD16<Int16>.self)
-                                } else {
-                                    column[slots &- 2] = paddingWide
-                                    column[slots &- 1] = paddingWide
+                        } else {
+                            // a0, a1: outputs o and o + 1, each with its columns before 2o + 3.
+                            var (a0, a1) = (biasLanes, biasLanes)
+                            for o in -2..<s.outputWidth {
+                                let x = column(2 &* o &+ 3), y = column(2 &* o &+ 4)
+                                if o >= 0 {
+                                    store8(lanes.apply(a0 &+ products(x, 3) &+ products(y, 4)), to: out + o &* c)
                                 }
+                                (a0, a1) = (a1 &+ products(x, 1) &+ products(y, 2), biasLanes &+ products(y, 0))
                             }
                         }
-                        for o in 0..<count {
-                            var lo = biasLow, hi = biasHigh
-                            for kx in 0..<kw {
-                                let x = columns + (o &* sw &+ kx) &* slots, w = weights + kx &* slots
-                                for p in 0..<pairs {
-                                    lo &+= multiplyAddPairs(x[2 &* p], w[2 &* p])
-                                    hi &+= multiplyAddPairs(x[2 &* p &+ 1], w[2 &* p &+ 1])
-                                }
-                            }
-                            store16(low.apply(lo), high.apply(hi), to: outputRow + ((first &+ o) &* c &+ block))
-                        }
-                        first &+= count
                     }
                 }
             }
