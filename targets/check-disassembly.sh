@@ -40,6 +40,7 @@ case "$arch" in
     expect Int8GEMM4x8O pmaddwd "int16 pairs multiplied and summed exactly into int32"
     expect Int8GEMM4x8O cvtdq2ps "requantization: accumulators converted to float in vector lanes"
     expect Int8GEMM4x8O mulps "requantization: per-channel scales multiplied in vector lanes"
+    expect Int8GEMM4x8O maxps "requantization: the lower clamp one maxps, not a compare and masks"
     refuse Int8GEMM4x8O pmaddubsw "saturating u8×s8 pairs would lose exactness"
     refuse Int8GEMM4x8O 'R_\S+\s+\S*loadUnaligned' "loads left as calls: the microkernel outgrew the SIL inliner's budget"
     refuse '' ':\s+v[a-z]|pmovsx|pshufb|pmulld|roundps|pminsd|pmaxsd|pblend' \
@@ -54,6 +55,8 @@ case "$arch" in
     expect gemm_4x8_avx2 vpmovsxbw "weights and inputs widened to int16"
     expect gemm_4x8_avx2 vcvtdq2ps "requantization: accumulators converted to float in vector lanes"
     expect gemm_4x8_avx2 vmulps "requantization: per-channel scales multiplied in vector lanes"
+    expect gemm_4x8_avx2 vmaxps "requantization: the lower clamp one vmaxps"
+    refuse gemm_4x8_avx2 vblendvps "requantization: the lower clamp a compare and a blend (the stdlib's max)"
     refuse gemm_4x8_avx2 vpmaddubsw "saturating u8×s8 pairs would lose exactness"
     refuse gemm_4x8_avx2 vpmulld "a 32-bit multiply there means the vpmaddwd pattern was missed"
     refuse '' 'R_\S+\s+\S*(loadUnaligned|Int8GEMM4x8|runPaired|runLanes|runPixels|globalAverage_)' \

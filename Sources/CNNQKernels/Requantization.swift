@@ -20,10 +20,18 @@ public func roundToNearestEven(_ v: Float) -> Int32 {
     Int32(bitPattern: (v + roundingBias).bitPattern) &- roundingBiasBits
 }
 
+/// min(max(v, lowest), highest), with max as `vmaxps`/`fmax` compute it: the stdlib's `max` keeps a
+/// NaN where they take the second operand, so LLVM made it a compare and a blend. (v is never NaN:
+/// scales are finite.)
+@inlinable @inline(__always)
+func clamp(_ v: Float, _ lowest: Float, _ highest: Float) -> Float {
+    min(v > lowest ? v : lowest, highest)
+}
+
 /// z + round(clamp(v, lower − z, upper − z)): within [lower, upper].
 @inlinable @inline(__always)
 public func clampAndRound(_ v: Float, zeroPoint: Int32, lower: Int32, upper: Int32) -> Int8 {
-    let clamped = min(max(v, Float(lower &- zeroPoint)), Float(upper &- zeroPoint))
+    let clamped = clamp(v, Float(lower &- zeroPoint), Float(upper &- zeroPoint))
     return Int8(truncatingIfNeeded: roundToNearestEven(clamped) &+ zeroPoint)
 }
 
@@ -33,7 +41,7 @@ public func clampAndRound(_ v: SIMD8<Float>, zeroPoint: Int32, lower: Int32, upp
     // Lane by lane: `vmaxps`/`vminps` (`fmax`/`fmin` on aarch64); the stdlib's `clamped` is a call.
     let lowest = Float(lower &- zeroPoint), highest = Float(upper &- zeroPoint)
     var clamped = SIMD8<Float>()
-    for i in 0..<8 { clamped[i] = min(max(v[i], lowest), highest) }
+    for i in 0..<8 { clamped[i] = clamp(v[i], lowest, highest) }
     let biased = unsafeBitCast(clamped + SIMD8(repeating: roundingBias), to: SIMD8<Int32>.self)
     return biased &- SIMD8(repeating: roundingBiasBits &- zeroPoint)
 }
