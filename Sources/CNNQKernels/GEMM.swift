@@ -240,11 +240,15 @@ public enum GEMM {
             }
         }
         let blocks = layout.channelSlots / channelBlock
+        /// Pieces the threads could take beside the busiest one's, when `count` are shared out.
+        func idle(_ count: Int) -> Int { threadCount * ((count + threadCount - 1) / threadCount) - count }
         if serial {
             multiply(0, 0..<tileCount, blocks: 0..<blocks)
-        } else if tileCount == 1 {
-            // One tile (a fully connected layer, a squeeze-excite vector): threads take channel blocks.
-            parallelRanges(blocks, macs: pixels * k * n) { multiply($0, 0..<1, blocks: $1) }
+        } else if idle(tileCount) * blocks > idle(blocks) * tileCount {
+            // Few tiles split unevenly (a fully connected layer's one; V2's head, 49 pixels in 7
+            // tiles: 4 and 3): threads take channel blocks of every tile, each filling every row
+            // (the share left idle, compared, is the smaller).
+            parallelRanges(blocks, macs: pixels * k * n) { multiply($0, 0..<tileCount, blocks: $1) }
         } else {
             parallelRanges(tileCount, macs: pixels * k * n) { multiply($0, $1, blocks: 0..<blocks) }
         }

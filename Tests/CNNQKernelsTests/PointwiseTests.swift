@@ -56,8 +56,10 @@ import Testing
     }
 
     @Test func largeLayer() {
-        // A V2 expand layer of 14×14 pixels, and a fully connected layer (one pixel).
+        // A V2 expand layer of 14×14 pixels, V2's head (7×7: 7 tiles of 8, so two threads take
+        // channel blocks), and a fully connected layer (one pixel).
         Self.check(pixels: 196, k: 64, n: 384, seed: 77)
+        Self.check(pixels: 49, k: 320, n: 1280, seed: 79)
         Self.check(pixels: 1, k: 1280, n: 1000, seed: 78)
     }
 }
