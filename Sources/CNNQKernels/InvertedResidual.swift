@@ -10,8 +10,8 @@
 /// Without a projection (a block whose squeeze-excite needs the whole depthwise output), the
 /// depthwise rows are the output. Threads take contiguous ranges of output rows, each with its own
 /// ring and band; rows at a range's start are expanded by both neighbours, identically (unless the
-/// ring holds every row: then they are expanded once, first), so results do not depend on the
-/// thread count and are bit for bit those of the unfused kernels.
+/// threads' rings together hold every row: then they are expanded once, first), so results do not
+/// depend on the thread count and are bit for bit those of the unfused kernels.
 public struct InvertedResidual {
     /// A convolution run through the GEMM (1×1, or k×k with one group, by im2col), for one image.
     public struct Layer {

@@ -20,8 +20,8 @@ public func roundToNearestEven(_ v: Float) -> Int32 {
     Int32(bitPattern: (v + roundingBias).bitPattern) &- roundingBiasBits
 }
 
-/// min(max(v, lowest), highest), with max as `vmaxps`/`fmax` compute it: the stdlib's `max` keeps a
-/// NaN where they take the second operand, so LLVM made it a compare and a blend. (v is never NaN:
+/// min(max(v, lowest), highest), with max as `maxps` computes it: the stdlib's `max` keeps a NaN
+/// where `maxps` takes its second operand, so LLVM made it a compare and a blend. (v is never NaN:
 /// scales are finite.)
 @inlinable @inline(__always)
 func clamp(_ v: Float, _ lowest: Float, _ highest: Float) -> Float {

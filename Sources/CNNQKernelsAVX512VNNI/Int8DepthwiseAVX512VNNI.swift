@@ -106,8 +106,8 @@
 
         /// 5×5: as 3×3, a column's rows 0–3 are one vector of 4-byte lanes and row 4 another (its other
         /// three bytes against zero weights), so each output is 10 `vpdpbusd` in two chains; the window
-        /// of five columns (10 zmm) lives in registers beside the 10 of weights. (Gathering a chunk of
-        /// columns into a 4 KiB stack buffer first ran 5×5 blocks up to a quarter slower whenever the
+        /// of five columns (10 zmm) lives in registers beside the 10 of weights. (Gathered first into a
+        /// 4 KiB stack buffer, a chunk of columns ran at under half this speed, slowest where the
         /// input's addresses met the buffer's modulo 4 KiB, which depends on where the arena lies.)
         private static func run5x5(_ r: Depthwise.Rows, row: Int, padding: UnsafePointer<Int8>) {
             let s = r.s, c = s.inputChannels, sw = s.strideWidth, width = s.inputWidth
