@@ -446,17 +446,22 @@ public enum Depthwise {
             /// window of three input columns sliding along the row, each column loaded and interleaved
             /// once. Kernel rows are paired, 0 with 1 and 2 with x_zero loaded from `padding` against a
             /// zero weight, so that every product is a `vpmaddwd` of two interleaved loads; the zero
-            /// point is folded into the bias. A kernel row in the padding reads x_zero
-            /// from `padding` at column stride 0; a padding column is x_zero.
+            /// point is folded into the bias. A kernel row in the padding reads x_zero from `padding`
+            /// at column stride 0; a padding column is x_zero.
             @inlinable
             func runSliding<G: Geometry>(_ row: Int, _ g: G) {
+                withPaddingAndWeights { runSliding(row, g, padding: $0, weights: $1) }
+            }
+
+            /// x_zero as 8 bytes and room for 15 weight vectors, on the stack, for the paired-tap bodies,
+            /// which take them by address.
+            @inlinable @inline(__always)
+            func withPaddingAndWeights(_ body: (UnsafeRawPointer, UnsafeMutablePointer<SIMD16<Int16>>) -> Void) {
                 var padding = SIMD8<Int8>(repeating: Int8(truncatingIfNeeded: zero))
-                var weights = InlineArray<6, SIMD16<Int16>>(repeating: .zero)
+                var weights = InlineArray<15, SIMD16<Int16>>(repeating: .zero)
                 withUnsafeBytes(of: &padding) { padding in
                     withUnsafeMutableBytes(of: &weights) { weights in
-                        runSliding(
-                            row, g, padding: padding.baseAddress!,
-                            weights: weights.baseAddress!.assumingMemoryBound(to: SIMD16<Int16>.self))
+                        body(padding.baseAddress!, weights.baseAddress!.assumingMemoryBound(to: SIMD16<Int16>.self))
                     }
                 }
             }
@@ -546,15 +551,7 @@ public enum Depthwise {
             /// GMAC/s on AVX2 (and a third slower when the input met it modulo 4 KiB), this at 22–32.
             @inlinable
             func runRolling<G: Geometry>(_ row: Int, _ g: G) {
-                var padding = SIMD8<Int8>(repeating: Int8(truncatingIfNeeded: zero))
-                var weights = InlineArray<15, SIMD16<Int16>>(repeating: .zero)
-                withUnsafeBytes(of: &padding) { padding in
-                    withUnsafeMutableBytes(of: &weights) { weights in
-                        runRolling(
-                            row, g, padding: padding.baseAddress!,
-                            weights: weights.baseAddress!.assumingMemoryBound(to: SIMD16<Int16>.self))
-                    }
-                }
+                withPaddingAndWeights { runRolling(row, g, padding: $0, weights: $1) }
             }
 
             /// As `runSliding`'s body, a call of its own with the weights in memory.
