@@ -453,6 +453,14 @@ public enum Depthwise {
                 withPaddingAndWeights { runSliding(row, g, padding: $0, weights: $1) }
             }
 
+            /// Kernel row ky of output row `row`'s window (of image row / outputHeight) at vertical stride
+            /// `sh`, or nil in the padding.
+            @inlinable @inline(__always)
+            func windowRow(_ row: Int, _ ky: Int, _ sh: Int) -> UnsafePointer<Int8>? {
+                let b = row / s.outputHeight, iy = row % s.outputHeight &* sh &- s.padTop &+ ky
+                return iy >= 0 && iy < s.inputHeight ? source.row(b, iy) : nil
+            }
+
             /// x_zero as 8 bytes and room for 15 weight vectors, on the stack, for the paired-tap bodies,
             /// which take them by address.
             @inlinable @inline(__always)
@@ -476,14 +484,10 @@ public enum Depthwise {
             ) {
                 let sw = g.sw
                 let c = s.inputChannels
-                let b = row / s.outputHeight, oy = row % s.outputHeight
-                let iy0 = oy &* g.sh &- s.padTop
                 let outputRow = output + row &* s.outputWidth &* c
                 let zero8 = SIMD8<Int8>(repeating: Int8(truncatingIfNeeded: zero))
                 let padPair = pairs(zero8, zero8)
-                @inline(__always) func inputRow(_ ky: Int) -> UnsafePointer<Int8>? {
-                    iy0 &+ ky >= 0 && iy0 &+ ky < s.inputHeight ? source.row(b, iy0 &+ ky) : nil
-                }
+                @inline(__always) func inputRow(_ ky: Int) -> UnsafePointer<Int8>? { windowRow(row, ky, g.sh) }
                 // The fourth row only pairs with zero weights: padding, not a row that the fused block's
                 // ring may not hold yet.
                 let rows = (inputRow(0), inputRow(1), inputRow(2), UnsafePointer<Int8>?.none)
@@ -561,14 +565,10 @@ public enum Depthwise {
             ) {
                 let sw = g.sw
                 let c = s.inputChannels
-                let b = row / s.outputHeight, oy = row % s.outputHeight
-                let iy0 = oy &* g.sh &- s.padTop
                 let outputRow = output + row &* s.outputWidth &* c
                 let zero8 = SIMD8<Int8>(repeating: Int8(truncatingIfNeeded: zero))
                 let padPair = pairs(zero8, zero8)
-                @inline(__always) func inputRow(_ ky: Int) -> UnsafePointer<Int8>? {
-                    iy0 &+ ky >= 0 && iy0 &+ ky < s.inputHeight ? source.row(b, iy0 &+ ky) : nil
-                }
+                @inline(__always) func inputRow(_ ky: Int) -> UnsafePointer<Int8>? { windowRow(row, ky, g.sh) }
                 let rows = (inputRow(0), inputRow(1), inputRow(2), inputRow(3), inputRow(4))
                 for index in 0..<(wStride / channelBlock) {
                     // The last block ends at the last channel, overlapping the one before when C is not a
