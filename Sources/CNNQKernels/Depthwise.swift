@@ -159,7 +159,8 @@ public enum Depthwise {
     /// where output row r starts (`output` + r·W'·C). Plain values only: a level's kernel copies it.
     public struct Rows {
         public let source: InputRows, zero: Int32, packed: UnsafePointer<Int8>, bias: UnsafePointer<Int32>
-        public let s: ConvolutionShape, stage: OutputStage, output: UnsafeMutablePointer<Int8>
+        public let s: ConvolutionShape, stage: OutputStage
+        public var output: UnsafeMutablePointer<Int8>
         /// Distance between taps in the packed weights (`Layout.channelSlots`).
         public let wStride: Int
 
@@ -178,18 +179,25 @@ public enum Depthwise {
         /// serves the geometry.
         @inline(__always)
         func run(_ row: Int, _ variant: Variant, kernel: RowKernel?) {
+            withUnsafePointer(to: self) { Rows.run($0, row, variant, kernel: kernel) }
+        }
+
+        /// The same through a pointer, for a caller that keeps its rows in one place across calls:
+        /// passed by value, the 232 bytes are copied (a `memcpy` call) on every row.
+        @inline(__always)
+        static func run(_ rows: UnsafePointer<Rows>, _ row: Int, _ variant: Variant, kernel: RowKernel?) {
             #if CNNQ_PROFILE_SMALL
-                run(row, AnyGeometry(s))
+                rows.pointee.run(row, AnyGeometry(rows.pointee.s))
             #else
-                if let kernel, variant != .generic, s.inputChannels >= channelBlock {
-                    return withUnsafePointer(to: self) { kernel.run($0, row) }
+                if let kernel, variant != .generic, rows.pointee.s.inputChannels >= channelBlock {
+                    return kernel.run(rows, row)
                 }
                 switch variant {
-                case .k3s1: run(row, K3S1())
-                case .k3s2: run(row, K3S2())
-                case .k5s1: run(row, K5S1())
-                case .k5s2: run(row, K5S2())
-                case .generic: run(row, AnyGeometry(s))
+                case .k3s1: rows.pointee.run(row, K3S1())
+                case .k3s2: rows.pointee.run(row, K3S2())
+                case .k5s1: rows.pointee.run(row, K5S1())
+                case .k5s2: rows.pointee.run(row, K5S2())
+                case .generic: rows.pointee.run(row, AnyGeometry(rows.pointee.s))
                 }
             #endif
         }

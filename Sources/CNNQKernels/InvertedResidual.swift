@@ -154,7 +154,7 @@ public struct InvertedResidual {
         // together hold every expanded row, they instead expand every row once, into the rings laid
         // end to end, then take output rows reading them, each with its band and GEMM rows after.
         let whole = d.inputHeight * d.inputWidth * expanded
-        guard let expand, threads > 1, whole <= threads * offsets.band else {
+        guard expand != nil, threads > 1, whole <= threads * offsets.band else {
             return parallelRanges(d.outputHeight, macs: macs) { slot, rows in
                 run(
                     rows, input: input, scratch: scratch(workspace + slot * offsets.total), output: output,
@@ -175,8 +175,8 @@ public struct InvertedResidual {
             let first = tiles.lowerBound * tile, count = min(tiles.upperBound * tile, pixels) - first
             guard count > 0 else { return }
             expandPixels(
-                first, count: count, expand, input: input, gemmRows: after(slot).rows,
-                output: tensor + first * expanded, kernels: kernels)
+                first, count: count, input: input, gemmRows: after(slot).rows, output: tensor + first * expanded,
+                kernels: kernels)
         }
         parallelRanges(d.outputHeight) { slot, rows in
             run(
@@ -214,58 +214,53 @@ public struct InvertedResidual {
         // so that each group of rows, a multiple of `group` after the first, is contiguous.
         let first = max(0, range.lowerBound * d.strideHeight - d.padTop)
         let end = min(d.inputHeight, (range.upperBound - 1) * d.strideHeight - d.padTop + span + 1)
-        let expands = expand != nil && expandedRows == nil
-        let rows = Depthwise.InputRows(
-            base: expands ? UnsafePointer(ring) : expandedRows ?? input, rowStride: d.inputWidth * e, imageStride: 0,
-            ring: expands ? ringRows : 0, origin: first)
+        let expands = expand != nil && expandedRows == nil, projects = project != nil
+        // The depthwise kernel writes row oy at offset oy·W'·E of its output: the block's output, or
+        // the band shifted back by its first row.
+        var depthwiseRows = Depthwise.Rows(
+            source: Depthwise.InputRows(
+                base: expands ? UnsafePointer(ring) : expandedRows ?? input, rowStride: d.inputWidth * e,
+                imageStride: 0, ring: expands ? ringRows : 0, origin: first),
+            zero: depthwiseInputZeroPoint, packed: depthwiseWeights, bias: depthwiseBias, s: d,
+            stage: depthwiseStage, output: projects ? band - range.lowerBound * outputRow : output)
         var nextRow = first
         var bandStart = range.lowerBound
-        for oy in range {
-            // Where depthwise output row oy goes: the band, or the output when nothing follows.
-            let target = project == nil ? output + oy * outputRow : band + (oy - bandStart) * outputRow
-            // The depthwise kernel writes row oy at offset oy·W'·E of its base: shift the base back.
-            let base = target - oy * outputRow
-            if let expand, expands {
-                let last = min(d.inputHeight - 1, oy * d.strideHeight - d.padTop + span)
-                while nextRow <= last {
-                    let count = min(group, end - nextRow)
-                    expandRows(
-                        nextRow, count: count, expand, input: input, gemmRows: gemmRows,
-                        output: ring + (nextRow - first) % ringRows * d.inputWidth * e, kernels: kernels)
-                    nextRow += count
+        // Per row, the layers are read through `self` and the depthwise rows through a pointer:
+        // passed by value, each (176 and 232 bytes) is copied, a `memcpy` call, on every row.
+        withUnsafeMutablePointer(to: &depthwiseRows) { rows in
+            for oy in range {
+                if expands {
+                    let last = min(d.inputHeight - 1, oy * d.strideHeight - d.padTop + span)
+                    while nextRow <= last {
+                        let count = min(group, end - nextRow)
+                        expandPixels(
+                            nextRow * d.inputWidth, count: count * d.inputWidth, input: input, gemmRows: gemmRows,
+                            output: ring + (nextRow - first) % ringRows * d.inputWidth * e, kernels: kernels)
+                        nextRow += count
+                    }
                 }
-            }
-            Depthwise.Rows(
-                source: rows, zero: depthwiseInputZeroPoint, packed: depthwiseWeights, bias: depthwiseBias, s: d,
-                stage: depthwiseStage, output: base
-            ).run(oy, variant, kernel: kernels.depthwise)
-            if let table = depthwiseTable {
-                LookupTable.lookUp(table, target, target, 0..<outputRow, kernel: kernels.lookup)
-            }
-            if let project, oy - bandStart == bandRows - 1 || oy == range.upperBound - 1 {
-                projectRows(
-                    bandStart..<(oy + 1), project, band: band, input: input, gemmRows: gemmRows, output: output,
-                    kernels: kernels)
-                bandStart = oy + 1
+                Depthwise.Rows.run(rows, oy, variant, kernel: kernels.depthwise)
+                if let table = depthwiseTable {
+                    let target = rows.pointee.output + oy * outputRow
+                    LookupTable.lookUp(table, target, target, 0..<outputRow, kernel: kernels.lookup)
+                }
+                if projects, oy - bandStart == bandRows - 1 || oy == range.upperBound - 1 {
+                    projectRows(
+                        bandStart..<(oy + 1), band: band, input: input, gemmRows: gemmRows, output: output,
+                        kernels: kernels)
+                    bandStart = oy + 1
+                    rows.pointee.output = band - bandStart * outputRow
+                }
             }
         }
     }
 
-    /// Expanded rows `r ..< r + count` into `output`.
-    func expandRows(
-        _ r: Int, count: Int, _ expand: Layer, input: UnsafePointer<Int8>, gemmRows: UnsafeMutablePointer<Int8>,
+    /// Expanded pixels `first ..< first + pixels` (row-major) into `output` (a block with `expand`).
+    func expandPixels(
+        _ first: Int, count pixels: Int, input: UnsafePointer<Int8>, gemmRows: UnsafeMutablePointer<Int8>,
         output: UnsafeMutablePointer<Int8>, kernels: LevelKernels
     ) {
-        let width = expand.shape.outputWidth
-        expandPixels(
-            r * width, count: count * width, expand, input: input, gemmRows: gemmRows, output: output, kernels: kernels)
-    }
-
-    /// Expanded pixels `first ..< first + pixels` (row-major) into `output`.
-    func expandPixels(
-        _ first: Int, count pixels: Int, _ expand: Layer, input: UnsafePointer<Int8>,
-        gemmRows: UnsafeMutablePointer<Int8>, output: UnsafeMutablePointer<Int8>, kernels: LevelKernels
-    ) {
+        let expand = self.expand.unsafelyUnwrapped
         let s = expand.shape, kernel = kernels.gemm
         if expand.isPointwise {
             Pointwise.run(
@@ -283,11 +278,13 @@ public struct InvertedResidual {
         }
     }
 
-    /// Projects the band's depthwise output rows `rows` into the output, adding the residual.
+    /// Projects the band's depthwise output rows `rows` into the output, adding the residual (a
+    /// block with `project`).
     func projectRows(
-        _ rows: Range<Int>, _ project: Layer, band: UnsafeMutablePointer<Int8>, input: UnsafePointer<Int8>,
+        _ rows: Range<Int>, band: UnsafeMutablePointer<Int8>, input: UnsafePointer<Int8>,
         gemmRows: UnsafeMutablePointer<Int8>, output: UnsafeMutablePointer<Int8>, kernels: LevelKernels
     ) {
+        let project = self.project.unsafelyUnwrapped
         let pixels = rows.count * depthwise.outputWidth
         let first = rows.lowerBound * depthwise.outputWidth
         let out = output + first * outputChannels
