@@ -44,6 +44,11 @@ import Testing
         Case(
             height: 10, width: 10, inputChannels: 40, expanded: 120, outputChannels: 40, kernel: 5, stride: 1,
             tables: true),
+        // V3 at 7×7 with tables and residual, 120 channels: the band copied into the GEMM rows, after
+        // two threads expanded every row once
+        Case(
+            height: 7, width: 7, inputChannels: 40, expanded: 120, outputChannels: 40, kernel: 3, stride: 1,
+            tables: true),
         // V3 SE blocks: stop after the depthwise; at 7×7 every row in one ring, at 28×12 not in two
         Case(
             height: 7, width: 7, inputChannels: 40, expanded: 120, outputChannels: 120, kernel: 5, stride: 1,
