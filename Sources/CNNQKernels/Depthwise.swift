@@ -452,8 +452,8 @@ public enum Depthwise {
 
             /// 3×3 at stride 1 and 2, at least 16 channels: half a block (8 channels) at a time, and a
             /// window of three input columns sliding along the row, each column loaded and interleaved
-            /// once. Kernel rows are paired, 0 with 1 and 2 with x_zero loaded from `padding` against a
-            /// zero weight, so that every product is a `vpmaddwd` of two interleaved loads; the zero
+            /// once. Kernel rows are paired, 0 with 1 (interleaved) and 2 with its own sign bits
+            /// (`vpmovsxbd`) against a zero weight, so that every product is a `vpmaddwd`; the zero
             /// point is folded into the bias. A kernel row in the padding reads x_zero from `padding`
             /// at column stride 0; a padding column is x_zero.
             @inlinable
@@ -496,9 +496,7 @@ public enum Depthwise {
                 let zero8 = SIMD8<Int8>(repeating: Int8(truncatingIfNeeded: zero))
                 let padPair = pairs(zero8, zero8)
                 @inline(__always) func inputRow(_ ky: Int) -> UnsafePointer<Int8>? { windowRow(row, ky, g.sh) }
-                // The fourth row only pairs with zero weights: padding, not a row that the fused block's
-                // ring may not hold yet.
-                let rows = (inputRow(0), inputRow(1), inputRow(2), UnsafePointer<Int8>?.none)
+                let rows = (inputRow(0), inputRow(1), inputRow(2))
                 for index in 0..<(wStride / channelBlock) {
                     // The last block ends at the last channel, overlapping the one before when C is not a
                     // multiple of 16: those channels are computed twice, identically.
@@ -521,16 +519,14 @@ public enum Depthwise {
                         @inline(__always) func start(_ p: UnsafePointer<Int8>?) -> (UnsafeRawPointer, Int) {
                             if let p { (UnsafeRawPointer(p + channel), c) } else { (padding, 0) }
                         }
-                        let (r0, s0) = start(rows.0), (r1, s1) = start(rows.1), (r2, s2) = start(rows.2),
-                            (r3, s3) = start(rows.3)
-                        /// Input column ix: rows 0 and 1, and rows 2 and 3, as int16 pairs.
+                        let (r0, s0) = start(rows.0), (r1, s1) = start(rows.1), (r2, s2) = start(rows.2)
+                        /// Input column ix: rows 0 and 1 as int16 pairs, and row 2 paired with its sign.
                         @inline(__always) func column(_ ix: Int) -> (SIMD16<Int16>, SIMD16<Int16>) {
                             guard UInt(bitPattern: ix) < UInt(s.inputWidth) else { return (padPair, padPair) }
                             let x0 = r0.loadUnaligned(fromByteOffset: ix &* s0, as: SIMD8<Int8>.self)
                             let x1 = r1.loadUnaligned(fromByteOffset: ix &* s1, as: SIMD8<Int8>.self)
                             let x2 = r2.loadUnaligned(fromByteOffset: ix &* s2, as: SIMD8<Int8>.self)
-                            let x3 = r3.loadUnaligned(fromByteOffset: ix &* s3, as: SIMD8<Int8>.self)
-                            return (pairs(x0, x1), pairs(x2, x3))
+                            return (pairs(x0, x1), pairedWithZeroWeight(x2))
                         }
                         var ix = -s.padLeft
                         var (p0, q0) = column(ix), (p1, q1) = column(ix &+ 1)
@@ -555,8 +551,8 @@ public enum Depthwise {
             }
 
             /// 5×5 at stride 1 and 2, at least 16 channels: half a block (8 channels) at a time, kernel
-            /// rows paired for `vpmaddwd` as in `runSliding`: 0 with 1, 2 with 3, and 4 with itself
-            /// against a zero weight (paired with a constant, LLVM built the pairs lane by lane). Each
+            /// rows paired for `vpmaddwd` as in `runSliding`: 0 with 1, 2 with 3, and 4 with its sign
+            /// bits against a zero weight (paired with a constant, LLVM built the pairs lane by lane). Each
             /// input column is loaded and interleaved once and adds its products to every output it is
             /// a tap of, whose sums roll along the row: four carried at stride 1, two at stride 2. No
             /// column is kept: a stack buffer of columns, the earlier form, ran 5×5 layers at 15–23
@@ -612,7 +608,7 @@ public enum Depthwise {
                             let x2 = r2.loadUnaligned(fromByteOffset: ix &* s2, as: SIMD8<Int8>.self)
                             let x3 = r3.loadUnaligned(fromByteOffset: ix &* s3, as: SIMD8<Int8>.self)
                             let x4 = r4.loadUnaligned(fromByteOffset: ix &* s4, as: SIMD8<Int8>.self)
-                            return (pairs(x0, x1), pairs(x2, x3), pairs(x4, x4))
+                            return (pairs(x0, x1), pairs(x2, x3), pairedWithZeroWeight(x4))
                         }
                         /// Column x's products as tap kx.
                         @inline(__always) func products(

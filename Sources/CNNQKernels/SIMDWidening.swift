@@ -95,6 +95,14 @@ func narrow(_ v: SIMD8<Int32>) -> SIMD8<Int8> {
         Int8(truncatingIfNeeded: v[7]))
 }
 
+/// Each lane of `v` as the first of an int16 pair, its sign bits the second (`vpmovsxbd`): for
+/// `multiplyAddPairs` against weights that pair every lane with zero, where interleaving `v` with a
+/// partner would cost a load and a `vpunpcklbw` more.
+@inlinable @inline(__always)
+func pairedWithZeroWeight(_ v: SIMD8<Int8>) -> SIMD16<Int16> {
+    unsafeBitCast(widen8(v), to: SIMD16<Int16>.self)
+}
+
 @inlinable @inline(__always)
 func widen8(_ v: SIMD8<Int8>) -> SIMD8<Int32> {
     SIMD8<Int32>(Int32(v[0]), Int32(v[1]), Int32(v[2]), Int32(v[3]), Int32(v[4]), Int32(v[5]), Int32(v[6]), Int32(v[7]))
