@@ -183,7 +183,7 @@ public enum Depthwise {
         }
 
         /// The same through a pointer, for a caller that keeps its rows in one place across calls:
-        /// passed by value, the 232 bytes are copied (a `memcpy` call) on every row.
+        /// passed by value, they are copied (232 bytes on 64-bit, a `memcpy` call) on every row.
         @inline(__always)
         static func run(_ rows: UnsafePointer<Rows>, _ row: Int, _ variant: Variant, kernel: RowKernel?) {
             #if CNNQ_PROFILE_SMALL
@@ -552,7 +552,7 @@ public enum Depthwise {
 
             /// 5×5 at stride 1 and 2, at least 16 channels: half a block (8 channels) at a time, kernel
             /// rows paired for `vpmaddwd` as in `runSliding`: 0 with 1, 2 with 3, and 4 with its sign
-            /// bits against a zero weight (paired with a constant, LLVM built the pairs lane by lane). Each
+            /// bits against a zero weight (paired with x_zero, a constant, it was built lane by lane). Each
             /// input column is loaded and interleaved once and adds its products to every output it is
             /// a tap of, whose sums roll along the row: four carried at stride 1, two at stride 2. No
             /// column is kept: a stack buffer of columns, the earlier form, ran 5×5 layers at 15–23

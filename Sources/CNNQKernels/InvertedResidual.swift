@@ -226,7 +226,7 @@ public struct InvertedResidual {
         var nextRow = first
         var bandStart = range.lowerBound
         // Per row, the layers are read through `self` and the depthwise rows through a pointer:
-        // passed by value, each (176 and 232 bytes) is copied, a `memcpy` call, on every row.
+        // passed by value, each (176 and 232 bytes on 64-bit) is copied, a `memcpy` call, on every row.
         withUnsafeMutablePointer(to: &depthwiseRows) { rows in
             for oy in range {
                 if expands {
