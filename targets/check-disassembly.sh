@@ -63,6 +63,8 @@ case "$arch" in
         "a portable body called in the baseline module (SSE2) instead of compiled here"
     expect add_avx2 vcvtdq2ps "residual add: 8 lanes converted to float in one register"
     expect multiply_avx2 vpmulld "squeeze-excite gate: 8 products in one instruction (SSE2 has none)"
+    expect lookup_avx2 vpshufb "table lookup: 16-byte rows of the table picked by the low nibble"
+    expect lookup_avx2 vpblendvb "table lookup: the high nibble's bits choose among the rows' results"
     expect 9DepthwiseO4RowsV10runSliding vpmaddwd "3×3: two kernel rows' taps of 8 channels multiplied and summed exactly"
     expect 9DepthwiseO4RowsV10runSliding vpunpcklbw "3×3: input rows interleaved into pairs before widening"
     expect 9DepthwiseO4RowsV10runSliding vmulps "3×3: requantization scales multiplied in vector lanes"

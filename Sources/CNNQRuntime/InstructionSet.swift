@@ -111,13 +111,18 @@ public enum InstructionSet: Int32, CaseIterable, Sendable {
         return nil
     }
 
-    /// The level's own table lookup (`vpermi2b`), or nil for the portable loop.
+    /// The level's own table lookup (`vpermi2b`; AVX2's `vpshufb` from AVX2 up), or nil for the
+    /// portable loop.
     public var lookup: LookupTable.Kernel? {
         switch self {
         #if arch(x86_64) && !CNNQ_PROFILE_SMALL
             case .avx512VNNI:
                 return LookupTable.Kernel(name: "64 avx512-vbmi") { table, input, output, count in
                     cnnq_lookup_avx512vnni(table, input, output, count)
+                }
+            case .avx2, .avxVNNI:
+                return LookupTable.Kernel(name: "32 avx2") { table, input, output, count in
+                    cnnq_lookup_avx2(table, input, output, count)
                 }
         #endif
         default: return nil

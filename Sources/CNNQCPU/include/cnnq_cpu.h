@@ -34,8 +34,10 @@ void cnnq_multiply_avx2(const signed char *x, const signed char *gate, long firs
 /* The mean over `pixels` pixels of each of `channels` channels, with the AverageParameters `parameters`. */
 void cnnq_global_average_avx2(const signed char *input, long pixels, long channels, const void *parameters,
                               signed char *output);
-void cnnq_depthwise_avx512vnni(const void *rows, long row);
 /* output[i] = table[input[i] + 128] for i < count. */
+void cnnq_lookup_avx2(const signed char *table, const signed char *input, signed char *output, long count);
+void cnnq_depthwise_avx512vnni(const void *rows, long row);
+/* As cnnq_lookup_avx2. */
 void cnnq_lookup_avx512vnni(const signed char *table, const signed char *input, signed char *output, long count);
 #elif defined(__aarch64__) || defined(__ARM_NEON)
 void cnnq_gemm_2x16_neon(const void *tile);
