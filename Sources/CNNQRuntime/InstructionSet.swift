@@ -111,8 +111,8 @@ public enum InstructionSet: Int32, CaseIterable, Sendable {
         return nil
     }
 
-    /// The level's own table lookup (`vpermi2b`; AVX2's `vpshufb` from AVX2 up), or nil for the
-    /// portable loop.
+    /// The level's own table lookup (`vpermi2b` at AVX-512 VNNI, AVX2's `vpshufb` at AVX2 and
+    /// AVX-VNNI), or nil for the portable loop.
     public var lookup: LookupTable.Kernel? {
         switch self {
         #if arch(x86_64) && !CNNQ_PROFILE_SMALL
