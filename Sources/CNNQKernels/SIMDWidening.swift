@@ -58,13 +58,6 @@ func pairs(_ a: SIMD8<Int8>, _ b: SIMD8<Int8>) -> SIMD16<Int16> {
     widen(interleaveLow(SIMD16(lowHalf: a, highHalf: .zero), SIMD16(lowHalf: b, highHalf: .zero)))
 }
 
-/// (a[8], b[8], …, a[15], b[15]) (`vpunpckhbw`).
-@inlinable @inline(__always)
-func interleaveHigh(_ a: SIMD16<Int8>, _ b: SIMD16<Int8>) -> SIMD16<Int8> {
-    SIMD16<Int8>(
-        a[8], b[8], a[9], b[9], a[10], b[10], a[11], b[11], a[12], b[12], a[13], b[13], a[14], b[14], a[15], b[15])
-}
-
 /// Each lane converted to the nearest float (`vcvtdq2ps`, `scvtf`).
 @inlinable @inline(__always)
 func toFloat(_ v: SIMD8<Int32>) -> SIMD8<Float> {
