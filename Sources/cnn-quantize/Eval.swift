@@ -16,6 +16,11 @@ struct Eval: ParsableCommand {
             the broken threshold, when the top-1 drop exceeds --max-drop, agreement is below \
             --min-agreement or output SQNR below --min-sqnr.
 
+            When one image carries a tenth of the output error and three times an even share or more, \
+            the three carrying most are named, with their share and own output SQNR: a low SQNR is \
+            often a few inputs past every range the calibration images showed (add images like them to \
+            --calibration).
+
             Per-layer regression: save a known-good evaluation with --json > good.json, then pass \
             --baseline good.json when evaluating a new model or recipe. Every layer whose own SQNR (the \
             error it adds by itself, on the first 64 images) fell more than --max-layer-drop dB below \
@@ -144,7 +149,19 @@ struct Eval: ParsableCommand {
             "\(r.perPixel == true ? "class agreement (of \(r.agreementUnit ?? "pixels"))" : "top-1 agreement") \(pct(r.agreement)), output SQNR \(r.outputSQNRDB.map { String(format: "%.1f dB", $0) } ?? "exact")"
         )
         lines.append("layers adding the most error (own SQNR, end-to-end SQNR): " + worstLayers(r))
+        if let images = worstImages(r) { lines.append(images) }
         return lines.joined(separator: "\n")
+    }
+
+    /// The images whose output is furthest from the float model's, when one carries a tenth of the
+    /// error and three times an even share or more: what to look at, or add to the calibration
+    /// images, when the SQNR is low.
+    func worstImages(_ r: Evaluation) -> String? {
+        guard let images = r.worstImages, let first = images.first,
+            first.share >= max(10, 300 / Double(r.images))
+        else { return nil }
+        return "images carrying the most output error (share, own output SQNR): "
+            + images.map(\.description).joined(separator: ", ")
     }
 
     func worstLayers(_ r: Evaluation) -> String { r.worstLayers.map(\.description).joined(separator: ", ") }
@@ -181,6 +198,7 @@ struct Eval: ParsableCommand {
                     + regressions.map(\.description).joined(separator: ", "))
         } else if !broken.isEmpty {
             broken.append("layers adding the most error: " + worstLayers(r))
+            if let images = worstImages(r) { broken.append(images) }
         }
         if !broken.isEmpty { throw .invalidArgument(broken.joined(separator: "; ")) }
     }

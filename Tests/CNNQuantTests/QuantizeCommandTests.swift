@@ -82,6 +82,57 @@ import Testing
         #expect(skipped.stdout.contains("calibration: 20 images"), "\(skipped.stdout)")
     }
 
+    /// eval names the images carrying the most output error when one carries far more than its share:
+    /// the Fashion-MNIST EfficientNet-B0 on the first 250 test images, where test image 38's logits
+    /// reach three times anything in the calibration images (2026-12-04-auto-unseen-tails.md in
+    /// benchmarks/results). On the photos, where the error is spread out, none is (evalThresholdsAndRun).
+    @Test(.enabled(if: AccuracyTests.available, "needs Debian's dataset-fashion-mnist (.ci/run installs it)"))
+    func evalNamesTheImagesCarryingTheError() throws {
+        let out = try Self.folder("eval-images")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let float = Fixtures.path("fashion-mnist/efficientnet_b0_0.25_32.onnx")
+        let data = AccuracyTests.data
+        // The first 250 test images: the IDX header's count rewritten, then 250 images of 28×28.
+        let gunzip = Process()
+        gunzip.executableURL = URL(fileURLWithPath: "/bin/sh")
+        gunzip.arguments = ["-c", "gzip -dc \(data)/t10k-images-idx3-ubyte.gz | head -c \(16 + 250 * 784)"]
+        let pipe = Pipe()
+        gunzip.standardOutput = pipe
+        try gunzip.run()
+        var idx = pipe.fileHandleForReading.readDataToEndOfFile()
+        gunzip.waitUntilExit()
+        try #require(idx.count == 16 + 250 * 784)
+        idx.replaceSubrange(4..<8, with: [0, 0, 0, 250])
+        try idx.write(to: URL(fileURLWithPath: out + "/test.idx"))
+
+        let quantize = try CLI.run([
+            "quantize", float, "--calibration", data + "/train-images-idx3-ubyte.gz", "--preset", "fashion-mnist",
+            "--samples", "100", "--held-out", "0", "--method", "minmax", "-o", out + "/m.cnnq",
+        ])
+        #expect(quantize.status == 0, "\(quantize.stderr)")
+        let result = try CLI.run(["eval", float, out + "/m.cnnq", "--data", out + "/test.idx", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let evaluation = try JSONDecoder().decode(Evaluation.self, from: Data(result.stdout.utf8))
+        let worst = try #require(evaluation.worstImages)
+        #expect(worst.count == 3 && worst.map(\.share) == worst.map(\.share).sorted(by: >))
+        #expect(worst[0].name.hasSuffix("test.idx[38]") && worst[0].share > 50, "\(worst.map(\.description))")
+        let text = try CLI.run(["eval", float, out + "/m.cnnq", "--data", out + "/test.idx", "--min-sqnr", "30"])
+        #expect(text.status == 1)
+        #expect(
+            text.stderr.contains("images carrying the most output error (share, own output SQNR): test.idx[38] "),
+            "\(text.stderr)")
+
+    }
+
+    /// Shares and SQNRs of `Evaluation.worstImages`, from per-image signal and noise.
+    @Test func worstImagesShares() {
+        let worst = Evaluation.worstImages([(1, 1), (4, 2), (9, 7), (5, 0)], names: { "image\($0)" }, count: 3)
+        #expect(worst.map(\.name) == ["image2", "image1", "image0"])
+        #expect(worst.map(\.share) == [70, 20, 10])
+        #expect(worst[0].sqnrDB == 10 * log10(9.0 / 7))
+        #expect(Evaluation.worstImages([(1, 0)], names: { "\($0)" }).isEmpty)
+    }
+
     /// eval passes with loose thresholds and fails, naming the threshold and the worst layers, with a
     /// strict one, and against a baseline names the layers that regressed; run prints the top classes
     /// and writes the raw int8 output.
@@ -106,7 +157,8 @@ import Testing
         ])
         #expect(pass.status == 0, "\(pass.stderr)")
         #expect(
-            pass.stdout.contains("20 images, 20 labelled") && pass.stdout.contains("top-1 agreement"), "\(pass.stdout)")
+            pass.stdout.contains("20 images, 20 labelled") && pass.stdout.contains("top-1 agreement")
+                && !pass.stdout.contains("images carrying"), "\(pass.stdout)")
         let fail = try CLI.run([
             "eval", Self.model, model, "--data", Self.images, "--labels", out + "/classes.txt", "--min-sqnr", "99",
         ])

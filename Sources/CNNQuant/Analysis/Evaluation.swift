@@ -20,6 +20,36 @@ public struct Evaluation: Codable, Sendable {
     public var outputSQNRDB: Double?
     /// Every layer, in op order.
     public var layers: [LayerSQNR]
+    /// The images carrying the most of the first output's squared error, the most first (nil in
+    /// evaluations saved before it was kept).
+    public var worstImages: [ImageError]?
+
+    /// One image's share of the output error.
+    public struct ImageError: Codable, Sendable {
+        public var name: String
+        /// Percentage of the squared error summed over all images.
+        public var share: Double
+        /// The image's own output SQNR; nil when its output was exact.
+        public var sqnrDB: Double?
+
+        /// `t10k.idx[38] 69% (3.6 dB)`: the file name without its folder.
+        public var description: String {
+            "\((name as NSString).lastPathComponent) \(String(format: "%.0f%%", share)) (\(decibels(sqnrDB)) dB)"
+        }
+    }
+
+    /// The `count` samples with the largest output error; `errors` are (Σ f², Σ (f − q)²) per sample.
+    public static func worstImages(_ errors: [(signal: Double, noise: Double)], names: (Int) -> String, count: Int = 3)
+        -> [ImageError]
+    {
+        let total = errors.reduce(0) { $0 + $1.noise }
+        guard total > 0 else { return [] }
+        return errors.indices.sorted { errors[$0].noise > errors[$1].noise }.prefix(count).map { i in
+            let (signal, noise) = errors[i]
+            return ImageError(
+                name: names(i), share: 100 * noise / total, sqnrDB: noise == 0 ? nil : 10 * log10(signal / noise))
+        }
+    }
 
     /// The five layers that add the most error themselves (lowest own SQNR), worst first.
     public var worstLayers: [LayerSQNR] {
@@ -64,7 +94,8 @@ public struct Evaluation: Codable, Sendable {
             agreement: comparison.pixelAgreement ?? percent(comparison.topOneMatches, images.count),
             perPixel: comparison.pixelAgreement != nil ? true : nil,
             agreementUnit: comparison.pixelAgreement != nil ? comparison.agreementUnit : nil,
-            outputSQNRDB: comparison.outputSQNR.isFinite ? comparison.outputSQNR : nil, layers: comparison.summaries)
+            outputSQNRDB: comparison.outputSQNR.isFinite ? comparison.outputSQNR : nil, layers: comparison.summaries,
+            worstImages: worstImages(comparison.outputErrors, names: images.name))
     }
 
     /// A layer whose own SQNR fell below a baseline's.

@@ -37,6 +37,9 @@ public struct LayerComparison {
     public private(set) var rankings: [(float: [Int], int8: [Int])] = []
     /// Values of the first output per sample (a classifier's classes), once a sample was added.
     public private(set) var classCount = 0
+    /// The first output's Σ f² and Σ (f − q)² on each sample, in order: a pooled SQNR can be one
+    /// image's (an input past every calibration range), which the per-layer figures do not tell.
+    public private(set) var outputErrors: [(signal: Double, noise: Double)] = []
 
     /// SQNR of the model's first output.
     public var outputSQNR: Double { outputSQNRs.first?.sqnr ?? .nan }
@@ -81,6 +84,9 @@ public struct LayerComparison {
             }
         }
         let output = model.view.output(0)
+        if let k = layers.lastIndex(where: { $0.tensor == outputTensors[0] }) {
+            outputErrors.append((layers[k].signal - self.layers[k].signal, layers[k].noise - self.layers[k].noise))
+        }
         if let f = reference[model.name(ofTensor: output)] {
             let q = Array(model.values(output))
             classCount = f.count
