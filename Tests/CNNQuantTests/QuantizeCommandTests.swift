@@ -121,7 +121,6 @@ import Testing
         #expect(
             text.stderr.contains("images carrying the most output error (share, own output SQNR): test.idx[38] "),
             "\(text.stderr)")
-
     }
 
     /// Shares and SQNRs of `Evaluation.worstImages`, from per-image signal and noise.
